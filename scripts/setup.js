@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Prepares a fresh clone: npm dependencies and the pinned Go tools in .tools/bin.
+// Uses only Node built-ins because it runs before `npm install`.
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const toolsBin = path.join(root, '.tools', 'bin');
+// Builds are shared between clones so a second clone (or CI) does not rebuild for minutes.
+const userCacheBin = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'stripe-workflows', 'bin');
+
+const TOOLS = {
+  // `go install` builds report version 0.0.0-DEV; v1.5.1 is the CLI that ships server 1.29.1.
+  temporal: { module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1', version: 'Server 1.29.1' },
+  'stripe-mock': { module: 'github.com/stripe/stripe-mock@v0.197.0', version: '0.197.0' },
+};
+
+function log(message) {
+  process.stderr.write(`[setup] ${message}\n`);
+}
+
+function fail(message) {
+  process.stderr.write(`[setup] ERROR: ${message}\n`);
+  process.exit(1);
+}
+
+function installNpmDependencies() {
+  const marker = path.join(root, 'node_modules', '.package-lock.json');
+  const lock = path.join(root, 'package-lock.json');
+  if (fs.existsSync(marker) && fs.statSync(marker).mtimeMs >= fs.statSync(lock).mtimeMs) return;
+  log('installing npm dependencies (npm install) ...');
+  // `npm ci` would be stricter, but npm 11 rejects lock files that omit other platforms'
+  // optional packages; `npm install` still installs exactly the locked versions.
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) fail(`npm install failed with exit code ${result.status}`);
+}
+
+function findOnPath(name) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (!dir || path.resolve(dir) === toolsBin) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+function hasGo() {
+  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+function provideTool(name) {
+  const { module } = TOOLS[name];
+  const target = path.join(toolsBin, name);
+  if (fs.existsSync(target)) return target;
+  fs.mkdirSync(toolsBin, { recursive: true });
+
+  const existing = findOnPath(name) || [path.join(userCacheBin, name)].find((p) => fs.existsSync(p));
+  if (existing) {
+    fs.symlinkSync(existing, target);
+    log(`${name}: using ${existing}`);
+    return target;
+  }
+  if (!hasGo()) {
+    fail(
+      `${name} is not on PATH and Go is not installed, so it cannot be built.\n` +
+        `  Either install the binary and put it on PATH (Temporal CLI: https://docs.temporal.io/cli#install),\n` +
+        `  or install Go 1.25+ (https://go.dev/dl/) and run \`npm run setup\` again; it will run\n` +
+        `  GOBIN=${toolsBin} go install ${module}`,
+    );
+  }
+  log(`${name}: building with go install ${module} (first time only, can take several minutes) ...`);
+  const result = spawnSync('go', ['install', module], {
+    cwd: os.tmpdir(),
+    env: { ...process.env, GOBIN: toolsBin },
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) fail(`go install ${module} failed with exit code ${result.status}`);
+  try {
+    fs.mkdirSync(userCacheBin, { recursive: true });
+    fs.copyFileSync(target, path.join(userCacheBin, name));
+    fs.chmodSync(path.join(userCacheBin, name), 0o755);
+  } catch (err) {
+    log(`could not keep a copy of ${name} in ${userCacheBin}: ${err.message}`);
+  }
+  return target;
+}
+
+function main() {
+  const wanted = process.argv.includes('--test') ? ['temporal', 'stripe-mock'] : ['temporal'];
+  installNpmDependencies();
+  // A production deployment sets TEMPORAL_ADDRESS and never needs the local CLI.
+  if (process.env.TEMPORAL_ADDRESS && !process.argv.includes('--test')) return;
+  for (const name of wanted) {
+    const bin = provideTool(name);
+    if (name === 'temporal') {
+      const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+      if (!version.includes(TOOLS.temporal.version)) log(`note: ${version} is not the pinned CLI v1.5.1 (${TOOLS.temporal.version})`);
+    }
+  }
+}
+
+main();

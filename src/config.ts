@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema of the service. Every process (API, worker, `npm start`)
+ * reads its settings here, so a wrong or missing value is reported the same way everywhere:
+ * by the name of the environment variable.
+ */
+
+const text = z.string().trim().min(1);
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const url = (protocols: string[]) =>
+  text.refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+const hostPort = text.regex(/^[^\s:/]+:\d{1,5}$/, 'must look like host:port, for example localhost:7233');
+
+const schema = z.object({
+  PORT: port.default(3000),
+  // Behind a load balancer, take the client address from X-Forwarded-For.
+  TRUST_PROXY: flag.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  STRIPE_WEBHOOK_SECRET: text
+    .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
+    .pipe(z.array(z.string().startsWith('whsec_', 'every secret must start with whsec_')).min(1))
+    .optional(),
+  STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().positive().default(300),
+  WEBHOOK_MAX_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  STRIPE_EXPECT_LIVEMODE: flag.optional(),
+  STRIPE_SECRET_KEY: text.startsWith('sk_', 'must start with sk_').optional(),
+  STRIPE_API_BASE: url(['http:', 'https:']).optional(),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+
+  TEMPORAL_ADDRESS: hostPort.optional(),
+  TEMPORAL_NAMESPACE: text.default('default'),
+  TEMPORAL_TASK_QUEUE: text.default('stripe-events'),
+  TEMPORAL_API_KEY: text.optional(),
+  TEMPORAL_TLS: flag.default(false),
+  TEMPORAL_UI_URL: url(['http:', 'https:']).optional(),
+  // A webhook must be answered quickly; after this the API answers 503 and Stripe retries.
+  TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: text.default('Billing <billing@localhost>'),
+  FINANCE_EMAIL: z.email().default('finance@localhost'),
+
+  // Only `npm start` reads these: where and on which ports the embedded parts run.
+  DATA_DIR: text.default('.data'),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  EMBEDDED_TEMPORAL_PORT: port.default(7233),
+  EMBEDDED_TEMPORAL_UI_PORT: port.default(8233),
+  EMBEDDED_SMTP_PORT: port.default(1025),
+  EMBEDDED_MAIL_UI_PORT: port.default(1080),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** What a process cannot run without. */
+export type Role = 'api' | 'worker' | 'start';
+
+const requiredByRole: Record<Role, (keyof Config)[]> = {
+  api: ['STRIPE_WEBHOOK_SECRET', 'DATABASE_URL', 'TEMPORAL_ADDRESS'],
+  worker: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL'],
+  // `npm start` fills every missing one with an embedded default.
+  start: [],
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, role: Role): Config {
+  // An empty variable means "not set", as it does in most deployment tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const missing = requiredByRole[role].filter((name) => result.data[name] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((name) => `${name}: is required for \`npm run ${role}\``));
+  }
+  return result.data;
+}
+
+/** The variable names the schema knows, for checks of deployment files. */
+export const configVariables = Object.keys(schema.shape) as (keyof Config)[];
+export const requiredVariables = requiredByRole;

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { Pool } from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { Logger } from 'pino';
+
+export type Db = Pool;
+
+export function createDb(databaseUrl: string, max = 10): Db {
+  const pool = new Pool({ connectionString: databaseUrl, max });
+  // An idle client losing its connection (PostgreSQL restarting) must not crash the process;
+  // the next query gets a fresh connection.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export const migrationsDir = path.resolve(__dirname, '..', 'migrations');
+
+/** Brings the schema up to date; safe to run from several processes at once (advisory lock). */
+export async function migrate(databaseUrl: string, log?: Logger): Promise<void> {
+  await runner({
+    databaseUrl,
+    dir: migrationsDir,
+    direction: 'up',
+    migrationsTable: 'schema_migrations',
+    count: Infinity,
+    checkOrder: true,
+    log: (message) => log?.debug({ migration: message }, 'migration'),
+  });
+}

