@@ -26,7 +26,7 @@ export function startChild(command: string, args: string[], options: { cwd?: str
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+      const stopped = await Promise.race([exited.then(() => true), sleep(10_000, undefined, { ref: false }).then(() => false)]);
       if (!stopped) {
         child.kill('SIGKILL');
         await exited;

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/service';
+import { createTestDatabase, type TestDatabase } from './database';
+import { rotatedSecret, testSecret } from './stripe-events';
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** The workflow bundle, built once per test file (jest gives each file its own modules). */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};
+
+export interface TestService {
+  url: string;
+  config: Config;
+  database: TestDatabase;
+  temporal: Client;
+  api: RunningApi;
+  worker?: RunningWorker;
+  stop(): Promise<void>;
+}
+
+export function testConfig(database: TestDatabase, overrides: Record<string, string> = {}): Config {
+  return loadConfig(
+    {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+      TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
+      STRIPE_WEBHOOK_SECRET: `${testSecret},${rotatedSecret}`,
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...overrides,
+    },
+    'worker',
+  );
+}
+
+/** The API and a worker on a fresh database and a task queue of their own. */
+export async function startTestService(
+  options: { overrides?: Record<string, string>; worker?: boolean } = {},
+): Promise<TestService> {
+  const database = await createTestDatabase();
+  const config = testConfig(database, options.overrides);
+  const log = createLogger(config.LOG_LEVEL);
+  const worker =
+    options.worker === false ? undefined : await startWorker(config, log, { workflowBundle: await workflowBundle() });
+  const api = await startApi(config, log);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return {
+    url: api.url,
+    config,
+    database,
+    temporal,
+    api,
+    worker,
+    async stop() {
+      await api.stop();
+      await worker?.stop();
+      await connection.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Whether any execution exists for this workflow id. */
+export async function workflowExists(temporal: Client, workflowId: string): Promise<boolean> {
+  try {
+    await temporal.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Every execution (all runs) that carries this workflow id, once visibility shows any. */
+export async function countExecutions(temporal: Client, workflowId: string): Promise<number> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    let count = 0;
+    for await (const _ of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) count += 1;
+    // Visibility is updated asynchronously; wait for it rather than read a stale zero.
+    if (count > 0 || Date.now() > deadline) return count;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function eventStatusWhenDone(service: TestService, eventId: string): Promise<string> {
+  await service.temporal.workflow.getHandle(eventId).result().catch(() => undefined);
+  const { rows } = await service.database.db.query('SELECT status FROM stripe_events WHERE id = $1', [eventId]);
+  return rows[0]?.status;
+}

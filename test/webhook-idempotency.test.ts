@@ -1,0 +1,128 @@
+import { createLogger } from '../src/log';
+import { startApi } from '../src/service';
+import { freePort } from './support/global-setup';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
+import {
+  countExecutions,
+  eventStatusWhenDone,
+  startTestService,
+  testConfig,
+  type TestService,
+} from './support/service';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+function customerCreated() {
+  return stripeEvent('customer.created', stripeObject('customer', { id: `cus_${Date.now()}${Math.random().toString(36).slice(2, 8)}` }));
+}
+
+async function storedRows(eventId: string): Promise<number> {
+  const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM stripe_events WHERE id = $1', [eventId]);
+  return rows[0].n;
+}
+
+describe('one workflow per Stripe event', () => {
+  test('when the same event is delivered 5 times in sequence, then one row and one execution exist and only the first is not a duplicate', async () => {
+    const event = customerCreated();
+
+    const answers = [];
+    for (let i = 0; i < 5; i += 1) answers.push(await deliver(service.url, event));
+
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers.map((a) => a.body.duplicate)).toEqual([false, true, true, true, true]);
+    expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+    expect(await storedRows(event.id)).toBe(1);
+    expect(await countExecutions(service.temporal, event.id)).toBe(1);
+  });
+
+  test('when the same event is delivered 20 times concurrently, then exactly one answer is not a duplicate', async () => {
+    const event = customerCreated();
+
+    const answers = await Promise.all(Array.from({ length: 20 }, () => deliver(service.url, event)));
+
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+    expect(await storedRows(event.id)).toBe(1);
+    expect(await countExecutions(service.temporal, event.id)).toBe(1);
+  });
+
+  test('when an event is redelivered after its workflow completed, then it is a duplicate and no new run starts', async () => {
+    const event = customerCreated();
+    await deliver(service.url, event);
+    const firstRun = (await service.temporal.workflow.getHandle(event.id).describe()).runId;
+    await eventStatusWhenDone(service, event.id);
+
+    const again = await deliver(service.url, event);
+
+    expect(again).toEqual({ status: 200, body: { received: true, eventId: event.id, duplicate: true } });
+    expect((await service.temporal.workflow.getHandle(event.id).describe()).runId).toBe(firstRun);
+    expect(await countExecutions(service.temporal, event.id)).toBe(1);
+    const { rows } = await service.database.db.query('SELECT attempts FROM stripe_events WHERE id = $1', [event.id]);
+    expect(rows[0].attempts).toBe(1);
+  });
+
+  test('when an event type has no handler, then it is answered 200 and marked ignored', async () => {
+    const event = stripeEvent('climate.order.created', { id: 'climorder_123', object: 'climate.order' });
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer.status).toBe(200);
+    expect(await eventStatusWhenDone(service, event.id)).toBe('ignored');
+  });
+});
+
+describe('when Temporal is unreachable', () => {
+  async function startCutOffApi() {
+    const deadPort = await freePort();
+    const config = testConfig(service.database, {
+      TEMPORAL_ADDRESS: `127.0.0.1:${deadPort}`,
+      TEMPORAL_TASK_QUEUE: service.config.TEMPORAL_TASK_QUEUE,
+      TEMPORAL_START_TIMEOUT_MS: '1500',
+    });
+    return startApi(config, createLogger('silent'));
+  }
+
+  test('then the webhook answers 503, and a later redelivery is processed once', async () => {
+    const cutOffApi = await startCutOffApi();
+    const event = customerCreated();
+
+    let first;
+    try {
+      first = await deliver(cutOffApi.url, event);
+    } finally {
+      await cutOffApi.stop();
+    }
+    const redelivery = await deliver(service.url, event);
+
+    expect(first).toEqual({ status: 503, body: { error: { code: 'unavailable', message: expect.any(String) } } });
+    expect(redelivery).toEqual({ status: 200, body: { received: true, eventId: event.id, duplicate: false } });
+    expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+    expect(await countExecutions(service.temporal, event.id)).toBe(1);
+    const { rows } = await service.database.db.query('SELECT attempts FROM stripe_events WHERE id = $1', [event.id]);
+    expect(rows[0].attempts).toBe(1);
+  });
+
+  test('then an event accepted before is still answered duplicate: the database keeps the deduplication, beyond Temporal retention', async () => {
+    const event = customerCreated();
+    await deliver(service.url, event);
+    const cutOffApi = await startCutOffApi();
+
+    let again;
+    try {
+      again = await deliver(cutOffApi.url, event);
+    } finally {
+      await cutOffApi.stop();
+    }
+
+    expect(again).toEqual({ status: 200, body: { received: true, eventId: event.id, duplicate: true } });
+  });
+});

@@ -1,0 +1,148 @@
+import { deliver, rotatedSecret, signatureHeader, stripeEvent, stripeObject } from './support/stripe-events';
+import { startTestService, workflowExists, type TestService } from './support/service';
+import type { StripeEvent } from '../src/events';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({ overrides: { WEBHOOK_MAX_BYTES: '4096' } });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+function customerCreated(): StripeEvent {
+  return stripeEvent('customer.created', stripeObject('customer'));
+}
+
+async function expectNothingStored(eventId: string) {
+  const { rows } = await service.database.db.query('SELECT id FROM stripe_events WHERE id = $1', [eventId]);
+  expect(rows).toHaveLength(0);
+  expect(await workflowExists(service.temporal, eventId)).toBe(false);
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('POST /webhooks/stripe signature checks', () => {
+  test('when the signature is valid, then the event is accepted', async () => {
+    const event = customerCreated();
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer).toEqual({ status: 200, body: { received: true, eventId: event.id, duplicate: false } });
+    expect(await workflowExists(service.temporal, event.id)).toBe(true);
+  });
+
+  test('when it is signed with the second configured secret, then the event is accepted', async () => {
+    const event = customerCreated();
+
+    const answer = await deliver(service.url, event, { secret: rotatedSecret });
+
+    expect(answer.status).toBe(200);
+  });
+
+  test('when several v1 signatures are sent and only one matches, then the event is accepted', async () => {
+    const event = customerCreated();
+    const payload = JSON.stringify(event);
+    const valid = signatureHeader(payload);
+    const wrong = signatureHeader(payload, { secret: 'whsec_not_ours' }).split(',')[1];
+
+    const answer = await deliver(service.url, payload, { header: `${valid.split(',')[0]},${wrong},${valid.split(',')[1]}` });
+
+    expect(answer.status).toBe(200);
+  });
+
+  test.each([
+    ['it is signed with a wrong secret', (payload: string) => signatureHeader(payload, { secret: 'whsec_wrong' }), 'signature_invalid'],
+    [
+      'it carries only a v0 signature',
+      (payload: string) => signatureHeader(payload).replace('v1=', 'v0='),
+      'signature_invalid',
+    ],
+    ['the header has no timestamp', (payload: string) => signatureHeader(payload).split(',')[1], 'signature_invalid'],
+    ['the header is garbage', () => 'not a signature', 'signature_invalid'],
+    [
+      'the timestamp is stale',
+      (payload: string) => signatureHeader(payload, { timestamp: now() - 301 }),
+      'timestamp_out_of_tolerance',
+    ],
+    [
+      'the timestamp is far in the future',
+      (payload: string) => signatureHeader(payload, { timestamp: now() + 3600 }),
+      'timestamp_out_of_tolerance',
+    ],
+  ])('when %s, then it is rejected and nothing is stored', async (_case, header, code) => {
+    const event = customerCreated();
+    const payload = JSON.stringify(event);
+
+    const answer = await deliver(service.url, payload, { header: header(payload) });
+
+    expect(answer).toEqual({ status: 400, body: { error: { code, message: expect.any(String) } } });
+    await expectNothingStored(event.id);
+  });
+
+  test('when the header is missing, then it is rejected with signature_missing', async () => {
+    const event = customerCreated();
+
+    const answer = await deliver(service.url, event, { header: null });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('signature_missing');
+    await expectNothingStored(event.id);
+  });
+
+  test('when the body was tampered with after signing, then it is rejected', async () => {
+    const event = customerCreated();
+    const header = signatureHeader(JSON.stringify(event));
+    const tampered = JSON.stringify({ ...event, data: { object: { ...event.data.object, email: 'mallory@example.com' } } });
+
+    const answer = await deliver(service.url, tampered, { header });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('signature_invalid');
+    await expectNothingStored(event.id);
+  });
+
+  test('when a validly signed body is not JSON, then it is rejected as payload_malformed', async () => {
+    const payload = '{"id":"evt_test_malformed","type":';
+
+    const answer = await deliver(service.url, payload);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('payload_malformed');
+    await expectNothingStored('evt_test_malformed');
+  });
+
+  test('when a validly signed JSON body is not an event, then it is rejected as payload_malformed', async () => {
+    const payload = JSON.stringify({ id: 'evt_test_not_an_event', hello: 'world' });
+
+    const answer = await deliver(service.url, payload);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('payload_malformed');
+    expect(answer.body.error.message).toContain('`type` is missing');
+    await expectNothingStored('evt_test_not_an_event');
+  });
+
+  test('when the body is over the limit, then it is rejected with 413', async () => {
+    const event = stripeEvent('customer.created', stripeObject('customer', { description: 'x'.repeat(5000) }));
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer.status).toBe(413);
+    expect(answer.body.error.code).toBe('payload_too_large');
+    await expectNothingStored(event.id);
+  });
+
+  test('when requests are rejected, then each is in the delivery log without its body', async () => {
+    const event = customerCreated();
+    await deliver(service.url, event, { secret: 'whsec_wrong' });
+
+    const { rows } = await service.database.db.query(
+      `SELECT http_status, outcome, event_id FROM webhook_deliveries ORDER BY id DESC LIMIT 1`,
+    );
+
+    expect(rows[0]).toEqual({ http_status: 400, outcome: 'signature_invalid', event_id: null });
+  });
+});
