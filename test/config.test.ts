@@ -1,0 +1,69 @@
+import { ConfigError, loadConfig } from '../src/config';
+
+const complete = {
+  DATABASE_URL: 'postgres://postgres@localhost:5432/app',
+  TEMPORAL_ADDRESS: 'localhost:7233',
+  STRIPE_WEBHOOK_SECRET: 'whsec_a',
+  SMTP_URL: 'smtp://localhost:1025',
+};
+
+function problemsOf(env: Record<string, string>, role: 'api' | 'worker' | 'start'): string[] {
+  try {
+    loadConfig(env, role);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  test('when every required variable is set, then defaults fill the rest', () => {
+    const config = loadConfig(complete, 'api');
+
+    expect(config).toMatchObject({
+      PORT: 3000,
+      STRIPE_WEBHOOK_SECRET: ['whsec_a'],
+      STRIPE_WEBHOOK_TOLERANCE_S: 300,
+      WEBHOOK_MAX_BYTES: 1048576,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'stripe-events',
+    });
+  });
+
+  test('when several webhook secrets are given, then each is kept', () => {
+    const config = loadConfig({ ...complete, STRIPE_WEBHOOK_SECRET: 'whsec_old, whsec_new' }, 'api');
+
+    expect(config.STRIPE_WEBHOOK_SECRET).toEqual(['whsec_old', 'whsec_new']);
+  });
+
+  test('when the API has no webhook secret, then start-up names the variable', () => {
+    const { STRIPE_WEBHOOK_SECRET: _, ...env } = complete;
+
+    expect(problemsOf(env, 'api')).toEqual(['STRIPE_WEBHOOK_SECRET: is required for `npm run api`']);
+  });
+
+  test('when a value is malformed, then the message names the variable and the rule', () => {
+    const problems = problemsOf({ ...complete, PORT: 'eighty', DATABASE_URL: 'mysql://x', TEMPORAL_ADDRESS: 'nohost' }, 'api');
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^PORT: /),
+      expect.stringMatching(/^DATABASE_URL: must be a URL starting with postgres:\/\/ or postgresql:\/\//),
+      expect.stringMatching(/^TEMPORAL_ADDRESS: must look like host:port/),
+    ]);
+  });
+
+  test('when a webhook secret lacks the whsec_ prefix, then it is rejected', () => {
+    expect(problemsOf({ ...complete, STRIPE_WEBHOOK_SECRET: 'whsec_ok,sk_live_oops' }, 'api')).toEqual([
+      expect.stringMatching(/^STRIPE_WEBHOOK_SECRET.*whsec_/),
+    ]);
+  });
+
+  test('when a variable is set but empty, then it counts as unset', () => {
+    expect(problemsOf({ ...complete, SMTP_URL: '' }, 'worker')).toEqual(['SMTP_URL: is required for `npm run worker`']);
+  });
+
+  test('when npm start runs with nothing configured, then it is valid (embedded defaults)', () => {
+    expect(problemsOf({}, 'start')).toEqual([]);
+  });
+});
