@@ -125,4 +125,29 @@ describe('when Temporal is unreachable', () => {
 
     expect(again).toEqual({ status: 200, body: { received: true, eventId: event.id, duplicate: true } });
   });
+
+  test('then /readyz answers 503 naming Temporal, while /healthz still answers 200', async () => {
+    const cutOffApi = await startCutOffApi();
+
+    let ready, health;
+    try {
+      ready = await fetch(`${cutOffApi.url}/readyz`);
+      health = await fetch(`${cutOffApi.url}/healthz`);
+    } finally {
+      await cutOffApi.stop();
+    }
+
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'unavailable', postgres: true, temporal: false });
+    expect(health.status).toBe(200);
+  });
+});
+
+describe('GET /readyz', () => {
+  test('when PostgreSQL and Temporal answer, then it is ready', async () => {
+    const response = await fetch(`${service.url}/readyz`);
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ready', postgres: true, temporal: true });
+  });
 });
