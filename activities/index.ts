@@ -1,13 +1,28 @@
+import type { Config } from '../src/config';
 import type { Db } from '../src/db';
 import { loadEventPayload, markFinished, markProcessing, type EventStatus } from '../src/events';
+import type { Mailer } from '../src/outbox';
+import { getPayment } from '../src/payments';
 import { upsertCustomer } from './customers';
+import {
+  postBadDebt,
+  postChargeRefunds,
+  postDisputeClosed,
+  postDisputeOpened,
+  postInvoiceRecognized,
+  postPaymentSettled,
+} from './ledger';
+import { readInvoice } from './invoice-payload';
+import { createPaymentDocuments, emailPaymentDocuments, readInvoiceOf, recordInvoicePayment } from './payments';
 
 export interface ActivityDependencies {
   db: Db;
+  mailer: Mailer;
+  config: Config;
 }
 
 /** Every side effect of the workflows, as plain async functions over their dependencies. */
-export function createActivities({ db }: ActivityDependencies) {
+export function createActivities({ db, mailer, config }: ActivityDependencies) {
   return {
     async markEventProcessing(eventId: string, runId: string): Promise<void> {
       await markProcessing(db, eventId, runId);
@@ -22,8 +37,53 @@ export function createActivities({ db }: ActivityDependencies) {
     },
 
     async syncCustomer(eventId: string): Promise<void> {
+      await upsertCustomer(db, await loadEventPayload(db, eventId));
+    },
+
+    /** The payment id, or null when the invoice carries no settled payment. */
+    async recordInvoicePayment(eventId: string): Promise<number | null> {
+      const payment = await recordInvoicePayment(db, await loadEventPayload(db, eventId));
+      return payment?.id ?? null;
+    },
+
+    async createPaymentDocuments(paymentId: number): Promise<string[]> {
+      return createPaymentDocuments(db, config, paymentId);
+    },
+
+    async emailPaymentDocuments(paymentId: number): Promise<void> {
+      await emailPaymentDocuments(db, mailer, config, paymentId);
+    },
+
+    async postPaymentToLedger(paymentId: number): Promise<void> {
+      const payment = await getPayment(db, paymentId);
+      if (!payment) throw new Error(`payment ${paymentId} does not exist`);
+      await postInvoiceRecognized(db, readInvoice(payment.invoice), payment.paid_at, payment.source_event_id);
+      await postPaymentSettled(db, payment);
+    },
+
+    async postInvoiceFinalized(eventId: string): Promise<void> {
       const event = await loadEventPayload(db, eventId);
-      await upsertCustomer(db, event);
+      const invoice = readInvoiceOf(event);
+      await postInvoiceRecognized(db, invoice, new Date((invoice.finalizedAt ?? event.created) * 1000), event.id);
+    },
+
+    async postInvoiceUncollectible(eventId: string): Promise<void> {
+      const event = await loadEventPayload(db, eventId);
+      const invoice = readInvoiceOf(event);
+      await postInvoiceRecognized(db, invoice, new Date((invoice.finalizedAt ?? event.created) * 1000), event.id);
+      await postBadDebt(db, invoice, event);
+    },
+
+    async postChargeRefunds(eventId: string): Promise<void> {
+      await postChargeRefunds(db, await loadEventPayload(db, eventId));
+    },
+
+    async postDisputeOpened(eventId: string): Promise<void> {
+      await postDisputeOpened(db, await loadEventPayload(db, eventId));
+    },
+
+    async postDisputeClosed(eventId: string): Promise<void> {
+      await postDisputeClosed(db, await loadEventPayload(db, eventId));
     },
   };
 }

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { createAdminRouter } from './admin';
 import type { Config } from './config';
 import type { Db } from './db';
 import { errorResponses } from './http-errors';
@@ -43,11 +44,15 @@ export function createApi(deps: ApiDependencies): Koa {
     ctx.body = await deps.metrics.registry.metrics();
   });
 
+  const admin = createAdminRouter(deps);
+
   const app = new Koa();
   // Behind a load balancer the client address comes from X-Forwarded-For.
   app.proxy = deps.config.TRUST_PROXY;
   app.use(errorResponses(deps.log));
   app.use(router.routes());
   app.use(router.allowedMethods());
+  app.use(admin.routes());
+  app.use(admin.allowedMethods());
   return app;
 }

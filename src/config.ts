@@ -54,6 +54,15 @@ const schema = z.object({
   MAIL_FROM: text.default('Billing <billing@localhost>'),
   FINANCE_EMAIL: z.email().default('finance@localhost'),
 
+  // The seller printed on receipts and invoices.
+  SELLER_NAME: text.default('Example Inc.'),
+  SELLER_ADDRESS: text.default('1 Example Street, Example City'),
+  SELLER_EMAIL: z.email().default('billing@example.com'),
+  SELLER_TAX_ID: text.optional(),
+
+  // Without it the admin API answers 404 everywhere.
+  ADMIN_API_KEY: text.min(16, 'must be at least 16 characters').optional(),
+
   // Only `npm start` reads these: where and on which ports the embedded parts run.
   DATA_DIR: text.default('.data'),
   EMBEDDED_POSTGRES_PORT: port.default(54329),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from 'pino';
 
@@ -26,4 +26,20 @@ export async function migrate(databaseUrl: string, log?: Logger): Promise<void> 
     checkOrder: true,
     log: (message) => log?.debug({ migration: message }, 'migration'),
   });
+}
+
+/** Runs `fn` in one transaction on one connection; rolls back when it throws. */
+export async function withTransaction<T>(db: Db, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }

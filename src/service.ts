@@ -5,7 +5,9 @@ import { createActivities } from '../activities';
 import { createApi } from './api';
 import type { Config } from './config';
 import { createDb, migrate } from './db';
+import { createMailer } from './mailer';
 import { createMetrics } from './metrics';
+import type { Mailer } from './outbox';
 import { createTemporalClient, ensureSearchAttributes } from './temporal';
 
 /** A running part of the service and how to stop it cleanly. */
@@ -44,6 +46,8 @@ export async function startApi(config: Config, log: Logger): Promise<RunningApi>
 export interface WorkerOptions {
   /** Tests bundle the workflows once per file and pass the bundle in. */
   workflowBundle?: WorkflowBundle;
+  /** Replaces the SMTP mailer (tests inject faults with it). */
+  mailer?: Mailer;
 }
 
 export interface RunningWorker extends Running {
@@ -59,6 +63,8 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await client.connection.close();
 
+  const smtp = createMailer(config.SMTP_URL!);
+  const mailer = options.mailer ?? smtp;
   const connection = await NativeConnection.connect({
     address: config.TEMPORAL_ADDRESS,
     tls: config.TEMPORAL_TLS || Boolean(config.TEMPORAL_API_KEY),
@@ -68,7 +74,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({ db }),
+    activities: createActivities({ db, mailer, config }),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
@@ -83,6 +89,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done.catch((err: Error) => log.error({ err }, 'worker stopped with an error'));
       await connection.close();
+      smtp.close();
       await db.end();
     },
   };

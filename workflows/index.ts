@@ -23,9 +23,25 @@ const effects = proxyActivities<Activities>({
 
 type Handler = (eventId: string) => Promise<void>;
 
+/** A paid invoice: one payment, its documents, the emails and the ledger, each step idempotent. */
+async function invoicePaid(eventId: string): Promise<void> {
+  const paymentId = await effects.recordInvoicePayment(eventId);
+  if (paymentId === null) return;
+  await effects.createPaymentDocuments(paymentId);
+  await effects.emailPaymentDocuments(paymentId);
+  await effects.postPaymentToLedger(paymentId);
+}
+
 const handlers: Record<string, Handler> = {
-  'customer.created': (eventId) => effects.syncCustomer(eventId),
-  'customer.updated': (eventId) => effects.syncCustomer(eventId),
+  'customer.created': effects.syncCustomer,
+  'customer.updated': effects.syncCustomer,
+  'invoice.paid': invoicePaid,
+  'invoice.payment_succeeded': invoicePaid,
+  'invoice.finalized': effects.postInvoiceFinalized,
+  'invoice.marked_uncollectible': effects.postInvoiceUncollectible,
+  'charge.refunded': effects.postChargeRefunds,
+  'charge.dispute.created': effects.postDisputeOpened,
+  'charge.dispute.closed': effects.postDisputeClosed,
 };
 
 /** One execution per Stripe event; its workflow id is the event id. */

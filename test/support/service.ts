@@ -3,9 +3,12 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
+import type { Mailer } from '../../src/outbox';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/service';
 import { createTestDatabase, type TestDatabase } from './database';
 import { rotatedSecret, testSecret } from './stripe-events';
+
+export const testAdminKey = 'test-admin-key-0123456789';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
@@ -41,7 +44,9 @@ export function testConfig(database: TestDatabase, overrides: Record<string, str
       TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
       TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
       STRIPE_WEBHOOK_SECRET: `${testSecret},${rotatedSecret}`,
-      SMTP_URL: 'smtp://127.0.0.1:2525',
+      // Nothing listens here: a test that sends mail passes its own SMTP server.
+      SMTP_URL: 'smtp://127.0.0.1:1',
+      ADMIN_API_KEY: testAdminKey,
       PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ...overrides,
@@ -52,13 +57,15 @@ export function testConfig(database: TestDatabase, overrides: Record<string, str
 
 /** The API and a worker on a fresh database and a task queue of their own. */
 export async function startTestService(
-  options: { overrides?: Record<string, string>; worker?: boolean } = {},
+  options: { overrides?: Record<string, string>; worker?: boolean; mailer?: Mailer } = {},
 ): Promise<TestService> {
   const database = await createTestDatabase();
   const config = testConfig(database, options.overrides);
   const log = createLogger(config.LOG_LEVEL);
   const worker =
-    options.worker === false ? undefined : await startWorker(config, log, { workflowBundle: await workflowBundle() });
+    options.worker === false
+      ? undefined
+      : await startWorker(config, log, { workflowBundle: await workflowBundle(), mailer: options.mailer });
   const api = await startApi(config, log);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

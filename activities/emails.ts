@@ -1,0 +1,40 @@
+import { formatAmount } from '../src/money';
+import type { Payment } from '../src/payments';
+
+/** The texts of the emails the product sends: plain text and a simple HTML version of it. */
+
+export interface EmailText {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+function htmlOf(paragraphs: string[]): string {
+  const escape = (value: string) =>
+    value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">${paragraphs
+    .map((p) => `<p>${escape(p).replace(/\n/g, '<br>')}</p>`)
+    .join('')}</body></html>`;
+}
+
+function email(subject: string, paragraphs: string[]): EmailText {
+  return { subject, text: paragraphs.join('\n\n'), html: htmlOf(paragraphs) };
+}
+
+export function paymentReceiptEmail(payment: Payment, sellerName: string, documents: string[]): EmailText {
+  const amount = formatAmount(payment.amount, payment.currency);
+  return email(`Your receipt from ${sellerName}: ${amount}`, [
+    `Hello${payment.customer_name ? ` ${payment.customer_name}` : ''},`,
+    `Thank you for your payment of ${amount} for invoice ${payment.invoice_number ?? payment.invoice_id}.`,
+    `Your receipt and invoice are attached (${documents.join(', ')}).`,
+    `${sellerName}`,
+  ]);
+}
+
+export function financeCopyEmail(payment: Payment, documents: string[]): EmailText {
+  const amount = formatAmount(payment.amount, payment.currency);
+  return email(`Payment received: ${amount} from ${payment.customer_name ?? payment.customer_id ?? 'a customer'}`, [
+    `Invoice ${payment.invoice_number ?? payment.invoice_id} was paid on ${payment.paid_at.toISOString().slice(0, 10)}.`,
+    `Amount: ${amount}\nCustomer: ${payment.customer_id ?? 'unknown'}\nStripe invoice: ${payment.invoice_id}\nDocuments: ${documents.join(', ')}`,
+  ]);
+}

@@ -1,0 +1,150 @@
+import type { Db } from '../src/db';
+import type { StripeEvent } from '../src/events';
+import { post, postedAmount } from '../src/ledger';
+import type { Payment } from '../src/payments';
+import { invalidEvent } from './failures';
+import type { InvoiceFacts } from './invoice-payload';
+
+/**
+ * The accounting of billing events. Every posting has a source key naming its cause, so an
+ * event delivered twice, or both `invoice.paid` and `invoice.payment_succeeded`, post once.
+ */
+
+const at = (seconds: number) => new Date(seconds * 1000);
+
+/** Receivable, revenue and tax, once per invoice, whichever of finalized or paid comes first. */
+export async function postInvoiceRecognized(db: Db, invoice: InvoiceFacts, occurredAt: Date, eventId?: string) {
+  return post(db, {
+    sourceKey: `invoice:${invoice.id}:recognized`,
+    kind: 'invoice_recognized',
+    reference: invoice.id,
+    description: `Invoice ${invoice.number ?? invoice.id} issued`,
+    occurredAt,
+    eventId,
+    lines: [
+      { account: 'accounts_receivable', currency: invoice.currency, debit: invoice.total },
+      { account: 'revenue', currency: invoice.currency, credit: invoice.total - invoice.tax },
+      { account: 'tax_payable', currency: invoice.currency, credit: invoice.tax },
+    ],
+  });
+}
+
+/** Cash in the Stripe balance settles the receivable. */
+export async function postPaymentSettled(db: Db, payment: Payment) {
+  return post(db, {
+    sourceKey: `payment:${payment.invoice_id}:settled`,
+    kind: 'payment_settled',
+    reference: payment.invoice_id,
+    description: `Payment of invoice ${payment.invoice_number ?? payment.invoice_id}`,
+    occurredAt: payment.paid_at,
+    eventId: payment.source_event_id,
+    lines: [
+      { account: 'stripe_balance', currency: payment.currency, debit: payment.amount },
+      { account: 'accounts_receivable', currency: payment.currency, credit: payment.amount },
+    ],
+  });
+}
+
+/** What is still owed on an uncollectible invoice becomes bad debt. */
+export async function postBadDebt(db: Db, invoice: InvoiceFacts, event: StripeEvent) {
+  return post(db, {
+    sourceKey: `invoice:${invoice.id}:uncollectible`,
+    kind: 'bad_debt',
+    reference: invoice.id,
+    description: `Invoice ${invoice.number ?? invoice.id} marked uncollectible`,
+    occurredAt: at(event.created),
+    eventId: event.id,
+    lines: [
+      { account: 'bad_debt', currency: invoice.currency, debit: invoice.amountRemaining },
+      { account: 'accounts_receivable', currency: invoice.currency, credit: invoice.amountRemaining },
+    ],
+  });
+}
+
+function refundLines(currency: string, amount: number) {
+  return [
+    { account: 'refunds' as const, currency, debit: amount },
+    { account: 'stripe_balance' as const, currency, credit: amount },
+  ];
+}
+
+/**
+ * Refunds of a charge, once per refund id. Newer API versions no longer embed the refund list
+ * in the charge; then the growth of `amount_refunded` since the last posting is what is new.
+ */
+export async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
+  const charge = event.data.object as Record<string, any>;
+  if (charge.object !== 'charge' || typeof charge.id !== 'string' || typeof charge.currency !== 'string') {
+    throw invalidEvent(event, 'data.object is not a charge');
+  }
+  const refunds: Record<string, any>[] | undefined = charge.refunds?.data;
+  if (Array.isArray(refunds)) {
+    for (const refund of refunds.filter((r) => r.status !== 'failed' && r.status !== 'canceled')) {
+      await post(db, {
+        sourceKey: `refund:${refund.id}`,
+        kind: 'refund',
+        reference: charge.id,
+        description: `Refund ${refund.id} of charge ${charge.id}`,
+        occurredAt: at(refund.created ?? event.created),
+        eventId: event.id,
+        lines: refundLines(charge.currency, refund.amount),
+      });
+    }
+    return;
+  }
+  const alreadyRefunded = await postedAmount(db, charge.id, 'refund', 'refunds');
+  await post(db, {
+    sourceKey: `charge:${charge.id}:refunded-to:${charge.amount_refunded}`,
+    kind: 'refund',
+    reference: charge.id,
+    description: `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`,
+    occurredAt: at(event.created),
+    eventId: event.id,
+    lines: refundLines(charge.currency, Math.max(0, charge.amount_refunded - alreadyRefunded)),
+  });
+}
+
+function disputeOf(event: StripeEvent) {
+  const dispute = event.data.object as Record<string, any>;
+  if (dispute.object !== 'dispute' || typeof dispute.id !== 'string' || !Number.isSafeInteger(dispute.amount)) {
+    throw invalidEvent(event, 'data.object is not a dispute');
+  }
+  return dispute as { id: string; amount: number; currency: string; status: string; charge: unknown };
+}
+
+/** Stripe withdraws the disputed amount when the dispute opens. */
+export async function postDisputeOpened(db: Db, event: StripeEvent) {
+  const dispute = disputeOf(event);
+  return post(db, {
+    sourceKey: `dispute:${dispute.id}:opened`,
+    kind: 'dispute_opened',
+    reference: dispute.id,
+    description: `Dispute ${dispute.id} opened`,
+    occurredAt: at(event.created),
+    eventId: event.id,
+    lines: [
+      { account: 'dispute_losses', currency: dispute.currency, debit: dispute.amount },
+      { account: 'stripe_balance', currency: dispute.currency, credit: dispute.amount },
+    ],
+  });
+}
+
+/** A won dispute returns the funds; a lost one stays a loss. */
+export async function postDisputeClosed(db: Db, event: StripeEvent) {
+  const dispute = disputeOf(event);
+  // If the `created` event never arrived, the withdrawal is still owed to the books.
+  await postDisputeOpened(db, event);
+  if (dispute.status !== 'won') return;
+  await post(db, {
+    sourceKey: `dispute:${dispute.id}:won`,
+    kind: 'dispute_won',
+    reference: dispute.id,
+    description: `Dispute ${dispute.id} won`,
+    occurredAt: at(event.created),
+    eventId: event.id,
+    lines: [
+      { account: 'stripe_balance', currency: dispute.currency, debit: dispute.amount },
+      { account: 'dispute_losses', currency: dispute.currency, credit: dispute.amount },
+    ],
+  });
+}

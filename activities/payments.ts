@@ -1,0 +1,100 @@
+import type { Config } from '../src/config';
+import type { Db } from '../src/db';
+import { createDocuments, documentsOfPayment } from '../src/documents';
+import type { StripeEvent } from '../src/events';
+import { sendOnce, type Mailer } from '../src/outbox';
+import { getPayment, recordPayment, type Payment } from '../src/payments';
+import { financeCopyEmail, paymentReceiptEmail } from './emails';
+import { invalidEvent } from './failures';
+import { readInvoice, type InvoiceFacts } from './invoice-payload';
+import { renderDocument, type Seller } from './pdf';
+
+type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID'>;
+
+export function readInvoiceOf(event: StripeEvent): InvoiceFacts {
+  try {
+    return readInvoice(event.data.object);
+  } catch (err) {
+    throw invalidEvent(event, (err as Error).message);
+  }
+}
+
+/** Records the payment of a paid invoice; returns nothing when the invoice is not paid. */
+export async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<Payment | undefined> {
+  const invoice = readInvoiceOf(event);
+  if (invoice.status !== 'paid' || invoice.amountPaid <= 0) return undefined;
+  return recordPayment(db, {
+    invoice_id: invoice.id,
+    invoice_number: invoice.number,
+    customer_id: invoice.customerId,
+    customer_email: invoice.customerEmail,
+    customer_name: invoice.customerName,
+    subscription_id: invoice.subscriptionId,
+    charge_id: invoice.chargeId,
+    payment_intent_id: invoice.paymentIntentId,
+    account: event.account ?? null,
+    amount: invoice.amountPaid,
+    currency: invoice.currency,
+    paid_at: new Date((invoice.paidAt ?? event.created) * 1000),
+    invoice: event.data.object,
+    source_event_id: event.id,
+  });
+}
+
+async function requirePayment(db: Db, paymentId: number): Promise<Payment> {
+  const payment = await getPayment(db, paymentId);
+  if (!payment) throw new Error(`payment ${paymentId} does not exist`);
+  return payment;
+}
+
+/** "Visa •••• 4242" when the charge came expanded, else the Stripe payment reference. */
+function paymentMethodSummary(payment: Payment): string {
+  const card = payment.invoice.charge?.payment_method_details?.card;
+  if (card?.last4) return `${String(card.brand ?? 'card').toUpperCase()} •••• ${card.last4}`;
+  if (payment.payment_intent_id) return `Stripe payment ${payment.payment_intent_id}`;
+  if (payment.charge_id) return `Stripe charge ${payment.charge_id}`;
+  return 'Stripe';
+}
+
+export async function createPaymentDocuments(db: Db, settings: Settings, paymentId: number): Promise<string[]> {
+  const payment = await requirePayment(db, paymentId);
+  const seller: Seller = {
+    name: settings.SELLER_NAME,
+    address: settings.SELLER_ADDRESS,
+    email: settings.SELLER_EMAIL,
+    taxId: settings.SELLER_TAX_ID,
+  };
+  const invoice = readInvoice(payment.invoice);
+  const documents = await createDocuments(db, payment.id, payment.paid_at.getUTCFullYear(), (kind, number) =>
+    renderDocument({ kind, number, seller, invoice, paidAt: payment.paid_at, paymentMethod: paymentMethodSummary(payment) }),
+  );
+  return documents.map((document) => document.number);
+}
+
+/** The customer (when Stripe knows an email) and finance each get both documents, once. */
+export async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings, paymentId: number): Promise<void> {
+  const payment = await requirePayment(db, paymentId);
+  const documents = await documentsOfPayment(db, paymentId);
+  if (documents.length < 2) throw new Error(`payment ${paymentId} has no documents yet`);
+  const numbers = documents.map((document) => document.number);
+  const attachments = documents.map((document) => ({
+    filename: `${document.number}.pdf`,
+    content: document.pdf,
+    contentType: 'application/pdf',
+  }));
+  const recipients = [
+    ...(payment.customer_email ? [{ role: 'customer', to: payment.customer_email, ...paymentReceiptEmail(payment, settings.SELLER_NAME, numbers) }] : []),
+    { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers) },
+  ];
+  for (const recipient of recipients) {
+    await sendOnce(db, mailer, settings.MAIL_FROM, {
+      key: `payment:${payment.id}:documents:${recipient.role}`,
+      to: recipient.to,
+      subject: recipient.subject,
+      text: recipient.text,
+      html: recipient.html,
+      attachments,
+      eventId: payment.source_event_id,
+    });
+  }
+}

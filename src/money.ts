@@ -1,0 +1,29 @@
+/**
+ * Amounts are integer minor units with a currency everywhere; this is the one place that knows
+ * how many decimals a currency's minor unit has, following Stripe's list (which differs from
+ * ISO 4217 for a few currencies).
+ */
+const zeroDecimal = new Set([
+  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
+]);
+const threeDecimal = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+
+export function decimalsOf(currency: string): number {
+  const code = currency.toLowerCase();
+  if (zeroDecimal.has(code)) return 0;
+  if (threeDecimal.has(code)) return 3;
+  return 2;
+}
+
+/** `formatAmount(123456, 'usd')` → `$1,234.56`; `formatAmount(1500, 'kwd')` → `KWD 1.500`. */
+export function formatAmount(minorUnits: number, currency: string, locale = 'en-US'): string {
+  if (!Number.isSafeInteger(minorUnits)) throw new RangeError(`amount ${minorUnits} is not an integer of minor units`);
+  const decimals = decimalsOf(currency);
+  return new Intl.NumberFormat(locale, {
+    style: 'currency',
+    currency: currency.toUpperCase(),
+    currencyDisplay: 'symbol',
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+  }).format(minorUnits / 10 ** decimals);
+}

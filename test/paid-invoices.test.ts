@@ -1,0 +1,212 @@
+import type { ParsedMail } from 'mailparser';
+import { createMailer } from '../src/mailer';
+import type { Mailer } from '../src/outbox';
+import { paidInvoice } from './support/billing-events';
+import { pdfText } from './support/pdf';
+import { eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
+import { startTestSmtp, type TestSmtp } from './support/smtp';
+import { deliver, stripeEvent } from './support/stripe-events';
+
+let smtp: TestSmtp;
+let service: TestService;
+/** Set by a test to make the next email to this address fail once, after earlier ones went out. */
+let failNextMailTo: string | undefined;
+
+beforeAll(async () => {
+  smtp = await startTestSmtp();
+  const real = createMailer(smtp.url);
+  const mailer: Mailer = {
+    async sendMail(message) {
+      if (failNextMailTo && message.to === failNextMailTo) {
+        failNextMailTo = undefined;
+        throw new Error('SMTP connection lost (injected by the test)');
+      }
+      return real.sendMail(message);
+    },
+  };
+  service = await startTestService({ overrides: { SMTP_URL: smtp.url, FINANCE_EMAIL: 'finance@example.com' }, mailer });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await smtp?.stop();
+});
+
+const db = () => service.database.db;
+
+async function rowsOf(sql: string, params: unknown[] = []) {
+  return (await db().query(sql, params)).rows;
+}
+
+async function deliverAndWait(event: ReturnType<typeof stripeEvent>) {
+  const answer = await deliver(service.url, event);
+  expect(answer.status).toBe(200);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+}
+
+function mailsAbout(invoiceNumber: string): ParsedMail[] {
+  return smtp.messages.filter((mail) => mail.text?.includes(invoiceNumber));
+}
+
+async function trialBalance(): Promise<any> {
+  const response = await fetch(`${service.url}/admin/ledger/balance`, { headers: { authorization: `Bearer ${testAdminKey}` } });
+  return response.json();
+}
+
+describe('a paid invoice', () => {
+  test('when invoice.paid arrives, then one payment, a receipt and an invoice PDF, one email each to customer and finance, and a balanced ledger', async () => {
+    const invoice = paidInvoice({ subtotal: 10_000, tax: 2_000 });
+
+    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+
+    const payments = await rowsOf('SELECT id, amount::int, currency FROM payments WHERE invoice_id = $1', [invoice.id]);
+    expect(payments).toEqual([{ id: expect.any(String), amount: 12_000, currency: 'usd' }]);
+    const documents = await rowsOf('SELECT number FROM documents ORDER BY kind DESC');
+    const year = new Date().getUTCFullYear();
+    expect(documents.map((d) => d.number)).toEqual([`R-${year}-000001`, `INV-${year}-000001`]);
+
+    await smtp.waitForMessages(2);
+    const toCustomer = smtp.to('ada@example.com').filter((m) => mailsAbout(invoice.number).includes(m));
+    const toFinance = smtp.to('finance@example.com').filter((m) => mailsAbout(invoice.number).includes(m));
+    expect(toCustomer).toHaveLength(1);
+    expect(toFinance).toHaveLength(1);
+    for (const mail of [...toCustomer, ...toFinance]) {
+      expect(mail.attachments.map((a) => a.filename)).toEqual([`R-${year}-000001.pdf`, `INV-${year}-000001.pdf`]);
+      for (const attachment of mail.attachments) {
+        const text = await pdfText(attachment.content);
+        expect(text).toContain(attachment.filename!.replace('.pdf', ''));
+        expect(text).toContain('$120.00');
+      }
+    }
+
+    const balance = await trialBalance();
+    expect(balance.balanced).toBe(true);
+    expect(balance.accounts).toEqual(
+      expect.arrayContaining([
+        { account: 'accounts_receivable', currency: 'usd', debit: 12_000, credit: 12_000 },
+        { account: 'revenue', currency: 'usd', debit: 0, credit: 10_000 },
+        { account: 'tax_payable', currency: 'usd', debit: 0, credit: 2_000 },
+        { account: 'stripe_balance', currency: 'usd', debit: 12_000, credit: 0 },
+      ]),
+    );
+  });
+
+  test('when both paid events arrive 3 times each, many concurrently, then there is still exactly one of everything', async () => {
+    const invoice = paidInvoice({ subtotal: 4_900 });
+    const paid = stripeEvent('invoice.paid', invoice);
+    const succeeded = stripeEvent('invoice.payment_succeeded', invoice);
+    const mailsBefore = smtp.messages.length;
+
+    const concurrent = await Promise.all(
+      [paid, succeeded, paid, succeeded, paid, succeeded, paid, succeeded, paid, succeeded].map((e) => deliver(service.url, e)),
+    );
+    await eventStatusWhenDone(service, paid.id);
+    await eventStatusWhenDone(service, succeeded.id);
+    const late = [await deliver(service.url, paid), await deliver(service.url, succeeded)];
+
+    expect([...concurrent, ...late].every((a) => a.status === 200)).toBe(true);
+    const [payment] = await rowsOf('SELECT id FROM payments WHERE invoice_id = $1', [invoice.id]);
+    expect(await rowsOf('SELECT count(*)::int AS n FROM payments WHERE invoice_id = $1', [invoice.id])).toEqual([{ n: 1 }]);
+    expect(await rowsOf('SELECT kind FROM documents WHERE payment_id = $1 ORDER BY kind', [payment.id])).toEqual([
+      { kind: 'invoice' },
+      { kind: 'receipt' },
+    ]);
+    expect(await rowsOf(`SELECT count(*)::int AS n FROM ledger_entries WHERE reference = $1`, [invoice.id])).toEqual([{ n: 2 }]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(smtp.messages.length - mailsBefore).toBe(2);
+    expect(mailsAbout(invoice.number)).toHaveLength(2);
+  });
+
+  test('when sending fails after the customer email went out and the activity is retried, then no email is sent twice', async () => {
+    const invoice = paidInvoice({ subtotal: 3_000 });
+    failNextMailTo = 'finance@example.com';
+
+    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+
+    expect(failNextMailTo).toBeUndefined();
+    expect(smtp.to('ada@example.com').filter((m) => mailsAbout(invoice.number).includes(m))).toHaveLength(1);
+    expect(smtp.to('finance@example.com').filter((m) => mailsAbout(invoice.number).includes(m))).toHaveLength(1);
+  });
+
+  test('when the customer has no email, then the documents exist and finance still gets its copy', async () => {
+    const invoice = paidInvoice({ subtotal: 1_500, customerEmail: null });
+
+    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+
+    const mails = mailsAbout(invoice.number);
+    expect(mails).toHaveLength(1);
+    expect(mails[0].to).toMatchObject({ text: 'finance@example.com' });
+  });
+
+  test('when the same payment arrives in an old and a new API version shape, then both record the same payment', async () => {
+    const newShape = paidInvoice({ shape: 'new', subtotal: 2_500 });
+    const oldShape = { ...paidInvoice({ shape: 'old', subtotal: 2_500 }), id: newShape.id, number: newShape.number };
+
+    await deliverAndWait(stripeEvent('invoice.payment_succeeded', oldShape, { api_version: '2024-06-20' }));
+    await deliverAndWait(stripeEvent('invoice.paid', newShape, { api_version: '2025-09-30.clover' }));
+
+    expect(
+      await rowsOf('SELECT amount::int, subscription_id, charge_id, payment_intent_id FROM payments WHERE invoice_id = $1', [newShape.id]),
+    ).toEqual([{ amount: 2_500, subscription_id: 'sub_test_1', charge_id: 'ch_test_1', payment_intent_id: 'pi_test_1' }]);
+  });
+
+  test.each([
+    ['jpy', 1_000, '¥1,000'],
+    ['kwd', 1_500, 'KWD 1.500'],
+  ])('when the invoice is in %s, then the documents show the amount in its own minor units', async (currency, amount, shown) => {
+    const invoice = paidInvoice({ currency, subtotal: amount });
+
+    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+
+    const [receipt] = await rowsOf(
+      `SELECT d.number, d.pdf FROM documents d JOIN payments p ON p.id = d.payment_id WHERE p.invoice_id = $1 AND d.kind = 'receipt'`,
+      [invoice.id],
+    );
+    expect(await pdfText(receipt.pdf)).toContain(shown);
+    const response = await fetch(`${service.url}/admin/documents/${receipt.number}`, {
+      headers: { authorization: `Bearer ${testAdminKey}` },
+    });
+    expect(response.headers.get('content-type')).toBe('application/pdf');
+    expect(Buffer.from(await response.arrayBuffer()).equals(receipt.pdf)).toBe(true);
+  });
+
+  test('when an invoice is not paid yet, then invoice.paid records nothing', async () => {
+    const invoice = paidInvoice({ status: 'open' });
+
+    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+
+    expect(await rowsOf('SELECT id FROM payments WHERE invoice_id = $1', [invoice.id])).toEqual([]);
+  });
+});
+
+describe('GET /admin/payments', () => {
+  test('when payments exist, then they are listed with their documents, filtered by invoice', async () => {
+    const invoice = paidInvoice({ subtotal: 700 });
+    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+
+    const response = await fetch(`${service.url}/admin/payments?invoice=${invoice.id}`, {
+      headers: { authorization: `Bearer ${testAdminKey}` },
+    });
+
+    expect(await response.json()).toEqual({
+      data: [
+        {
+          id: expect.any(Number),
+          invoice_id: invoice.id,
+          customer_id: 'cus_test_paying',
+          amount: 700,
+          currency: 'usd',
+          paid_at: expect.any(String),
+          documents: [expect.stringMatching(/^R-\d{4}-\d{6}$/), expect.stringMatching(/^INV-\d{4}-\d{6}$/)],
+        },
+      ],
+      next_cursor: null,
+    });
+  });
+
+  test('when the admin key is wrong, then 401', async () => {
+    const response = await fetch(`${service.url}/admin/payments`, { headers: { authorization: 'Bearer nope' } });
+
+    expect(response.status).toBe(401);
+  });
+});

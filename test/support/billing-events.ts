@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { stripeObject } from './stripe-events';
+
+const now = () => Math.floor(Date.now() / 1000);
+const suffix = () => randomBytes(6).toString('hex');
+
+export interface InvoiceOptions {
+  /** `old`: subscription / charge / payment_intent / tax on the invoice; `new`: parent, payments, total_taxes. */
+  shape?: 'old' | 'new';
+  id?: string;
+  currency?: string;
+  subtotal?: number;
+  discount?: number;
+  tax?: number;
+  customerEmail?: string | null;
+  status?: string;
+}
+
+/** A paid invoice, built on Stripe's sample invoice, in the shape of an old or new API version. */
+export function paidInvoice(options: InvoiceOptions = {}): Record<string, any> {
+  const id = options.id ?? `in_test_${suffix()}`;
+  const currency = options.currency ?? 'usd';
+  const subtotal = options.subtotal ?? 10_000;
+  const discount = options.discount ?? 0;
+  const tax = options.tax ?? 0;
+  const total = subtotal - discount + tax;
+  const paidAt = now();
+  const common = {
+    id,
+    number: `ACME-${suffix().slice(0, 4).toUpperCase()}-0001`,
+    status: options.status ?? 'paid',
+    currency,
+    customer: 'cus_test_paying',
+    customer_email: options.customerEmail === undefined ? 'ada@example.com' : options.customerEmail,
+    customer_name: 'Ada Lovelace',
+    subtotal,
+    total,
+    amount_due: total,
+    amount_paid: options.status && options.status !== 'paid' ? 0 : total,
+    amount_remaining: options.status && options.status !== 'paid' ? total : 0,
+    total_discount_amounts: discount ? [{ amount: discount, discount: 'di_test' }] : [],
+    hosted_invoice_url: `https://invoice.stripe.com/i/${id}`,
+    status_transitions: { finalized_at: paidAt - 60, paid_at: paidAt, marked_uncollectible_at: null, voided_at: null },
+    lines: {
+      object: 'list',
+      has_more: false,
+      data: [
+        { id: `il_${suffix()}`, object: 'line_item', amount: subtotal, currency, description: 'Pro plan (monthly)', quantity: 1 },
+      ],
+    },
+  };
+  const invoice = stripeObject('invoice', common);
+  if ((options.shape ?? 'new') === 'old') {
+    delete invoice.parent;
+    delete invoice.total_taxes;
+    return { ...invoice, subscription: 'sub_test_1', charge: 'ch_test_1', payment_intent: 'pi_test_1', tax, total_tax_amounts: [{ amount: tax }] };
+  }
+  return {
+    ...invoice,
+    parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_test_1', metadata: {} } },
+    total_taxes: tax ? [{ amount: tax, tax_behavior: 'exclusive', taxability_reason: 'standard_rated' }] : [],
+    payments: {
+      object: 'list',
+      has_more: false,
+      data: [
+        {
+          ...stripeObject('invoice_payment'),
+          id: `inpay_${suffix()}`,
+          invoice: id,
+          amount_paid: total,
+          currency,
+          status: 'paid',
+          is_default: true,
+          payment: { type: 'payment_intent', payment_intent: 'pi_test_1', charge: 'ch_test_1' },
+        },
+      ],
+    },
+  };
+}
+
+export function chargeWithRefunds(chargeId: string, amount: number, refunds: { id: string; amount: number }[]) {
+  return stripeObject('charge', {
+    id: chargeId,
+    amount,
+    currency: 'usd',
+    refunded: refunds.reduce((sum, r) => sum + r.amount, 0) === amount,
+    amount_refunded: refunds.reduce((sum, r) => sum + r.amount, 0),
+    refunds: {
+      object: 'list',
+      has_more: false,
+      data: refunds.map((r) => ({ id: r.id, object: 'refund', amount: r.amount, currency: 'usd', status: 'succeeded', charge: chargeId, created: now() })),
+    },
+  });
+}
+
+export function dispute(id: string, amount: number, status: string) {
+  return stripeObject('dispute', { id, amount, currency: 'usd', status, charge: 'ch_test_disputed' });
+}
