@@ -112,39 +112,34 @@ function disputeOf(event: StripeEvent) {
   return dispute as { id: string; amount: number; currency: string; status: string; charge: unknown };
 }
 
-/** Stripe withdraws the disputed amount when the dispute opens. */
-export async function postDisputeOpened(db: Db, event: StripeEvent) {
-  const dispute = disputeOf(event);
+type Dispute = ReturnType<typeof disputeOf>;
+
+/** Opening withdraws the disputed amount from the Stripe balance; winning returns it. */
+function postDisputeStage(db: Db, dispute: Dispute, event: StripeEvent, stage: 'opened' | 'won') {
+  const [debit, credit] =
+    stage === 'opened' ? (['dispute_losses', 'stripe_balance'] as const) : (['stripe_balance', 'dispute_losses'] as const);
   return post(db, {
-    sourceKey: `dispute:${dispute.id}:opened`,
-    kind: 'dispute_opened',
+    sourceKey: `dispute:${dispute.id}:${stage}`,
+    kind: `dispute_${stage}`,
     reference: dispute.id,
-    description: `Dispute ${dispute.id} opened`,
+    description: `Dispute ${dispute.id} ${stage}`,
     occurredAt: at(event.created),
     eventId: event.id,
     lines: [
-      { account: 'dispute_losses', currency: dispute.currency, debit: dispute.amount },
-      { account: 'stripe_balance', currency: dispute.currency, credit: dispute.amount },
+      { account: debit, currency: dispute.currency, debit: dispute.amount },
+      { account: credit, currency: dispute.currency, credit: dispute.amount },
     ],
   });
+}
+
+export async function postDisputeOpened(db: Db, event: StripeEvent) {
+  return postDisputeStage(db, disputeOf(event), event, 'opened');
 }
 
 /** A won dispute returns the funds; a lost one stays a loss. */
 export async function postDisputeClosed(db: Db, event: StripeEvent) {
   const dispute = disputeOf(event);
   // If the `created` event never arrived, the withdrawal is still owed to the books.
-  await postDisputeOpened(db, event);
-  if (dispute.status !== 'won') return;
-  await post(db, {
-    sourceKey: `dispute:${dispute.id}:won`,
-    kind: 'dispute_won',
-    reference: dispute.id,
-    description: `Dispute ${dispute.id} won`,
-    occurredAt: at(event.created),
-    eventId: event.id,
-    lines: [
-      { account: 'stripe_balance', currency: dispute.currency, debit: dispute.amount },
-      { account: 'dispute_losses', currency: dispute.currency, credit: dispute.amount },
-    ],
-  });
+  await postDisputeStage(db, dispute, event, 'opened');
+  if (dispute.status === 'won') await postDisputeStage(db, dispute, event, 'won');
 }

@@ -1,0 +1,137 @@
+import { chargeWithRefunds, dispute, paidInvoice } from './support/billing-events';
+import { eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
+import { startTestSmtp, type TestSmtp } from './support/smtp';
+import { deliver, stripeEvent } from './support/stripe-events';
+import type { StripeEvent } from '../src/events';
+
+let smtp: TestSmtp;
+let service: TestService;
+
+beforeAll(async () => {
+  smtp = await startTestSmtp();
+  service = await startTestService({ overrides: { SMTP_URL: smtp.url } });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await smtp?.stop();
+});
+
+/** Delivers each event twice, concurrently, and waits until it is processed. */
+async function deliverTwice(event: StripeEvent) {
+  const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
+  expect(answers.map((a) => a.status)).toEqual([200, 200]);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+}
+
+/** Net movement (debit − credit) per account, over the entries about one reference. */
+async function movements(reference: string): Promise<Record<string, number>> {
+  const { rows } = await service.database.db.query(
+    `SELECT l.account, sum(l.debit - l.credit)::int AS net
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.reference = $1 GROUP BY l.account`,
+    [reference],
+  );
+  return Object.fromEntries(rows.map((r) => [r.account, r.net]));
+}
+
+async function expectBalanced() {
+  const response = await fetch(`${service.url}/admin/ledger/balance`, { headers: { authorization: `Bearer ${testAdminKey}` } });
+  const balance = (await response.json()) as any;
+  expect(balance.balanced).toBe(true);
+  for (const total of balance.totals) expect(total.debit).toBe(total.credit);
+}
+
+describe('ledger postings', () => {
+  test('when a charge is refunded partially and then fully, then each refund id is posted once', async () => {
+    const partial = chargeWithRefunds('ch_refund_1', 10_000, [{ id: 're_a', amount: 3_000 }]);
+    const full = chargeWithRefunds('ch_refund_1', 10_000, [
+      { id: 're_a', amount: 3_000 },
+      { id: 're_b', amount: 7_000 },
+    ]);
+
+    await deliverTwice(stripeEvent('charge.refunded', partial));
+    expect(await movements('ch_refund_1')).toEqual({ refunds: 3_000, stripe_balance: -3_000 });
+    await deliverTwice(stripeEvent('charge.refunded', full));
+
+    expect(await movements('ch_refund_1')).toEqual({ refunds: 10_000, stripe_balance: -10_000 });
+    await expectBalanced();
+  });
+
+  test('when a charge event carries no refund list (newer API versions), then the growth of amount_refunded is posted', async () => {
+    const charge = (refunded: number) => ({ ...chargeWithRefunds('ch_refund_2', 5_000, []), amount_refunded: refunded, refunds: undefined });
+
+    await deliverTwice(stripeEvent('charge.refunded', charge(1_000)));
+    await deliverTwice(stripeEvent('charge.refunded', charge(5_000)));
+
+    expect(await movements('ch_refund_2')).toEqual({ refunds: 5_000, stripe_balance: -5_000 });
+  });
+
+  test('when a dispute is created and then lost, then the loss stays', async () => {
+    await deliverTwice(stripeEvent('charge.dispute.created', dispute('dp_lost', 2_000, 'needs_response')));
+    await deliverTwice(stripeEvent('charge.dispute.closed', dispute('dp_lost', 2_000, 'lost')));
+
+    expect(await movements('dp_lost')).toEqual({ dispute_losses: 2_000, stripe_balance: -2_000 });
+    await expectBalanced();
+  });
+
+  test('when a dispute is created and then won, then the funds come back', async () => {
+    await deliverTwice(stripeEvent('charge.dispute.created', dispute('dp_won', 2_500, 'needs_response')));
+    await deliverTwice(stripeEvent('charge.dispute.closed', dispute('dp_won', 2_500, 'won')));
+
+    expect(await movements('dp_won')).toEqual({ dispute_losses: 0, stripe_balance: 0 });
+    await expectBalanced();
+  });
+
+  test('when only the closing event of a lost dispute arrives, then the withdrawal is still booked', async () => {
+    await deliverTwice(stripeEvent('charge.dispute.closed', dispute('dp_late', 900, 'lost')));
+
+    expect(await movements('dp_late')).toEqual({ dispute_losses: 900, stripe_balance: -900 });
+  });
+
+  test('when an open invoice is finalized and then marked uncollectible, then revenue is recognised once and the receivable becomes bad debt', async () => {
+    const open = paidInvoice({ status: 'open', subtotal: 8_000, tax: 800 });
+
+    await deliverTwice(stripeEvent('invoice.finalized', open));
+    await deliverTwice(stripeEvent('invoice.marked_uncollectible', { ...open, status: 'uncollectible' }));
+
+    expect(await movements(open.id)).toEqual({
+      accounts_receivable: 0,
+      revenue: -8_000,
+      tax_payable: -800,
+      bad_debt: 8_800,
+    });
+    await expectBalanced();
+  });
+
+  test('when an invoice is finalized and then paid, then revenue is recognised once and the receivable is settled', async () => {
+    const invoice = paidInvoice({ subtotal: 4_000 });
+
+    await deliverTwice(stripeEvent('invoice.finalized', { ...invoice, status: 'open', amount_paid: 0, amount_remaining: 4_000 }));
+    await deliverTwice(stripeEvent('invoice.paid', invoice));
+
+    expect(await movements(invoice.id)).toEqual({ accounts_receivable: 0, revenue: -4_000, stripe_balance: 4_000 });
+  });
+
+  test('when an unbalanced entry is written directly, then the database refuses it', async () => {
+    const client = await service.database.db.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query(
+        `INSERT INTO ledger_entries (source_key, kind, reference, description, occurred_at)
+         VALUES ('test:unbalanced', 'test', 'x', 'unbalanced', now()) RETURNING id`,
+      );
+      await client.query(`INSERT INTO ledger_lines (entry_id, account, currency, debit) VALUES ($1, 'revenue', 'usd', 100)`, [
+        rows[0].id,
+      ]);
+
+      await expect(client.query('COMMIT')).rejects.toThrow(/does not balance/);
+    } finally {
+      client.release();
+    }
+  });
+
+  test('when a posted line is changed, then the database refuses it (append-only)', async () => {
+    await expect(service.database.db.query('UPDATE ledger_lines SET debit = debit + 1')).rejects.toThrow(/append-only/);
+  });
+});
