@@ -1,21 +1,17 @@
 import { paidInvoice } from './support/billing-events';
 import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
-import { startTestSmtp, type TestSmtp } from './support/smtp';
 import { deliver, stripeEvent } from './support/stripe-events';
 
 jest.setTimeout(180_000);
 
-let smtp: TestSmtp;
 let service: TestService;
 
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  service = await startTestService({ overrides: { SMTP_URL: smtp.url } });
+  service = await startTestService();
 });
 
 afterAll(async () => {
   await service?.stop();
-  await smtp?.stop();
 });
 
 test('when 50 payments are processed concurrently, then receipts and invoices are numbered 1..50 without gap or duplicate', async () => {
@@ -31,7 +27,7 @@ test('when 50 payments are processed concurrently, then receipts and invoices ar
   const expected = Array.from({ length: 50 }, (_, i) => String(i + 1).padStart(6, '0'));
   expect(rows.filter((r) => r.kind === 'receipt').map((r) => r.number)).toEqual(expected.map((n) => `R-${year}-${n}`));
   expect(rows.filter((r) => r.kind === 'invoice').map((r) => r.number)).toEqual(expected.map((n) => `INV-${year}-${n}`));
-  await smtp.waitForMessages(100);
+  await service.smtp.waitForMessages(100);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(smtp.messages).toHaveLength(100);
+  expect(service.smtp.messages).toHaveLength(100);
 });

@@ -1,20 +1,16 @@
 import { chargeWithRefunds, dispute, paidInvoice } from './support/billing-events';
 import { eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
-import { startTestSmtp, type TestSmtp } from './support/smtp';
 import { deliver, stripeEvent } from './support/stripe-events';
 import type { StripeEvent } from '../src/events';
 
-let smtp: TestSmtp;
 let service: TestService;
 
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  service = await startTestService({ overrides: { SMTP_URL: smtp.url } });
+  service = await startTestService();
 });
 
 afterAll(async () => {
   await service?.stop();
-  await smtp?.stop();
 });
 
 /** Delivers each event twice, concurrently, and waits until it is processed. */

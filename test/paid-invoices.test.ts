@@ -4,18 +4,16 @@ import type { Mailer } from '../src/outbox';
 import { paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
 import { eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
-import { startTestSmtp, type TestSmtp } from './support/smtp';
 import { deliver, stripeEvent } from './support/stripe-events';
 
-let smtp: TestSmtp;
 let service: TestService;
 /** Set by a test to make the next email to this address fail once, after earlier ones went out. */
 let failNextMailTo: string | undefined;
 
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  const real = createMailer(smtp.url);
-  const mailer: Mailer = {
+/** The real SMTP mailer, failing once on request. */
+function failingOnRequest(smtpUrl: string): Mailer {
+  const real = createMailer(smtpUrl);
+  return {
     async sendMail(message) {
       if (failNextMailTo && message.to === failNextMailTo) {
         failNextMailTo = undefined;
@@ -24,13 +22,16 @@ beforeAll(async () => {
       return real.sendMail(message);
     },
   };
-  service = await startTestService({ overrides: { SMTP_URL: smtp.url, FINANCE_EMAIL: 'finance@example.com' }, mailer });
+}
+
+beforeAll(async () => {
+  service = await startTestService({ overrides: { FINANCE_EMAIL: 'finance@example.com' }, mailer: failingOnRequest });
 });
 
 afterAll(async () => {
   await service?.stop();
-  await smtp?.stop();
 });
+
 
 const db = () => service.database.db;
 
@@ -45,7 +46,7 @@ async function deliverAndWait(event: ReturnType<typeof stripeEvent>) {
 }
 
 function mailsAbout(invoiceNumber: string): ParsedMail[] {
-  return smtp.messages.filter((mail) => mail.text?.includes(invoiceNumber));
+  return service.smtp.messages.filter((mail) => mail.text?.includes(invoiceNumber));
 }
 
 async function trialBalance(): Promise<any> {
@@ -65,9 +66,9 @@ describe('a paid invoice', () => {
     const year = new Date().getUTCFullYear();
     expect(documents.map((d) => d.number)).toEqual([`R-${year}-000001`, `INV-${year}-000001`]);
 
-    await smtp.waitForMessages(2);
-    const toCustomer = smtp.to('ada@example.com').filter((m) => mailsAbout(invoice.number).includes(m));
-    const toFinance = smtp.to('finance@example.com').filter((m) => mailsAbout(invoice.number).includes(m));
+    await service.smtp.waitForMessages(2);
+    const toCustomer = service.smtp.to('ada@example.com').filter((m) => mailsAbout(invoice.number).includes(m));
+    const toFinance = service.smtp.to('finance@example.com').filter((m) => mailsAbout(invoice.number).includes(m));
     expect(toCustomer).toHaveLength(1);
     expect(toFinance).toHaveLength(1);
     for (const mail of [...toCustomer, ...toFinance]) {
@@ -95,7 +96,7 @@ describe('a paid invoice', () => {
     const invoice = paidInvoice({ subtotal: 4_900 });
     const paid = stripeEvent('invoice.paid', invoice);
     const succeeded = stripeEvent('invoice.payment_succeeded', invoice);
-    const mailsBefore = smtp.messages.length;
+    const mailsBefore = service.smtp.messages.length;
 
     const concurrent = await Promise.all(
       [paid, succeeded, paid, succeeded, paid, succeeded, paid, succeeded, paid, succeeded].map((e) => deliver(service.url, e)),
@@ -113,7 +114,7 @@ describe('a paid invoice', () => {
     ]);
     expect(await rowsOf(`SELECT count(*)::int AS n FROM ledger_entries WHERE reference = $1`, [invoice.id])).toEqual([{ n: 2 }]);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(smtp.messages.length - mailsBefore).toBe(2);
+    expect(service.smtp.messages.length - mailsBefore).toBe(2);
     expect(mailsAbout(invoice.number)).toHaveLength(2);
   });
 
@@ -124,8 +125,8 @@ describe('a paid invoice', () => {
     await deliverAndWait(stripeEvent('invoice.paid', invoice));
 
     expect(failNextMailTo).toBeUndefined();
-    expect(smtp.to('ada@example.com').filter((m) => mailsAbout(invoice.number).includes(m))).toHaveLength(1);
-    expect(smtp.to('finance@example.com').filter((m) => mailsAbout(invoice.number).includes(m))).toHaveLength(1);
+    expect(service.smtp.to('ada@example.com').filter((m) => mailsAbout(invoice.number).includes(m))).toHaveLength(1);
+    expect(service.smtp.to('finance@example.com').filter((m) => mailsAbout(invoice.number).includes(m))).toHaveLength(1);
   });
 
   test('when the customer has no email, then the documents exist and finance still gets its copy', async () => {

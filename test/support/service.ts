@@ -6,6 +6,7 @@ import { createLogger } from '../../src/log';
 import type { Mailer } from '../../src/outbox';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/service';
 import { createTestDatabase, type TestDatabase } from './database';
+import { startTestSmtp, type TestSmtp } from './smtp';
 import { rotatedSecret, testSecret } from './stripe-events';
 
 export const testAdminKey = 'test-admin-key-0123456789';
@@ -29,6 +30,8 @@ const quietBundlerLogger = {
 
 export interface TestService {
   url: string;
+  /** The SMTP server the worker sends to; tests read the messages from it. */
+  smtp: TestSmtp;
   config: Config;
   database: TestDatabase;
   temporal: Client;
@@ -44,7 +47,7 @@ export function testConfig(database: TestDatabase, overrides: Record<string, str
       TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
       TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
       STRIPE_WEBHOOK_SECRET: `${testSecret},${rotatedSecret}`,
-      // Nothing listens here: a test that sends mail passes its own SMTP server.
+      // Nothing listens here; startTestService points it at a test SMTP server.
       SMTP_URL: 'smtp://127.0.0.1:1',
       ADMIN_API_KEY: testAdminKey,
       PORT: '0',
@@ -57,20 +60,22 @@ export function testConfig(database: TestDatabase, overrides: Record<string, str
 
 /** The API and a worker on a fresh database and a task queue of their own. */
 export async function startTestService(
-  options: { overrides?: Record<string, string>; worker?: boolean; mailer?: Mailer } = {},
+  options: { overrides?: Record<string, string>; worker?: boolean; mailer?: (smtpUrl: string) => Mailer } = {},
 ): Promise<TestService> {
+  const smtp = await startTestSmtp();
   const database = await createTestDatabase();
-  const config = testConfig(database, options.overrides);
+  const config = testConfig(database, { SMTP_URL: smtp.url, ...options.overrides });
   const log = createLogger(config.LOG_LEVEL);
   const worker =
     options.worker === false
       ? undefined
-      : await startWorker(config, log, { workflowBundle: await workflowBundle(), mailer: options.mailer });
+      : await startWorker(config, log, { workflowBundle: await workflowBundle(), mailer: options.mailer?.(smtp.url) });
   const api = await startApi(config, log);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   return {
     url: api.url,
+    smtp,
     config,
     database,
     temporal,
@@ -81,6 +86,7 @@ export async function startTestService(
       await worker?.stop();
       await connection.close();
       await database.drop();
+      await smtp.stop();
     },
   };
 }
