@@ -13,7 +13,13 @@ import {
   postPaymentSettled,
 } from './ledger';
 import { readInvoice } from './invoice-payload';
-import { createPaymentDocuments, emailPaymentDocuments, readInvoiceOf, recordInvoicePayment } from './payments';
+import {
+  createPaymentDocuments,
+  emailPaymentDocuments,
+  readInvoiceOf,
+  recordInvoicePayment,
+  recordSubscriptionPeriod,
+} from './payments';
 
 export interface ActivityDependencies {
   db: Db;
@@ -59,6 +65,10 @@ export function createActivities({ db, mailer, config }: ActivityDependencies) {
       if (!payment) throw new Error(`payment ${paymentId} does not exist`);
       await postInvoiceRecognized(db, readInvoice(payment.invoice), payment.paid_at, payment.source_event_id);
       await postPaymentSettled(db, payment);
+    },
+
+    async recordSubscriptionPeriod(paymentId: number): Promise<void> {
+      await recordSubscriptionPeriod(db, paymentId);
     },
 
     async postInvoiceFinalized(eventId: string): Promise<void> {

@@ -8,6 +8,8 @@ export interface InvoiceLine {
   description: string;
   quantity: number;
   amount: number;
+  /** Unix seconds of the service period the line bills, when it has one. */
+  period: { start: number; end: number } | null;
 }
 
 export interface InvoiceFacts {
@@ -100,6 +102,10 @@ export function readInvoice(object: Json): InvoiceFacts {
       description: line.description ?? 'Item',
       quantity: line.quantity ?? 1,
       amount: integer(line.amount, 'invoice line amount'),
+      period:
+        Number.isInteger(line.period?.start) && Number.isInteger(line.period?.end)
+          ? { start: line.period.start, end: line.period.end }
+          : null,
     })),
   };
 }

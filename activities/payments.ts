@@ -4,6 +4,7 @@ import { createDocuments, documentsOfPayment } from '../src/documents';
 import type { StripeEvent } from '../src/events';
 import { sendOnce, type Mailer } from '../src/outbox';
 import { getPayment, recordPayment, type Payment } from '../src/payments';
+import { recordPaidPeriod } from '../src/subscriptions';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
 import { invalidEvent } from './failures';
 import { readInvoice, type InvoiceFacts } from './invoice-payload';
@@ -97,4 +98,21 @@ export async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Se
       eventId: payment.source_event_id,
     });
   }
+}
+
+/** Moves the subscription's paid-through date to the end of the period the invoice billed. */
+export async function recordSubscriptionPeriod(db: Db, paymentId: number): Promise<void> {
+  const payment = await requirePayment(db, paymentId);
+  if (!payment.subscription_id) return;
+  const periods = readInvoice(payment.invoice)
+    .lines.map((line) => line.period)
+    .filter((period): period is { start: number; end: number } => period !== null && period.end > period.start);
+  if (periods.length === 0) return;
+  await recordPaidPeriod(db, {
+    subscriptionId: payment.subscription_id,
+    customerId: payment.customer_id,
+    account: payment.account,
+    start: new Date(Math.min(...periods.map((p) => p.start)) * 1000),
+    end: new Date(Math.max(...periods.map((p) => p.end)) * 1000),
+  });
 }

@@ -180,6 +180,38 @@ describe('a paid invoice', () => {
   });
 });
 
+describe('the subscription period', () => {
+  test('when paid invoices arrive out of order, then the subscription is paid through the latest period', async () => {
+    const month = 30 * 24 * 3600;
+    const start = 1_790_000_000;
+    const later = paidInvoice({ period: { start: start + month, end: start + 2 * month } });
+    const earlier = paidInvoice({ period: { start, end: start + month } });
+
+    await deliverAndWait(stripeEvent('invoice.paid', later));
+    await deliverAndWait(stripeEvent('invoice.paid', earlier));
+
+    expect(await rowsOf(`SELECT extract(epoch FROM paid_through)::int AS paid_through FROM subscriptions WHERE id = 'sub_test_1'`)).toEqual([
+      { paid_through: start + 2 * month },
+    ]);
+  });
+});
+
+describe('an invoice event that cannot be read', () => {
+  test('when invoice.paid carries no currency, then the event is failed with the reason, without retries, and nothing is recorded', async () => {
+    const broken: Record<string, any> = { ...paidInvoice(), currency: undefined };
+    const event = stripeEvent('invoice.paid', broken);
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer.status).toBe(200);
+    expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
+    const [row] = await rowsOf('SELECT attempts, last_error FROM stripe_events WHERE id = $1', [event.id]);
+    expect(row).toEqual({ attempts: 1, last_error: expect.stringContaining('invoice.currency is not a currency code') });
+    expect((await service.temporal.workflow.getHandle(event.id).describe()).status.name).toBe('FAILED');
+    expect(await rowsOf('SELECT id FROM payments WHERE invoice_id = $1', [broken.id])).toEqual([]);
+  });
+});
+
 describe('GET /admin/payments', () => {
   test('when payments exist, then they are listed with their documents, filtered by invoice', async () => {
     const invoice = paidInvoice({ subtotal: 700 });

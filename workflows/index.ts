@@ -30,6 +30,7 @@ async function invoicePaid(eventId: string): Promise<void> {
   await effects.createPaymentDocuments(paymentId);
   await effects.emailPaymentDocuments(paymentId);
   await effects.postPaymentToLedger(paymentId);
+  await effects.recordSubscriptionPeriod(paymentId);
 }
 
 const handlers: Record<string, Handler> = {

@@ -14,6 +14,8 @@ export interface InvoiceOptions {
   tax?: number;
   customerEmail?: string | null;
   status?: string;
+  /** Unix seconds of the billed period; the line has none when omitted. */
+  period?: { start: number; end: number };
 }
 
 /** A paid invoice, built on Stripe's sample invoice, in the shape of an old or new API version. */
@@ -45,7 +47,15 @@ export function paidInvoice(options: InvoiceOptions = {}): Record<string, any> {
       object: 'list',
       has_more: false,
       data: [
-        { id: `il_${suffix()}`, object: 'line_item', amount: subtotal, currency, description: 'Pro plan (monthly)', quantity: 1 },
+        {
+          id: `il_${suffix()}`,
+          object: 'line_item',
+          amount: subtotal,
+          currency,
+          description: 'Pro plan (monthly)',
+          quantity: 1,
+          ...(options.period ? { period: options.period } : {}),
+        },
       ],
     },
   };
