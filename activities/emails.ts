@@ -38,3 +38,32 @@ export function financeCopyEmail(payment: Payment, documents: string[]): EmailTe
     `Amount: ${amount}\nCustomer: ${payment.customer_id ?? 'unknown'}\nStripe invoice: ${payment.invoice_id}\nDocuments: ${documents.join(', ')}`,
   ]);
 }
+
+export const dunningEmail = {
+  notice(dunningCase: { invoice_id: string; hosted_invoice_url: string | null }, amount: string, step: number, steps: number, sellerName: string): EmailText {
+    return email(`Payment failed: ${amount} is due (reminder ${step} of ${steps})`, [
+      'Hello,',
+      `We could not collect ${amount} for invoice ${dunningCase.invoice_id}.`,
+      dunningCase.hosted_invoice_url
+        ? `Please pay it or update your payment method here: ${dunningCase.hosted_invoice_url}`
+        : 'Please update your payment method in your account.',
+      `This is reminder ${step} of ${steps}.`,
+      sellerName,
+    ]);
+  },
+
+  recovered(amount: string, sellerName: string): EmailText {
+    return email(`Payment received, thank you`, [
+      'Hello,',
+      `We received your payment of ${amount}. Thank you, there is nothing more to do.`,
+      sellerName,
+    ]);
+  },
+
+  exhausted(dunningCase: { invoice_id: string; customer_id: string | null }, amount: string, action: string): EmailText {
+    return email(`Dunning ended without payment: ${amount} (${dunningCase.invoice_id})`, [
+      `Every reminder for invoice ${dunningCase.invoice_id} went out and ${amount} remains unpaid.`,
+      `Customer: ${dunningCase.customer_id ?? 'unknown'}\nFinal action: ${action}`,
+    ]);
+  },
+};

@@ -1,9 +1,13 @@
+import type { Client } from '@temporalio/client';
+import type Stripe from 'stripe';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db';
 import { loadEventPayload, markFinished, markProcessing, type EventStatus } from '../src/events';
 import type { Mailer } from '../src/outbox';
 import { getPayment } from '../src/payments';
+import type { DunningInput, DunningOutcome, DunningSettlement } from '../workflows/dunning';
 import { upsertCustomer } from './customers';
+import { finishDunning, retryInvoicePayment, sendDunningNotice, settleDunning, startOrSignalDunning } from './dunning';
 import {
   postBadDebt,
   postChargeRefunds,
@@ -25,10 +29,15 @@ export interface ActivityDependencies {
   db: Db;
   mailer: Mailer;
   config: Config;
+  /** Activities that start or signal other workflows (dunning) use it. */
+  temporal: Client;
+  /** Undefined without STRIPE_SECRET_KEY; features that need it log that they are skipped. */
+  stripe?: Stripe;
 }
 
 /** Every side effect of the workflows, as plain async functions over their dependencies. */
-export function createActivities({ db, mailer, config }: ActivityDependencies) {
+export function createActivities(deps: ActivityDependencies) {
+  const { db, mailer, config } = deps;
   return {
     async markEventProcessing(eventId: string, runId: string): Promise<void> {
       await markProcessing(db, eventId, runId);
@@ -94,6 +103,26 @@ export function createActivities({ db, mailer, config }: ActivityDependencies) {
 
     async postDisputeClosed(eventId: string): Promise<void> {
       await postDisputeClosed(db, await loadEventPayload(db, eventId));
+    },
+
+    async startOrSignalDunning(eventId: string): Promise<void> {
+      await startOrSignalDunning(deps, await loadEventPayload(db, eventId));
+    },
+
+    async settleDunning(eventId: string, outcome: DunningSettlement): Promise<void> {
+      await settleDunning(deps, await loadEventPayload(db, eventId), outcome);
+    },
+
+    async sendDunningNotice(invoiceId: string, step: number, steps: number): Promise<boolean> {
+      return sendDunningNotice(deps, invoiceId, step, steps);
+    },
+
+    async retryInvoicePayment(invoiceId: string): Promise<void> {
+      await retryInvoicePayment(deps, invoiceId);
+    },
+
+    async finishDunning(invoiceId: string, outcome: DunningOutcome, finalAction: DunningInput['finalAction']): Promise<void> {
+      await finishDunning(deps, invoiceId, outcome, finalAction);
     },
   };
 }

@@ -22,6 +22,11 @@ const url = (protocols: string[]) =>
   );
 const hostPort = text.regex(/^[^\s:/]+:\d{1,5}$/, 'must look like host:port, for example localhost:7233');
 
+const units = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+function durationMs(step: string): number {
+  return Number(step.slice(0, -1)) * units[step.slice(-1) as keyof typeof units];
+}
+
 const schema = z.object({
   PORT: port.default(3000),
   // Behind a load balancer, take the client address from X-Forwarded-For.
@@ -59,6 +64,15 @@ const schema = z.object({
   SELLER_ADDRESS: text.default('1 Example Street, Example City'),
   SELLER_EMAIL: z.email().default('billing@example.com'),
   SELLER_TAX_ID: text.optional(),
+
+  // When dunning notices go out, as offsets from the first failed payment: `0d,3d,7d,14d`.
+  DUNNING_SCHEDULE: text
+    .regex(/^\s*\d+[smhd]\s*(,\s*\d+[smhd]\s*)*$/, 'must be a comma-separated list of durations like 0d,3d,7d,14d (units s, m, h, d)')
+    .transform((value) => value.split(',').map((step) => durationMs(step.trim())))
+    .refine((steps) => steps.every((step, i) => i === 0 || step > steps[i - 1]), 'steps must be in increasing order')
+    .default(['0d', '3d', '7d', '14d'].map(durationMs)),
+  DUNNING_RETRY_PAYMENTS: flag.default(false),
+  DUNNING_FINAL_ACTION: z.enum(['cancel_subscription', 'mark_uncollectible', 'none']).default('none'),
 
   // Without it the admin API answers 404 everywhere.
   ADMIN_API_KEY: text.min(16, 'must be at least 16 characters').optional(),

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -8,6 +9,7 @@ import { createDb, migrate } from './db';
 import { createMailer } from './mailer';
 import { createMetrics } from './metrics';
 import type { Mailer } from './outbox';
+import { createStripeClient } from './stripe-client';
 import { createTemporalClient, ensureSearchAttributes } from './temporal';
 
 /** A running part of the service and how to stop it cleanly. */
@@ -74,7 +76,13 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({ db, mailer, config }),
+    activities: createActivities({
+      db,
+      mailer,
+      config,
+      temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+      stripe: createStripeClient(config),
+    }),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

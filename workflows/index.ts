@@ -25,6 +25,7 @@ type Handler = (eventId: string) => Promise<void>;
 
 /** A paid invoice: one payment, its documents, the emails and the ledger, each step idempotent. */
 async function invoicePaid(eventId: string): Promise<void> {
+  await effects.settleDunning(eventId, 'recovered');
   const paymentId = await effects.recordInvoicePayment(eventId);
   if (paymentId === null) return;
   await effects.createPaymentDocuments(paymentId);
@@ -39,7 +40,12 @@ const handlers: Record<string, Handler> = {
   'invoice.paid': invoicePaid,
   'invoice.payment_succeeded': invoicePaid,
   'invoice.finalized': effects.postInvoiceFinalized,
-  'invoice.marked_uncollectible': effects.postInvoiceUncollectible,
+  'invoice.marked_uncollectible': async (eventId) => {
+    await effects.settleDunning(eventId, 'uncollectible');
+    await effects.postInvoiceUncollectible(eventId);
+  },
+  'invoice.voided': (eventId) => effects.settleDunning(eventId, 'voided'),
+  'invoice.payment_failed': effects.startOrSignalDunning,
   'charge.refunded': effects.postChargeRefunds,
   'charge.dispute.created': effects.postDisputeOpened,
   'charge.dispute.closed': effects.postDisputeClosed,
@@ -69,3 +75,5 @@ function describe(err: unknown): string {
   const cause = (err as { cause?: { message?: string } }).cause;
   return cause?.message ?? (err instanceof Error ? err.message : String(err));
 }
+
+export { dunning } from './dunning';

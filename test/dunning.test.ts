@@ -1,0 +1,127 @@
+import type { DunningStatus } from '../workflows/dunning';
+import { paidInvoice } from './support/billing-events';
+import { eventStatusWhenDone, startTestService, workflowExists, type TestService } from './support/service';
+import { deliver, stripeEvent } from './support/stripe-events';
+
+jest.setTimeout(90_000);
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({
+    overrides: {
+      DUNNING_SCHEDULE: '0s,3s,6s',
+      DUNNING_FINAL_ACTION: 'mark_uncollectible',
+      FINANCE_EMAIL: 'finance@example.com',
+      STRIPE_SECRET_KEY: 'sk_test_123',
+      STRIPE_API_BASE: process.env.TEST_STRIPE_API_BASE!,
+    },
+  });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+function unpaid(customerEmail = 'grace@example.com') {
+  return paidInvoice({ status: 'open', subtotal: 5_000, customerEmail });
+}
+
+const dunningHandle = (invoiceId: string) => service.temporal.workflow.getHandle(`dunning-${invoiceId}`);
+
+async function deliverProcessed(event: ReturnType<typeof stripeEvent>) {
+  const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
+  expect(answers.map((a) => a.status)).toEqual([200, 200]);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+}
+
+describe('dunning', () => {
+  test('when a payment fails and nothing is paid, then every notice goes out once, in order, and the final action is taken', async () => {
+    const invoice = unpaid('grace@example.com');
+
+    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    const status = await dunningHandle(invoice.id).query<DunningStatus>('status');
+    const outcome = await dunningHandle(invoice.id).result();
+
+    expect(status.attempts).toBe(1);
+    expect(outcome).toBe('exhausted');
+    expect(service.smtp.to('grace@example.com').map((m) => m.subject)).toEqual([
+      'Payment failed: $50.00 is due (reminder 1 of 3)',
+      'Payment failed: $50.00 is due (reminder 2 of 3)',
+      'Payment failed: $50.00 is due (reminder 3 of 3)',
+    ]);
+    const finance = service.smtp.to('finance@example.com').filter((m) => m.subject?.includes(invoice.id));
+    expect(finance).toHaveLength(1);
+    expect(finance[0].text).toContain('Final action: invoice marked uncollectible');
+    const { rows } = await service.database.db.query('SELECT status FROM dunning_cases WHERE invoice_id = $1', [invoice.id]);
+    expect(rows).toEqual([{ status: 'exhausted' }]);
+    const subscription = await service.database.db.query(`SELECT status FROM subscriptions WHERE id = 'sub_test_1'`);
+    expect(subscription.rows).toEqual([{ status: 'past_due' }]);
+  });
+
+  test('when the invoice is paid after the second notice, then the rest is cancelled and a recovery email goes out once', async () => {
+    const invoice = unpaid('linus@example.com');
+    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    await waitFor(() => service.smtp.to('linus@example.com').length === 2, 10_000);
+
+    const paid = paidInvoice({ id: invoice.id, subtotal: 5_000, customerEmail: 'linus@example.com' });
+    await deliverProcessed(stripeEvent('invoice.paid', paid));
+    const outcome = await dunningHandle(invoice.id).result();
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+
+    expect(outcome).toBe('recovered');
+    const subjects = service.smtp.to('linus@example.com').map((m) => m.subject);
+    expect(subjects.filter((s) => s?.startsWith('Payment failed'))).toHaveLength(2);
+    expect(subjects.filter((s) => s === 'Payment received, thank you')).toHaveLength(1);
+  });
+
+  test('when two failure events of one invoice arrive concurrently, then one workflow runs with one notice per step', async () => {
+    const invoice = unpaid('ken@example.com');
+    const first = stripeEvent('invoice.payment_failed', invoice);
+    const second = stripeEvent('invoice.payment_failed', { ...invoice, attempt_count: 2 });
+
+    await Promise.all([deliverProcessed(first), deliverProcessed(second)]);
+    const status = await dunningHandle(invoice.id).query<DunningStatus>('status');
+    await dunningHandle(invoice.id).result();
+
+    expect(status.attempts).toBe(2);
+    expect(service.smtp.to('ken@example.com').map((m) => m.subject)).toEqual([
+      'Payment failed: $50.00 is due (reminder 1 of 3)',
+      'Payment failed: $50.00 is due (reminder 2 of 3)',
+      'Payment failed: $50.00 is due (reminder 3 of 3)',
+    ]);
+    const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM payment_failures WHERE invoice_id = $1', [invoice.id]);
+    expect(rows).toEqual([{ n: 2 }]);
+  });
+
+  test('when a failure event arrives after the invoice was paid (out of order), then no workflow starts and nothing is sent', async () => {
+    const paid = paidInvoice({ subtotal: 5_000, customerEmail: 'barbara@example.com' });
+    await deliverProcessed(stripeEvent('invoice.paid', paid));
+    const receipts = service.smtp.to('barbara@example.com').length;
+
+    await deliverProcessed(stripeEvent('invoice.payment_failed', { ...paid, status: 'open', amount_paid: 0 }));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    expect(await workflowExists(service.temporal, `dunning-${paid.id}`)).toBe(false);
+    expect(service.smtp.to('barbara@example.com')).toHaveLength(receipts);
+  });
+
+  test('when the invoice is voided during dunning, then dunning ends quietly', async () => {
+    const invoice = unpaid('edsger@example.com');
+    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    await waitFor(() => service.smtp.to('edsger@example.com').length === 1, 10_000);
+
+    await deliverProcessed(stripeEvent('invoice.voided', { ...invoice, status: 'void' }));
+
+    expect(await dunningHandle(invoice.id).result()).toBe('voided');
+    expect(service.smtp.to('edsger@example.com')).toHaveLength(1);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
