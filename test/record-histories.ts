@@ -1,0 +1,52 @@
+/**
+ * Records histories of the dunning workflow as replay fixtures (test/fixtures/histories).
+ * Run after a deliberate, compatible change to record new ones next to the old:
+ *   TEST_TEMPORAL_ADDRESS=127.0.0.1:7233 npx tsx test/record-histories.ts
+ * Never delete a fixture of a version that may still be running in production.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { paidInvoice } from './support/billing-events';
+import { eventStatusWhenDone, startTestService } from './support/service';
+import { deliver, stripeEvent } from './support/stripe-events';
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const service = await startTestService({ overrides: { DUNNING_SCHEDULE: '0s,2s,4s' } });
+  const date = new Date().toISOString().slice(0, 10);
+  try {
+    const exhausted = paidInvoice({ status: 'open', customerEmail: 'replay@example.com' });
+    const recovered = paidInvoice({ status: 'open', customerEmail: 'replay@example.com' });
+    for (const invoice of [exhausted, recovered]) {
+      const failed = stripeEvent('invoice.payment_failed', invoice);
+      await deliver(service.url, failed);
+      await eventStatusWhenDone(service, failed.id);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const paid = stripeEvent('invoice.paid', paidInvoice({ id: recovered.id, customerEmail: 'replay@example.com' }));
+    await deliver(service.url, paid);
+
+    for (const [name, invoice] of [['exhausted', exhausted], ['recovered', recovered]] as const) {
+      const handle = service.temporal.workflow.getHandle(`dunning-${invoice.id}`);
+      await handle.result();
+      const file = path.join(__dirname, 'fixtures', 'histories', `dunning-${name}-${date}.json`);
+      // The CLI writes the history in the JSON form Temporal's replayer reads.
+      const history = execFileSync(
+        path.join(__dirname, '..', '.tools', 'bin', 'temporal'),
+        ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', service.config.TEMPORAL_ADDRESS!],
+        { encoding: 'utf8' },
+      );
+      fs.writeFileSync(file, history);
+      console.log(`wrote ${file}`);
+    }
+  } finally {
+    await service.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
