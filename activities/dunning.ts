@@ -119,13 +119,14 @@ export async function sendDunningNotice(deps: DunningDependencies, invoiceId: st
   return true;
 }
 
-export async function retryInvoicePayment(deps: DunningDependencies, invoiceId: string): Promise<void> {
+/** One payment retry per step; the idempotency key keeps an activity retry from charging again. */
+export async function retryInvoicePayment(deps: DunningDependencies, invoiceId: string, step: number): Promise<void> {
   if (!deps.stripe) {
     log.warn('payment retry skipped: STRIPE_SECRET_KEY is not set', { invoiceId });
     return;
   }
   try {
-    await deps.stripe.invoices.pay(invoiceId, {}, { idempotencyKey: `dunning-retry-${invoiceId}-${Date.now()}` });
+    await deps.stripe.invoices.pay(invoiceId, {}, { idempotencyKey: `dunning-retry-${invoiceId}-${step}` });
   } catch (err) {
     // A declined retry is an expected outcome: the next step follows the schedule.
     log.info('payment retry did not succeed', { invoiceId, error: (err as Error).message });

@@ -117,8 +117,8 @@ export function createActivities(deps: ActivityDependencies) {
       return sendDunningNotice(deps, invoiceId, step, steps);
     },
 
-    async retryInvoicePayment(invoiceId: string): Promise<void> {
-      await retryInvoicePayment(deps, invoiceId);
+    async retryInvoicePayment(invoiceId: string, step: number): Promise<void> {
+      await retryInvoicePayment(deps, invoiceId, step);
     },
 
     async finishDunning(invoiceId: string, outcome: DunningOutcome, finalAction: DunningInput['finalAction']): Promise<void> {

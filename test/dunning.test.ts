@@ -1,26 +1,31 @@
 import type { DunningStatus } from '../workflows/dunning';
 import { paidInvoice } from './support/billing-events';
 import { eventStatusWhenDone, startTestService, workflowExists, type TestService } from './support/service';
+import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
 import { deliver, stripeEvent } from './support/stripe-events';
 
 jest.setTimeout(90_000);
 
 let service: TestService;
+let stripe: StripeRecorder;
 
 beforeAll(async () => {
+  stripe = await startStripeRecorder(process.env.TEST_STRIPE_API_BASE!);
   service = await startTestService({
     overrides: {
       DUNNING_SCHEDULE: '0s,3s,6s',
       DUNNING_FINAL_ACTION: 'mark_uncollectible',
+      DUNNING_RETRY_PAYMENTS: 'true',
       FINANCE_EMAIL: 'finance@example.com',
       STRIPE_SECRET_KEY: 'sk_test_123',
-      STRIPE_API_BASE: process.env.TEST_STRIPE_API_BASE!,
+      STRIPE_API_BASE: stripe.url,
     },
   });
 });
 
 afterAll(async () => {
   await service?.stop();
+  await stripe?.stop();
 });
 
 function unpaid(customerEmail = 'grace@example.com') {
@@ -53,6 +58,12 @@ describe('dunning', () => {
     const finance = service.smtp.to('finance@example.com').filter((m) => m.subject?.includes(invoice.id));
     expect(finance).toHaveLength(1);
     expect(finance[0].text).toContain('Final action: invoice marked uncollectible');
+    expect(stripe.calls.filter((call) => call.includes(invoice.id))).toEqual([
+      `POST /v1/invoices/${invoice.id}/pay`,
+      `POST /v1/invoices/${invoice.id}/pay`,
+      `POST /v1/invoices/${invoice.id}/pay`,
+      `POST /v1/invoices/${invoice.id}/mark_uncollectible`,
+    ]);
     const { rows } = await service.database.db.query('SELECT status FROM dunning_cases WHERE invoice_id = $1', [invoice.id]);
     expect(rows).toEqual([{ status: 'exhausted' }]);
     const subscription = await service.database.db.query(`SELECT status FROM subscriptions WHERE id = 'sub_test_1'`);

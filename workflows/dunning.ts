@@ -71,7 +71,7 @@ export async function dunning(input: DunningInput): Promise<DunningOutcome> {
     setStage(`notice ${step}/${steps}`);
     const stillUnpaid = await acts.sendDunningNotice(input.invoiceId, step, steps);
     if (!stillUnpaid) settlement = 'recovered';
-    else if (input.retryPayments) await acts.retryInvoicePayment(input.invoiceId);
+    else if (input.retryPayments) await acts.retryInvoicePayment(input.invoiceId, step);
   }
   nextStepAt = null;
 
