@@ -2,6 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Config } from './config';
+import { customerView } from './customers';
 import type { Db } from './db';
 import { getDocument } from './documents';
 import { HttpError } from './http-errors';
@@ -85,6 +86,12 @@ export function createAdminRouter({ db, config }: AdminDependencies): Router {
     ctx.type = 'application/pdf';
     ctx.set('Content-Disposition', `inline; filename="${document.number}.pdf"`);
     ctx.body = document.pdf;
+  });
+
+  router.get('/customers/:id', async (ctx) => {
+    const customer = await customerView(db, ctx.params.id);
+    if (!customer) throw new HttpError(404, 'not_found', `No customer ${ctx.params.id}.`);
+    ctx.body = customer;
   });
 
   router.get('/ledger/balance', async (ctx) => {

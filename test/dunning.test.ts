@@ -1,6 +1,6 @@
 import type { DunningStatus } from '../workflows/dunning';
 import { paidInvoice } from './support/billing-events';
-import { eventStatusWhenDone, startTestService, workflowExists, type TestService } from './support/service';
+import { eventStatusWhenDone, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
 import { deliver, stripeEvent } from './support/stripe-events';
 
@@ -115,6 +115,29 @@ describe('dunning', () => {
 
     expect(await workflowExists(service.temporal, `dunning-${paid.id}`)).toBe(false);
     expect(service.smtp.to('barbara@example.com')).toHaveLength(receipts);
+  });
+
+  test('when a customer has an open dunning case, then GET /admin/customers/:id shows it', async () => {
+    const base = unpaid('hedy@example.com');
+    const invoice: Record<string, any> = {
+      ...base,
+      customer: 'cus_test_dunned',
+      parent: { ...base.parent, subscription_details: { subscription: 'sub_test_dunned' } },
+    };
+    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    await waitFor(() => service.smtp.to('hedy@example.com').length === 1, 10_000);
+
+    const response = await fetch(`${service.url}/admin/customers/cus_test_dunned`, {
+      headers: { authorization: `Bearer ${testAdminKey}` },
+    });
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      id: 'cus_test_dunned',
+      subscriptions: [{ id: 'sub_test_dunned', status: 'past_due' }],
+      dunning_cases: [{ invoice_id: invoice.id, status: 'open', stage: 'notice 1/3', amount: 5_000, currency: 'usd' }],
+    });
+    await deliverProcessed(stripeEvent('invoice.voided', { ...invoice, status: 'void' }));
   });
 
   test('when the invoice is voided during dunning, then dunning ends quietly', async () => {
