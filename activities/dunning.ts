@@ -13,6 +13,7 @@ import {
   settleDunningCase,
   type DunningCase,
 } from '../src/dunning';
+import { setAccessRevoked } from '../src/entitlements';
 import type { StripeEvent } from '../src/events';
 import { formatAmount } from '../src/money';
 import { sendOnce, type Mailer } from '../src/outbox';
@@ -152,6 +153,9 @@ export async function finishDunning(
   }
   if (outcome !== 'exhausted') return;
   const taken = await takeFinalAction(deps, dunningCase, finalAction);
+  if (dunningCase.subscription_id) {
+    await setAccessRevoked(deps.db, dunningCase.subscription_id, true, deps.config.PLAN_ENTITLEMENTS);
+  }
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `dunning:${invoiceId}:final`,
     to: deps.config.FINANCE_EMAIL,

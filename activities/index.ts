@@ -7,6 +7,7 @@ import type { Mailer } from '../src/outbox';
 import { getPayment } from '../src/payments';
 import type { DunningInput, DunningOutcome, DunningSettlement } from '../workflows/dunning';
 import { upsertCustomer } from './customers';
+import { syncSubscription } from './subscriptions';
 import { finishDunning, retryInvoicePayment, sendDunningNotice, settleDunning, startOrSignalDunning } from './dunning';
 import {
   postBadDebt,
@@ -77,7 +78,7 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     async recordSubscriptionPeriod(paymentId: number): Promise<void> {
-      await recordSubscriptionPeriod(db, paymentId);
+      await recordSubscriptionPeriod(db, config, paymentId);
     },
 
     async postInvoiceFinalized(eventId: string): Promise<void> {
@@ -103,6 +104,10 @@ export function createActivities(deps: ActivityDependencies) {
 
     async postDisputeClosed(eventId: string): Promise<void> {
       await postDisputeClosed(db, await loadEventPayload(db, eventId));
+    },
+
+    async syncSubscription(eventId: string): Promise<void> {
+      await syncSubscription(db, config, await loadEventPayload(db, eventId));
     },
 
     async startOrSignalDunning(eventId: string): Promise<void> {

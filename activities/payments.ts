@@ -5,6 +5,7 @@ import type { StripeEvent } from '../src/events';
 import { sendOnce, type Mailer } from '../src/outbox';
 import { getPayment, recordPayment, type Payment } from '../src/payments';
 import { recordPaidPeriod } from '../src/subscriptions';
+import { setAccessRevoked } from '../src/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
 import { invalidEvent } from './failures';
 import { readInvoice, type InvoiceFacts } from './invoice-payload';
@@ -101,9 +102,11 @@ export async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Se
 }
 
 /** Moves the subscription's paid-through date to the end of the period the invoice billed. */
-export async function recordSubscriptionPeriod(db: Db, paymentId: number): Promise<void> {
+export async function recordSubscriptionPeriod(db: Db, settings: Pick<Config, 'PLAN_ENTITLEMENTS'>, paymentId: number): Promise<void> {
   const payment = await requirePayment(db, paymentId);
   if (!payment.subscription_id) return;
+  // Paying restores access that an exhausted dunning revoked.
+  await setAccessRevoked(db, payment.subscription_id, false, settings.PLAN_ENTITLEMENTS);
   const periods = readInvoice(payment.invoice)
     .lines.map((line) => line.period)
     .filter((period): period is { start: number; end: number } => period !== null && period.end > period.start);

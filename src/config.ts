@@ -74,6 +74,28 @@ const schema = z.object({
   DUNNING_RETRY_PAYMENTS: flag.default(false),
   DUNNING_FINAL_ACTION: z.enum(['cancel_subscription', 'mark_uncollectible', 'none']).default('none'),
 
+  // Plan tiers by price id, lowest tier first (the order decides upgrade or downgrade):
+  // `pro=price_1,team=price_2`. A tier may list several prices: `pro=price_m|price_y`.
+  PLAN_PRICES: text
+    .regex(/^\s*\w+=[\w|]+\s*(,\s*\w+=[\w|]+\s*)*$/, 'must look like pro=price_123,team=price_456')
+    .transform((value) =>
+      value.split(',').map((pair) => {
+        const [tier, prices] = pair.trim().split('=');
+        return { tier, prices: prices.split('|') };
+      }),
+    )
+    .default([]),
+  // What each tier grants: `pro=api|exports,team=api|exports|sso`.
+  PLAN_ENTITLEMENTS: text
+    .regex(/^\s*\w+=[\w.|-]+\s*(,\s*\w+=[\w.|-]+\s*)*$/, 'must look like pro=api|exports,team=api|exports|sso')
+    .transform((value) =>
+      Object.fromEntries(value.split(',').map((pair) => {
+        const [tier, entitlements] = pair.trim().split('=');
+        return [tier, entitlements.split('|')];
+      })) as Record<string, string[]>,
+    )
+    .default({}),
+
   // Without it the admin API answers 404 everywhere.
   ADMIN_API_KEY: text.min(16, 'must be at least 16 characters').optional(),
 

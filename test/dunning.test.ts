@@ -2,7 +2,7 @@ import type { DunningStatus } from '../workflows/dunning';
 import { paidInvoice } from './support/billing-events';
 import { eventStatusWhenDone, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
-import { deliver, stripeEvent } from './support/stripe-events';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
 jest.setTimeout(90_000);
 
@@ -16,6 +16,8 @@ beforeAll(async () => {
       DUNNING_SCHEDULE: '0s,3s,6s',
       DUNNING_FINAL_ACTION: 'mark_uncollectible',
       DUNNING_RETRY_PAYMENTS: 'true',
+      PLAN_PRICES: 'pro=price_pro',
+      PLAN_ENTITLEMENTS: 'pro=api|exports',
       FINANCE_EMAIL: 'finance@example.com',
       STRIPE_SECRET_KEY: 'sk_test_123',
       STRIPE_API_BASE: stripe.url,
@@ -68,6 +70,29 @@ describe('dunning', () => {
     expect(rows).toEqual([{ status: 'exhausted' }]);
     const subscription = await service.database.db.query(`SELECT status FROM subscriptions WHERE id = 'sub_test_1'`);
     expect(subscription.rows).toEqual([{ status: 'past_due' }]);
+  });
+
+  test('when dunning runs out without payment, then the subscription loses its entitlements', async () => {
+    const subscription = stripeObject('subscription', { id: 'sub_test_revoked', customer: 'cus_test_revoked', status: 'active' });
+    subscription.items.data[0].price.id = 'price_pro';
+    await deliverProcessed(stripeEvent('customer.subscription.created', subscription));
+    const base = unpaid('margaret@example.com');
+    const invoice: Record<string, any> = {
+      ...base,
+      customer: 'cus_test_revoked',
+      parent: { ...base.parent, subscription_details: { subscription: 'sub_test_revoked' } },
+    };
+    const entitlements = async () =>
+      (await service.database.db.query(`SELECT entitlement, active FROM entitlements WHERE subscription_id = 'sub_test_revoked' ORDER BY 1`)).rows;
+    const before = await entitlements();
+
+    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    const during = await entitlements();
+    await dunningHandle(invoice.id).result();
+
+    expect(before).toEqual([{ entitlement: 'api', active: true }, { entitlement: 'exports', active: true }]);
+    expect(during).toEqual(before); // past_due keeps access while dunning runs
+    expect(await entitlements()).toEqual([{ entitlement: 'api', active: false }, { entitlement: 'exports', active: false }]);
   });
 
   test('when the invoice is paid after the second notice, then the rest is cancelled and a recovery email goes out once', async () => {

@@ -1,0 +1,108 @@
+import { Client as PgClient } from 'pg';
+import { eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
+import type { StripeEvent } from '../src/events';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({
+    overrides: {
+      PLAN_PRICES: 'pro=price_pro_m|price_pro_y,team=price_team',
+      PLAN_ENTITLEMENTS: 'pro=api|exports,team=api|exports|sso',
+    },
+  });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+let counter = 0;
+/** A subscription of Stripe's sample shape for one customer and price, in an old or new API version. */
+function subscription(customer: string, price: string, status = 'active', shape: 'old' | 'new' = 'new'): Record<string, any> {
+  counter += 1;
+  const base = stripeObject('subscription', { id: `sub_test_${customer}`, customer, status, cancel_at_period_end: false });
+  const item = { ...base.items.data[0], price: { ...base.items.data[0].price, id: price } };
+  const period = { current_period_start: 1_790_000_000 + counter, current_period_end: 1_792_600_000 + counter };
+  return shape === 'new'
+    ? { ...base, items: { ...base.items, data: [{ ...item, ...period }] } }
+    : { ...base, items: { ...base.items, data: [item] }, ...period };
+}
+
+async function deliverTwice(event: StripeEvent) {
+  const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
+  expect(answers.map((a) => a.status)).toEqual([200, 200]);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+}
+
+async function customer(id: string): Promise<any> {
+  const response = await fetch(`${service.url}/admin/customers/${id}`, { headers: { authorization: `Bearer ${testAdminKey}` } });
+  return response.json();
+}
+
+const active = (view: any) => view.entitlements.filter((e: any) => e.active).map((e: any) => e.entitlement);
+const at = (offsetSeconds: number) => Math.floor(Date.now() / 1000) + offsetSeconds;
+
+describe('subscriptions and entitlements', () => {
+  test('when a pro subscription is created, then its entitlements are granted and a listener on entitlements_changed hears the customer id', async () => {
+    const listener = new PgClient({ connectionString: service.database.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message) => heard.push(message.payload ?? ''));
+    await listener.query('LISTEN entitlements_changed');
+
+    await deliverTwice(stripeEvent('customer.subscription.created', subscription('cus_grant', 'price_pro_m')));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await listener.end();
+
+    expect(active(await customer('cus_grant'))).toEqual(['api', 'exports']);
+    expect(heard).toEqual(['cus_grant']);
+  });
+
+  test('when the plan changes up and then down, then each change is in the audit log and entitlements follow', async () => {
+    await deliverTwice(stripeEvent('customer.subscription.created', subscription('cus_plan', 'price_pro_m'), { created: at(-30) }));
+    await deliverTwice(stripeEvent('customer.subscription.updated', subscription('cus_plan', 'price_team'), { created: at(-20) }));
+    expect(active(await customer('cus_plan'))).toEqual(['api', 'exports', 'sso']);
+
+    await deliverTwice(stripeEvent('customer.subscription.updated', subscription('cus_plan', 'price_pro_y'), { created: at(-10) }));
+
+    const view = await customer('cus_plan');
+    expect(active(view)).toEqual(['api', 'exports']);
+    expect(view.audit_log.filter((a: any) => !a.change.startsWith('status')).map((a: any) => [a.change, a.from_value, a.to_value])).toEqual([
+      ['upgrade', 'pro', 'team'],
+      ['downgrade', 'team', 'pro'],
+    ]);
+  });
+
+  test('when an updated event (newer) arrives before the created one (older), then the newer state stays', async () => {
+    await deliverTwice(stripeEvent('customer.subscription.updated', subscription('cus_order', 'price_team', 'active'), { created: at(-10) }));
+    await deliverTwice(stripeEvent('customer.subscription.created', subscription('cus_order', 'price_pro_m', 'incomplete'), { created: at(-20) }));
+
+    const view = await customer('cus_order');
+    expect(view.subscriptions).toMatchObject([{ status: 'active', tier: 'team' }]);
+    expect(active(view)).toEqual(['api', 'exports', 'sso']);
+  });
+
+  test('when a subscription is deleted and a late updated event arrives, then it stays deleted and access is revoked', async () => {
+    await deliverTwice(stripeEvent('customer.subscription.created', subscription('cus_gone', 'price_pro_m'), { created: at(-30) }));
+    await deliverTwice(stripeEvent('customer.subscription.deleted', subscription('cus_gone', 'price_pro_m', 'canceled'), { created: at(-10) }));
+    await deliverTwice(stripeEvent('customer.subscription.updated', subscription('cus_gone', 'price_pro_m', 'active'), { created: at(-20) }));
+
+    const view = await customer('cus_gone');
+    expect(view.subscriptions).toMatchObject([{ status: 'canceled' }]);
+    expect(active(view)).toEqual([]);
+  });
+
+  test.each(['old', 'new'] as const)('when the period is in the %s API version shape, then it is read', async (shape) => {
+    const object = subscription(`cus_period_${shape}`, 'price_pro_m', 'active', shape);
+
+    await deliverTwice(stripeEvent('customer.subscription.created', object));
+
+    const { rows } = await service.database.db.query(
+      'SELECT extract(epoch FROM current_period_end)::int AS end FROM subscriptions WHERE id = $1',
+      [object.id],
+    );
+    expect(rows).toEqual([{ end: shape === 'new' ? object.items.data[0].current_period_end : object.current_period_end }]);
+  });
+});
