@@ -67,3 +67,46 @@ export const dunningEmail = {
     ]);
   },
 };
+
+export const customerEmail = {
+  trialWillEnd(endsOn: string, sellerName: string): EmailText {
+    return email('Your trial ends soon', [
+      'Hello,',
+      `Your free trial ends on ${endsOn}. Your subscription continues automatically with the payment method on file.`,
+      sellerName,
+    ]);
+  },
+
+  subscriptionCanceled(endedOn: string, sellerName: string): EmailText {
+    return email('Your subscription has been canceled', [
+      'Hello,',
+      `Your subscription ended on ${endedOn}, and access to its features has stopped. You can subscribe again at any time.`,
+      sellerName,
+    ]);
+  },
+
+  renewalUpcoming(amount: string, on: string, sellerName: string): EmailText {
+    return email(`Your subscription renews on ${on}`, [
+      'Hello,',
+      `Your subscription renews on ${on}; ${amount} will be charged to your payment method on file.`,
+      sellerName,
+    ]);
+  },
+
+  paymentActionRequired(amount: string, link: string | null, sellerName: string): EmailText {
+    return email(`Please confirm your payment of ${amount}`, [
+      'Hello,',
+      `Your bank asks you to confirm the payment of ${amount}.`,
+      link ? `Confirm it here: ${link}` : 'Please sign in to your account to confirm it.',
+      sellerName,
+    ]);
+  },
+
+  cardExpiring(card: string, expiry: string, sellerName: string): EmailText {
+    return email('Your card is about to expire', [
+      'Hello,',
+      `Your ${card} expires at the end of ${expiry}. Please update your payment method to keep your subscription running.`,
+      sellerName,
+    ]);
+  },
+};

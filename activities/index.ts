@@ -7,6 +7,7 @@ import type { Mailer } from '../src/outbox';
 import { getPayment } from '../src/payments';
 import type { DunningInput, DunningOutcome, DunningSettlement } from '../workflows/dunning';
 import { upsertCustomer } from './customers';
+import { sendCustomerNotice, type NoticeKind } from './notices';
 import { syncSubscription } from './subscriptions';
 import { finishDunning, retryInvoicePayment, sendDunningNotice, settleDunning, startOrSignalDunning } from './dunning';
 import {
@@ -108,6 +109,10 @@ export function createActivities(deps: ActivityDependencies) {
 
     async syncSubscription(eventId: string): Promise<void> {
       await syncSubscription(db, config, await loadEventPayload(db, eventId));
+    },
+
+    async sendCustomerNotice(eventId: string, kind: NoticeKind): Promise<void> {
+      await sendCustomerNotice(deps, await loadEventPayload(db, eventId), kind);
     },
 
     async startOrSignalDunning(eventId: string): Promise<void> {

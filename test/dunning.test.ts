@@ -1,8 +1,8 @@
 import type { DunningStatus } from '../workflows/dunning';
 import { paidInvoice } from './support/billing-events';
-import { eventStatusWhenDone, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
+import { deliverTwiceAndWait, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
-import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
+import { stripeEvent, stripeObject } from './support/stripe-events';
 
 jest.setTimeout(90_000);
 
@@ -36,17 +36,11 @@ function unpaid(customerEmail = 'grace@example.com') {
 
 const dunningHandle = (invoiceId: string) => service.temporal.workflow.getHandle(`dunning-${invoiceId}`);
 
-async function deliverProcessed(event: ReturnType<typeof stripeEvent>) {
-  const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
-  expect(answers.map((a) => a.status)).toEqual([200, 200]);
-  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
-}
-
 describe('dunning', () => {
   test('when a payment fails and nothing is paid, then every notice goes out once, in order, and the final action is taken', async () => {
     const invoice = unpaid('grace@example.com');
 
-    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
     const status = await dunningHandle(invoice.id).query<DunningStatus>('status');
     const outcome = await dunningHandle(invoice.id).result();
 
@@ -75,7 +69,7 @@ describe('dunning', () => {
   test('when dunning runs out without payment, then the subscription loses its entitlements', async () => {
     const subscription = stripeObject('subscription', { id: 'sub_test_revoked', customer: 'cus_test_revoked', status: 'active' });
     subscription.items.data[0].price.id = 'price_pro';
-    await deliverProcessed(stripeEvent('customer.subscription.created', subscription));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription));
     const base = unpaid('margaret@example.com');
     const invoice: Record<string, any> = {
       ...base,
@@ -86,7 +80,7 @@ describe('dunning', () => {
       (await service.database.db.query(`SELECT entitlement, active FROM entitlements WHERE subscription_id = 'sub_test_revoked' ORDER BY 1`)).rows;
     const before = await entitlements();
 
-    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
     const during = await entitlements();
     await dunningHandle(invoice.id).result();
 
@@ -97,11 +91,11 @@ describe('dunning', () => {
 
   test('when the invoice is paid after the second notice, then the rest is cancelled and a recovery email goes out once', async () => {
     const invoice = unpaid('linus@example.com');
-    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
     await waitFor(() => service.smtp.to('linus@example.com').length === 2, 10_000);
 
     const paid = paidInvoice({ id: invoice.id, subtotal: 5_000, customerEmail: 'linus@example.com' });
-    await deliverProcessed(stripeEvent('invoice.paid', paid));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', paid));
     const outcome = await dunningHandle(invoice.id).result();
     await new Promise((resolve) => setTimeout(resolve, 4_000));
 
@@ -116,7 +110,7 @@ describe('dunning', () => {
     const first = stripeEvent('invoice.payment_failed', invoice);
     const second = stripeEvent('invoice.payment_failed', { ...invoice, attempt_count: 2 });
 
-    await Promise.all([deliverProcessed(first), deliverProcessed(second)]);
+    await Promise.all([deliverTwiceAndWait(service, first), deliverTwiceAndWait(service, second)]);
     const status = await dunningHandle(invoice.id).query<DunningStatus>('status');
     await dunningHandle(invoice.id).result();
 
@@ -132,10 +126,10 @@ describe('dunning', () => {
 
   test('when a failure event arrives after the invoice was paid (out of order), then no workflow starts and nothing is sent', async () => {
     const paid = paidInvoice({ subtotal: 5_000, customerEmail: 'barbara@example.com' });
-    await deliverProcessed(stripeEvent('invoice.paid', paid));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', paid));
     const receipts = service.smtp.to('barbara@example.com').length;
 
-    await deliverProcessed(stripeEvent('invoice.payment_failed', { ...paid, status: 'open', amount_paid: 0 }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', { ...paid, status: 'open', amount_paid: 0 }));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
 
     expect(await workflowExists(service.temporal, `dunning-${paid.id}`)).toBe(false);
@@ -149,7 +143,7 @@ describe('dunning', () => {
       customer: 'cus_test_dunned',
       parent: { ...base.parent, subscription_details: { subscription: 'sub_test_dunned' } },
     };
-    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
     await waitFor(() => service.smtp.to('hedy@example.com').length === 1, 10_000);
 
     const response = await fetch(`${service.url}/admin/customers/cus_test_dunned`, {
@@ -162,15 +156,15 @@ describe('dunning', () => {
       subscriptions: [{ id: 'sub_test_dunned', status: 'past_due' }],
       dunning_cases: [{ invoice_id: invoice.id, status: 'open', stage: 'notice 1/3', amount: 5_000, currency: 'usd' }],
     });
-    await deliverProcessed(stripeEvent('invoice.voided', { ...invoice, status: 'void' }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.voided', { ...invoice, status: 'void' }));
   });
 
   test('when the invoice is voided during dunning, then dunning ends quietly', async () => {
     const invoice = unpaid('edsger@example.com');
-    await deliverProcessed(stripeEvent('invoice.payment_failed', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
     await waitFor(() => service.smtp.to('edsger@example.com').length === 1, 10_000);
 
-    await deliverProcessed(stripeEvent('invoice.voided', { ...invoice, status: 'void' }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.voided', { ...invoice, status: 'void' }));
 
     expect(await dunningHandle(invoice.id).result()).toBe('voided');
     expect(service.smtp.to('edsger@example.com')).toHaveLength(1);

@@ -1,7 +1,6 @@
 import { chargeWithRefunds, dispute, paidInvoice } from './support/billing-events';
-import { eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
-import { deliver, stripeEvent } from './support/stripe-events';
-import type { StripeEvent } from '../src/events';
+import { deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
+import { stripeEvent } from './support/stripe-events';
 
 let service: TestService;
 
@@ -12,13 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop();
 });
-
-/** Delivers each event twice, concurrently, and waits until it is processed. */
-async function deliverTwice(event: StripeEvent) {
-  const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
-  expect(answers.map((a) => a.status)).toEqual([200, 200]);
-  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
-}
 
 /** Net movement (debit − credit) per account, over the entries about one reference. */
 async function movements(reference: string): Promise<Record<string, number>> {
@@ -46,9 +38,9 @@ describe('ledger postings', () => {
       { id: 're_b', amount: 7_000 },
     ]);
 
-    await deliverTwice(stripeEvent('charge.refunded', partial));
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', partial));
     expect(await movements('ch_refund_1')).toEqual({ refunds: 3_000, stripe_balance: -3_000 });
-    await deliverTwice(stripeEvent('charge.refunded', full));
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', full));
 
     expect(await movements('ch_refund_1')).toEqual({ refunds: 10_000, stripe_balance: -10_000 });
     await expectBalanced();
@@ -57,30 +49,30 @@ describe('ledger postings', () => {
   test('when a charge event carries no refund list (newer API versions), then the growth of amount_refunded is posted', async () => {
     const charge = (refunded: number) => ({ ...chargeWithRefunds('ch_refund_2', 5_000, []), amount_refunded: refunded, refunds: undefined });
 
-    await deliverTwice(stripeEvent('charge.refunded', charge(1_000)));
-    await deliverTwice(stripeEvent('charge.refunded', charge(5_000)));
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', charge(1_000)));
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', charge(5_000)));
 
     expect(await movements('ch_refund_2')).toEqual({ refunds: 5_000, stripe_balance: -5_000 });
   });
 
   test('when a dispute is created and then lost, then the loss stays', async () => {
-    await deliverTwice(stripeEvent('charge.dispute.created', dispute('dp_lost', 2_000, 'needs_response')));
-    await deliverTwice(stripeEvent('charge.dispute.closed', dispute('dp_lost', 2_000, 'lost')));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', dispute('dp_lost', 2_000, 'needs_response')));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.closed', dispute('dp_lost', 2_000, 'lost')));
 
     expect(await movements('dp_lost')).toEqual({ dispute_losses: 2_000, stripe_balance: -2_000 });
     await expectBalanced();
   });
 
   test('when a dispute is created and then won, then the funds come back', async () => {
-    await deliverTwice(stripeEvent('charge.dispute.created', dispute('dp_won', 2_500, 'needs_response')));
-    await deliverTwice(stripeEvent('charge.dispute.closed', dispute('dp_won', 2_500, 'won')));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', dispute('dp_won', 2_500, 'needs_response')));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.closed', dispute('dp_won', 2_500, 'won')));
 
     expect(await movements('dp_won')).toEqual({ dispute_losses: 0, stripe_balance: 0 });
     await expectBalanced();
   });
 
   test('when only the closing event of a lost dispute arrives, then the withdrawal is still booked', async () => {
-    await deliverTwice(stripeEvent('charge.dispute.closed', dispute('dp_late', 900, 'lost')));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.closed', dispute('dp_late', 900, 'lost')));
 
     expect(await movements('dp_late')).toEqual({ dispute_losses: 900, stripe_balance: -900 });
   });
@@ -88,8 +80,8 @@ describe('ledger postings', () => {
   test('when an open invoice is finalized and then marked uncollectible, then revenue is recognised once and the receivable becomes bad debt', async () => {
     const open = paidInvoice({ status: 'open', subtotal: 8_000, tax: 800 });
 
-    await deliverTwice(stripeEvent('invoice.finalized', open));
-    await deliverTwice(stripeEvent('invoice.marked_uncollectible', { ...open, status: 'uncollectible' }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.finalized', open));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.marked_uncollectible', { ...open, status: 'uncollectible' }));
 
     expect(await movements(open.id)).toEqual({
       accounts_receivable: 0,
@@ -103,8 +95,8 @@ describe('ledger postings', () => {
   test('when an invoice is finalized and then paid, then revenue is recognised once and the receivable is settled', async () => {
     const invoice = paidInvoice({ subtotal: 4_000 });
 
-    await deliverTwice(stripeEvent('invoice.finalized', { ...invoice, status: 'open', amount_paid: 0, amount_remaining: 4_000 }));
-    await deliverTwice(stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.finalized', { ...invoice, status: 'open', amount_paid: 0, amount_remaining: 4_000 }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
 
     expect(await movements(invoice.id)).toEqual({ accounts_receivable: 0, revenue: -4_000, stripe_balance: 4_000 });
   });

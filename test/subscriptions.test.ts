@@ -1,7 +1,6 @@
 import { Client as PgClient } from 'pg';
-import { eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
-import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
-import type { StripeEvent } from '../src/events';
+import { deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
+import { stripeEvent, stripeObject } from './support/stripe-events';
 
 let service: TestService;
 
@@ -30,12 +29,6 @@ function subscription(customer: string, price: string, status = 'active', shape:
     : { ...base, items: { ...base.items, data: [item] }, ...period };
 }
 
-async function deliverTwice(event: StripeEvent) {
-  const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
-  expect(answers.map((a) => a.status)).toEqual([200, 200]);
-  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
-}
-
 async function customer(id: string): Promise<any> {
   const response = await fetch(`${service.url}/admin/customers/${id}`, { headers: { authorization: `Bearer ${testAdminKey}` } });
   return response.json();
@@ -52,7 +45,7 @@ describe('subscriptions and entitlements', () => {
     listener.on('notification', (message) => heard.push(message.payload ?? ''));
     await listener.query('LISTEN entitlements_changed');
 
-    await deliverTwice(stripeEvent('customer.subscription.created', subscription('cus_grant', 'price_pro_m')));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription('cus_grant', 'price_pro_m')));
     await new Promise((resolve) => setTimeout(resolve, 300));
     await listener.end();
 
@@ -61,11 +54,11 @@ describe('subscriptions and entitlements', () => {
   });
 
   test('when the plan changes up and then down, then each change is in the audit log and entitlements follow', async () => {
-    await deliverTwice(stripeEvent('customer.subscription.created', subscription('cus_plan', 'price_pro_m'), { created: at(-30) }));
-    await deliverTwice(stripeEvent('customer.subscription.updated', subscription('cus_plan', 'price_team'), { created: at(-20) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription('cus_plan', 'price_pro_m'), { created: at(-30) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.updated', subscription('cus_plan', 'price_team'), { created: at(-20) }));
     expect(active(await customer('cus_plan'))).toEqual(['api', 'exports', 'sso']);
 
-    await deliverTwice(stripeEvent('customer.subscription.updated', subscription('cus_plan', 'price_pro_y'), { created: at(-10) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.updated', subscription('cus_plan', 'price_pro_y'), { created: at(-10) }));
 
     const view = await customer('cus_plan');
     expect(active(view)).toEqual(['api', 'exports']);
@@ -76,8 +69,8 @@ describe('subscriptions and entitlements', () => {
   });
 
   test('when an updated event (newer) arrives before the created one (older), then the newer state stays', async () => {
-    await deliverTwice(stripeEvent('customer.subscription.updated', subscription('cus_order', 'price_team', 'active'), { created: at(-10) }));
-    await deliverTwice(stripeEvent('customer.subscription.created', subscription('cus_order', 'price_pro_m', 'incomplete'), { created: at(-20) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.updated', subscription('cus_order', 'price_team', 'active'), { created: at(-10) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription('cus_order', 'price_pro_m', 'incomplete'), { created: at(-20) }));
 
     const view = await customer('cus_order');
     expect(view.subscriptions).toMatchObject([{ status: 'active', tier: 'team' }]);
@@ -85,9 +78,9 @@ describe('subscriptions and entitlements', () => {
   });
 
   test('when a subscription is deleted and a late updated event arrives, then it stays deleted and access is revoked', async () => {
-    await deliverTwice(stripeEvent('customer.subscription.created', subscription('cus_gone', 'price_pro_m'), { created: at(-30) }));
-    await deliverTwice(stripeEvent('customer.subscription.deleted', subscription('cus_gone', 'price_pro_m', 'canceled'), { created: at(-10) }));
-    await deliverTwice(stripeEvent('customer.subscription.updated', subscription('cus_gone', 'price_pro_m', 'active'), { created: at(-20) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription('cus_gone', 'price_pro_m'), { created: at(-30) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.deleted', subscription('cus_gone', 'price_pro_m', 'canceled'), { created: at(-10) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.updated', subscription('cus_gone', 'price_pro_m', 'active'), { created: at(-20) }));
 
     const view = await customer('cus_gone');
     expect(view.subscriptions).toMatchObject([{ status: 'canceled' }]);
@@ -97,7 +90,7 @@ describe('subscriptions and entitlements', () => {
   test.each(['old', 'new'] as const)('when the period is in the %s API version shape, then it is read', async (shape) => {
     const object = subscription(`cus_period_${shape}`, 'price_pro_m', 'active', shape);
 
-    await deliverTwice(stripeEvent('customer.subscription.created', object));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', object));
 
     const { rows } = await service.database.db.query(
       'SELECT extract(epoch FROM current_period_end)::int AS end FROM subscriptions WHERE id = $1',

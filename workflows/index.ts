@@ -48,7 +48,15 @@ const handlers: Record<string, Handler> = {
   'invoice.payment_failed': effects.startOrSignalDunning,
   'customer.subscription.created': effects.syncSubscription,
   'customer.subscription.updated': effects.syncSubscription,
-  'customer.subscription.deleted': effects.syncSubscription,
+  'customer.subscription.deleted': async (eventId) => {
+    await effects.syncSubscription(eventId);
+    await effects.sendCustomerNotice(eventId, 'subscription_canceled');
+  },
+  'customer.subscription.trial_will_end': (eventId) => effects.sendCustomerNotice(eventId, 'trial_will_end'),
+  'invoice.upcoming': (eventId) => effects.sendCustomerNotice(eventId, 'renewal_upcoming'),
+  'invoice.payment_action_required': (eventId) => effects.sendCustomerNotice(eventId, 'payment_action_required'),
+  'customer.source.expiring': (eventId) => effects.sendCustomerNotice(eventId, 'card_expiring'),
+  'customer.deleted': effects.syncCustomer,
   'customer.subscription.paused': effects.syncSubscription,
   'customer.subscription.resumed': effects.syncSubscription,
   'charge.refunded': effects.postChargeRefunds,

@@ -7,7 +7,8 @@ import type { Mailer } from '../../src/outbox';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/service';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startTestSmtp, type TestSmtp } from './smtp';
-import { rotatedSecret, testSecret } from './stripe-events';
+import type { StripeEvent } from '../../src/events';
+import { deliver, rotatedSecret, testSecret } from './stripe-events';
 
 export const testAdminKey = 'test-admin-key-0123456789';
 
@@ -118,4 +119,14 @@ export async function eventStatusWhenDone(service: TestService, eventId: string)
   await service.temporal.workflow.getHandle(eventId).result().catch(() => undefined);
   const { rows } = await service.database.db.query('SELECT status FROM stripe_events WHERE id = $1', [eventId]);
   return rows[0]?.status;
+}
+
+/**
+ * Delivers an event twice, concurrently (as Stripe may), and waits until it is processed.
+ * Every test of an effect goes through here, so each also proves nothing doubles.
+ */
+export async function deliverTwiceAndWait(service: TestService, event: StripeEvent): Promise<void> {
+  const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
+  expect(answers.map((a) => a.status)).toEqual([200, 200]);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
 }

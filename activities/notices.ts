@@ -1,0 +1,72 @@
+import type { Config } from '../src/config';
+import type { Db } from '../src/db';
+import type { StripeEvent } from '../src/events';
+import { formatAmount } from '../src/money';
+import { sendOnce, type Mailer } from '../src/outbox';
+import { customerEmail } from './emails';
+import { invalidEvent } from './failures';
+
+type Json = Record<string, any>;
+
+export type NoticeKind = 'trial_will_end' | 'subscription_canceled' | 'renewal_upcoming' | 'payment_action_required' | 'card_expiring';
+
+const idOf = (value: unknown): string | null =>
+  typeof value === 'string' ? value : ((value as Json | null)?.id ?? null);
+const day = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString().slice(0, 10) : 'soon');
+
+/**
+ * What each notice says, and the key that makes it one email however often the event comes:
+ * the object and the moment it is about (a trial end, a period, an expiry month).
+ */
+function noticeOf(kind: NoticeKind, object: Json, sellerName: string) {
+  switch (kind) {
+    case 'trial_will_end':
+      return { key: `${object.id}:${object.trial_end}`, ...customerEmail.trialWillEnd(day(object.trial_end), sellerName) };
+    case 'subscription_canceled':
+      return { key: object.id, ...customerEmail.subscriptionCanceled(day(object.ended_at ?? object.canceled_at), sellerName) };
+    case 'renewal_upcoming':
+      return {
+        key: `${idOf(object.subscription) ?? idOf(object.parent?.subscription_details?.subscription) ?? idOf(object.customer)}:${object.period_end ?? object.next_payment_attempt}`,
+        ...customerEmail.renewalUpcoming(formatAmount(object.amount_due ?? object.total, object.currency), day(object.next_payment_attempt ?? object.period_end), sellerName),
+      };
+    case 'payment_action_required':
+      return {
+        key: `${object.id}:${object.attempt_count ?? 0}`,
+        ...customerEmail.paymentActionRequired(formatAmount(object.amount_due, object.currency), object.hosted_invoice_url ?? null, sellerName),
+      };
+    case 'card_expiring':
+      return {
+        key: `${object.id}:${object.exp_year}-${object.exp_month}`,
+        ...customerEmail.cardExpiring(`${object.brand ?? 'card'} ending ${object.last4}`, `${object.exp_month}/${object.exp_year}`, sellerName),
+      };
+  }
+}
+
+/** The customer's address: on the object itself (invoices), else the stored customer. */
+async function recipientOf(db: Db, object: Json): Promise<string | null> {
+  if (typeof object.customer_email === 'string') return object.customer_email;
+  const customerId = idOf(object.customer);
+  if (!customerId) return null;
+  const { rows } = await db.query('SELECT email FROM customers WHERE id = $1 AND NOT deleted', [customerId]);
+  return rows[0]?.email ?? null;
+}
+
+export async function sendCustomerNotice(
+  deps: { db: Db; mailer: Mailer; config: Pick<Config, 'MAIL_FROM' | 'SELLER_NAME'> },
+  event: StripeEvent,
+  kind: NoticeKind,
+): Promise<'sent' | 'already_sent' | 'no_recipient'> {
+  const object = event.data.object as Json;
+  if (typeof object.id !== 'string' && kind !== 'renewal_upcoming') throw invalidEvent(event, 'data.object has no id');
+  const to = await recipientOf(deps.db, object);
+  if (!to) return 'no_recipient';
+  const notice = noticeOf(kind, object, deps.config.SELLER_NAME);
+  return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
+    key: `notice:${kind}:${notice.key}`,
+    to,
+    subject: notice.subject,
+    text: notice.text,
+    html: notice.html,
+    eventId: event.id,
+  });
+}

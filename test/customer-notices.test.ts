@@ -1,0 +1,91 @@
+import { paidInvoice } from './support/billing-events';
+import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { stripeEvent, stripeObject } from './support/stripe-events';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+  await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: 'cus_notice', email: 'notice@example.com' })));
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** Subjects of the mails the customer got since `before`, once the outbox had time to send any duplicate. */
+async function subjectsSince(before: number): Promise<string[]> {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return service.smtp.to('notice@example.com').slice(before).map((mail) => mail.subject ?? '');
+}
+
+const received = () => service.smtp.to('notice@example.com').length;
+
+describe('customer notices, each sent once', () => {
+  test('when a trial will end, then the customer gets a reminder', async () => {
+    const before = received();
+    const subscription = stripeObject('subscription', { id: 'sub_trial', customer: 'cus_notice', status: 'trialing', trial_end: 1_800_000_000 });
+
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.trial_will_end', subscription));
+
+    expect(await subjectsSince(before)).toEqual(['Your trial ends soon']);
+  });
+
+  test('when a subscription is deleted, then it is canceled and the customer gets a cancellation email', async () => {
+    const before = received();
+    const subscription = stripeObject('subscription', { id: 'sub_cancel', customer: 'cus_notice', status: 'canceled', ended_at: 1_800_000_000 });
+
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.deleted', subscription));
+
+    expect(await subjectsSince(before)).toEqual(['Your subscription has been canceled']);
+    const { rows } = await service.database.db.query(`SELECT status FROM subscriptions WHERE id = 'sub_cancel'`);
+    expect(rows).toEqual([{ status: 'canceled' }]);
+  });
+
+  test('when an invoice is upcoming, then the customer gets a renewal notice with the amount', async () => {
+    const before = received();
+    const { id: _none, ...upcoming } = paidInvoice({ status: 'draft', subtotal: 1_900, customerEmail: 'notice@example.com' });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.upcoming', { ...upcoming, next_payment_attempt: 1_800_000_000 }));
+
+    const subjects = await subjectsSince(before);
+    expect(subjects).toEqual(['Your subscription renews on 2027-01-15']);
+    expect(service.smtp.to('notice@example.com').at(-1)?.text).toContain('$19.00');
+  });
+
+  test('when a payment needs authentication, then the customer gets the confirmation link', async () => {
+    const before = received();
+    const invoice: Record<string, any> = { ...paidInvoice({ status: 'open', subtotal: 2_500, customerEmail: 'notice@example.com' }), amount_due: 2_500 };
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_action_required', invoice));
+
+    expect(await subjectsSince(before)).toEqual(['Please confirm your payment of $25.00']);
+    expect(service.smtp.to('notice@example.com').at(-1)?.text).toContain(invoice.hosted_invoice_url);
+  });
+
+  test('when a card is about to expire, then the customer is asked to update it', async () => {
+    const before = received();
+    const card = stripeObject('card', { id: 'card_expiring', customer: 'cus_notice', brand: 'Visa', last4: '4242', exp_month: 12, exp_year: 2026 });
+
+    await deliverTwiceAndWait(service, stripeEvent('customer.source.expiring', card));
+
+    expect(await subjectsSince(before)).toEqual(['Your card is about to expire']);
+    expect(service.smtp.to('notice@example.com').at(-1)?.text).toContain('Visa ending 4242 expires at the end of 12/2026');
+  });
+
+  test('when the customer is deleted, then the row is marked deleted and later notices find no recipient', async () => {
+    const later = Math.floor(Date.now() / 1000) + 1;
+    await deliverTwiceAndWait(service, 
+      stripeEvent('customer.deleted', stripeObject('customer', { id: 'cus_notice', email: 'notice@example.com' }), { created: later }),
+    );
+    const before = received();
+
+    await deliverTwiceAndWait(service, 
+      stripeEvent('customer.source.expiring', stripeObject('card', { id: 'card_after', customer: 'cus_notice', exp_month: 1, exp_year: 2027 })),
+    );
+
+    const { rows } = await service.database.db.query(`SELECT deleted FROM customers WHERE id = 'cus_notice'`);
+    expect(rows).toEqual([{ deleted: true }]);
+    expect(await subjectsSince(before)).toEqual([]);
+  });
+});
