@@ -110,3 +110,13 @@ export const customerEmail = {
     ]);
   },
 };
+
+export function welcomeEmail(link: string, validHours: number, sellerName: string): EmailText {
+  return email(`Welcome to ${sellerName}`, [
+    'Hello,',
+    'Thank you for subscribing. Set the password of your account here:',
+    link,
+    `The link works once and expires in ${validHours} hours.`,
+    sellerName,
+  ]);
+}

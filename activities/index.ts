@@ -6,6 +6,7 @@ import { loadEventPayload, markFinished, markProcessing, type EventStatus } from
 import type { Mailer } from '../src/outbox';
 import { getPayment } from '../src/payments';
 import type { DunningInput, DunningOutcome, DunningSettlement } from '../workflows/dunning';
+import { applyCheckout, sendWelcome } from './checkout';
 import { upsertCustomer } from './customers';
 import { sendCustomerNotice, type NoticeKind } from './notices';
 import { syncSubscription } from './subscriptions';
@@ -109,6 +110,12 @@ export function createActivities(deps: ActivityDependencies) {
 
     async syncSubscription(eventId: string): Promise<void> {
       await syncSubscription(db, config, await loadEventPayload(db, eventId));
+    },
+
+    async completeCheckout(eventId: string): Promise<void> {
+      const event = await loadEventPayload(db, eventId);
+      const checkout = await applyCheckout(db, config, event);
+      if (checkout) await sendWelcome(deps, checkout, event.id);
     },
 
     async sendCustomerNotice(eventId: string, kind: NoticeKind): Promise<void> {

@@ -59,6 +59,10 @@ const schema = z.object({
   MAIL_FROM: text.default('Billing <billing@localhost>'),
   FINANCE_EMAIL: z.email().default('finance@localhost'),
 
+  // Where customers sign in; the welcome email links to `${APP_URL}/set-password?token=…`.
+  APP_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+  PASSWORD_TOKEN_TTL_HOURS: z.coerce.number().int().positive().default(72),
+
   // The seller printed on receipts and invoices.
   SELLER_NAME: text.default('Example Inc.'),
   SELLER_ADDRESS: text.default('1 Example Street, Example City'),

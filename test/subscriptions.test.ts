@@ -1,4 +1,5 @@
 import { Client as PgClient } from 'pg';
+import { redeemPasswordToken } from '../src/password-tokens';
 import { deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -36,6 +37,35 @@ async function customer(id: string): Promise<any> {
 
 const active = (view: any) => view.entitlements.filter((e: any) => e.active).map((e: any) => e.entitlement);
 const at = (offsetSeconds: number) => Math.floor(Date.now() / 1000) + offsetSeconds;
+
+describe('checkout.session.completed', () => {
+  test('when a subscription checkout completes, then customer and subscription exist, and one welcome email carries a single-use password link', async () => {
+    const session = stripeObject('checkout.session', {
+      id: 'cs_test_welcome',
+      mode: 'subscription',
+      status: 'complete',
+      payment_status: 'paid',
+      customer: 'cus_checkout',
+      subscription: 'sub_test_cus_checkout',
+      customer_details: { ...stripeObject('checkout.session').customer_details, email: 'new@example.com', name: 'New Customer' },
+    });
+
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.completed', session));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription('cus_checkout', 'price_team')));
+
+    const view = await customer('cus_checkout');
+    expect(view).toMatchObject({ email: 'new@example.com', name: 'New Customer', subscriptions: [{ status: 'active', tier: 'team' }] });
+    expect(active(view)).toEqual(['api', 'exports', 'sso']);
+    const welcome = service.smtp.to('new@example.com');
+    expect(welcome.map((m) => m.subject)).toEqual(['Welcome to Example Inc.']);
+    const token = decodeURIComponent(/set-password\?token=([\w%-]+)/.exec(welcome[0].text ?? '')![1]);
+    const stored = await service.database.db.query('SELECT token_hash FROM password_tokens WHERE customer_id = $1', ['cus_checkout']);
+    expect(stored.rows).toHaveLength(1);
+    expect(stored.rows[0].token_hash).not.toContain(token);
+    expect(await redeemPasswordToken(service.database.db, token)).toBe('cus_checkout');
+    expect(await redeemPasswordToken(service.database.db, token)).toBeUndefined();
+  });
+});
 
 describe('subscriptions and entitlements', () => {
   test('when a pro subscription is created, then its entitlements are granted and a listener on entitlements_changed hears the customer id', async () => {

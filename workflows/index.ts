@@ -57,6 +57,7 @@ const handlers: Record<string, Handler> = {
   'invoice.payment_action_required': (eventId) => effects.sendCustomerNotice(eventId, 'payment_action_required'),
   'customer.source.expiring': (eventId) => effects.sendCustomerNotice(eventId, 'card_expiring'),
   'customer.deleted': effects.syncCustomer,
+  'checkout.session.completed': effects.completeCheckout,
   'customer.subscription.paused': effects.syncSubscription,
   'customer.subscription.resumed': effects.syncSubscription,
   'charge.refunded': effects.postChargeRefunds,
