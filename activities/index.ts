@@ -9,6 +9,7 @@ import type { DunningInput, DunningOutcome, DunningSettlement } from '../workflo
 import { applyCheckout, sendWelcome } from './checkout';
 import { upsertCustomer } from './customers';
 import { sendCustomerNotice, type NoticeKind } from './notices';
+import { syncPaymentMethod, syncPlainObject, syncSetupIntent, type PlainObjectTable } from './stripe-objects';
 import { syncSubscription } from './subscriptions';
 import { finishDunning, retryInvoicePayment, sendDunningNotice, settleDunning, startOrSignalDunning } from './dunning';
 import {
@@ -110,6 +111,18 @@ export function createActivities(deps: ActivityDependencies) {
 
     async syncSubscription(eventId: string): Promise<void> {
       await syncSubscription(db, config, await loadEventPayload(db, eventId));
+    },
+
+    async syncPaymentMethod(eventId: string): Promise<void> {
+      await syncPaymentMethod(db, await loadEventPayload(db, eventId));
+    },
+
+    async syncSetupIntent(eventId: string): Promise<void> {
+      await syncSetupIntent(db, await loadEventPayload(db, eventId));
+    },
+
+    async syncPlainObject(eventId: string, table: PlainObjectTable): Promise<void> {
+      await syncPlainObject(db, table, await loadEventPayload(db, eventId));
     },
 
     async completeCheckout(eventId: string): Promise<void> {

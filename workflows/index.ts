@@ -1,5 +1,7 @@
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { NoticeKind } from '../activities/notices';
+import type { PlainObjectTable } from '../activities/stripe-objects';
 
 export interface ProcessStripeEventInput {
   eventId: string;
@@ -34,33 +36,60 @@ async function invoicePaid(eventId: string): Promise<void> {
   await effects.recordSubscriptionPeriod(paymentId);
 }
 
+const store = (table: PlainObjectTable): Handler => (eventId) => effects.syncPlainObject(eventId, table);
+const notify = (kind: NoticeKind): Handler => (eventId) => effects.sendCustomerNotice(eventId, kind);
+const both =
+  (...steps: Handler[]): Handler =>
+  async (eventId) => {
+    for (const step of steps) await step(eventId);
+  };
+
+/** What each event type does; types not listed are stored and marked `ignored`. */
 const handlers: Record<string, Handler> = {
+  // Checkout and customers
+  'checkout.session.completed': effects.completeCheckout,
   'customer.created': effects.syncCustomer,
   'customer.updated': effects.syncCustomer,
-  'invoice.paid': invoicePaid,
-  'invoice.payment_succeeded': invoicePaid,
-  'invoice.finalized': effects.postInvoiceFinalized,
-  'invoice.marked_uncollectible': async (eventId) => {
-    await effects.settleDunning(eventId, 'uncollectible');
-    await effects.postInvoiceUncollectible(eventId);
-  },
-  'invoice.voided': (eventId) => effects.settleDunning(eventId, 'voided'),
-  'invoice.payment_failed': effects.startOrSignalDunning,
+  'customer.deleted': effects.syncCustomer,
+
+  // Subscriptions and entitlements
   'customer.subscription.created': effects.syncSubscription,
   'customer.subscription.updated': effects.syncSubscription,
-  'customer.subscription.deleted': async (eventId) => {
-    await effects.syncSubscription(eventId);
-    await effects.sendCustomerNotice(eventId, 'subscription_canceled');
-  },
-  'customer.subscription.trial_will_end': (eventId) => effects.sendCustomerNotice(eventId, 'trial_will_end'),
-  'invoice.upcoming': (eventId) => effects.sendCustomerNotice(eventId, 'renewal_upcoming'),
-  'invoice.payment_action_required': (eventId) => effects.sendCustomerNotice(eventId, 'payment_action_required'),
-  'customer.source.expiring': (eventId) => effects.sendCustomerNotice(eventId, 'card_expiring'),
-  'customer.deleted': effects.syncCustomer,
-  'checkout.session.completed': effects.completeCheckout,
   'customer.subscription.paused': effects.syncSubscription,
   'customer.subscription.resumed': effects.syncSubscription,
-  'charge.refunded': effects.postChargeRefunds,
+  'customer.subscription.deleted': both(effects.syncSubscription, notify('subscription_canceled')),
+  'customer.subscription.trial_will_end': notify('trial_will_end'),
+
+  // Invoices: payment, dunning, accounting
+  'invoice.paid': invoicePaid,
+  'invoice.payment_succeeded': invoicePaid,
+  'invoice.payment_failed': effects.startOrSignalDunning,
+  'invoice.created': store('invoices'),
+  'invoice.updated': store('invoices'),
+  'invoice.finalized': both(store('invoices'), effects.postInvoiceFinalized),
+  'invoice.voided': (eventId) => effects.settleDunning(eventId, 'voided'),
+  'invoice.marked_uncollectible': both((eventId) => effects.settleDunning(eventId, 'uncollectible'), effects.postInvoiceUncollectible),
+  'invoice.upcoming': notify('renewal_upcoming'),
+  'invoice.payment_action_required': notify('payment_action_required'),
+
+  // Payment methods
+  'payment_method.attached': effects.syncPaymentMethod,
+  'payment_method.detached': effects.syncPaymentMethod,
+  'payment_method.updated': effects.syncPaymentMethod,
+  'payment_method.automatically_updated': effects.syncPaymentMethod,
+  'customer.source.updated': effects.syncPaymentMethod,
+  'customer.source.expiring': notify('card_expiring'),
+  'setup_intent.created': effects.syncSetupIntent,
+  'setup_intent.succeeded': effects.syncSetupIntent,
+  'setup_intent.setup_failed': effects.syncSetupIntent,
+
+  // Payments outside invoices, refunds and disputes
+  'payment_intent.created': store('payment_intents'),
+  'payment_intent.succeeded': store('payment_intents'),
+  'payment_intent.payment_failed': store('payment_intents'),
+  'charge.succeeded': store('charges'),
+  'charge.failed': store('charges'),
+  'charge.refunded': both(store('charges'), effects.postChargeRefunds),
   'charge.dispute.created': effects.postDisputeOpened,
   'charge.dispute.closed': effects.postDisputeClosed,
 };

@@ -1,0 +1,104 @@
+import type { Db } from '../src/db';
+import type { StripeEvent } from '../src/events';
+import { upsertLatest } from '../src/stripe-objects';
+import { invalidEvent } from './failures';
+
+type Json = Record<string, any>;
+const idOf = (value: unknown): string | null =>
+  typeof value === 'string' ? value : ((value as Json | null)?.id ?? null);
+const errorOf = (error: Json | null | undefined): string | null => error?.message ?? error?.code ?? null;
+
+function objectOf(event: StripeEvent, ...kinds: string[]): Json {
+  const object = event.data.object as Json;
+  if (!kinds.includes(object.object) || typeof object.id !== 'string') {
+    throw invalidEvent(event, `data.object is not a ${kinds.join(' or ')}`);
+  }
+  return object;
+}
+
+/** Payment methods and card sources: attached, updated, automatically updated, detached. */
+export async function syncPaymentMethod(db: Db, event: StripeEvent): Promise<void> {
+  const method = objectOf(event, 'payment_method', 'card', 'source');
+  const card = method.card ?? method;
+  const detached = event.type === 'payment_method.detached';
+  await upsertLatest(
+    db,
+    'payment_methods',
+    method.id,
+    {
+      // A detached payment method no longer names its customer; keep the one we knew.
+      ...(detached ? {} : { customer_id: idOf(method.customer) }),
+      type: method.type ?? method.object,
+      brand: card.brand ?? null,
+      last4: card.last4 ?? null,
+      exp_month: card.exp_month ?? null,
+      exp_year: card.exp_year ?? null,
+      detached,
+    },
+    event,
+  );
+  if (detached) {
+    await db.query('UPDATE customers SET default_payment_method = NULL WHERE default_payment_method = $1', [method.id]);
+  }
+}
+
+/** Setup intents; a succeeded one makes its payment method the customer's default. */
+export async function syncSetupIntent(db: Db, event: StripeEvent): Promise<void> {
+  const intent = objectOf(event, 'setup_intent');
+  const paymentMethod = idOf(intent.payment_method);
+  const newer = await upsertLatest(
+    db,
+    'setup_intents',
+    intent.id,
+    { customer_id: idOf(intent.customer), payment_method: paymentMethod, status: intent.status, last_error: errorOf(intent.last_setup_error) },
+    event,
+  );
+  if (newer && event.type === 'setup_intent.succeeded' && paymentMethod && intent.customer) {
+    await db.query('UPDATE customers SET default_payment_method = $2 WHERE id = $1', [idOf(intent.customer), paymentMethod]);
+  }
+}
+
+/** Objects stored as they are, each with the fields worth keeping. */
+const plainObjects = {
+  payment_intents: {
+    kind: 'payment_intent',
+    fields: (intent: Json) => ({
+      customer_id: idOf(intent.customer),
+      amount: intent.amount,
+      currency: intent.currency,
+      status: intent.status,
+      last_error: errorOf(intent.last_payment_error),
+    }),
+  },
+  charges: {
+    kind: 'charge',
+    fields: (charge: Json) => ({
+      customer_id: idOf(charge.customer),
+      payment_intent_id: idOf(charge.payment_intent),
+      amount: charge.amount,
+      amount_refunded: charge.amount_refunded ?? 0,
+      currency: charge.currency,
+      status: charge.status,
+      failure_message: charge.failure_message ?? null,
+    }),
+  },
+  invoices: {
+    kind: 'invoice',
+    fields: (invoice: Json) => ({
+      customer_id: idOf(invoice.customer),
+      number: invoice.number ?? null,
+      status: invoice.status,
+      total: invoice.total,
+      currency: invoice.currency,
+    }),
+  },
+} as const;
+
+export type PlainObjectTable = keyof typeof plainObjects;
+
+/** Payment intents and charges (payments outside invoices) and invoices through their lifecycle. */
+export async function syncPlainObject(db: Db, table: PlainObjectTable, event: StripeEvent): Promise<void> {
+  const { kind, fields } = plainObjects[table];
+  const object = objectOf(event, kind);
+  await upsertLatest(db, table, object.id, fields(object), event);
+}
