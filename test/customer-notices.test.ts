@@ -73,6 +73,23 @@ describe('customer notices, each sent once', () => {
     expect(service.smtp.to('notice@example.com').at(-1)?.text).toContain('Visa ending 4242 expires at the end of 12/2026');
   });
 
+  test('when the customer is updated, then email, name, phone and address follow, and an older update does not undo it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const updated = stripeObject('customer', {
+      id: 'cus_update',
+      email: 'new@example.org',
+      name: 'Newer Name',
+      phone: '+15555550123',
+      address: { city: 'Berlin', country: 'DE', line1: 'Street 1', line2: null, postal_code: '10115', state: null },
+    });
+    await deliverTwiceAndWait(service, stripeEvent('customer.updated', updated, { created: now - 10 }));
+
+    await deliverTwiceAndWait(service, stripeEvent('customer.updated', { ...updated, email: 'old@example.org' }, { created: now - 20 }));
+
+    const { rows } = await service.database.db.query(`SELECT email, name, phone, address->>'city' AS city FROM customers WHERE id = 'cus_update'`);
+    expect(rows).toEqual([{ email: 'new@example.org', name: 'Newer Name', phone: '+15555550123', city: 'Berlin' }]);
+  });
+
   test('when the customer is deleted, then the row is marked deleted and later notices find no recipient', async () => {
     const later = Math.floor(Date.now() / 1000) + 1;
     await deliverTwiceAndWait(service, 

@@ -117,6 +117,35 @@ describe('subscriptions and entitlements', () => {
     expect(active(view)).toEqual([]);
   });
 
+  test('when a subscription is paused and resumed, then access stops and comes back', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription('cus_pause', 'price_pro_m'), { created: at(-30) }));
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.paused', subscription('cus_pause', 'price_pro_m', 'paused'), { created: at(-20) }));
+    const paused = active(await customer('cus_pause'));
+
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.resumed', subscription('cus_pause', 'price_pro_m', 'active'), { created: at(-10) }));
+
+    expect(paused).toEqual([]);
+    expect(active(await customer('cus_pause'))).toEqual(['api', 'exports']);
+  });
+
+  test('when a Connect event changes a customer and a subscription, then the account is stored with both', async () => {
+    await deliverTwiceAndWait(
+      service,
+      stripeEvent('customer.created', stripeObject('customer', { id: 'cus_connect' }), { account: 'acct_test_platform' }),
+    );
+    await deliverTwiceAndWait(
+      service,
+      stripeEvent('customer.subscription.created', subscription('cus_connect', 'price_pro_m'), { account: 'acct_test_platform' }),
+    );
+
+    const { rows } = await service.database.db.query(
+      `SELECT (SELECT account FROM customers WHERE id = 'cus_connect') AS customer,
+              (SELECT account FROM subscriptions WHERE id = 'sub_test_cus_connect') AS subscription,
+              (SELECT count(*)::int FROM stripe_events WHERE account = 'acct_test_platform') AS events`,
+    );
+    expect(rows).toEqual([{ customer: 'acct_test_platform', subscription: 'acct_test_platform', events: 2 }]);
+  });
+
   test.each(['old', 'new'] as const)('when the period is in the %s API version shape, then it is read', async (shape) => {
     const object = subscription(`cus_period_${shape}`, 'price_pro_m', 'active', shape);
 
