@@ -15,8 +15,9 @@ export async function upsertLatest(
   fields: Record<string, unknown>,
   event: StripeEvent,
 ): Promise<boolean> {
-  const names = Object.keys(fields);
-  const values = Object.values(fields);
+  const withAccount = { ...fields, account: event.account ?? null };
+  const names = Object.keys(withAccount);
+  const values = Object.values(withAccount);
   const { rowCount } = await db.query(
     `INSERT INTO ${table} (id, ${names.join(', ')}, source_created, source_event_id)
      VALUES ($1, ${names.map((_, i) => `$${i + 2}`).join(', ')}, to_timestamp($${names.length + 2}), $${names.length + 3})

@@ -105,9 +105,14 @@ describe('payments outside invoices', () => {
   ])('when %s arrives, then the charge is stored as %s', async (type, status, failure) => {
     const charge = stripeObject('charge', { id: `ch_test_${status}`, customer: 'cus_pay', amount: 1500, status, failure_message: failure });
 
-    await deliverTwiceAndWait(service, stripeEvent(type, charge));
+    await deliverTwiceAndWait(service, stripeEvent(type, charge, { account: 'acct_test_connected' }));
 
-    expect(await row('charges', `ch_test_${status}`)).toMatchObject({ status, amount: '1500', failure_message: failure });
+    expect(await row('charges', `ch_test_${status}`)).toMatchObject({
+      status,
+      amount: '1500',
+      failure_message: failure,
+      account: 'acct_test_connected',
+    });
   });
 });
 
