@@ -1,15 +1,13 @@
 import type { Config } from '../src/config';
 import { withTransaction, type Db } from '../src/db';
 import { refreshEntitlements } from '../src/entitlements';
-import type { StripeEvent } from '../src/events';
+import { idOf, type StripeEvent } from '../src/events';
 import { sendOnce, type Mailer } from '../src/outbox';
 import { issuePasswordToken } from '../src/password-tokens';
 import { welcomeEmail } from './emails';
 import { invalidEvent } from './failures';
 
 type Json = Record<string, any>;
-const idOf = (value: unknown): string | null =>
-  typeof value === 'string' ? value : ((value as Json | null)?.id ?? null);
 
 /**
  * A completed checkout: the customer and (for subscriptions) the subscription exist from now

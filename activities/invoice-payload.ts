@@ -1,3 +1,5 @@
+import { idOf } from '../src/events';
+
 /**
  * Reads an invoice by the shape it carries, not by one pinned API version: endpoints pinned to
  * older versions send `subscription`, `charge`, `payment_intent` and `tax` on the invoice;
@@ -36,12 +38,6 @@ export interface InvoiceFacts {
 }
 
 type Json = Record<string, any>;
-
-function idOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as Json).id === 'string') return (value as Json).id;
-  return null;
-}
 
 function integer(value: unknown, field: string): number {
   if (!Number.isSafeInteger(value)) throw new InvoicePayloadError(`${field} is not an integer amount`);

@@ -1,6 +1,6 @@
 import type { Config } from '../src/config';
 import type { Db } from '../src/db';
-import type { StripeEvent } from '../src/events';
+import { idOf, type StripeEvent } from '../src/events';
 import { formatAmount } from '../src/money';
 import { sendOnce, type Mailer } from '../src/outbox';
 import { customerEmail } from './emails';
@@ -10,8 +10,6 @@ type Json = Record<string, any>;
 
 export type NoticeKind = 'trial_will_end' | 'subscription_canceled' | 'renewal_upcoming' | 'payment_action_required' | 'card_expiring';
 
-const idOf = (value: unknown): string | null =>
-  typeof value === 'string' ? value : ((value as Json | null)?.id ?? null);
 const day = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString().slice(0, 10) : 'soon');
 
 /**

@@ -1,11 +1,9 @@
 import type { Db } from '../src/db';
-import type { StripeEvent } from '../src/events';
+import { idOf, type StripeEvent } from '../src/events';
 import { upsertLatest } from '../src/stripe-objects';
 import { invalidEvent } from './failures';
 
 type Json = Record<string, any>;
-const idOf = (value: unknown): string | null =>
-  typeof value === 'string' ? value : ((value as Json | null)?.id ?? null);
 const errorOf = (error: Json | null | undefined): string | null => error?.message ?? error?.code ?? null;
 
 function objectOf(event: StripeEvent, ...kinds: string[]): Json {

@@ -1,14 +1,12 @@
 import type { Config } from '../src/config';
 import { withTransaction, type Db } from '../src/db';
 import { refreshEntitlements } from '../src/entitlements';
-import type { StripeEvent } from '../src/events';
+import { idOf, type StripeEvent } from '../src/events';
 import { invalidEvent } from './failures';
 
 type Json = Record<string, any>;
 type Plans = Pick<Config, 'PLAN_PRICES' | 'PLAN_ENTITLEMENTS'>;
 
-const idOf = (value: unknown): string | null =>
-  typeof value === 'string' ? value : ((value as Json | null)?.id ?? null);
 
 /** Periods sit on the subscription in older API versions and on its items in newer ones. */
 function periodOf(subscription: Json): { start: number | null; end: number | null } {

@@ -20,7 +20,8 @@ export interface EventRefs {
   subscriptionId: string | null;
 }
 
-function idOf(value: unknown): string | null {
+/** The id of a Stripe reference, whether it came as an id string or as an expanded object. */
+export function idOf(value: unknown): string | null {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string') {
     return (value as { id: string }).id;

@@ -10,7 +10,7 @@ import { createMailer } from './mailer';
 import { createMetrics } from './metrics';
 import type { Mailer } from './outbox';
 import { createStripeClient } from './stripe-client';
-import { createTemporalClient, ensureSearchAttributes } from './temporal';
+import { connectionOptions, createTemporalClient, ensureSearchAttributes } from './temporal';
 
 /** A running part of the service and how to stop it cleanly. */
 export interface Running {
@@ -67,11 +67,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
 
   const smtp = createMailer(config.SMTP_URL!);
   const mailer = options.mailer ?? smtp;
-  const connection = await NativeConnection.connect({
-    address: config.TEMPORAL_ADDRESS,
-    tls: config.TEMPORAL_TLS || Boolean(config.TEMPORAL_API_KEY),
-    apiKey: config.TEMPORAL_API_KEY,
-  });
+  const connection = await NativeConnection.connect(connectionOptions(config));
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

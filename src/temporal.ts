@@ -13,7 +13,8 @@ import {
 
 type TemporalSettings = Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS'>;
 
-function connectionOptions(config: TemporalSettings) {
+/** Address, TLS and API key, the same for the client and the worker's native connection. */
+export function connectionOptions(config: TemporalSettings) {
   return {
     address: config.TEMPORAL_ADDRESS,
     tls: config.TEMPORAL_TLS || Boolean(config.TEMPORAL_API_KEY),

@@ -32,7 +32,8 @@ test('when the worker stops in the middle of a timer and starts again, then the 
   const invoice = paidInvoice({ status: 'open', subtotal: 5_000, customerEmail: 'alan@example.com' });
   const notices = () => service.smtp.to('alan@example.com').map((m) => m.subject);
   worker = await startOwnWorker();
-  await deliver(service.url, stripeEvent('invoice.payment_failed', invoice));
+  const failed = stripeEvent('invoice.payment_failed', invoice);
+  await Promise.all([deliver(service.url, failed), deliver(service.url, failed)]);
   await waitFor(() => notices().length === 1, 15_000);
 
   await worker.stop();

@@ -3,7 +3,7 @@ import { createMailer } from '../src/mailer';
 import type { Mailer } from '../src/outbox';
 import { paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
-import { eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
+import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 
 let service: TestService;
@@ -39,12 +39,6 @@ async function rowsOf(sql: string, params: unknown[] = []) {
   return (await db().query(sql, params)).rows;
 }
 
-async function deliverAndWait(event: ReturnType<typeof stripeEvent>) {
-  const answer = await deliver(service.url, event);
-  expect(answer.status).toBe(200);
-  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
-}
-
 function mailsAbout(invoiceNumber: string): ParsedMail[] {
   return service.smtp.messages.filter((mail) => mail.text?.includes(invoiceNumber));
 }
@@ -58,7 +52,7 @@ describe('a paid invoice', () => {
   test('when invoice.paid arrives, then one payment, a receipt and an invoice PDF, one email each to customer and finance, and a balanced ledger', async () => {
     const invoice = paidInvoice({ subtotal: 10_000, tax: 2_000 });
 
-    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
 
     const payments = await rowsOf('SELECT id, amount::int, currency FROM payments WHERE invoice_id = $1', [invoice.id]);
     expect(payments).toEqual([{ id: expect.any(String), amount: 12_000, currency: 'usd' }]);
@@ -122,7 +116,7 @@ describe('a paid invoice', () => {
     const invoice = paidInvoice({ subtotal: 3_000 });
     failNextMailTo = 'finance@example.com';
 
-    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
 
     expect(failNextMailTo).toBeUndefined();
     expect(service.smtp.to('ada@example.com').filter((m) => mailsAbout(invoice.number).includes(m))).toHaveLength(1);
@@ -132,7 +126,7 @@ describe('a paid invoice', () => {
   test('when the customer has no email, then the documents exist and finance still gets its copy', async () => {
     const invoice = paidInvoice({ subtotal: 1_500, customerEmail: null });
 
-    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
 
     const mails = mailsAbout(invoice.number);
     expect(mails).toHaveLength(1);
@@ -143,8 +137,8 @@ describe('a paid invoice', () => {
     const newShape = paidInvoice({ shape: 'new', subtotal: 2_500 });
     const oldShape = { ...paidInvoice({ shape: 'old', subtotal: 2_500 }), id: newShape.id, number: newShape.number };
 
-    await deliverAndWait(stripeEvent('invoice.payment_succeeded', oldShape, { api_version: '2024-06-20' }));
-    await deliverAndWait(stripeEvent('invoice.paid', newShape, { api_version: '2025-09-30.clover' }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_succeeded', oldShape, { api_version: '2024-06-20' }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', newShape, { api_version: '2025-09-30.clover' }));
 
     expect(
       await rowsOf('SELECT amount::int, subscription_id, charge_id, payment_intent_id FROM payments WHERE invoice_id = $1', [newShape.id]),
@@ -157,7 +151,7 @@ describe('a paid invoice', () => {
   ])('when the invoice is in %s, then the documents show the amount in its own minor units', async (currency, amount, shown) => {
     const invoice = paidInvoice({ currency, subtotal: amount });
 
-    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
 
     const [receipt] = await rowsOf(
       `SELECT d.number, d.pdf FROM documents d JOIN payments p ON p.id = d.payment_id WHERE p.invoice_id = $1 AND d.kind = 'receipt'`,
@@ -174,7 +168,7 @@ describe('a paid invoice', () => {
   test('when an invoice is not paid yet, then invoice.paid records nothing', async () => {
     const invoice = paidInvoice({ status: 'open' });
 
-    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
 
     expect(await rowsOf('SELECT id FROM payments WHERE invoice_id = $1', [invoice.id])).toEqual([]);
   });
@@ -187,8 +181,8 @@ describe('the subscription period', () => {
     const later = paidInvoice({ period: { start: start + month, end: start + 2 * month } });
     const earlier = paidInvoice({ period: { start, end: start + month } });
 
-    await deliverAndWait(stripeEvent('invoice.paid', later));
-    await deliverAndWait(stripeEvent('invoice.paid', earlier));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', later));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', earlier));
 
     expect(await rowsOf(`SELECT extract(epoch FROM paid_through)::int AS paid_through FROM subscriptions WHERE id = 'sub_test_1'`)).toEqual([
       { paid_through: start + 2 * month },
@@ -215,7 +209,7 @@ describe('an invoice event that cannot be read', () => {
 describe('GET /admin/payments', () => {
   test('when payments exist, then they are listed with their documents, filtered by invoice', async () => {
     const invoice = paidInvoice({ subtotal: 700 });
-    await deliverAndWait(stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
 
     const response = await fetch(`${service.url}/admin/payments?invoice=${invoice.id}`, {
       headers: { authorization: `Bearer ${testAdminKey}` },
