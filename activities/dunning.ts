@@ -103,10 +103,16 @@ async function openCase(db: Db, invoiceId: string): Promise<DunningCase | undefi
 }
 
 /** Sends notice `step` of `steps`; false when the invoice turned out to be paid meanwhile. */
-export async function sendDunningNotice(deps: DunningDependencies, invoiceId: string, step: number, steps: number) {
+export async function sendDunningNotice(
+  deps: DunningDependencies,
+  invoiceId: string,
+  step: number,
+  steps: number,
+  nextStepAt: string | null,
+) {
   const dunningCase = await openCase(deps.db, invoiceId);
   if (!dunningCase) return false;
-  await setDunningStage(deps.db, invoiceId, `notice ${step}/${steps}`, null);
+  await setDunningStage(deps.db, invoiceId, `notice ${step}/${steps}`, nextStepAt ? new Date(nextStepAt) : null);
   if (!dunningCase.customer_email) {
     log.warn('dunning notice not sent: the invoice has no customer email', { invoiceId, step });
     return true;

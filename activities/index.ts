@@ -143,8 +143,8 @@ export function createActivities(deps: ActivityDependencies) {
       await settleDunning(deps, await loadEventPayload(db, eventId), outcome);
     },
 
-    async sendDunningNotice(invoiceId: string, step: number, steps: number): Promise<boolean> {
-      return sendDunningNotice(deps, invoiceId, step, steps);
+    async sendDunningNotice(invoiceId: string, step: number, steps: number, nextStepAt: string | null): Promise<boolean> {
+      return sendDunningNotice(deps, invoiceId, step, steps, nextStepAt);
     },
 
     async retryInvoicePayment(invoiceId: string, step: number): Promise<void> {

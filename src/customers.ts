@@ -12,6 +12,7 @@ export interface CustomerView {
     invoice_id: string;
     status: string;
     stage: string | null;
+    next_step_at: Date | null;
     amount: number;
     currency: string;
     started_at: Date;
@@ -28,7 +29,7 @@ export async function customerView(db: Db, customerId: string): Promise<Customer
       [customerId],
     ),
     db.query(
-      `SELECT invoice_id, status, stage, amount::float8 AS amount, currency, started_at, ended_at
+      `SELECT invoice_id, status, stage, next_step_at, amount::float8 AS amount, currency, started_at, ended_at
          FROM dunning_cases WHERE customer_id = $1 ORDER BY (status = 'open') DESC, started_at DESC`,
       [customerId],
     ),

@@ -154,7 +154,9 @@ describe('dunning', () => {
     expect(await response.json()).toMatchObject({
       id: 'cus_test_dunned',
       subscriptions: [{ id: 'sub_test_dunned', status: 'past_due' }],
-      dunning_cases: [{ invoice_id: invoice.id, status: 'open', stage: 'notice 1/3', amount: 5_000, currency: 'usd' }],
+      dunning_cases: [
+        { invoice_id: invoice.id, status: 'open', stage: 'notice 1/3', next_step_at: expect.any(String), amount: 5_000, currency: 'usd' },
+      ],
     });
     await deliverTwiceAndWait(service, stripeEvent('invoice.voided', { ...invoice, status: 'void' }));
   });

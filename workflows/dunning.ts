@@ -69,7 +69,8 @@ export async function dunning(input: DunningInput): Promise<DunningOutcome> {
     const wait = nextStepAt - Date.now();
     if (wait > 0 && (await condition(() => settlement !== undefined, wait))) break;
     setStage(`notice ${step}/${steps}`);
-    const stillUnpaid = await acts.sendDunningNotice(input.invoiceId, step, steps);
+    const following = step < steps ? new Date(startedAt + input.scheduleMs[step]).toISOString() : null;
+    const stillUnpaid = await acts.sendDunningNotice(input.invoiceId, step, steps, following);
     if (!stillUnpaid) settlement = 'recovered';
     else if (input.retryPayments) await acts.retryInvoicePayment(input.invoiceId, step);
   }
