@@ -147,4 +147,3 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role): Config {
 
 /** The variable names the schema knows, for checks of deployment files. */
 export const configVariables = Object.keys(schema.shape) as (keyof Config)[];
-export const requiredVariables = requiredByRole;

@@ -49,11 +49,6 @@ export async function post(db: Db, posting: Posting): Promise<'posted' | 'alread
   });
 }
 
-export async function isPosted(db: Db, sourceKey: string): Promise<boolean> {
-  const { rowCount } = await db.query('SELECT 1 FROM ledger_entries WHERE source_key = $1', [sourceKey]);
-  return rowCount === 1;
-}
-
 /** The sum already posted to one account for entries about a reference (e.g. a charge). */
 export async function postedAmount(db: Db, reference: string, kind: string, account: Account): Promise<number> {
   const { rows } = await db.query<{ amount: number }>(
