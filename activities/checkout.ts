@@ -5,7 +5,7 @@ import { idOf, type StripeEvent } from '../src/events';
 import { sendOnce, type Mailer } from '../src/outbox';
 import { issuePasswordToken } from '../src/password-tokens';
 import { welcomeEmail } from './emails';
-import { invalidEvent } from './failures';
+import { invalidEvent } from '../src/failures';
 
 type Json = Record<string, any>;
 

@@ -1,6 +1,6 @@
 import type { Db } from '../src/db';
 import type { StripeEvent } from '../src/events';
-import { invalidEvent } from './failures';
+import { invalidEvent } from '../src/failures';
 
 /** Applies a customer event unless the stored row was changed by a newer event. */
 export async function upsertCustomer(db: Db, event: StripeEvent): Promise<void> {

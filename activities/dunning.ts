@@ -18,6 +18,7 @@ import type { StripeEvent } from '../src/events';
 import { formatAmount } from '../src/money';
 import { sendOnce, type Mailer } from '../src/outbox';
 import { paymentOfInvoice } from '../src/payments';
+import { eventSearchAttributes } from '../src/temporal';
 import type { DunningInput, DunningOutcome, DunningSettlement } from '../workflows/dunning';
 import { readInvoiceOf } from './payments';
 import { dunningEmail } from './emails';
@@ -74,6 +75,12 @@ export async function startOrSignalDunning(deps: DunningDependencies, event: Str
     signal: 'paymentFailed',
     signalArgs: [{ eventId: event.id }],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Operations find the dunning of an invoice or customer in the Web UI by these.
+    typedSearchAttributes: eventSearchAttributes({
+      invoiceId: invoice.id,
+      customerId: invoice.customerId,
+      subscriptionId: invoice.subscriptionId,
+    }),
   });
 }
 

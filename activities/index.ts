@@ -1,10 +1,14 @@
+import { log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db';
 import { loadEventPayload, markFinished, markProcessing, type EventStatus } from '../src/events';
+import type { Metrics } from '../src/metrics';
 import type { Mailer } from '../src/outbox';
 import { getPayment } from '../src/payments';
+import { reconcileEvents } from '../src/reconcile';
 import type { DunningInput, DunningOutcome, DunningSettlement } from '../workflows/dunning';
 import { applyCheckout, sendWelcome } from './checkout';
 import { upsertCustomer } from './customers';
@@ -37,14 +41,18 @@ export interface ActivityDependencies {
   temporal: Client;
   /** Undefined without STRIPE_SECRET_KEY; features that need it log that they are skipped. */
   stripe?: Stripe;
+  metrics: Metrics;
+  /** For work outside one event (reconcile); per-event lines go through the activity logger. */
+  log: Logger;
 }
 
 /** Every side effect of the workflows, as plain async functions over their dependencies. */
 export function createActivities(deps: ActivityDependencies) {
-  const { db, mailer, config } = deps;
+  const { db, mailer, config, metrics } = deps;
   return {
     async markEventProcessing(eventId: string, runId: string): Promise<void> {
       await markProcessing(db, eventId, runId);
+      log.info('event processing', { eventId });
     },
 
     async markEventFinished(
@@ -52,7 +60,20 @@ export function createActivities(deps: ActivityDependencies) {
       status: Extract<EventStatus, 'processed' | 'ignored' | 'failed'>,
       error?: string,
     ): Promise<void> {
-      await markFinished(db, eventId, status, error);
+      const finished = await markFinished(db, eventId, status, error);
+      if (!finished) return;
+      metrics.eventsProcessed.inc({ type: finished.type, result: status });
+      metrics.eventProcessingSeconds.observe({ type: finished.type }, finished.seconds);
+      log[status === 'failed' ? 'warn' : 'info'](`event ${status}`, { eventId, type: finished.type, error });
+    },
+
+    async reconcileEvents(): Promise<{ listed: number; started: number }> {
+      if (!deps.stripe) {
+        deps.log.warn('reconcile skipped: STRIPE_SECRET_KEY is not set');
+        return { listed: 0, started: 0 };
+      }
+      const result = await reconcileEvents({ ...deps, stripe: deps.stripe, temporal: deps.temporal });
+      return { listed: result.listed, started: result.started.length };
     },
 
     async syncCustomer(eventId: string): Promise<void> {

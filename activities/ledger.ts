@@ -2,7 +2,7 @@ import type { Db } from '../src/db';
 import type { StripeEvent } from '../src/events';
 import { post, postedAmount } from '../src/ledger';
 import type { Payment } from '../src/payments';
-import { invalidEvent } from './failures';
+import { invalidEvent } from '../src/failures';
 import type { InvoiceFacts } from './invoice-payload';
 
 /**

@@ -4,7 +4,7 @@ import { idOf, type StripeEvent } from '../src/events';
 import { formatAmount } from '../src/money';
 import { sendOnce, type Mailer } from '../src/outbox';
 import { customerEmail } from './emails';
-import { invalidEvent } from './failures';
+import { invalidEvent } from '../src/failures';
 
 type Json = Record<string, any>;
 

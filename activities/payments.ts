@@ -7,7 +7,7 @@ import { getPayment, recordPayment, type Payment } from '../src/payments';
 import { recordPaidPeriod } from '../src/subscriptions';
 import { setAccessRevoked } from '../src/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
-import { invalidEvent } from './failures';
+import { invalidEvent } from '../src/failures';
 import { readInvoice, type InvoiceFacts } from './invoice-payload';
 import { renderDocument, type Seller } from './pdf';
 

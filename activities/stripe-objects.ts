@@ -1,7 +1,7 @@
 import type { Db } from '../src/db';
 import { idOf, type StripeEvent } from '../src/events';
 import { upsertLatest } from '../src/stripe-objects';
-import { invalidEvent } from './failures';
+import { invalidEvent } from '../src/failures';
 
 type Json = Record<string, any>;
 const errorOf = (error: Json | null | undefined): string | null => error?.message ?? error?.code ?? null;

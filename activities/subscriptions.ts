@@ -2,7 +2,7 @@ import type { Config } from '../src/config';
 import { withTransaction, type Db } from '../src/db';
 import { refreshEntitlements } from '../src/entitlements';
 import { idOf, type StripeEvent } from '../src/events';
-import { invalidEvent } from './failures';
+import { invalidEvent } from '../src/failures';
 
 type Json = Record<string, any>;
 type Plans = Pick<Config, 'PLAN_PRICES' | 'PLAN_ENTITLEMENTS'>;

@@ -1,17 +1,41 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Middleware, ParameterizedContext } from 'koa';
+import type { Logger } from 'pino';
+import getRawBody from 'raw-body';
+import Stripe from 'stripe';
+import { z } from 'zod';
 import type { Config } from './config';
 import { customerView } from './customers';
 import type { Db } from './db';
 import { getDocument } from './documents';
-import { HttpError } from './http-errors';
+import { eventEffects } from './effects';
+import { IntakeError } from './event-intake';
+import {
+  dropOldPayloads,
+  eventStats,
+  getEvent,
+  listEvents,
+  markRetried,
+  type EventStatus,
+  type StoredEvent,
+} from './events';
+import { HttpError, requestLog } from './http-errors';
 import { trialBalance } from './ledger';
 import { listPayments } from './payments';
+import { reconcileEvents } from './reconcile';
+import { restartEventWorkflow } from './temporal';
 
 export interface AdminDependencies {
   db: Db;
-  config: Pick<Config, 'ADMIN_API_KEY'>;
+  temporal: Client;
+  config: Pick<
+    Config,
+    'ADMIN_API_KEY' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_START_TIMEOUT_MS'
+  >;
+  log: Logger;
+  stripe?: Stripe;
 }
 
 /**
@@ -48,15 +72,165 @@ function cursorParam(value: unknown): number | undefined {
   return Number(value);
 }
 
+const eventStatuses: EventStatus[] = ['received', 'processing', 'processed', 'failed', 'ignored'];
+
+function statusParam(value: unknown): EventStatus | undefined {
+  if (value === undefined) return undefined;
+  if (!eventStatuses.includes(value as EventStatus)) {
+    throw new HttpError(400, 'invalid_parameter', `status must be one of ${eventStatuses.join(', ')}.`);
+  }
+  return value as EventStatus;
+}
+
+const windowUnits = { m: 60, h: 3600, d: 86_400 } as const;
+
+/** `24h`, `30m`, `7d`; at most 90 days. */
+function windowParam(value: unknown): number {
+  if (value === undefined) return windowUnits.d;
+  const match = typeof value === 'string' ? /^(\d{1,4})([mhd])$/.exec(value) : null;
+  const seconds = match ? Number(match[1]) * windowUnits[match[2] as keyof typeof windowUnits] : 0;
+  if (seconds < 60 || seconds > 90 * windowUnits.d) {
+    throw new HttpError(400, 'invalid_parameter', 'window must be a duration like 30m, 24h or 7d (at most 90d).');
+  }
+  return seconds;
+}
+
+const cleanupRequest = z.strictObject({
+  olderThanDays: z.number().int().min(1).max(3650),
+});
+
+/** A small JSON body, validated; the message names what is wrong. */
+async function jsonBody<T>(ctx: ParameterizedContext, schema: z.ZodType<T>): Promise<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse((await getRawBody(ctx.req, { limit: 16 * 1024 })).toString('utf8') || '{}');
+  } catch {
+    throw new HttpError(400, 'invalid_body', 'The body must be a JSON object of at most 16 KiB.');
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    throw new HttpError(400, 'invalid_body', problems.join('; '));
+  }
+  return result.data;
+}
+
 function textParam(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new HttpError(400, 'invalid_parameter', `${name} must be a single value.`);
   return value;
 }
 
-export function createAdminRouter({ db, config }: AdminDependencies): Router {
+export function createAdminRouter(deps: AdminDependencies): Router {
+  const { db, config } = deps;
   const router = new Router({ prefix: '/admin' });
   router.use(requireAdminKey(config.ADMIN_API_KEY));
+
+  /** The execution in the Temporal Web UI, when TEMPORAL_UI_URL is set. */
+  function temporalUiUrl(event: StoredEvent): string | null {
+    if (!config.TEMPORAL_UI_URL || !event.workflow_id) return null;
+    const base = config.TEMPORAL_UI_URL.replace(/\/+$/, '');
+    const workflow = `${base}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(event.workflow_id)}`;
+    return event.run_id ? `${workflow}/${encodeURIComponent(event.run_id)}/history` : workflow;
+  }
+
+  const eventView = (event: StoredEvent) => ({
+    id: event.id,
+    type: event.type,
+    status: event.status,
+    attempts: event.attempts,
+    last_error: event.last_error,
+    workflow_id: event.workflow_id,
+    run_id: event.run_id,
+    temporal_ui_url: temporalUiUrl(event),
+    customer_id: event.customer_id,
+    invoice_id: event.invoice_id,
+    subscription_id: event.subscription_id,
+    received_at: event.received_at,
+    accepted_at: event.accepted_at,
+    processed_at: event.processed_at,
+  });
+
+  async function requireEvent(id: string): Promise<StoredEvent> {
+    const event = await getEvent(db, id);
+    if (!event) throw new HttpError(404, 'not_found', `No event ${id}.`);
+    return event;
+  }
+
+  router.get('/events', async (ctx) => {
+    const limit = limitParam(ctx.query.limit);
+    const events = await listEvents(db, {
+      status: statusParam(ctx.query.status),
+      type: textParam(ctx.query.type, 'type'),
+      customer: textParam(ctx.query.customer, 'customer'),
+      before: cursorParam(ctx.query.cursor),
+      limit,
+    });
+    ctx.body = {
+      data: events.map(eventView),
+      next_cursor: events.length === limit ? String(events[events.length - 1].seq) : null,
+    };
+  });
+
+  router.get('/events/:id', async (ctx) => {
+    const event = await requireEvent(ctx.params.id);
+    ctx.body = { ...eventView(event), effects: await eventEffects(db, event.id) };
+  });
+
+  router.post('/events/:id/retry', async (ctx) => {
+    const event = await requireEvent(ctx.params.id);
+    if (event.status === 'processed' || event.status === 'ignored') {
+      throw new HttpError(409, 'not_failed', `Event ${event.id} is ${event.status}; only failed events are retried.`);
+    }
+    if (event.status === 'processing') {
+      throw new HttpError(409, 'running', `Event ${event.id} is being processed right now.`);
+    }
+    let started;
+    try {
+      started = await restartEventWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, event, {
+        customerId: event.customer_id,
+        invoiceId: event.invoice_id,
+        subscriptionId: event.subscription_id,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new HttpError(409, 'running', `A run of event ${event.id} is still open; wait for it to end.`);
+      }
+      requestLog(ctx).warn({ eventId: event.id, err: { message: (err as Error).message } }, 'retry: could not start');
+      throw new HttpError(503, 'unavailable', 'Temporal could not start the run; try again.');
+    }
+    await markRetried(db, event.id, started.workflowId, started.runId);
+    requestLog(ctx).info({ eventId: event.id, runId: started.runId }, 'event retried by an operator');
+    ctx.status = 202;
+    ctx.body = eventView((await getEvent(db, event.id))!);
+  });
+
+  router.get('/stats', async (ctx) => {
+    ctx.body = await eventStats(db, windowParam(ctx.query.window));
+  });
+
+  router.post('/cleanup', async (ctx) => {
+    const { olderThanDays } = await jsonBody(ctx, cleanupRequest);
+    const payloadsDropped = await dropOldPayloads(db, olderThanDays);
+    requestLog(ctx).info({ olderThanDays, payloadsDropped }, 'cleanup: dropped old payloads');
+    ctx.body = { older_than_days: olderThanDays, payloads_dropped: payloadsDropped };
+  });
+
+  router.post('/reconcile', async (ctx) => {
+    if (!deps.stripe) {
+      throw new HttpError(409, 'not_configured', 'Reconcile reads Stripe\'s events API: set STRIPE_SECRET_KEY.');
+    }
+    try {
+      const result = await reconcileEvents({ ...deps, stripe: deps.stripe, log: requestLog(ctx) });
+      ctx.body = { listed: result.listed, started: result.started, checkpoint: result.checkpoint };
+    } catch (err) {
+      if (err instanceof IntakeError) throw new HttpError(503, 'unavailable', `Could not ${err.step}; run reconcile again.`);
+      if (err instanceof Stripe.errors.StripeError) {
+        throw new HttpError(502, 'stripe_unavailable', `Stripe's events API failed: ${err.message}`);
+      }
+      throw err;
+    }
+  });
 
   router.get('/payments', async (ctx) => {
     const limit = limitParam(ctx.query.limit);

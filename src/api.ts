@@ -2,13 +2,15 @@ import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import type Stripe from 'stripe';
 import { createAdminRouter } from './admin';
 import type { Config } from './config';
 import type { Db } from './db';
-import { errorResponses } from './http-errors';
+import { errorResponses, requestContext } from './http-errors';
 import type { Metrics } from './metrics';
 import { isTemporalReachable } from './temporal';
 import { stripeWebhook } from './webhook';
+import { webhookHealth } from './webhook-health';
 
 export interface ApiDependencies {
   db: Db;
@@ -16,12 +18,21 @@ export interface ApiDependencies {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** Undefined without STRIPE_SECRET_KEY; reconcile needs it. */
+  stripe?: Stripe;
 }
 
 export function createApi(deps: ApiDependencies): Koa {
   const router = new Router();
 
   router.post('/webhooks/stripe', stripeWebhook(deps));
+
+  router.get('/webhooks/health', async (ctx) => {
+    const health = await webhookHealth(deps.db);
+    // Monitors that only read status codes still see an unhealthy endpoint.
+    ctx.status = health.status === 'unhealthy' ? 503 : 200;
+    ctx.body = health;
+  });
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -49,7 +60,8 @@ export function createApi(deps: ApiDependencies): Koa {
   const app = new Koa();
   // Behind a load balancer the client address comes from X-Forwarded-For.
   app.proxy = deps.config.TRUST_PROXY;
-  app.use(errorResponses(deps.log));
+  app.use(requestContext(deps.log));
+  app.use(errorResponses());
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use(admin.routes());

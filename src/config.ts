@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cidrProblem } from './ip-allowlist';
 
 /**
  * The one configuration schema of the service. Every process (API, worker, `npm start`)
@@ -40,8 +41,20 @@ const schema = z.object({
   STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().positive().default(300),
   WEBHOOK_MAX_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   STRIPE_EXPECT_LIVEMODE: flag.optional(),
+  // Only these addresses may post webhooks: `3.18.12.63/32,3.130.192.231`. Behind a proxy, set TRUST_PROXY.
+  WEBHOOK_IP_ALLOWLIST: text
+    .transform((value) => value.split(',').map((cidr) => cidr.trim()).filter(Boolean))
+    .superRefine((cidrs, ctx) => {
+      for (const problem of cidrs.map(cidrProblem)) if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  // Requests with a bad signature allowed per remote address and minute; more are answered 429.
+  WEBHOOK_INVALID_SIGNATURE_LIMIT: z.coerce.number().int().positive().default(20),
   STRIPE_SECRET_KEY: text.startsWith('sk_', 'must start with sk_').optional(),
   STRIPE_API_BASE: url(['http:', 'https:']).optional(),
+
+  // `npm run worker` serves its own /metrics here (the API serves /metrics on PORT).
+  WORKER_METRICS_PORT: port.optional(),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
@@ -53,6 +66,8 @@ const schema = z.object({
   TEMPORAL_TLS: flag.default(false),
   TEMPORAL_UI_URL: url(['http:', 'https:']).optional(),
   // A webhook must be answered quickly; after this the API answers 503 and Stripe retries.
+  // Where the Temporal SDK serves its own Prometheus metrics (worker processes), e.g. 0.0.0.0:9464.
+  TEMPORAL_SDK_METRICS_ADDRESS: hostPort.optional(),
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
 
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),

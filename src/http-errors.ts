@@ -1,4 +1,5 @@
-import type { Middleware } from 'koa';
+import { randomUUID } from 'node:crypto';
+import type { Middleware, ParameterizedContext } from 'koa';
 import type { Logger } from 'pino';
 
 /** An error with the HTTP answer it deserves; everything else is a 500. */
@@ -7,24 +8,59 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'HttpError';
   }
 }
 
+export interface RequestState {
+  requestId: string;
+  /** The process logger with this request's id on every line. */
+  log: Logger;
+}
+
+export function requestLog(ctx: ParameterizedContext): Logger {
+  return (ctx.state as RequestState).log;
+}
+
+/**
+ * Gives every request an id (the caller's `X-Request-Id` when it is a plain token, else a new
+ * one), echoes it, and logs the request with it: admin calls at info as an audit trail, the rest
+ * at debug.
+ */
+export function requestContext(log: Logger): Middleware {
+  return async (ctx, next) => {
+    const given = ctx.get('x-request-id');
+    const requestId = /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    const state = ctx.state as RequestState;
+    state.requestId = requestId;
+    state.log = log.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    const startedAt = Date.now();
+    try {
+      await next();
+    } finally {
+      const level = ctx.path.startsWith('/admin') ? 'info' : 'debug';
+      state.log[level]({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - startedAt }, 'request');
+    }
+  };
+}
+
 /** The one place errors become HTTP answers: `{"error":{"code","message"}}`. */
-export function errorResponses(log: Logger): Middleware {
+export function errorResponses(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (err) {
       if (err instanceof HttpError) {
         ctx.status = err.status;
+        ctx.set(err.headers);
         ctx.body = { error: { code: err.code, message: err.message } };
         return;
       }
-      log.error({ err, path: ctx.path }, 'request failed');
+      requestLog(ctx).error({ err, path: ctx.path }, 'request failed');
       ctx.status = 500;
       ctx.body = { error: { code: 'internal', message: 'Internal error; see the server log.' } };
     }

@@ -10,6 +10,7 @@ import {
   startTemporalDevServer,
 } from './embedded';
 import { createLogger } from './log';
+import { createMetrics } from './metrics';
 import { installTemporalRuntime, startApi, startWorker, stopOnSignals, type Running } from './service';
 import { exitOnStartupError } from './startup';
 
@@ -17,7 +18,7 @@ import { exitOnStartupError } from './startup';
 async function main() {
   const settings = loadConfig(process.env, 'start');
   const log = createLogger(settings.LOG_LEVEL);
-  installTemporalRuntime(log);
+  installTemporalRuntime(log, settings);
   const dataDir = path.resolve(projectRoot, settings.DATA_DIR);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const running: Running[] = [];
@@ -62,8 +63,10 @@ async function startAll(settings: Config, dataDir: string, running: Running[], l
   if (generatedSecret) env.STRIPE_WEBHOOK_SECRET = developmentWebhookSecret(dataDir);
 
   const config = loadConfig(env, 'worker');
-  running.push(await startWorker(config, log));
-  const api = await startApi(config, log);
+  // One process: the API's /metrics shows the worker's counters too.
+  const metrics = createMetrics();
+  running.push(await startWorker(config, log, { metrics }));
+  const api = await startApi(config, log, { metrics });
   running.push(api);
 
   // Shown to the person at the terminal, not written to the logs.

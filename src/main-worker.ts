@@ -6,7 +6,7 @@ import { exitOnStartupError } from './startup';
 async function main() {
   const config = loadConfig(process.env, 'worker');
   const log = createLogger(config.LOG_LEVEL);
-  installTemporalRuntime(log);
+  installTemporalRuntime(log, config);
   const worker = await startWorker(config, log);
   stopOnSignals(log, [worker]);
   await worker.done;

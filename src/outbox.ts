@@ -1,4 +1,6 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { withTransaction, type Db } from './db';
+import { FailureType } from './failures';
 
 export interface OutgoingEmail {
   /** What the email is about and for whom, e.g. `payment:12:documents:finance`. */
@@ -41,16 +43,35 @@ export async function sendOnce(db: Db, mailer: Mailer, from: string, email: Outg
       email.key,
     ]);
     if (rows[0].status === 'sent') return 'already_sent';
-    await mailer.sendMail({
-      from,
-      to: email.to,
-      subject: email.subject,
-      text: email.text,
-      html: email.html,
-      messageId,
-      attachments: email.attachments,
-    });
-    await tx.query(`UPDATE email_outbox SET status = 'sent', sent_at = now() WHERE key = $1`, [email.key]);
+    try {
+      await mailer.sendMail({
+        from,
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId,
+        attachments: email.attachments,
+      });
+    } catch (err) {
+      throw permanentRejection(err, email.key) ?? err;
+    }
+    // The recipient may have been corrected (FINANCE_EMAIL) since a failed first attempt.
+    await tx.query(`UPDATE email_outbox SET status = 'sent', sent_at = now(), recipient = $2 WHERE key = $1`, [
+      email.key,
+      email.to,
+    ]);
     return 'sent';
   });
+}
+
+/**
+ * An SMTP 5xx answer is permanent: retrying the same message cannot succeed until someone fixes
+ * the address or the relay. The event then fails visibly for an operator to retry. The server's
+ * own text is left out, as it usually quotes the address.
+ */
+function permanentRejection(err: unknown, key: string): ApplicationFailure | undefined {
+  const code = (err as { responseCode?: number }).responseCode;
+  if (code === undefined || code < 500 || code > 599) return undefined;
+  return ApplicationFailure.nonRetryable(`the mail server refused email ${key} permanently (SMTP ${code})`, FailureType.EmailRejected);
 }

@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
-import { Client } from '@temporalio/client';
+import http, { type Server } from 'node:http';
+import { Client, ScheduleAlreadyRunning } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -7,7 +7,7 @@ import { createApi } from './api';
 import type { Config } from './config';
 import { createDb, migrate } from './db';
 import { createMailer } from './mailer';
-import { createMetrics } from './metrics';
+import { addDatabaseGauges, createMetrics, type Metrics } from './metrics';
 import type { Mailer } from './outbox';
 import { createStripeClient } from './stripe-client';
 import { connectionOptions, createTemporalClient, ensureSearchAttributes } from './temporal';
@@ -23,16 +23,20 @@ export interface RunningApi extends Running {
   url: string;
 }
 
-export async function startApi(config: Config, log: Logger): Promise<RunningApi> {
+export interface ApiOptions {
+  /** Shared with the worker when both run in one process (`npm start`). */
+  metrics?: Metrics;
+}
+
+export async function startApi(config: Config, log: Logger, options: ApiOptions = {}): Promise<RunningApi> {
   const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE);
   await migrate(config.DATABASE_URL!, log);
   const temporal = createTemporalClient(config);
-  const app = createApi({ db, temporal, config, log, metrics: createMetrics() });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(config.PORT, () => resolve(listening)).on('error', reject);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const metrics = options.metrics ?? createMetrics();
+  addDatabaseGauges(metrics, db);
+  const app = createApi({ db, temporal, config, log, metrics, stripe: createStripeClient(config) });
+  const server = await listen(app.callback(), config.PORT);
+  const port = (server.address() as { port: number }).port;
   return {
     name: 'api',
     server,
@@ -50,12 +54,15 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Replaces the SMTP mailer (tests inject faults with it). */
   mailer?: Mailer;
+  metrics?: Metrics;
 }
 
 export interface RunningWorker extends Running {
   worker: Worker;
   /** Settles when the worker stops; rejects when it fails. */
   done: Promise<void>;
+  /** With WORKER_METRICS_PORT: where the worker serves /metrics. */
+  metricsUrl?: string;
 }
 
 export async function startWorker(config: Config, log: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
@@ -63,10 +70,13 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   await migrate(config.DATABASE_URL!, log);
   const client = createTemporalClient(config);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+  const stripe = createStripeClient(config);
+  if (stripe) await ensureReconcileSchedule(client, config.TEMPORAL_TASK_QUEUE);
   await client.connection.close();
 
+  const metrics = options.metrics ?? createMetrics();
   const smtp = createMailer(config.SMTP_URL!);
-  const mailer = options.mailer ?? smtp;
+  const mailer = countingMailer(options.mailer ?? smtp, metrics);
   const connection = await NativeConnection.connect(connectionOptions(config));
   const worker = await Worker.create({
     connection,
@@ -77,40 +87,112 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
       mailer,
       config,
       temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
-      stripe: createStripeClient(config),
+      stripe,
+      metrics,
+      log,
     }),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
   });
+  let metricsServer: Server | undefined;
+  if (config.WORKER_METRICS_PORT !== undefined) {
+    addDatabaseGauges(metrics, db);
+    metricsServer = await listen(async (req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+    }, config.WORKER_METRICS_PORT);
+  }
   const done = worker.run();
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  let stopped: Promise<void> | undefined;
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: metricsPortOf(metricsServer) }, 'worker running');
   return {
     name: 'worker',
     worker,
     done,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done.catch((err: Error) => log.error({ err }, 'worker stopped with an error'));
-      await connection.close();
-      smtp.close();
-      await db.end();
+    metricsUrl: metricsServer && `http://localhost:${metricsPortOf(metricsServer)}/metrics`,
+    stop() {
+      // Once, however often it is asked (a signal during a stop, a test that stopped it already).
+      stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done.catch((err: Error) => log.error({ err }, 'worker stopped with an error'));
+        if (metricsServer) await new Promise((resolve) => metricsServer.close(resolve));
+        await connection.close();
+        smtp.close();
+        await db.end();
+      })();
+      return stopped;
     },
   };
+}
+
+function listen(handler: http.RequestListener, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer(handler);
+    server.listen(port, () => resolve(server)).on('error', reject);
+  });
+}
+
+function metricsPortOf(server: Server | undefined): number | undefined {
+  return server && (server.address() as { port: number }).port;
+}
+
+/** Counts every email the SMTP server accepted, by the kind its outbox key starts with. */
+function countingMailer(mailer: Mailer, metrics: Metrics): Mailer {
+  return {
+    async sendMail(message) {
+      const sent = await mailer.sendMail(message);
+      metrics.emailsSent.inc({ kind: /^<(\w+)/.exec(message.messageId)?.[1] ?? 'other' });
+      return sent;
+    },
+  };
+}
+
+export function reconcileScheduleId(taskQueue: string): string {
+  return `stripe-reconcile-${taskQueue}`;
+}
+
+/** Hourly reconcile against Stripe's events API; created once, kept when it already exists. */
+async function ensureReconcileSchedule(client: Client, taskQueue: string): Promise<void> {
+  try {
+    await client.schedule.create({
+      scheduleId: reconcileScheduleId(taskQueue),
+      spec: { intervals: [{ every: '1h' }] },
+      action: { type: 'startWorkflow', workflowType: 'reconcileStripeEvents', taskQueue, args: [] },
+      policies: { overlap: 'SKIP' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
 }
 
 /**
  * Sends the Temporal SDK's own log lines (warnings and up) through pino. Once per process.
  * The SDK's own signal handling is turned off: stopOnSignals stops the parts in order.
  */
-export function installTemporalRuntime(log: Logger): void {
+export function installTemporalRuntime(log: Logger, config: Pick<Config, 'TEMPORAL_SDK_METRICS_ADDRESS'> = {}): void {
   Runtime.install({
     shutdownSignals: [],
-    logger: new DefaultLogger('WARN', (entry) => {
-      const level = entry.level === 'ERROR' ? 'error' : 'warn';
-      log[level]({ temporal: entry.meta }, entry.message);
+    logger: new DefaultLogger(temporalLogLevel(log.level), (entry) => {
+      const { workflowId, ...meta } = entry.meta ?? {};
+      // The execution of an event has the event id as its workflow id: one field to search logs by.
+      const ids = typeof workflowId === 'string' && workflowId.startsWith('evt_') ? { eventId: workflowId } : { workflowId };
+      log[entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error')](
+        { ...meta, ...ids },
+        entry.message,
+      );
+    }),
+    ...(config.TEMPORAL_SDK_METRICS_ADDRESS && {
+      telemetryOptions: { metrics: { prometheus: { bindAddress: config.TEMPORAL_SDK_METRICS_ADDRESS } } },
     }),
   });
+}
+
+function temporalLogLevel(level: string): 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' {
+  if (level === 'trace' || level === 'debug') return level.toUpperCase() as 'TRACE' | 'DEBUG';
+  if (level === 'info') return 'INFO';
+  if (level === 'warn') return 'WARN';
+  return 'ERROR';
 }
 
 /** Stops everything on SIGINT / SIGTERM, in the reverse order of starting. */

@@ -1,8 +1,8 @@
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from './config';
-import { eventRefs, type StripeEvent } from './events';
-import type { processStripeEvent } from '../workflows';
+import { eventRefs, type EventRefs, type StripeEvent } from './events';
+import type { processStripeEvent, ProcessStripeEventInput } from '../workflows';
 import {
   allSearchAttributes,
   StripeCustomerId,
@@ -36,6 +36,28 @@ export interface StartedEventWorkflow {
   runId: string;
 }
 
+/** The search attributes that let operations find an execution by event type, customer, invoice or subscription. */
+export function eventSearchAttributes(refs: Partial<EventRefs> & { eventType?: string }): TypedSearchAttributes {
+  const pairs = [
+    { key: StripeEventType, value: refs.eventType },
+    { key: StripeCustomerId, value: refs.customerId },
+    { key: StripeInvoiceId, value: refs.invoiceId },
+    { key: StripeSubscriptionId, value: refs.subscriptionId },
+  ];
+  return new TypedSearchAttributes(
+    pairs.filter((pair): pair is { key: typeof pair.key; value: string } => typeof pair.value === 'string'),
+  );
+}
+
+function startEventOptions(taskQueue: string, event: Pick<StripeEvent, 'id' | 'type'>, refs: EventRefs) {
+  return {
+    workflowId: event.id,
+    taskQueue,
+    args: [{ eventId: event.id, type: event.type }] as [ProcessStripeEventInput],
+    typedSearchAttributes: eventSearchAttributes({ eventType: event.type, ...refs }),
+  };
+}
+
 /**
  * Starts the one execution of an event. Its id is the event id, and the policies make a second
  * start while it runs return the same execution and a start after it closed fail, so no event
@@ -47,22 +69,12 @@ export async function startEventWorkflow(
   event: StripeEvent,
   timeoutMs: number,
 ): Promise<StartedEventWorkflow> {
-  const refs = eventRefs(event);
-  const searchAttributes = new TypedSearchAttributes([
-    { key: StripeEventType, value: event.type },
-    ...(refs.customerId ? [{ key: StripeCustomerId, value: refs.customerId }] : []),
-    ...(refs.invoiceId ? [{ key: StripeInvoiceId, value: refs.invoiceId }] : []),
-    ...(refs.subscriptionId ? [{ key: StripeSubscriptionId, value: refs.subscriptionId }] : []),
-  ]);
   try {
     const handle = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
       client.workflow.start<typeof processStripeEvent>('processStripeEvent', {
-        workflowId: event.id,
-        taskQueue,
-        args: [{ eventId: event.id, type: event.type }],
+        ...startEventOptions(taskQueue, event, eventRefs(event)),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'USE_EXISTING',
-        typedSearchAttributes: searchAttributes,
       }),
     );
     return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
@@ -74,6 +86,25 @@ export async function startEventWorkflow(
     }
     throw err;
   }
+}
+
+/**
+ * Starts a new run for an event whose last run failed (an operator's retry). Temporal refuses
+ * while a run is open or after one completed, so a retry can never run beside another run.
+ * Every effect is keyed in PostgreSQL, so what the failed run did is not done again.
+ */
+export async function restartEventWorkflow(
+  client: Client,
+  taskQueue: string,
+  event: Pick<StripeEvent, 'id' | 'type'>,
+  refs: EventRefs,
+): Promise<StartedEventWorkflow> {
+  const handle = await client.workflow.start<typeof processStripeEvent>('processStripeEvent', {
+    ...startEventOptions(taskQueue, event, refs),
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    workflowIdConflictPolicy: 'FAIL',
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }
 
 /** Registers missing search attributes, on the dev server or a cluster alike. */

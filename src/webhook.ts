@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import getRawBody from 'raw-body';
 import type { Config } from './config';
 import type { Db } from './db';
-import { insertEvent, markAccepted, recordDelivery, type StripeEvent } from './events';
-import { HttpError } from './http-errors';
+import { acceptEvent, IntakeError } from './event-intake';
+import { recordDelivery, type StripeEvent } from './events';
+import { HttpError, requestLog } from './http-errors';
+import { createAllowlist } from './ip-allowlist';
 import type { Metrics } from './metrics';
+import { FailureLimiter } from './rate-limit';
 import { SignatureError, verifySignature } from './signature';
-import { startEventWorkflow } from './temporal';
 
 export interface WebhookDependencies {
   db: Db;
@@ -29,9 +31,11 @@ export interface WebhookAnswer {
  * workflow exists; anything short of that is a 503 so that Stripe delivers again.
  */
 export function stripeWebhook(deps: WebhookDependencies): Middleware {
-  const { db, log, metrics, config } = deps;
+  const { db, metrics, config } = deps;
+  const allowed = config.WEBHOOK_IP_ALLOWLIST ? createAllowlist(config.WEBHOOK_IP_ALLOWLIST) : () => true;
+  const forgers = new FailureLimiter(config.WEBHOOK_INVALID_SIGNATURE_LIMIT, 60_000);
 
-  async function accept(rawBody: Buffer, signatureHeader: string | undefined): Promise<WebhookAnswer> {
+  function verify(rawBody: Buffer, signatureHeader: string | undefined, remoteAddr: string): void {
     try {
       verifySignature(rawBody, signatureHeader, {
         secrets: config.STRIPE_WEBHOOK_SECRET ?? [],
@@ -39,9 +43,13 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
         nowSeconds: Math.floor(Date.now() / 1000),
       });
     } catch (err) {
-      if (err instanceof SignatureError) throw new HttpError(400, err.code, err.message);
-      throw err;
+      if (!(err instanceof SignatureError)) throw err;
+      forgers.recordFailure(remoteAddr);
+      throw new HttpError(400, err.code, err.message);
     }
+  }
+
+  async function accept(rawBody: Buffer, log: Logger): Promise<WebhookAnswer> {
     // Only now, with the bytes proven to come from Stripe, is the body parsed.
     const event = parseEvent(rawBody);
     if (config.STRIPE_EXPECT_LIVEMODE !== undefined && event.livemode !== config.STRIPE_EXPECT_LIVEMODE) {
@@ -51,42 +59,47 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
         `This endpoint only accepts ${config.STRIPE_EXPECT_LIVEMODE ? 'live' : 'test'} mode events.`,
       );
     }
-
-    const stored = await unavailableOnFailure('store the event', () => insertEvent(db, event));
-    if (stored.accepted_at) return { received: true, eventId: event.id, duplicate: true };
-
-    const started = await unavailableOnFailure('start the workflow', () =>
-      startEventWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, event, config.TEMPORAL_START_TIMEOUT_MS),
-    );
-    const first = await unavailableOnFailure('record the workflow', () =>
-      markAccepted(db, event.id, started.workflowId, started.runId),
-    );
-    return { received: true, eventId: event.id, duplicate: !first };
+    try {
+      const accepted = await acceptEvent(deps, event);
+      return { received: true, ...accepted };
+    } catch (err) {
+      if (!(err instanceof IntakeError)) throw err;
+      log.warn({ eventId: event.id, err: { message: (err.cause as Error)?.message } }, `webhook: could not ${err.step}`);
+      throw new HttpError(503, 'unavailable', `Could not ${err.step}; the event was not accepted. Deliver it again later.`);
+    }
   }
 
-  async function unavailableOnFailure<T>(step: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      log.warn({ err: { message: (err as Error).message } }, `webhook: could not ${step}`);
-      throw new HttpError(503, 'unavailable', `Could not ${step}; the event was not accepted. Deliver it again later.`);
+  /** Refuses before reading the body: addresses outside the allowlist, and repeated forgers. */
+  function admit(remoteAddr: string): void {
+    if (!allowed(remoteAddr)) {
+      throw new HttpError(403, 'address_not_allowed', 'This address may not post webhooks (WEBHOOK_IP_ALLOWLIST).');
+    }
+    const retryAfter = forgers.retryAfterSeconds(remoteAddr);
+    if (retryAfter > 0) {
+      throw new HttpError(429, 'rate_limited', 'Too many requests with invalid signatures from this address.', {
+        'Retry-After': String(retryAfter),
+      });
     }
   }
 
   return async (ctx) => {
     const startedAt = process.hrtime.bigint();
+    const log = requestLog(ctx);
     const signatureHeader = ctx.get('stripe-signature') || undefined;
     let outcome = 'internal';
+    let httpStatus = 500;
     let eventId: string | undefined;
     try {
+      admit(ctx.ip);
       const rawBody = await readBody(ctx.req, ctx.get('content-length'), config.WEBHOOK_MAX_BYTES);
-      const answer = await accept(rawBody, signatureHeader);
+      verify(rawBody, signatureHeader, ctx.ip);
+      const answer = await accept(rawBody, log);
       eventId = answer.eventId;
       outcome = answer.duplicate ? 'duplicate' : 'accepted';
-      ctx.status = 200;
+      httpStatus = ctx.status = 200;
       ctx.body = answer;
     } catch (err) {
-      if (err instanceof HttpError) outcome = err.code;
+      if (err instanceof HttpError) [outcome, httpStatus] = [err.code, err.status];
       throw err;
     } finally {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
@@ -94,20 +107,12 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
       metrics.webhookAckSeconds.observe({ outcome }, seconds);
       log.info({ eventId, outcome, remoteAddr: ctx.ip, ms: Math.round(seconds * 1000) }, 'webhook delivery');
       if (signatureHeader !== undefined) {
-        const httpStatus = outcome === 'accepted' || outcome === 'duplicate' ? 200 : statusOf(outcome);
         await recordDelivery(db, { remoteAddr: ctx.ip, httpStatus, outcome, eventId }).catch((err: Error) =>
           log.warn({ err: { message: err.message } }, 'webhook: could not write the delivery log'),
         );
       }
     }
   };
-}
-
-function statusOf(outcome: string): number {
-  if (outcome === 'payload_too_large') return 413;
-  if (outcome === 'unavailable') return 503;
-  if (outcome === 'internal') return 500;
-  return 400;
 }
 
 async function readBody(req: NodeJS.ReadableStream, contentLength: string, limit: number): Promise<Buffer> {

@@ -120,3 +120,4 @@ function describe(err: unknown): string {
 }
 
 export { dunning } from './dunning';
+export { reconcileStripeEvents } from './reconcile';

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/log';
+import { createMetrics } from '../../src/metrics';
 import type { Mailer } from '../../src/outbox';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/service';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -60,18 +62,32 @@ export function testConfig(database: TestDatabase, overrides: Record<string, str
 }
 
 /** The API and a worker on a fresh database and a task queue of their own. */
-export async function startTestService(
-  options: { overrides?: Record<string, string>; worker?: boolean; mailer?: (smtpUrl: string) => Mailer } = {},
-): Promise<TestService> {
-  const smtp = await startTestSmtp();
+export interface TestServiceOptions {
+  overrides?: Record<string, string>;
+  worker?: boolean;
+  mailer?: (smtpUrl: string) => Mailer;
+  /** Addresses the test SMTP server refuses for good (550). */
+  rejectRecipients?: string[];
+  /** Receives every log line of the API and the worker (set LOG_LEVEL in overrides). */
+  logDestination?: DestinationStream;
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const smtp = await startTestSmtp({ rejectRecipients: options.rejectRecipients });
   const database = await createTestDatabase();
   const config = testConfig(database, { SMTP_URL: smtp.url, ...options.overrides });
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, options.logDestination);
+  // One process, as with `npm start`: the API's /metrics shows the worker's counters too.
+  const metrics = createMetrics();
   const worker =
     options.worker === false
       ? undefined
-      : await startWorker(config, log, { workflowBundle: await workflowBundle(), mailer: options.mailer?.(smtp.url) });
-  const api = await startApi(config, log);
+      : await startWorker(config, log, {
+          workflowBundle: await workflowBundle(),
+          mailer: options.mailer?.(smtp.url),
+          metrics,
+        });
+  const api = await startApi(config, log, { metrics });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   return {
@@ -129,4 +145,23 @@ export async function deliverTwiceAndWait(service: TestService, event: StripeEve
   const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
   expect(answers.map((a) => a.status)).toEqual([200, 200]);
   expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+}
+
+/** Calls the admin API with the test key (or the given authorization header). */
+export async function admin(
+  service: Pick<TestService, 'url'>,
+  path: string,
+  options: { method?: string; body?: unknown; authorization?: string | null } = {},
+): Promise<{ status: number; body: any }> {
+  const authorization = options.authorization === undefined ? `Bearer ${testAdminKey}` : options.authorization;
+  const response = await fetch(`${service.url}/admin${path}`, {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(authorization === null ? {} : { authorization }),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
 }

@@ -10,12 +10,18 @@ export interface TestSmtp {
   stop(): Promise<void>;
 }
 
-export async function startTestSmtp(): Promise<TestSmtp> {
+/** `rejectRecipients`: addresses answered `550 mailbox unavailable`, as a relay does for a bad address. */
+export async function startTestSmtp(options: { rejectRecipients?: string[] } = {}): Promise<TestSmtp> {
   const messages: ParsedMail[] = [];
+  const rejected = new Set((options.rejectRecipients ?? []).map((address) => address.toLowerCase()));
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!rejected.has(address.address.toLowerCase())) return callback();
+      callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then((mail) => {

@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type Stripe from 'stripe';
+import type { Db } from './db';
+import { acceptEvent, type IntakeDependencies } from './event-intake';
+import { getEvent, type StripeEvent } from './events';
+
+export interface ReconcileDependencies extends IntakeDependencies {
+  stripe: Stripe;
+  log: Logger;
+}
+
+export interface ReconcileResult {
+  /** Events Stripe listed since the checkpoint (minus the overlap). */
+  listed: number;
+  /** Of those, events that had no workflow yet and now have one. */
+  started: string[];
+  /** Unix seconds of the newest event seen; the next run starts there. */
+  checkpoint: number | null;
+}
+
+const checkpointName = 'stripe-events';
+/** Events created just before the checkpoint may be listed late; read them again, cheaply skipped. */
+const overlapSeconds = 3600;
+/** Without a checkpoint, look back as far as Stripe itself retries a delivery. */
+const firstLookbackSeconds = 3 * 24 * 3600;
+
+/**
+ * Lists events from Stripe's events API since the checkpoint and accepts every one that has no
+ * workflow yet, exactly as a webhook delivery would. An endpoint outage longer than Stripe's
+ * retry window therefore loses nothing. The checkpoint moves only after the whole listing went
+ * through, so a run that fails half-way is repeated, not skipped.
+ */
+export async function reconcileEvents(deps: ReconcileDependencies, now = Math.floor(Date.now() / 1000)): Promise<ReconcileResult> {
+  const { db, stripe, log } = deps;
+  const previous = await readCheckpoint(db);
+  const since = previous === null ? now - firstLookbackSeconds : previous - overlapSeconds;
+  const started: string[] = [];
+  let listed = 0;
+  let newest = previous;
+  for await (const event of stripe.events.list({ created: { gte: since }, limit: 100 })) {
+    listed += 1;
+    newest = Math.max(newest ?? 0, event.created);
+    const known = await getEvent(db, event.id);
+    if (known?.accepted_at) continue;
+    const accepted = await acceptEvent(deps, event as unknown as StripeEvent);
+    if (!accepted.duplicate) {
+      started.push(event.id);
+      log.info({ eventId: event.id, type: event.type }, 'reconcile: started a missed event');
+    }
+  }
+  if (newest !== null) await writeCheckpoint(db, newest);
+  log.info({ listed, started: started.length, since }, 'reconcile: done');
+  return { listed, started, checkpoint: newest };
+}
+
+async function readCheckpoint(db: Db): Promise<number | null> {
+  const { rows } = await db.query<{ created_up_to: number }>(
+    'SELECT created_up_to::float8 AS created_up_to FROM reconcile_checkpoints WHERE name = $1',
+    [checkpointName],
+  );
+  return rows[0]?.created_up_to ?? null;
+}
+
+async function writeCheckpoint(db: Db, createdUpTo: number): Promise<void> {
+  // GREATEST: a slower concurrent run (the schedule and an operator's request) never moves it back.
+  await db.query(
+    `INSERT INTO reconcile_checkpoints (name, created_up_to) VALUES ($1, $2)
+     ON CONFLICT (name) DO UPDATE
+       SET created_up_to = GREATEST(reconcile_checkpoints.created_up_to, EXCLUDED.created_up_to), updated_at = now()`,
+    [checkpointName, createdUpTo],
+  );
+}

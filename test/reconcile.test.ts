@@ -1,0 +1,106 @@
+import type Stripe from 'stripe';
+import { createLogger } from '../src/log';
+import { reconcileEvents } from '../src/reconcile';
+import { reconcileScheduleId } from '../src/service';
+import type { StripeEvent } from '../src/events';
+import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({
+    overrides: { STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_API_BASE: process.env.TEST_STRIPE_API_BASE! },
+  });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** The one event stripe-mock's events API lists (from its fixtures). */
+async function stripeMockEvent(): Promise<StripeEvent> {
+  const response = await fetch(`${process.env.TEST_STRIPE_API_BASE}/v1/events?limit=1`, {
+    headers: { authorization: 'Bearer sk_test_123' },
+  });
+  return ((await response.json()) as { data: StripeEvent[] }).data[0];
+}
+
+describe('against stripe-mock', () => {
+  test('when an event Stripe lists never reached us, then reconcile starts its workflow, once', async () => {
+    const missed = await stripeMockEvent();
+
+    const first = await admin(service, '/reconcile', { method: 'POST' });
+    const second = await admin(service, '/reconcile', { method: 'POST' });
+
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ listed: 1, started: [missed.id], checkpoint: missed.created });
+    expect(await eventStatusWhenDone(service, missed.id)).toBe('ignored');
+    expect(second.body).toEqual({ listed: 1, started: [], checkpoint: missed.created });
+    // A late webhook delivery of it is a duplicate, not a second run.
+    expect((await deliver(service.url, missed)).body.duplicate).toBe(true);
+  });
+
+  test('when the worker starts with a Stripe key, then an hourly schedule runs reconcile', async () => {
+    const schedule = service.temporal.schedule.getHandle(reconcileScheduleId(service.config.TEMPORAL_TASK_QUEUE));
+
+    const description = await schedule.describe();
+    await schedule.trigger();
+
+    expect(description.spec.intervals).toEqual([expect.objectContaining({ every: 3_600_000 })]);
+    expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconcileStripeEvents' });
+    const result = await waitForScheduledRun(schedule);
+    // The event stripe-mock lists was reconciled by the test before: nothing is missing now.
+    expect(result).toEqual({ listed: 1, started: 0 });
+  });
+});
+
+describe('which events it starts', () => {
+  test('when Stripe lists events we have and events we lack, then exactly the missing ones start and the checkpoint moves', async () => {
+    const delivered = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_reconcile_known' }));
+    const missedA = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_reconcile_a' }), { created: delivered.created + 5 });
+    const missedB = stripeEvent('customer.updated', stripeObject('customer', { id: 'cus_reconcile_b' }), { created: delivered.created + 9 });
+    await deliverTwiceAndWait(service, delivered);
+    const listed: unknown[] = [];
+    const stripe = fakeEventsApi([missedB, missedA, delivered], listed);
+    const deps = { db: service.database.db, temporal: service.temporal, config: service.config, stripe, log: createLogger('silent') };
+
+    const result = await reconcileEvents(deps);
+
+    expect(result.started.sort()).toEqual([missedA.id, missedB.id].sort());
+    expect(await eventStatusWhenDone(service, missedA.id)).toBe('processed');
+    expect(await eventStatusWhenDone(service, missedB.id)).toBe('processed');
+    const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM customers WHERE id LIKE $1', ['cus_reconcile_%']);
+    expect(rows[0].n).toBe(3);
+    expect(result.checkpoint).toBe(missedB.created);
+
+    await reconcileEvents(deps);
+    // The next run reads from the checkpoint, less an hour for events Stripe lists late.
+    expect(listed[1]).toEqual({ created: { gte: missedB.created - 3600 }, limit: 100 });
+  });
+});
+
+/** Stripe's events list, newest first, as the SDK's auto-paginating list returns it. */
+function fakeEventsApi(events: StripeEvent[], calls: unknown[]): Stripe {
+  return {
+    events: {
+      list(params: unknown) {
+        calls.push(params);
+        return (async function* () {
+          yield* events;
+        })();
+      },
+    },
+  } as unknown as Stripe;
+}
+
+async function waitForScheduledRun(schedule: ReturnType<TestService['temporal']['schedule']['getHandle']>): Promise<unknown> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { info } = await schedule.describe();
+    const run = info.recentActions[0]?.action;
+    if (run) return service.temporal.workflow.getHandle(run.workflow.workflowId, run.workflow.firstExecutionRunId).result();
+    if (Date.now() > deadline) throw new Error('the schedule did not start a run');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -1,0 +1,85 @@
+import { startWorker, type RunningWorker } from '../src/service';
+import { createLogger } from '../src/log';
+import { paidInvoice } from './support/billing-events';
+import { admin, eventStatusWhenDone, startTestService, workflowBundle, type TestService } from './support/service';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
+
+// The relay refuses this address for good: a misconfigured FINANCE_EMAIL.
+const wrongFinance = 'finance@typo.example';
+const rightFinance = 'finance@example.com';
+
+let service: TestService;
+let fixedWorker: RunningWorker | undefined;
+
+beforeAll(async () => {
+  service = await startTestService({ overrides: { FINANCE_EMAIL: wrongFinance }, rejectRecipients: [wrongFinance] });
+});
+
+afterAll(async () => {
+  await fixedWorker?.stop();
+  await service?.stop();
+});
+
+async function count(sql: string, params: unknown[]): Promise<number> {
+  const { rows } = await service.database.db.query(`SELECT count(*)::int AS n FROM (${sql}) AS counted`, params);
+  return rows[0].n;
+}
+
+/** Ops fix the configuration: the worker restarts with the right finance address. */
+async function restartWorkerWithRightFinanceAddress(): Promise<void> {
+  await service.worker!.stop();
+  const config = { ...service.config, FINANCE_EMAIL: rightFinance };
+  fixedWorker = await startWorker(config, createLogger('silent'), { workflowBundle: await workflowBundle() });
+}
+
+test('when the mail server refuses the finance address, then the event fails with a clear error, and a retry after the fix ends processed with every effect once', async () => {
+  // Arrange: the event fails once, by configuration.
+  const invoice = paidInvoice({ subtotal: 5_000, customerEmail: 'retry@example.com' });
+  const event = stripeEvent('invoice.paid', invoice);
+  await deliver(service.url, event);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
+  const failed = await admin(service, `/events/${event.id}`);
+  expect(failed.body).toMatchObject({ status: 'failed', attempts: 1 });
+  expect(failed.body.last_error).toMatch(/refused email payment:\d+:documents:finance permanently \(SMTP 550\)/);
+  expect(failed.body.last_error).not.toContain(wrongFinance);
+  expect(service.smtp.to(invoice.customer_email)).toHaveLength(1);
+
+  await restartWorkerWithRightFinanceAddress();
+
+  // Act: two operators press retry at once.
+  const answers = await Promise.all([
+    admin(service, `/events/${event.id}/retry`, { method: 'POST' }),
+    admin(service, `/events/${event.id}/retry`, { method: 'POST' }),
+  ]);
+
+  // Assert: one new run, processed, and nothing done twice.
+  expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+  const retried = answers.find((a) => a.status === 202)!.body;
+  expect(retried.run_id).not.toBe(failed.body.run_id);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+  const after = await admin(service, `/events/${event.id}`);
+  expect(after.body).toMatchObject({ status: 'processed', attempts: 2, last_error: null });
+  expect(await count('SELECT 1 FROM payments WHERE invoice_id = $1', [invoice.id])).toBe(1);
+  expect(await count('SELECT 1 FROM documents d JOIN payments p ON p.id = d.payment_id WHERE p.invoice_id = $1', [invoice.id])).toBe(2);
+  expect(service.smtp.to(invoice.customer_email)).toHaveLength(1);
+  expect(service.smtp.to(rightFinance)).toHaveLength(1);
+  expect(await count('SELECT 1 FROM ledger_entries WHERE event_id = $1', [event.id])).toBe(2);
+  expect(after.body.effects.emails.map((e: { status: string }) => e.status)).toEqual(['sent', 'sent']);
+});
+
+test('when a processed event is retried, then 409 not_failed and no new run', async () => {
+  const event = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_retry_processed' }));
+  await deliver(service.url, event);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+
+  const answer = await admin(service, `/events/${event.id}/retry`, { method: 'POST' });
+
+  expect(answer.status).toBe(409);
+  expect(answer.body.error.code).toBe('not_failed');
+});
+
+test('when an unknown event is retried, then 404', async () => {
+  const answer = await admin(service, '/events/evt_unknown/retry', { method: 'POST' });
+
+  expect(answer.status).toBe(404);
+});
