@@ -44,20 +44,25 @@ export function signatureHeader(payload: string, options: { secret?: string; tim
 export interface Delivery {
   status: number;
   body: any;
+  headers: Headers;
 }
 
 /** Posts a body to the webhook endpoint, signed unless a header is given. */
 export async function deliver(
   baseUrl: string,
   event: StripeEvent | string,
-  options: { secret?: string; timestamp?: number; header?: string | null } = {},
+  options: { secret?: string; timestamp?: number; header?: string | null; headers?: Record<string, string> } = {},
 ): Promise<Delivery> {
   const payload = typeof event === 'string' ? event : JSON.stringify(event);
   const header = options.header === undefined ? signatureHeader(payload, options) : options.header;
   const response = await fetch(`${baseUrl}/webhooks/stripe`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(header === null ? {} : { 'stripe-signature': header }) },
+    headers: {
+      'content-type': 'application/json',
+      ...(header === null ? {} : { 'stripe-signature': header }),
+      ...options.headers,
+    },
     body: payload,
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await response.json(), headers: response.headers };
 }

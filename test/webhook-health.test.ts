@@ -1,0 +1,58 @@
+import { healthOf } from '../src/webhook-health';
+import { startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
+
+describe('thresholds', () => {
+  test.each([
+    [0, 0, 'healthy'],
+    [100, 10, 'healthy'],
+    [100, 11, 'degraded'],
+    [100, 20, 'degraded'],
+    [100, 21, 'unhealthy'],
+    [3, 3, 'unhealthy'],
+  ])('when %i deliveries had %i failures, then %s', (deliveries, failures, status) => {
+    expect(healthOf(deliveries, failures)).toBe(status);
+  });
+});
+
+describe('GET /webhooks/health', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ worker: false });
+  });
+  afterAll(() => service?.stop());
+
+  const health = async () => {
+    const response = await fetch(`${service.url}/webhooks/health`);
+    return { status: response.status, body: await response.json() };
+  };
+  const good = () => deliver(service.url, stripeEvent('customer.created', stripeObject('customer')));
+  const forged = () => deliver(service.url, stripeEvent('customer.created', stripeObject('customer')), { secret: 'whsec_forged_000000' });
+
+  test('when deliveries succeed and fail, then the status follows the failure rate of the last 24 hours, with counts', async () => {
+    for (let i = 0; i < 9; i += 1) await good();
+    await forged();
+    expect((await health()).body).toEqual({
+      status: 'healthy',
+      window: '24h',
+      deliveries: 10,
+      failures: 1,
+      failure_rate: 0.1,
+      outcomes: { accepted: 9, signature_invalid: 1 },
+    });
+
+    await forged();
+    expect((await health()).body).toMatchObject({ status: 'degraded', deliveries: 11, failures: 2 });
+
+    await forged();
+    const unhealthy = await health();
+    expect(unhealthy.body).toMatchObject({ status: 'unhealthy', deliveries: 12, failures: 3 });
+    expect(unhealthy.status).toBe(503);
+  });
+
+  test('when failures are older than 24 hours, then they no longer count', async () => {
+    await service.database.db.query(`UPDATE webhook_deliveries SET received_at = now() - interval '25 hours' WHERE http_status >= 300`);
+
+    expect((await health()).body).toMatchObject({ status: 'healthy', deliveries: 9, failures: 0 });
+  });
+});
