@@ -21,6 +21,34 @@ export const redactedPaths = [
   'token',
 ];
 
+const emailAddress = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
+
+/**
+ * Text from elsewhere (an SMTP server's answer, a library's error) may quote an email address;
+ * it is masked wherever it appears in a line, messages and error stacks included.
+ */
+export function maskEmails(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(emailAddress, '[email]');
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return { type: value.name, message: maskEmails(value.message), stack: maskEmails(value.stack) };
+  }
+  if (Array.isArray(value)) return value.map((item) => maskEmails(item, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskEmails(item, depth + 1)]));
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: redactedPaths, censor: '[redacted]' } }, destination);
+  return pino(
+    {
+      level,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      hooks: {
+        logMethod(args, method) {
+          return method.apply(this, args.map((arg) => maskEmails(arg)) as Parameters<typeof method>);
+        },
+      },
+    },
+    destination,
+  );
 }

@@ -1,0 +1,87 @@
+import { paidInvoice } from './support/billing-events';
+import { freePort } from './support/global-setup';
+import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
+import { startWorkerProcess, type WorkerProcess } from './support/worker-process';
+
+// As in production: the API in one process, `npm run worker` in another.
+let service: TestService;
+let worker: WorkerProcess;
+let workerMetricsUrl: string;
+let sdkMetricsUrl: string;
+
+beforeAll(async () => {
+  service = await startTestService({ worker: false });
+  const [workerPort, sdkPort] = [await freePort(), await freePort()];
+  workerMetricsUrl = `http://127.0.0.1:${workerPort}/metrics`;
+  sdkMetricsUrl = `http://127.0.0.1:${sdkPort}/metrics`;
+  const env = { LOG_LEVEL: 'warn', WORKER_METRICS_PORT: String(workerPort), TEMPORAL_SDK_METRICS_ADDRESS: `127.0.0.1:${sdkPort}` };
+  worker = await startWorkerProcess(service, env, async () => (await fetch(workerMetricsUrl)).ok);
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await service?.stop();
+});
+
+async function scrape(url: string): Promise<string> {
+  const response = await fetch(url);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+/** The value of one sample, e.g. value(text, 'stripe_webhook_requests_total', { outcome: 'accepted' }). */
+function value(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([\w:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const sample = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, expected]) => sample[key] === expected)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+test('when the service starts, then every metric is exposed: the API, the worker and the Temporal SDK', async () => {
+  const api = await scrape(`${service.url}/metrics`);
+  const own = await scrape(workerMetricsUrl);
+  const sdk = await scrape(sdkMetricsUrl);
+
+  for (const name of ['stripe_webhook_requests_total', 'stripe_webhook_ack_seconds', 'stripe_dunning_active_cases', 'stripe_ledger_imbalance']) {
+    expect(api).toContain(`# TYPE ${name} `);
+  }
+  for (const name of ['stripe_events_processed_total', 'stripe_event_processing_seconds', 'stripe_emails_sent_total']) {
+    expect(own).toContain(`# TYPE ${name} `);
+  }
+  expect(sdk).toMatch(/^temporal_\w+/m);
+});
+
+test('when a paid invoice arrives twice, then requests, processed events, processing time and emails move, and the ledger stays balanced', async () => {
+  const invoice = paidInvoice({ currency: 'eur', customerEmail: 'metrics@example.com' });
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+
+  const api = await scrape(`${service.url}/metrics`);
+  const own = await scrape(workerMetricsUrl);
+  expect(value(api, 'stripe_webhook_requests_total', { outcome: 'accepted' })).toBe(1);
+  expect(value(api, 'stripe_webhook_requests_total', { outcome: 'duplicate' })).toBe(1);
+  expect(value(api, 'stripe_webhook_ack_seconds_count', { outcome: 'accepted' })).toBe(1);
+  expect(value(own, 'stripe_events_processed_total', { type: 'invoice.paid', result: 'processed' })).toBe(1);
+  expect(value(own, 'stripe_event_processing_seconds_count', { type: 'invoice.paid' })).toBe(1);
+  expect(value(own, 'stripe_emails_sent_total', { kind: 'payment' })).toBe(2);
+  expect(value(api, 'stripe_ledger_imbalance', { currency: 'eur' })).toBe(0);
+});
+
+test('when a payment fails, then the active dunning cases go up', async () => {
+  const before = value(await scrape(`${service.url}/metrics`), 'stripe_dunning_active_cases') ?? 0;
+  const failed = paidInvoice({ status: 'open', customerEmail: 'dunning-metrics@example.com' });
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', failed));
+
+  expect(value(await scrape(`${service.url}/metrics`), 'stripe_dunning_active_cases')).toBe(before + 1);
+});
+
+test('when a request is rejected, then it is counted by its error code', async () => {
+  await deliver(service.url, stripeEvent('customer.created', stripeObject('customer')), { secret: 'whsec_forged_000000' });
+
+  expect(value(await scrape(`${service.url}/metrics`), 'stripe_webhook_requests_total', { outcome: 'signature_invalid' })).toBe(1);
+});
