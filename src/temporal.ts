@@ -114,10 +114,16 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = allSearchAttributes.filter((key) => !known.has(key.name));
   if (missing.length === 0) return;
-  await operator.addSearchAttributes({
-    namespace,
-    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
-  });
+  try {
+    await operator.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
+    });
+  } catch (err) {
+    // Temporal Cloud, for one, does not let workers add them: say what to add by hand.
+    const names = missing.map((key) => `${key.name} (Keyword)`).join(', ');
+    throw new Error(`Could not register the search attributes ${names} in namespace ${namespace}: ${(err as Error).message}. Add them to the namespace (tctl / temporal operator search-attribute create, or the Cloud UI) and start again.`);
+  }
 }
 
 export async function isTemporalReachable(client: Client, timeoutMs = 2000): Promise<boolean> {

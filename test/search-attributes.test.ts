@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
+import { ensureSearchAttributes } from '../src/temporal';
+import {
+  allSearchAttributes,
+  DunningStage,
+  StripeCustomerId,
+  StripeEventType,
+  StripeInvoiceId,
+  StripeSubscriptionId,
+} from '../workflows/search-attributes';
+import { paidInvoice } from './support/billing-events';
+import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { stripeEvent } from './support/stripe-events';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+test('when a namespace lacks the search attributes, then start-up registers them, and a second start-up changes nothing', async () => {
+  const namespace = `sa-${randomBytes(4).toString('hex')}`;
+  const { workflowService, operatorService } = service.temporal.connection;
+  await workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+
+  await retryUntilTheNamespaceIsKnown(() => ensureSearchAttributes(service.temporal, namespace));
+  await ensureSearchAttributes(service.temporal, namespace);
+
+  const { customAttributes } = await operatorService.listSearchAttributes({ namespace });
+  for (const key of allSearchAttributes) expect(customAttributes?.[key.name]).toBe(2 /* KEYWORD */);
+});
+
+test('when a payment fails, then its event and its dunning are found in the Web UI by customer and by invoice', async () => {
+  const invoice: Record<string, any> = { ...paidInvoice({ status: 'open', customerEmail: 'findme@example.com' }), customer: `cus_find_${randomBytes(3).toString('hex')}` };
+  const event = stripeEvent('invoice.payment_failed', invoice);
+
+  await deliverTwiceAndWait(service, event);
+
+  const eventAttributes = (await service.temporal.workflow.getHandle(event.id).describe()).typedSearchAttributes;
+  expect(pick(eventAttributes)).toEqual({
+    StripeEventType: 'invoice.payment_failed',
+    StripeCustomerId: invoice.customer,
+    StripeInvoiceId: invoice.id,
+    StripeSubscriptionId: expect.stringMatching(/^sub_/),
+  });
+  const dunningAttributes = (await service.temporal.workflow.getHandle(`dunning-${invoice.id}`).describe()).typedSearchAttributes;
+  expect(pick(dunningAttributes)).toMatchObject({ StripeCustomerId: invoice.customer, StripeInvoiceId: invoice.id });
+  expect(await findIds(`StripeCustomerId = "${invoice.customer}"`)).toEqual([`dunning-${invoice.id}`, event.id].sort());
+  expect(await findIds(`StripeInvoiceId = "${invoice.id}"`)).toEqual([`dunning-${invoice.id}`, event.id].sort());
+  expect(dunningAttributes.get(DunningStage)).toEqual(expect.any(String));
+});
+
+function pick(attributes: TypedSearchAttributes) {
+  return Object.fromEntries(
+    [StripeEventType, StripeCustomerId, StripeInvoiceId, StripeSubscriptionId]
+      .map((key) => [key.name, attributes.get(key)])
+      .filter(([, value]) => value !== undefined),
+  );
+}
+
+/** Visibility is eventually consistent: wait for it to show what it will show. */
+async function findIds(query: string): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ids: string[] = [];
+    for await (const execution of service.temporal.workflow.list({ query })) ids.push(execution.workflowId);
+    if (ids.length >= 2 || Date.now() > deadline) return ids.sort();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function retryUntilTheNamespaceIsKnown(fn: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline || !/namespace/i.test((err as Error).message)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
