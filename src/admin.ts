@@ -182,9 +182,7 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     if (event.status === 'processed' || event.status === 'ignored') {
       throw new HttpError(409, 'not_failed', `Event ${event.id} is ${event.status}; only failed events are retried.`);
     }
-    if (event.status === 'processing') {
-      throw new HttpError(409, 'running', `Event ${event.id} is being processed right now.`);
-    }
+    // `processing` may be a run an operator terminated: Temporal itself refuses while one is open.
     let started;
     try {
       started = await restartEventWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, event, {

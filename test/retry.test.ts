@@ -1,5 +1,6 @@
 import { startWorker, type RunningWorker } from '../src/service';
 import { createLogger } from '../src/log';
+import { createMailer } from '../src/mailer';
 import { paidInvoice } from './support/billing-events';
 import { admin, eventStatusWhenDone, startTestService, workflowBundle, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
@@ -83,3 +84,54 @@ test('when an unknown event is retried, then 404', async () => {
 
   expect(answer.status).toBe(404);
 });
+
+describe('a run that is stuck', () => {
+  let stuck: TestService;
+  let mailServerDown = true;
+
+  beforeAll(async () => {
+    stuck = await startTestService({
+      mailer: (smtpUrl) => {
+        const real = createMailer(smtpUrl);
+        return {
+          async sendMail(message) {
+            if (mailServerDown) throw new Error('connect ECONNREFUSED (injected by the test)');
+            return real.sendMail(message);
+          },
+        };
+      },
+    });
+  });
+
+  afterAll(() => stuck?.stop());
+
+  test('when a run is open, then retry answers 409 running; once an operator terminated it, retry starts a new run that finishes the effects once', async () => {
+    const invoice = paidInvoice({ customerEmail: 'stuck@example.com' });
+    const event = stripeEvent('invoice.paid', invoice);
+    await deliver(stuck.url, event);
+    await waitForStatus(stuck, event.id, 'processing');
+
+    const whileOpen = await admin(stuck, `/events/${event.id}/retry`, { method: 'POST' });
+    await stuck.temporal.workflow.getHandle(event.id).terminate('operator: mail server is down');
+    mailServerDown = false;
+    const afterTerminate = await admin(stuck, `/events/${event.id}/retry`, { method: 'POST' });
+
+    expect(whileOpen.status).toBe(409);
+    expect(whileOpen.body.error.code).toBe('running');
+    expect(afterTerminate.status).toBe(202);
+    expect(await eventStatusWhenDone(stuck, event.id)).toBe('processed');
+    expect(stuck.smtp.to('stuck@example.com')).toHaveLength(1);
+    const { rows } = await stuck.database.db.query('SELECT count(*)::int AS n FROM payments WHERE invoice_id = $1', [invoice.id]);
+    expect(rows[0].n).toBe(1);
+  });
+});
+
+async function waitForStatus(target: TestService, eventId: string, status: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await target.database.db.query('SELECT status FROM stripe_events WHERE id = $1', [eventId]);
+    if (rows[0]?.status === status) return;
+    if (Date.now() > deadline) throw new Error(`event ${eventId} is ${rows[0]?.status}, not ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
