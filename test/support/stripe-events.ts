@@ -44,7 +44,8 @@ export function signatureHeader(payload: string, options: { secret?: string; tim
 export interface Delivery {
   status: number;
   body: any;
-  headers: Headers;
+  /** Only on 429 answers. */
+  retryAfter?: string;
 }
 
 /** Posts a body to the webhook endpoint, signed unless a header is given. */
@@ -64,5 +65,5 @@ export async function deliver(
     },
     body: payload,
   });
-  return { status: response.status, body: await response.json(), headers: response.headers };
+  return { status: response.status, body: await response.json(), retryAfter: response.headers.get('retry-after') ?? undefined };
 }
