@@ -129,12 +129,15 @@ async function readBody(req: NodeJS.ReadableStream, contentLength: string, limit
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseEvent(rawBody: Buffer): StripeEvent {
   let value: any;
   try {
-    value = JSON.parse(rawBody.toString('utf8'));
+    // Stripe sends UTF-8; anything else is refused rather than read with replacement characters.
+    value = JSON.parse(utf8.decode(rawBody));
   } catch {
-    throw new HttpError(400, 'payload_malformed', 'The body is not valid JSON.');
+    throw new HttpError(400, 'payload_malformed', 'The body is not valid UTF-8 JSON.');
   }
   const problems: string[] = [];
   if (!value || typeof value !== 'object' || Array.isArray(value)) problems.push('the body is not a JSON object');
