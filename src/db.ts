@@ -15,31 +15,53 @@ export function createDb(databaseUrl: string, max = 10): Db {
 
 export const migrationsDir = path.resolve(__dirname, '..', 'migrations');
 
-/** Brings the schema up to date; safe to run from several processes at once (advisory lock). */
-export async function migrate(databaseUrl: string, log?: Logger): Promise<void> {
-  await runner({
-    databaseUrl,
-    dir: migrationsDir,
-    direction: 'up',
-    migrationsTable: 'schema_migrations',
-    count: Infinity,
-    checkOrder: true,
-    log: (message) => log?.debug({ migration: message }, 'migration'),
-  });
+/**
+ * Brings the schema up to date. node-pg-migrate holds an advisory lock while it runs and fails
+ * at once when another process holds it; the API and the workers start together, so wait for
+ * the other one to finish instead (it then finds nothing left to do).
+ */
+export async function migrate(databaseUrl: string, log?: Logger, waitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      await runner({
+        databaseUrl,
+        dir: migrationsDir,
+        direction: 'up',
+        migrationsTable: 'schema_migrations',
+        count: Infinity,
+        checkOrder: true,
+        log: (message) => log?.debug({ migration: message }, 'migration'),
+      });
+      return;
+    } catch (err) {
+      if (!/Another migration is already running/.test((err as Error).message) || Date.now() > deadline) throw err;
+      log?.info('migrations: another process is migrating; waiting for it');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /** Runs `fn` in one transaction on one connection; rolls back when it throws. */
 export async function withTransaction<T>(db: Db, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
+  // A connection lost mid-transaction (PostgreSQL restarting) fails the running query; the
+  // client's own 'error' event must not also crash the process.
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  let failed = false;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    failed = true;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', ignore);
+    // After a failure the connection may be broken: do not hand it to the next caller.
+    client.release(failed);
   }
 }

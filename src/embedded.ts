@@ -111,7 +111,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   await pg.createDatabase('stripe_workflows').catch((err: Error) => {
     if (!/already exists/.test(err.message)) throw err;
   });
-    return {
+  return {
     name: 'postgres',
     url: `postgres://postgres:postgres@127.0.0.1:${port}/stripe_workflows`,
     // The server shares our process group, so Ctrl-C may have stopped it already; the

@@ -32,7 +32,8 @@ export const invoiceSettledSignal = defineSignal<[{ outcome: DunningSettlement }
 export const statusQuery = defineQuery<DunningStatus>('status');
 
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  // As in processStripeEvent: short, so that a crashed worker's activity runs again soon.
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
 });
 

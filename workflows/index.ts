@@ -10,8 +10,11 @@ export interface ProcessStripeEventInput {
 
 export type ProcessStripeEventResult = { status: 'processed' | 'ignored' };
 
+// Short start-to-close timeouts: a worker that dies mid-activity (SIGKILL, OOM) is noticed
+// when they expire, and the activity runs again on another worker. Every activity here takes
+// well under a second; a PDF and an email a few.
 const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
@@ -19,7 +22,7 @@ const bookkeeping = proxyActivities<Activities>({
 // an accepted event must end processed. Bad data fails at once with a typed, non-retryable
 // ApplicationFailure and leaves the event `failed` for an operator.
 const effects = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
 });
 
