@@ -7,9 +7,12 @@ export type Db = Pool;
 
 export function createDb(databaseUrl: string, max = 10): Db {
   const pool = new Pool({ connectionString: databaseUrl, max });
-  // An idle client losing its connection (PostgreSQL restarting) must not crash the process;
-  // the next query gets a fresh connection.
+  // A connection lost while PostgreSQL restarts must not crash the process: the running query
+  // fails (and is retried by its caller), the next one gets a fresh connection. pg emits the
+  // loss as an 'error' event, on the pool for idle clients and on the client itself otherwise,
+  // sometimes twice; every client gets a listener of its own so that none goes unheard.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
@@ -45,10 +48,6 @@ export async function migrate(databaseUrl: string, log?: Logger, waitMs = 60_000
 /** Runs `fn` in one transaction on one connection; rolls back when it throws. */
 export async function withTransaction<T>(db: Db, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
-  // A connection lost mid-transaction (PostgreSQL restarting) fails the running query; the
-  // client's own 'error' event must not also crash the process.
-  const ignore = () => undefined;
-  client.on('error', ignore);
   let failed = false;
   try {
     await client.query('BEGIN');
@@ -60,7 +59,6 @@ export async function withTransaction<T>(db: Db, fn: (client: PoolClient) => Pro
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.off('error', ignore);
     // After a failure the connection may be broken: do not hand it to the next caller.
     client.release(failed);
   }
