@@ -30,7 +30,18 @@ export interface EmbeddedTemporal extends Running {
   uiUrl: string;
 }
 
-export function temporalDevServerArgs(options: { dbFile?: string; port: number; uiPort?: number; namespace: string }) {
+/** WAL and synchronous=normal: several times the workflow throughput of SQLite's defaults here (BENCHMARKS.md). */
+export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
+
+export interface TemporalDevServerOptions {
+  dbFile?: string;
+  port: number;
+  uiPort?: number;
+  namespace: string;
+  sqlitePragmas?: string[];
+}
+
+export function temporalDevServerArgs(options: TemporalDevServerOptions) {
   return [
     'server',
     'start-dev',
@@ -40,7 +51,7 @@ export function temporalDevServerArgs(options: { dbFile?: string; port: number; 
     String(options.port),
     ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
     ...(options.dbFile
-      ? ['--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
+      ? ['--db-filename', options.dbFile, ...(options.sqlitePragmas ?? defaultSqlitePragmas).flatMap((p) => ['--sqlite-pragma', p])]
       : []),
     '--namespace',
     options.namespace,
@@ -50,12 +61,7 @@ export function temporalDevServerArgs(options: { dbFile?: string; port: number; 
   ];
 }
 
-export async function startTemporalDevServer(options: {
-  dbFile?: string;
-  port: number;
-  uiPort?: number;
-  namespace: string;
-}): Promise<EmbeddedTemporal> {
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<EmbeddedTemporal> {
   await ensurePortFree(options.port, 'EMBEDDED_TEMPORAL_PORT');
   if (options.uiPort !== undefined) await ensurePortFree(options.uiPort, 'EMBEDDED_TEMPORAL_UI_PORT');
   const child = startChild(temporalCliPath(), temporalDevServerArgs(options));

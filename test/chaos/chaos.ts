@@ -1,15 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../../src/db';
-import { startEmbeddedPostgres, startTemporalDevServer, type EmbeddedPostgresServer, type EmbeddedTemporal } from '../../src/embedded';
 import type { StripeEvent } from '../../src/events';
-import { freePort } from '../support/global-setup';
-import { startTestSmtp } from '../support/smtp';
-import { signatureHeader, testSecret } from '../support/stripe-events';
-import { serviceProcess, type ServiceProcess } from './processes';
+import { startDeployment, type ServiceProcess } from '../support/deployment';
+import { signatureHeader } from '../support/stripe-events';
 import { buildWorkload, type Workload } from './workload';
 
 export interface ChaosOptions {
@@ -36,44 +30,11 @@ export interface ChaosReport {
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const say = options.log ?? (() => undefined);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stripe-workflows-chaos-'));
-  fs.chmodSync(dir, 0o755);
-  const ports = { postgres: await freePort(), temporal: await freePort(), api: await freePort(), worker: await freePort() };
   const workload = buildWorkload(options.events);
-  say(`chaos: ${workload.unique.length} events, ${workload.deliveries.length} deliveries, logs in ${dir}`);
-
-  let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres(dir, ports.postgres);
-  const temporalOptions = { dbFile: path.join(dir, 'temporal.db'), port: ports.temporal, namespace: 'default' };
-  let temporal: EmbeddedTemporal = await startTemporalDevServer(temporalOptions);
-  const smtp = await startTestSmtp();
-  const env = {
-    PATH: process.env.PATH,
-    DATABASE_URL: postgres.url,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: 'chaos',
-    SMTP_URL: smtp.url,
-    STRIPE_WEBHOOK_SECRET: testSecret,
-    FINANCE_EMAIL: 'finance@example.com',
-    DUNNING_SCHEDULE: '0s,1h',
-    LOG_LEVEL: 'warn',
-  };
-  const apiUrl = `http://127.0.0.1:${ports.api}`;
-  const api = serviceProcess({
-    name: 'api',
-    entry: 'src/main-api.ts',
-    env: { ...env, PORT: String(ports.api) },
-    logFile: path.join(dir, 'api.log'),
-    ready: async () => (await fetch(`${apiUrl}/healthz`)).ok,
-  });
-  const worker = serviceProcess({
-    name: 'worker',
-    entry: 'src/main-worker.ts',
-    env: { ...env, WORKER_METRICS_PORT: String(ports.worker) },
-    logFile: path.join(dir, 'worker.log'),
-    ready: async () => (await fetch(`http://127.0.0.1:${ports.worker}/metrics`)).ok,
-  });
-  await Promise.all([api.start(), worker.start()]);
-  const db = createDb(postgres.url, 4);
+  const deployment = await startDeployment({ name: 'chaos', env: { DUNNING_SCHEDULE: '0s,1h' } });
+  const { apiUrl, smtp, api, worker } = deployment;
+  say(`chaos: ${workload.unique.length} events, ${workload.deliveries.length} deliveries, logs in ${deployment.dir}`);
+  const db = createDb(deployment.databaseUrl, 4);
 
   try {
     const faults: [number, string, () => Promise<void>][] = [
@@ -83,14 +44,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         () => worker.killAndRestart(),
       ]),
       [0.3, 'SIGKILL the API', () => api.killAndRestart()],
-      [0.5, 'restart PostgreSQL', async () => {
-        await postgres.stop();
-        postgres = await startEmbeddedPostgres(dir, ports.postgres);
-      }],
-      [0.7, 'restart the Temporal dev server (same SQLite file)', async () => {
-        await temporal.stop();
-        temporal = await startTemporalDevServer(temporalOptions);
-      }],
+      [0.5, 'restart PostgreSQL', () => deployment.restartPostgres()],
+      [0.7, 'restart the Temporal dev server (same SQLite file)', () => deployment.restartTemporal()],
     ];
     faults.sort((a, b) => a[0] - b[0]);
 
@@ -105,13 +60,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     say(`chaos: all deliveries answered 2xx (${sent.attempts} attempts, ${sent.refused} refused or unanswered on the way)`);
 
     await waitForQuiet(db, smtp, workload, sent.published.size);
-    return await account(db, smtp, workload, sent.published, temporal.address, { api, worker });
+    return await account(db, smtp, workload, sent.published, deployment.temporalAddress, { api, worker });
   } finally {
     await db.end();
-    await Promise.all([api.stop(), worker.stop()]);
-    await smtp.stop();
-    await temporal.stop();
-    await postgres.stop();
+    await deployment.stop();
   }
 }
 
@@ -173,13 +125,15 @@ function sendAll(apiUrl: string, workload: Workload, concurrency: number, rate: 
 }
 
 /** Until every published event is finished and the expected emails arrived, or nothing moves for 90 s (longer than any activity timeout). */
-async function waitForQuiet(db: Db, smtp: { messages: unknown[] }, workload: Workload, published: number): Promise<void> {
+async function waitForQuiet(db: Db, smtp: { messages: { messageId?: string }[] }, workload: Workload, published: number): Promise<void> {
   let last = '';
   let lastChange = Date.now();
   for (;;) {
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM stripe_events WHERE status IN ('processed', 'ignored', 'failed')`).catch(() => ({ rows: [{ n: -1 }] }));
-    const state = `${rows[0].n}/${smtp.messages.length}`;
-    if (rows[0].n >= published && smtp.messages.length >= workload.expected.emails) return;
+    // Distinct Message-IDs: a message re-sent after a crash must not end the wait early.
+    const emails = new Set(smtp.messages.map((mail) => mail.messageId)).size;
+    const state = `${rows[0].n}/${emails}`;
+    if (rows[0].n >= published && emails >= workload.expected.emails) return;
     if (state !== last) [last, lastChange] = [state, Date.now()];
     if (Date.now() - lastChange > 90_000) return;
     await sleep(250);

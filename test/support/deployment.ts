@@ -1,8 +1,113 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { projectRoot } from '../../src/embedded';
+import {
+  projectRoot,
+  startEmbeddedPostgres,
+  startTemporalDevServer,
+  type EmbeddedPostgresServer,
+  type EmbeddedTemporal,
+} from '../../src/embedded';
+import { freePort } from './global-setup';
+import { startTestSmtp, type TestSmtp } from './smtp';
+import { testSecret } from './stripe-events';
+
+/**
+ * The service deployed as in production, on one machine: `npm run api` and `npm run worker` as
+ * separate supervised processes, embedded PostgreSQL, a Temporal dev server with a SQLite file
+ * and an SMTP server that counts what it receives. The chaos run and the benchmark use it.
+ */
+export interface Deployment {
+  dir: string;
+  apiUrl: string;
+  workerMetricsUrl: string;
+  databaseUrl: string;
+  temporalAddress: string;
+  smtp: TestSmtp;
+  api: ServiceProcess;
+  worker: ServiceProcess;
+  /** The environment the API and worker run with. */
+  env: NodeJS.ProcessEnv;
+  restartPostgres(): Promise<void>;
+  restartTemporal(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startDeployment(options: {
+  name: string;
+  env?: Record<string, string>;
+  /** The dev server's SQLite pragmas; the embedded default when omitted. */
+  sqlitePragmas?: string[];
+}): Promise<Deployment> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stripe-workflows-${options.name}-`));
+  // As root, embedded PostgreSQL runs as `postgres`, which must reach its directory.
+  fs.chmodSync(dir, 0o755);
+  const ports = { postgres: await freePort(), temporal: await freePort(), api: await freePort(), worker: await freePort() };
+  let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres(dir, ports.postgres);
+  const temporalOptions = {
+    dbFile: path.join(dir, 'temporal.db'),
+    port: ports.temporal,
+    namespace: 'default',
+    sqlitePragmas: options.sqlitePragmas,
+  };
+  let temporal: EmbeddedTemporal = await startTemporalDevServer(temporalOptions);
+  const smtp = await startTestSmtp();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    DATABASE_URL: postgres.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: options.name,
+    SMTP_URL: smtp.url,
+    STRIPE_WEBHOOK_SECRET: testSecret,
+    FINANCE_EMAIL: 'finance@example.com',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  const workerMetricsUrl = `http://127.0.0.1:${ports.worker}/metrics`;
+  const api = serviceProcess({
+    name: 'api',
+    entry: 'src/main-api.ts',
+    env: { ...env, PORT: String(ports.api) },
+    logFile: path.join(dir, 'api.log'),
+    ready: async () => (await fetch(`${apiUrl}/healthz`)).ok,
+  });
+  const worker = serviceProcess({
+    name: 'worker',
+    entry: 'src/main-worker.ts',
+    env: { ...env, WORKER_METRICS_PORT: String(ports.worker) },
+    logFile: path.join(dir, 'worker.log'),
+    ready: async () => (await fetch(workerMetricsUrl)).ok,
+  });
+  await Promise.all([api.start(), worker.start()]);
+  return {
+    dir,
+    apiUrl,
+    workerMetricsUrl,
+    databaseUrl: postgres.url,
+    temporalAddress: temporal.address,
+    smtp,
+    api,
+    worker,
+    env,
+    async restartPostgres() {
+      await postgres.stop();
+      postgres = await startEmbeddedPostgres(dir, ports.postgres);
+    },
+    async restartTemporal() {
+      await temporal.stop();
+      temporal = await startTemporalDevServer(temporalOptions);
+    },
+    async stop() {
+      await Promise.all([api.stop(), worker.stop()]);
+      await smtp.stop();
+      await temporal.stop();
+      await postgres.stop();
+    },
+  };
+}
 
 /**
  * `npm run api` / `npm run worker` as a supervised child process, the way a process manager

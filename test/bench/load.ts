@@ -1,0 +1,68 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StripeEvent } from '../../src/events';
+import { signatureHeader } from '../support/stripe-events';
+
+export interface Sent {
+  /** Milliseconds from each request's scheduled send time to its answer (queueing included). */
+  latenciesMs: number[];
+  accepted: number;
+  errors: number;
+  /** Scheduled send time of each event's first delivery. */
+  firstScheduled: Map<string, number>;
+  startedAt: number;
+  lastAnswerAt: number;
+}
+
+/**
+ * Open loop at a fixed rate: request i is due at start + i / rate whether or not earlier ones
+ * were answered, and its latency counts from that due time, so a slow server cannot hide its
+ * queue (no coordinated omission).
+ */
+export async function sendAtRate(
+  url: string,
+  deliveries: { event: StripeEvent; copies: 1 | 2 }[],
+  rate: number,
+): Promise<Sent> {
+  const sent: Sent = { latenciesMs: [], accepted: 0, errors: 0, firstScheduled: new Map(), startedAt: Date.now(), lastAnswerAt: 0 };
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < deliveries.length; i += 1) {
+    const due = sent.startedAt + (i / rate) * 1000;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const { event, copies } = deliveries[i];
+    if (!sent.firstScheduled.has(event.id)) sent.firstScheduled.set(event.id, due);
+    const body = JSON.stringify(event);
+    for (let copy = 0; copy < copies; copy += 1) {
+      inFlight.push(
+        post(url, body).then((ok) => {
+          const now = Date.now();
+          sent.latenciesMs.push(now - due);
+          sent.lastAnswerAt = Math.max(sent.lastAnswerAt, now);
+          if (ok) sent.accepted += 1;
+          else sent.errors += 1;
+        }),
+      );
+    }
+  }
+  await Promise.all(inFlight);
+  return sent;
+}
+
+async function post(url: string, body: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signatureHeader(body) },
+      body,
+    });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}

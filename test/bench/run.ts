@@ -1,0 +1,204 @@
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createDb, type Db } from '../../src/db';
+import { temporalCliPath } from '../../src/embedded';
+import { buildWorkload } from '../chaos/workload';
+import { paidInvoice } from '../support/billing-events';
+import { serviceProcess, startDeployment, type Deployment } from '../support/deployment';
+import { freePort } from '../support/global-setup';
+import { stripeEvent } from '../support/stripe-events';
+import { percentile, sendAtRate, type Sent } from './load';
+
+/**
+ * `npm run bench`: the service deployed as separate API and worker processes (embedded
+ * PostgreSQL, a Temporal dev server with a SQLite file), loaded at a fixed rate with realistic
+ * signed events, against two baselines measured in the same run. Settings: BENCH_EVENTS (600),
+ * BENCH_RATE (deliveries per second, 20), BENCH_DUNNING (1000), BENCH_SQLITE_PRAGMAS
+ * (`default` for SQLite's own, else comma-separated; the embedded WAL setting when unset),
+ * DATABASE_POOL_SIZE.
+ */
+const settings = {
+  events: Number(process.env.BENCH_EVENTS ?? 600),
+  rate: Number(process.env.BENCH_RATE ?? 20),
+  dunning: Number(process.env.BENCH_DUNNING ?? 1000),
+  sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
+  poolSize: process.env.DATABASE_POOL_SIZE,
+};
+
+const ms = (value: number) => `${Math.round(value)} ms`;
+const ratio = (ours: number, base: number) => `${(ours / base).toFixed(1)}×`;
+const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+const say = (line: string) => console.log(line);
+
+async function main() {
+  say(`bench: ${JSON.stringify(settings)}`);
+  const deployment = await startDeployment({
+    name: 'bench',
+    env: { DUNNING_SCHEDULE: '0s,1h', ...(settings.poolSize ? { DATABASE_POOL_SIZE: settings.poolSize } : {}) },
+    sqlitePragmas: settings.sqlitePragmas,
+  });
+  const db = createDb(deployment.databaseUrl, 4);
+  try {
+    say('bench: warm-up');
+    const warmUp = buildWorkload(30, 0);
+    await sendAtRate(deployment.apiUrl, warmUp.deliveries, 10);
+    await waitForProcessed(db, warmUp.unique.map((e) => e.id));
+
+    say('bench: the service');
+    const workload = buildWorkload(settings.events);
+    const ours = await sendAtRate(deployment.apiUrl, workload.deliveries, settings.rate);
+    const processedAt = await waitForProcessed(db, workload.unique.map((e) => e.id));
+    const endToEnd = [...processedAt].map(([id, at]) => at - ours.firstScheduled.get(id)!);
+    const lastProcessed = Math.max(...processedAt.values());
+    const memory = { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+
+    say('bench: baseline 1, a bare Temporal client starting a no-op workflow');
+    const bare = await bareTemporal(deployment, workload.unique.length, settings.rate * (workload.unique.length / workload.deliveries.length));
+
+    say('bench: baseline 2, the webhook path storing only (Temporal replaced by nothing)');
+    const storeOnly = await storeOnlyWebhook(deployment, db);
+
+    say(`bench: ${settings.dunning} dunning workflows waiting on timers`);
+    const dunningMemory = await dunningWorkflows(deployment, db, settings.dunning);
+
+    const ack = (sent: Sent, p: number) => percentile(sent.latenciesMs, p);
+    const lines = [
+      `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      '',
+      `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}.`,
+      `Load: ${workload.unique.length} unique events (${workload.deliveries.length} deliveries with duplicates) at ${settings.rate} deliveries/s, open loop; SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}.`,
+      '',
+      '| figure | service | baseline | ratio |',
+      '| --- | --- | --- | --- |',
+      `| ack p50 (vs verify + store only) | ${ms(ack(ours, 50))} | ${ms(ack(storeOnly, 50))} | ${ratio(ack(ours, 50), ack(storeOnly, 50))} |`,
+      `| ack p95 (vs verify + store only) | ${ms(ack(ours, 95))} | ${ms(ack(storeOnly, 95))} | ${ratio(ack(ours, 95), ack(storeOnly, 95))} |`,
+      `| ack p99 (vs verify + store only) | ${ms(ack(ours, 99))} | ${ms(ack(storeOnly, 99))} | ${ratio(ack(ours, 99), ack(storeOnly, 99))} |`,
+      `| ack p99 (vs a bare workflow start) | ${ms(ack(ours, 99))} | ${ms(percentile(bare.startMs, 99))} | ${ratio(ack(ours, 99), percentile(bare.startMs, 99))} |`,
+      `| accepted deliveries/s | ${(ours.accepted / ((ours.lastAnswerAt - ours.startedAt) / 1000)).toFixed(1)} | ${(storeOnly.accepted / ((storeOnly.lastAnswerAt - storeOnly.startedAt) / 1000)).toFixed(1)} | |`,
+      `| processed events/s (vs no-op workflows completed/s) | ${(workload.unique.length / ((lastProcessed - ours.startedAt) / 1000)).toFixed(1)} | ${bare.completedPerSecond.toFixed(1)} | ${ratio(workload.unique.length / ((lastProcessed - ours.startedAt) / 1000), bare.completedPerSecond)} |`,
+      `| send → processed p50 (vs no-op start → closed) | ${ms(percentile(endToEnd, 50))} | ${ms(percentile(bare.endToEndMs, 50))} | ${ratio(percentile(endToEnd, 50), percentile(bare.endToEndMs, 50))} |`,
+      `| send → processed p99 (vs no-op start → closed) | ${ms(percentile(endToEnd, 99))} | ${ms(percentile(bare.endToEndMs, 99))} | ${ratio(percentile(endToEnd, 99), percentile(bare.endToEndMs, 99))} |`,
+      `| errors (non-2xx or no answer) | ${ours.errors} | ${storeOnly.errors} | |`,
+      '',
+      `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the run; worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) with ${settings.dunning} dunning workflows waiting on timers.`,
+    ];
+    say(['', ...lines, ''].join('\n'));
+  } finally {
+    await db.end();
+    await deployment.stop();
+  }
+}
+
+/** Processed-at time (ms) of each event, once all are finished. */
+async function waitForProcessed(db: Db, ids: string[]): Promise<Map<string, number>> {
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    const { rows } = await db.query<{ id: string; at: number }>(
+      `SELECT id, extract(epoch FROM processed_at) * 1000 AS at FROM stripe_events
+        WHERE id = ANY($1) AND status IN ('processed', 'ignored')`,
+      [ids],
+    );
+    if (rows.length === ids.length) return new Map(rows.map((row) => [row.id, Number(row.at)]));
+    if (Date.now() > deadline) throw new Error(`only ${rows.length} of ${ids.length} events processed`);
+    await sleep(250);
+  }
+}
+
+async function rss(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  return Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
+}
+
+/** Baseline 1: start no-op workflows on the same server at the same rate; a worker in this process runs them. */
+async function bareTemporal(deployment: Deployment, count: number, rate: number) {
+  const taskQueue = 'bench-noop';
+  const nativeConnection = await NativeConnection.connect({ address: deployment.temporalAddress });
+  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('./noop-workflow') });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: deployment.temporalAddress });
+  const client = new Client({ connection });
+  const startMs: number[] = [];
+  const due = new Map<string, number>();
+  const startedAt = Date.now();
+  const starts: Promise<void>[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const at = startedAt + (i / rate) * 1000;
+    if (at > Date.now()) await sleep(at - Date.now());
+    const workflowId = `noop-${i}-${startedAt}`;
+    due.set(workflowId, at);
+    starts.push(client.workflow.start('noop', { workflowId, taskQueue }).then(() => void startMs.push(Date.now() - at)));
+  }
+  await Promise.all(starts);
+  const endToEndMs: number[] = [];
+  let lastClosed = 0;
+  for (const [workflowId, at] of due) {
+    const handle = client.workflow.getHandle(workflowId);
+    await handle.result();
+    const closed = (await handle.describe()).closeTime!.getTime();
+    lastClosed = Math.max(lastClosed, closed);
+    endToEndMs.push(closed - at);
+  }
+  worker.shutdown();
+  await running;
+  await nativeConnection.close();
+  await connection.close();
+  return { startMs, endToEndMs, completedPerSecond: count / ((lastClosed - startedAt) / 1000) };
+}
+
+/** Baseline 2: the same webhook code in its own process, with Temporal replaced by nothing, on a database of its own. */
+async function storeOnlyWebhook(deployment: Deployment, db: Db): Promise<Sent> {
+  await db.query('CREATE DATABASE store_only');
+  const url = new URL(deployment.databaseUrl);
+  url.pathname = '/store_only';
+  const port = await freePort();
+  const api = serviceProcess({
+    name: 'store-only-api',
+    entry: 'test/bench/store-only-api.ts',
+    env: { ...deployment.env, DATABASE_URL: url.toString(), PORT: String(port) },
+    logFile: `${deployment.dir}/store-only-api.log`,
+    ready: async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+  });
+  await api.start();
+  try {
+    return await sendAtRate(`http://127.0.0.1:${port}`, buildWorkload(settings.events).deliveries, settings.rate);
+  } finally {
+    await api.stop();
+  }
+}
+
+/** Payments fail for `count` invoices; each dunning sends its first notice and waits an hour. */
+async function dunningWorkflows(deployment: Deployment, db: Db, count: number) {
+  const deliveries = Array.from({ length: count }, () => ({
+    event: stripeEvent('invoice.payment_failed', paidInvoice({ status: 'open', customerEmail: 'late@example.com' })),
+    copies: 1 as const,
+  }));
+  await sendAtRate(deployment.apiUrl, deliveries, settings.rate);
+  const deadline = Date.now() + 30 * 60_000;
+  for (;;) {
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM email_outbox WHERE key LIKE 'dunning:%:notice:1' AND status = 'sent'`);
+    if (rows[0].n >= count) break;
+    if (Date.now() > deadline) throw new Error(`only ${rows[0].n} of ${count} dunning notices sent`);
+    await sleep(500);
+  }
+  await sleep(2000);
+  return { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+}
+
+function temporalVersion(): string {
+  try {
+    return execFileSync(temporalCliPath(), ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'temporal CLI (version unknown)';
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
