@@ -55,6 +55,9 @@ const schema = z.object({
 
   // `npm run worker` serves its own /metrics here (the API serves /metrics on PORT).
   WORKER_METRICS_PORT: port.optional(),
+  // Workflows a worker keeps in memory between their tasks (the SDK's default grows with the
+  // heap limit). Lower bounds memory with many waiting dunning workflows; others are replayed.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),

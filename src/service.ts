@@ -82,6 +82,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     activities: createActivities({
       db,
       mailer,

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createDb, type Db } from '../../src/db';
 import { temporalCliPath } from '../../src/embedded';
 import { buildWorkload } from '../chaos/workload';
@@ -15,17 +15,18 @@ import { percentile, sendAtRate, type Sent } from './load';
 /**
  * `npm run bench`: the service deployed as separate API and worker processes (embedded
  * PostgreSQL, a Temporal dev server with a SQLite file), loaded at a fixed rate with realistic
- * signed events, against two baselines measured in the same run. Settings: BENCH_EVENTS (600),
- * BENCH_RATE (deliveries per second, 20), BENCH_DUNNING (1000), BENCH_SQLITE_PRAGMAS
+ * signed events, against two baselines measured in the same run. Settings: BENCH_EVENTS (400),
+ * BENCH_RATE (deliveries per second, 10), BENCH_DUNNING (1000), BENCH_SQLITE_PRAGMAS
  * (`default` for SQLite's own, else comma-separated; the embedded WAL setting when unset),
- * DATABASE_POOL_SIZE.
+ * DATABASE_POOL_SIZE, WORKER_MAX_CACHED_WORKFLOWS.
  */
 const settings = {
-  events: Number(process.env.BENCH_EVENTS ?? 600),
-  rate: Number(process.env.BENCH_RATE ?? 20),
+  events: Number(process.env.BENCH_EVENTS ?? 400),
+  rate: Number(process.env.BENCH_RATE ?? 10),
   dunning: Number(process.env.BENCH_DUNNING ?? 1000),
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
   poolSize: process.env.DATABASE_POOL_SIZE,
+  maxCachedWorkflows: process.env.WORKER_MAX_CACHED_WORKFLOWS,
 };
 
 const ms = (value: number) => `${Math.round(value)} ms`;
@@ -35,9 +36,14 @@ const say = (line: string) => console.log(line);
 
 async function main() {
   say(`bench: ${JSON.stringify(settings)}`);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const deployment = await startDeployment({
     name: 'bench',
-    env: { DUNNING_SCHEDULE: '0s,1h', ...(settings.poolSize ? { DATABASE_POOL_SIZE: settings.poolSize } : {}) },
+    env: {
+      DUNNING_SCHEDULE: '0s,1h',
+      ...(settings.poolSize ? { DATABASE_POOL_SIZE: settings.poolSize } : {}),
+      ...(settings.maxCachedWorkflows ? { WORKER_MAX_CACHED_WORKFLOWS: settings.maxCachedWorkflows } : {}),
+    },
     sqlitePragmas: settings.sqlitePragmas,
   });
   const db = createDb(deployment.databaseUrl, 4);
@@ -69,7 +75,7 @@ async function main() {
       `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       '',
       `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}.`,
-      `Load: ${workload.unique.length} unique events (${workload.deliveries.length} deliveries with duplicates) at ${settings.rate} deliveries/s, open loop; SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}.`,
+      `Load: ${workload.unique.length} unique events (${workload.deliveries.length} deliveries with duplicates) at ${settings.rate} deliveries/s, open loop; SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'SDK default'}.`,
       '',
       '| figure | service | baseline | ratio |',
       '| --- | --- | --- | --- |',
