@@ -1,5 +1,5 @@
 /**
- * Records histories of the dunning workflow as replay fixtures (test/fixtures/histories).
+ * Records histories of the event and dunning workflows as replay fixtures (test/fixtures/histories).
  * Run after a deliberate, compatible change to record new ones next to the old:
  *   TEST_TEMPORAL_ADDRESS=127.0.0.1:7233 npx tsx test/record-histories.ts
  * Never delete a fixture of a version that may still be running in production.
@@ -28,18 +28,32 @@ async function main() {
     const paid = stripeEvent('invoice.paid', paidInvoice({ id: recovered.id, customerEmail: 'replay@example.com' }));
     await deliver(service.url, paid);
 
-    for (const [name, invoice] of [['exhausted', exhausted], ['recovered', recovered]] as const) {
-      const handle = service.temporal.workflow.getHandle(`dunning-${invoice.id}`);
-      await handle.result();
-      const file = path.join(__dirname, 'fixtures', 'histories', `dunning-${name}-${date}.json`);
+    const record = (name: string, workflowId: string) => {
+      const file = path.join(__dirname, 'fixtures', 'histories', `${name}-${date}.json`);
       // The CLI writes the history in the JSON form Temporal's replayer reads.
       const history = execFileSync(
         path.join(__dirname, '..', '.tools', 'bin', 'temporal'),
-        ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', service.config.TEMPORAL_ADDRESS!],
+        ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', service.config.TEMPORAL_ADDRESS!],
         { encoding: 'utf8' },
       );
       fs.writeFileSync(file, history);
       console.log(`wrote ${file}`);
+    };
+    for (const [name, invoice] of [['exhausted', exhausted], ['recovered', recovered]] as const) {
+      await service.temporal.workflow.getHandle(`dunning-${invoice.id}`).result();
+      record(`dunning-${name}`, `dunning-${invoice.id}`);
+    }
+
+    // processStripeEvent: a paid invoice (every step), a type without handler, bad data (failed).
+    const events = {
+      'event-invoice-paid': paid,
+      'event-ignored': stripeEvent('plan.created', { object: 'plan', id: 'plan_replay' }),
+      'event-failed': stripeEvent('customer.updated', { object: 'invoice', id: 'in_not_a_customer' }),
+    };
+    for (const [name, event] of Object.entries(events)) {
+      if (event !== paid) await deliver(service.url, event);
+      await eventStatusWhenDone(service, event.id);
+      record(name, event.id);
     }
   } finally {
     await service.stop();

@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from './support/service';
+
+// Recorded executions of the workflows (see test/record-histories.ts): dunning runs and event
+// runs (paid, ignored, failed), recorded from the code of commit cc25ccc, the version before
+// this session's activity-timeout change. A change that would break executions already running
+// in production fails here: guard it with patched() or keep it compatible.
+const dir = path.join(__dirname, 'fixtures', 'histories');
+const histories = fs.readdirSync(dir).filter((file) => file.endsWith('.json'));
+
+test('when replay fixtures exist, then there are histories of both dunning endings and of every event outcome', () => {
+  for (const kind of ['dunning-exhausted', 'dunning-recovered', 'event-invoice-paid', 'event-ignored', 'event-failed']) {
+    expect(histories.some((file) => file.startsWith(kind))).toBe(true);
+  }
+});
+
+test.each(histories)('when %s is replayed against the current workflow code, then it is deterministic', async (file) => {
+  const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+
+  await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file)).resolves.toBeUndefined();
+});
