@@ -31,6 +31,9 @@ export async function startTestSmtp(options: { rejectRecipients?: string[] } = {
         .catch(callback);
     },
   });
+  // A client killed mid-session (the chaos run SIGKILLs workers) resets its connection; a real
+  // mail server shrugs that off, and so must this one.
+  server.on('error', () => undefined);
   const port = await new Promise<number>((resolve) => {
     server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port));
   });
