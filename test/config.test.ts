@@ -63,6 +63,26 @@ describe('configuration', () => {
     expect(problemsOf({ ...complete, SMTP_URL: '' }, 'worker')).toEqual(['SMTP_URL: is required for `npm run worker`']);
   });
 
+  test('when operations settings are malformed, then each is named', () => {
+    const problems = problemsOf(
+      {
+        ...complete,
+        WEBHOOK_INVALID_SIGNATURE_LIMIT: '0',
+        WORKER_METRICS_PORT: '70000',
+        WORKER_MAX_CACHED_WORKFLOWS: '-1',
+        TEMPORAL_SDK_METRICS_ADDRESS: '9464',
+      },
+      'worker',
+    );
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^WEBHOOK_INVALID_SIGNATURE_LIMIT: /),
+      expect.stringMatching(/^WORKER_METRICS_PORT: .*65535/),
+      expect.stringMatching(/^WORKER_MAX_CACHED_WORKFLOWS: .*>=0/),
+      expect.stringMatching(/^TEMPORAL_SDK_METRICS_ADDRESS: must look like host:port/),
+    ]);
+  });
+
   test('when npm start runs with nothing configured, then it is valid (embedded defaults)', () => {
     expect(problemsOf({}, 'start')).toEqual([]);
   });
