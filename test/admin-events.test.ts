@@ -18,7 +18,7 @@ beforeAll(async () => {
   broken = stripeEvent('customer.updated', { object: 'invoice', id: 'in_not_a_customer', customer: 'cus_admin_broken' });
   await deliverTwiceAndWait(service, paid);
   await deliverTwiceAndWait(service, customer);
-  await deliver(service.url, broken);
+  await Promise.all([deliver(service.url, broken), deliver(service.url, broken)]);
   expect(await eventStatusWhenDone(service, broken.id)).toBe('failed');
 });
 

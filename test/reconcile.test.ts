@@ -3,7 +3,7 @@ import { createLogger } from '../src/log';
 import { reconcileEvents } from '../src/reconcile';
 import { reconcileScheduleId } from '../src/service';
 import type { StripeEvent } from '../src/events';
-import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { admin, countExecutions, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
 let service: TestService;
@@ -27,16 +27,21 @@ async function stripeMockEvent(): Promise<StripeEvent> {
 }
 
 describe('against stripe-mock', () => {
-  test('when an event Stripe lists never reached us, then reconcile starts its workflow, once', async () => {
+  test('when an event Stripe lists never reached us, then reconcile starts its workflow, once, even run twice at the same time', async () => {
     const missed = await stripeMockEvent();
 
-    const first = await admin(service, '/reconcile', { method: 'POST' });
-    const second = await admin(service, '/reconcile', { method: 'POST' });
+    const concurrent = await Promise.all([
+      admin(service, '/reconcile', { method: 'POST' }),
+      admin(service, '/reconcile', { method: 'POST' }),
+    ]);
+    const later = await admin(service, '/reconcile', { method: 'POST' });
 
-    expect(first.status).toBe(200);
-    expect(first.body).toEqual({ listed: 1, started: [missed.id], checkpoint: missed.created });
+    expect(concurrent.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(concurrent.flatMap((answer) => answer.body.started)).toEqual([missed.id]);
+    expect(concurrent[0].body).toMatchObject({ listed: 1, checkpoint: missed.created });
     expect(await eventStatusWhenDone(service, missed.id)).toBe('ignored');
-    expect(second.body).toEqual({ listed: 1, started: [], checkpoint: missed.created });
+    expect(await countExecutions(service.temporal, missed.id)).toBe(1);
+    expect(later.body).toEqual({ listed: 1, started: [], checkpoint: missed.created });
     // A late webhook delivery of it is a duplicate, not a second run.
     expect((await deliver(service.url, missed)).body.duplicate).toBe(true);
   });

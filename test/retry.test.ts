@@ -37,7 +37,7 @@ test('when the mail server refuses the finance address, then the event fails wit
   // Arrange: the event fails once, by configuration.
   const invoice = paidInvoice({ subtotal: 5_000, customerEmail: 'retry@example.com' });
   const event = stripeEvent('invoice.paid', invoice);
-  await deliver(service.url, event);
+  await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
   expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
   const failed = await admin(service, `/events/${event.id}`);
   expect(failed.body).toMatchObject({ status: 'failed', attempts: 1 });
@@ -108,7 +108,7 @@ describe('a run that is stuck', () => {
   test('when a run is open, then retry answers 409 running; once an operator terminated it, retry starts a new run that finishes the effects once', async () => {
     const invoice = paidInvoice({ customerEmail: 'stuck@example.com' });
     const event = stripeEvent('invoice.paid', invoice);
-    await deliver(stuck.url, event);
+    await Promise.all([deliver(stuck.url, event), deliver(stuck.url, event)]);
     await waitForStatus(stuck, event.id, 'processing');
 
     const whileOpen = await admin(stuck, `/events/${event.id}/retry`, { method: 'POST' });
