@@ -60,6 +60,8 @@ export function createMetrics(): Metrics {
  * /metrics itself still answers (and `/readyz` tells what is wrong).
  */
 export function addDatabaseGauges(metrics: Metrics, db: Db): void {
+  // Once per registry: the API and the worker share one in a single process.
+  if (metrics.registry.getSingleMetric('stripe_dunning_active_cases')) return;
   new Gauge({
     name: 'stripe_dunning_active_cases',
     help: 'Unpaid invoices whose dunning is running',

@@ -61,8 +61,6 @@ export interface RunningWorker extends Running {
   worker: Worker;
   /** Settles when the worker stops; rejects when it fails. */
   done: Promise<void>;
-  /** With WORKER_METRICS_PORT: where the worker serves /metrics. */
-  metricsUrl?: string;
 }
 
 export async function startWorker(config: Config, log: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
@@ -106,12 +104,11 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   }
   const done = worker.run();
   let stopped: Promise<void> | undefined;
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: metricsPortOf(metricsServer) }, 'worker running');
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker running');
   return {
     name: 'worker',
     worker,
     done,
-    metricsUrl: metricsServer && `http://localhost:${metricsPortOf(metricsServer)}/metrics`,
     stop() {
       // Once, however often it is asked (a signal during a stop, a test that stopped it already).
       stopped ??= (async () => {
@@ -132,10 +129,6 @@ function listen(handler: http.RequestListener, port: number): Promise<Server> {
     const server = http.createServer(handler);
     server.listen(port, () => resolve(server)).on('error', reject);
   });
-}
-
-function metricsPortOf(server: Server | undefined): number | undefined {
-  return server && (server.address() as { port: number }).port;
 }
 
 /** Counts every email the SMTP server accepted, by the kind its outbox key starts with. */

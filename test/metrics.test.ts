@@ -1,3 +1,4 @@
+import { addDatabaseGauges, createMetrics } from '../src/metrics';
 import { paidInvoice } from './support/billing-events';
 import { freePort } from './support/global-setup';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
@@ -84,4 +85,14 @@ test('when a request is rejected, then it is counted by its error code', async (
   await deliver(service.url, stripeEvent('customer.created', stripeObject('customer')), { secret: 'whsec_forged_000000' });
 
   expect(value(await scrape(`${service.url}/metrics`), 'stripe_webhook_requests_total', { outcome: 'signature_invalid' })).toBe(1);
+});
+
+test('when the API and the worker share one process and registry, then the database gauges exist once', async () => {
+  const metrics = createMetrics();
+
+  addDatabaseGauges(metrics, service.database.db);
+  addDatabaseGauges(metrics, service.database.db);
+
+  const text = await metrics.registry.metrics();
+  expect(text.match(/^# TYPE stripe_dunning_active_cases gauge$/gm)).toHaveLength(1);
 });
