@@ -28,6 +28,7 @@ export function developmentWebhookSecret(dataDir: string): string {
 export interface EmbeddedTemporal extends Running {
   address: string;
   uiUrl: string;
+  pid: number | undefined;
 }
 
 /** WAL and synchronous=normal: several times the workflow throughput of SQLite's defaults here (BENCHMARKS.md). */
@@ -75,7 +76,13 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
       await connection.close();
     }
   });
-  return { name: 'temporal', address, uiUrl: `http://localhost:${options.uiPort}`, stop: () => child.stop() };
+  return {
+    name: 'temporal',
+    address,
+    uiUrl: `http://localhost:${options.uiPort}`,
+    pid: child.process.pid,
+    stop: () => child.stop(),
+  };
 }
 
 export interface EmbeddedPostgresServer extends Running {

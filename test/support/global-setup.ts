@@ -1,10 +1,15 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startChild, waitUntilReady, type Child } from '../../src/child-process';
 import { projectRoot, startTemporalDevServer, type EmbeddedTemporal } from '../../src/embedded';
 
+/** Where the servers of a run are listed, so that the next run can stop them if this one was killed. */
+const serversFile = path.join(projectRoot, '.data', 'test-servers.json');
+
 /** One Temporal dev server for the whole run; each test file uses its own task queue. */
 export default async function globalSetup(): Promise<void> {
+  stopLeftoverServers();
   const port = await freePort();
   const temporal = await startTemporalDevServer({ port, namespace: 'default' });
   (globalThis as { testTemporal?: EmbeddedTemporal }).testTemporal = temporal;
@@ -16,10 +21,45 @@ export default async function globalSetup(): Promise<void> {
   const stripeMock = startChild(path.join(projectRoot, '.tools', 'bin', 'stripe-mock'), ['-http-port', String(stripePort)]);
   (globalThis as { testStripeMock?: Child }).testStripeMock = stripeMock;
   process.env.TEST_STRIPE_API_BASE = `http://127.0.0.1:${stripePort}`;
+  fs.mkdirSync(path.dirname(serversFile), { recursive: true });
+  fs.writeFileSync(serversFile, JSON.stringify({ owner: process.pid, pids: [temporal.pid, stripeMock.process.pid] }));
   await waitUntilReady(stripeMock, 'stripe-mock', async () => {
     const response = await fetch(`${process.env.TEST_STRIPE_API_BASE}/v1/customers`, { headers: { authorization: 'Bearer sk_test_123' } });
     return response.ok;
   });
+}
+
+/**
+ * The servers run detached (their own process groups), so a jest killed from outside leaves
+ * them running. Stop what an earlier run listed once that run is gone (a run still going is
+ * left alone), and only if it is still a Temporal dev server or stripe-mock (not a recycled pid).
+ */
+function stopLeftoverServers(): void {
+  let listed: { owner: number; pids: number[] };
+  try {
+    listed = JSON.parse(fs.readFileSync(serversFile, 'utf8'));
+  } catch {
+    return;
+  }
+  if (isAlive(listed.owner)) return;
+  for (const pid of listed.pids ?? []) {
+    try {
+      const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (/temporal|stripe-mock/.test(command)) process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  fs.rmSync(serversFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function freePort(): Promise<number> {

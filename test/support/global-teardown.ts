@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Child } from '../../src/child-process';
-import type { EmbeddedTemporal } from '../../src/embedded';
+import { projectRoot, type EmbeddedTemporal } from '../../src/embedded';
 
 export default async function globalTeardown(): Promise<void> {
   await (globalThis as { testStripeMock?: Child }).testStripeMock?.stop();
   await (globalThis as { testTemporal?: EmbeddedTemporal }).testTemporal?.stop();
+  fs.rmSync(path.join(projectRoot, '.data', 'test-servers.json'), { force: true });
 }
