@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Db } from './db';
 import { acceptEvent, type IntakeDependencies } from './event-intake';
-import { getEvent, type StripeEvent } from './events';
+import type { StripeEvent } from './events';
 
 export interface ReconcileDependencies extends IntakeDependencies {
   stripe: Stripe;
@@ -40,8 +40,7 @@ export async function reconcileEvents(deps: ReconcileDependencies, now = Math.fl
   for await (const event of stripe.events.list({ created: { gte: since }, limit: 100 })) {
     listed += 1;
     newest = Math.max(newest ?? 0, event.created);
-    const known = await getEvent(db, event.id);
-    if (known?.accepted_at) continue;
+    // Known events come back as duplicates from the same single query that stores new ones.
     const accepted = await acceptEvent(deps, event as unknown as StripeEvent);
     if (!accepted.duplicate) {
       started.push(event.id);

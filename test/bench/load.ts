@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StripeEvent } from '../../src/events';
-import { signatureHeader } from '../support/stripe-events';
+import { deliver } from '../support/stripe-events';
 
 export interface Sent {
   /** Milliseconds from each request's scheduled send time to its answer (queueing included). */
@@ -30,35 +30,18 @@ export async function sendAtRate(
     if (due > Date.now()) await sleep(due - Date.now());
     const { event, copies } = deliveries[i];
     if (!sent.firstScheduled.has(event.id)) sent.firstScheduled.set(event.id, due);
-    const body = JSON.stringify(event);
-    for (let copy = 0; copy < copies; copy += 1) {
-      inFlight.push(
-        post(url, body).then((ok) => {
-          const now = Date.now();
-          sent.latenciesMs.push(now - due);
-          sent.lastAnswerAt = Math.max(sent.lastAnswerAt, now);
-          if (ok) sent.accepted += 1;
-          else sent.errors += 1;
-        }),
-      );
-    }
+    const send = async () => {
+      const ok = await deliver(url, event).then((answer) => answer.status < 300, () => false);
+      const now = Date.now();
+      sent.latenciesMs.push(now - due);
+      sent.lastAnswerAt = Math.max(sent.lastAnswerAt, now);
+      if (ok) sent.accepted += 1;
+      else sent.errors += 1;
+    };
+    for (let copy = 0; copy < copies; copy += 1) inFlight.push(send());
   }
   await Promise.all(inFlight);
   return sent;
-}
-
-async function post(url: string, body: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/webhooks/stripe`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signatureHeader(body) },
-      body,
-    });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
 
 export function percentile(values: number[], p: number): number {
