@@ -1,20 +1,26 @@
-import type { Config } from '../src/config';
-import { withTransaction, type Db } from '../src/db';
-import { refreshEntitlements } from '../src/entitlements';
-import { idOf, type StripeEvent } from '../src/events';
-import { sendOnce, type Mailer } from '../src/outbox';
-import { issuePasswordToken } from '../src/password-tokens';
+import type { Config } from '../src/platform/config';
+import { withTransaction, type Db } from '../src/platform/db';
+import { refreshEntitlements } from '../src/store/entitlements';
+import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
+import { sendOnce } from './outbox';
+import { type Mailer } from '../src/platform/mailer';
+import { issuePasswordToken } from '../src/store/password-tokens';
 import { welcomeEmail } from './emails';
-import { invalidEvent } from '../src/failures';
+import { invalidEvent } from '../workflows/contracts';
 
-type Json = Record<string, any>;
+import { fillInCustomer } from '../src/store/customers';
+import { loadEventPayload } from '../src/store/events';
+import { isSent } from '../src/store/outbox';
+import { fillInSubscription } from '../src/store/subscriptions';
+import type { ActivityDependencies } from './dependencies';
+
 
 /**
  * A completed checkout: the customer and (for subscriptions) the subscription exist from now
  * on, with the details the customer typed in. The subscription's plan and status arrive with
  * its own events; until then a subscription checkout counts as active.
  */
-export async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMENTS'>, event: StripeEvent) {
+async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMENTS'>, event: StripeEvent) {
   const session = event.data.object as Json;
   if (session.object !== 'checkout.session' || typeof session.id !== 'string') {
     throw invalidEvent(event, 'data.object is not a checkout session');
@@ -25,21 +31,19 @@ export async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMEN
   const email: string | null = details.email ?? session.customer_email ?? null;
   const subscriptionId = idOf(session.subscription);
   await withTransaction(db, async (tx) => {
-    await tx.query(
-      `INSERT INTO customers (id, account, email, name, phone, address, source_created, source_event_id)
-       VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8)
-       ON CONFLICT (id) DO UPDATE SET
-         email = coalesce(customers.email, EXCLUDED.email), name = coalesce(customers.name, EXCLUDED.name),
-         phone = coalesce(customers.phone, EXCLUDED.phone), address = coalesce(customers.address, EXCLUDED.address)`,
-      [customerId, event.account ?? null, email, details.name ?? null, details.phone ?? null, details.address ?? null, event.created, event.id],
-    );
+    await fillInCustomer(tx, {
+      id: customerId,
+      account: event.account ?? null,
+      email,
+      name: details.name ?? null,
+      phone: details.phone ?? null,
+      address: details.address ?? null,
+      sourceCreated: event.created,
+      sourceEventId: event.id,
+    });
     if (subscriptionId) {
       // Only fills in what is missing: the subscription's own events are the authority.
-      await tx.query(
-        `INSERT INTO subscriptions (id, customer_id, account, status) VALUES ($1, $2, $3, 'active')
-         ON CONFLICT (id) DO UPDATE SET customer_id = coalesce(subscriptions.customer_id, EXCLUDED.customer_id)`,
-        [subscriptionId, customerId, event.account ?? null],
-      );
+      await fillInSubscription(tx, subscriptionId, customerId, event.account ?? null);
       await refreshEntitlements(tx, subscriptionId, plans.PLAN_ENTITLEMENTS);
     }
   });
@@ -47,15 +51,14 @@ export async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMEN
 }
 
 /** The welcome email with a single-use link to set a password, once per checkout session. */
-export async function sendWelcome(
+async function sendWelcome(
   deps: { db: Db; mailer: Mailer; config: Pick<Config, 'MAIL_FROM' | 'SELLER_NAME' | 'APP_URL' | 'PASSWORD_TOKEN_TTL_HOURS'> },
   checkout: { customerId: string; email: string | null; sessionId: string },
   eventId: string,
 ): Promise<void> {
   if (!checkout.email) return;
   const key = `welcome:${checkout.sessionId}`;
-  const { rows } = await deps.db.query(`SELECT 1 FROM email_outbox WHERE key = $1 AND status = 'sent'`, [key]);
-  if (rows.length > 0) return;
+  if (await isSent(deps.db, key)) return;
   // A token made for an attempt that then failed is never mailed and simply expires.
   const token = await issuePasswordToken(deps.db, checkout.customerId, checkout.email, deps.config.PASSWORD_TOKEN_TTL_HOURS);
   const link = `${deps.config.APP_URL}/set-password?token=${encodeURIComponent(token)}`;
@@ -65,4 +68,14 @@ export async function sendWelcome(
     ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, deps.config.SELLER_NAME),
     eventId,
   });
+}
+
+export function checkoutActivities(deps: ActivityDependencies) {
+  return {
+    async completeCheckout(eventId: string): Promise<void> {
+      const event = await loadEventPayload(deps.db, eventId);
+      const checkout = await applyCheckout(deps.db, deps.config, event);
+      if (checkout) await sendWelcome(deps, checkout, event.id);
+    },
+  };
 }

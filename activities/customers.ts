@@ -1,33 +1,32 @@
-import type { Db } from '../src/db';
-import type { StripeEvent } from '../src/events';
-import { invalidEvent } from '../src/failures';
+import { loadEventPayload } from '../src/store/events';
+import { upsertCustomer } from '../src/store/customers';
+import type { StripeEvent } from '../src/platform/stripe-event';
+import { invalidEvent } from '../workflows/contracts';
+import type { ActivityDependencies } from './dependencies';
 
-/** Applies a customer event unless the stored row was changed by a newer event. */
-export async function upsertCustomer(db: Db, event: StripeEvent): Promise<void> {
+/** A customer event's state, newest event wins. */
+function customerOf(event: StripeEvent) {
   const customer = event.data.object as Record<string, any>;
   if (customer.object !== 'customer' || typeof customer.id !== 'string') {
     throw invalidEvent(event, 'data.object is not a customer');
   }
-  await db.query(
-    `INSERT INTO customers (id, account, email, name, phone, address, deleted, source_created, source_event_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), $9)
-     ON CONFLICT (id) DO UPDATE SET
-       account = EXCLUDED.account, email = EXCLUDED.email, name = EXCLUDED.name,
-       phone = EXCLUDED.phone, address = EXCLUDED.address, deleted = EXCLUDED.deleted,
-       source_created = EXCLUDED.source_created, source_event_id = EXCLUDED.source_event_id,
-       updated_at = now()
-     WHERE (customers.source_created, customers.source_event_id)
-         < (EXCLUDED.source_created, EXCLUDED.source_event_id)`,
-    [
-      customer.id,
-      event.account ?? null,
-      customer.email ?? null,
-      customer.name ?? null,
-      customer.phone ?? null,
-      customer.address ?? null,
-      customer.deleted === true || event.type === 'customer.deleted',
-      event.created,
-      event.id,
-    ],
-  );
+  return {
+    id: customer.id as string,
+    account: event.account ?? null,
+    email: customer.email ?? null,
+    name: customer.name ?? null,
+    phone: customer.phone ?? null,
+    address: customer.address ?? null,
+    deleted: customer.deleted === true || event.type === 'customer.deleted',
+    sourceCreated: event.created,
+    sourceEventId: event.id,
+  };
+}
+
+export function customerActivities({ db }: ActivityDependencies) {
+  return {
+    async syncCustomer(eventId: string): Promise<void> {
+      await upsertCustomer(db, customerOf(await loadEventPayload(db, eventId)));
+    },
+  };
 }

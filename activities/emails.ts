@@ -1,5 +1,5 @@
-import { formatAmount } from '../src/money';
-import type { Payment } from '../src/payments';
+import { formatAmount } from '../src/platform/money';
+import type { Payment } from '../src/store/payments';
 
 /** The texts of the emails the product sends: plain text and a simple HTML version of it. */
 

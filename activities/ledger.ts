@@ -1,9 +1,11 @@
-import type { Db } from '../src/db';
-import type { StripeEvent } from '../src/events';
-import { post, postedAmount } from '../src/ledger';
-import type { Payment } from '../src/payments';
-import { invalidEvent } from '../src/failures';
-import type { InvoiceFacts } from './invoice-payload';
+import type { Db } from '../src/platform/db';
+import type { StripeEvent } from '../src/platform/stripe-event';
+import { post, postedAmount } from '../src/store/ledger';
+import { loadEventPayload } from '../src/store/events';
+import { requirePayment, type Payment } from '../src/store/payments';
+import { invalidEvent } from '../workflows/contracts';
+import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
+import type { ActivityDependencies } from './dependencies';
 
 /**
  * The accounting of billing events. Every posting has a source key naming its cause, so an
@@ -13,7 +15,7 @@ import type { InvoiceFacts } from './invoice-payload';
 const at = (seconds: number) => new Date(seconds * 1000);
 
 /** Receivable, revenue and tax, once per invoice, whichever of finalized or paid comes first. */
-export async function postInvoiceRecognized(db: Db, invoice: InvoiceFacts, occurredAt: Date, eventId?: string) {
+async function postInvoiceRecognized(db: Db, invoice: InvoiceFacts, occurredAt: Date, eventId?: string) {
   return post(db, {
     sourceKey: `invoice:${invoice.id}:recognized`,
     kind: 'invoice_recognized',
@@ -30,7 +32,7 @@ export async function postInvoiceRecognized(db: Db, invoice: InvoiceFacts, occur
 }
 
 /** Cash in the Stripe balance settles the receivable. */
-export async function postPaymentSettled(db: Db, payment: Payment) {
+async function postPaymentSettled(db: Db, payment: Payment) {
   return post(db, {
     sourceKey: `payment:${payment.invoice_id}:settled`,
     kind: 'payment_settled',
@@ -46,7 +48,7 @@ export async function postPaymentSettled(db: Db, payment: Payment) {
 }
 
 /** What is still owed on an uncollectible invoice becomes bad debt. */
-export async function postBadDebt(db: Db, invoice: InvoiceFacts, event: StripeEvent) {
+async function postBadDebt(db: Db, invoice: InvoiceFacts, event: StripeEvent) {
   return post(db, {
     sourceKey: `invoice:${invoice.id}:uncollectible`,
     kind: 'bad_debt',
@@ -72,7 +74,7 @@ function refundLines(currency: string, amount: number) {
  * Refunds of a charge, once per refund id. Newer API versions no longer embed the refund list
  * in the charge; then the growth of `amount_refunded` since the last posting is what is new.
  */
-export async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
+async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
   const charge = event.data.object as Record<string, any>;
   if (charge.object !== 'charge' || typeof charge.id !== 'string' || typeof charge.currency !== 'string') {
     throw invalidEvent(event, 'data.object is not a charge');
@@ -132,14 +134,49 @@ function postDisputeStage(db: Db, dispute: Dispute, event: StripeEvent, stage: '
   });
 }
 
-export async function postDisputeOpened(db: Db, event: StripeEvent) {
+async function postDisputeOpened(db: Db, event: StripeEvent) {
   return postDisputeStage(db, disputeOf(event), event, 'opened');
 }
 
 /** A won dispute returns the funds; a lost one stays a loss. */
-export async function postDisputeClosed(db: Db, event: StripeEvent) {
+async function postDisputeClosed(db: Db, event: StripeEvent) {
   const dispute = disputeOf(event);
   // If the `created` event never arrived, the withdrawal is still owed to the books.
   await postDisputeStage(db, dispute, event, 'opened');
   if (dispute.status === 'won') await postDisputeStage(db, dispute, event, 'won');
+}
+
+export function ledgerActivities({ db }: ActivityDependencies) {
+  return {
+    async postPaymentToLedger(paymentId: number): Promise<void> {
+      const payment = await requirePayment(db, paymentId);
+      await postInvoiceRecognized(db, readInvoice(payment.invoice), payment.paid_at, payment.source_event_id);
+      await postPaymentSettled(db, payment);
+    },
+
+    async postInvoiceFinalized(eventId: string): Promise<void> {
+      const event = await loadEventPayload(db, eventId);
+      const invoice = readInvoiceOf(event);
+      await postInvoiceRecognized(db, invoice, new Date((invoice.finalizedAt ?? event.created) * 1000), event.id);
+    },
+
+    async postInvoiceUncollectible(eventId: string): Promise<void> {
+      const event = await loadEventPayload(db, eventId);
+      const invoice = readInvoiceOf(event);
+      await postInvoiceRecognized(db, invoice, new Date((invoice.finalizedAt ?? event.created) * 1000), event.id);
+      await postBadDebt(db, invoice, event);
+    },
+
+    async postChargeRefunds(eventId: string): Promise<void> {
+      await postChargeRefunds(db, await loadEventPayload(db, eventId));
+    },
+
+    async postDisputeOpened(eventId: string): Promise<void> {
+      await postDisputeOpened(db, await loadEventPayload(db, eventId));
+    },
+
+    async postDisputeClosed(eventId: string): Promise<void> {
+      await postDisputeClosed(db, await loadEventPayload(db, eventId));
+    },
+  };
 }

@@ -1,14 +1,16 @@
-import type { Config } from '../src/config';
-import type { Db } from '../src/db';
-import { idOf, type StripeEvent } from '../src/events';
-import { formatAmount } from '../src/money';
-import { sendOnce, type Mailer } from '../src/outbox';
+import type { Config } from '../src/platform/config';
+import type { Db } from '../src/platform/db';
+import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
+import { formatAmount } from '../src/platform/money';
+import { sendOnce } from './outbox';
+import { type Mailer } from '../src/platform/mailer';
 import { customerEmail } from './emails';
-import { invalidEvent } from '../src/failures';
+import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 
-type Json = Record<string, any>;
+import { customerAddress } from '../src/store/customers';
+import { loadEventPayload } from '../src/store/events';
+import type { ActivityDependencies } from './dependencies';
 
-export type NoticeKind = 'trial_will_end' | 'subscription_canceled' | 'renewal_upcoming' | 'payment_action_required' | 'card_expiring';
 
 const day = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString().slice(0, 10) : 'soon');
 
@@ -45,11 +47,10 @@ async function recipientOf(db: Db, object: Json): Promise<string | null> {
   if (typeof object.customer_email === 'string') return object.customer_email;
   const customerId = idOf(object.customer);
   if (!customerId) return null;
-  const { rows } = await db.query('SELECT email FROM customers WHERE id = $1 AND NOT deleted', [customerId]);
-  return rows[0]?.email ?? null;
+  return customerAddress(db, customerId);
 }
 
-export async function sendCustomerNotice(
+async function sendCustomerNotice(
   deps: { db: Db; mailer: Mailer; config: Pick<Config, 'MAIL_FROM' | 'SELLER_NAME'> },
   event: StripeEvent,
   kind: NoticeKind,
@@ -67,4 +68,12 @@ export async function sendCustomerNotice(
     html: notice.html,
     eventId: event.id,
   });
+}
+
+export function noticeActivities(deps: ActivityDependencies) {
+  return {
+    async sendCustomerNotice(eventId: string, kind: NoticeKind): Promise<void> {
+      await sendCustomerNotice(deps, await loadEventPayload(deps.db, eventId), kind);
+    },
+  };
 }

@@ -1,28 +1,22 @@
-import type { Config } from '../src/config';
-import type { Db } from '../src/db';
-import { createDocuments, documentsOfPayment } from '../src/documents';
-import type { StripeEvent } from '../src/events';
-import { sendOnce, type Mailer } from '../src/outbox';
-import { getPayment, recordPayment, type Payment } from '../src/payments';
-import { recordPaidPeriod } from '../src/subscriptions';
-import { setAccessRevoked } from '../src/entitlements';
+import type { Config } from '../src/platform/config';
+import type { Db } from '../src/platform/db';
+import { createDocuments, documentsOfPayment } from '../src/store/documents';
+import type { StripeEvent } from '../src/platform/stripe-event';
+import type { Mailer } from '../src/platform/mailer';
+import { sendOnce } from './outbox';
+import { loadEventPayload } from '../src/store/events';
+import { recordPayment, requirePayment, type Payment } from '../src/store/payments';
+import { recordPaidPeriod } from '../src/store/subscriptions';
+import { setAccessRevoked } from '../src/store/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
-import { invalidEvent } from '../src/failures';
-import { readInvoice, type InvoiceFacts } from './invoice-payload';
-import { renderDocument, type Seller } from './pdf';
+import { readInvoice, readInvoiceOf } from '../src/platform/invoice';
+import { renderDocument, type Seller } from '../src/platform/pdf';
+import type { ActivityDependencies } from './dependencies';
 
 type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID'>;
 
-export function readInvoiceOf(event: StripeEvent): InvoiceFacts {
-  try {
-    return readInvoice(event.data.object);
-  } catch (err) {
-    throw invalidEvent(event, (err as Error).message);
-  }
-}
-
 /** Records the payment of a paid invoice; returns nothing when the invoice is not paid. */
-export async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<Payment | undefined> {
+async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<Payment | undefined> {
   const invoice = readInvoiceOf(event);
   if (invoice.status !== 'paid' || invoice.amountPaid <= 0) return undefined;
   return recordPayment(db, {
@@ -43,12 +37,6 @@ export async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<
   });
 }
 
-async function requirePayment(db: Db, paymentId: number): Promise<Payment> {
-  const payment = await getPayment(db, paymentId);
-  if (!payment) throw new Error(`payment ${paymentId} does not exist`);
-  return payment;
-}
-
 /** "Visa •••• 4242" when the charge came expanded, else the Stripe payment reference. */
 function paymentMethodSummary(payment: Payment): string {
   const card = payment.invoice.charge?.payment_method_details?.card;
@@ -58,7 +46,7 @@ function paymentMethodSummary(payment: Payment): string {
   return 'Stripe';
 }
 
-export async function createPaymentDocuments(db: Db, settings: Settings, paymentId: number): Promise<string[]> {
+async function createPaymentDocuments(db: Db, settings: Settings, paymentId: number): Promise<string[]> {
   const payment = await requirePayment(db, paymentId);
   const seller: Seller = {
     name: settings.SELLER_NAME,
@@ -74,7 +62,7 @@ export async function createPaymentDocuments(db: Db, settings: Settings, payment
 }
 
 /** The customer (when Stripe knows an email) and finance each get both documents, once. */
-export async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings, paymentId: number): Promise<void> {
+async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings, paymentId: number): Promise<void> {
   const payment = await requirePayment(db, paymentId);
   const documents = await documentsOfPayment(db, paymentId);
   if (documents.length < 2) throw new Error(`payment ${paymentId} has no documents yet`);
@@ -102,7 +90,7 @@ export async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Se
 }
 
 /** Moves the subscription's paid-through date to the end of the period the invoice billed. */
-export async function recordSubscriptionPeriod(db: Db, settings: Pick<Config, 'PLAN_ENTITLEMENTS'>, paymentId: number): Promise<void> {
+async function recordSubscriptionPeriod(db: Db, settings: Pick<Config, 'PLAN_ENTITLEMENTS'>, paymentId: number): Promise<void> {
   const payment = await requirePayment(db, paymentId);
   if (!payment.subscription_id) return;
   // Paying restores access that an exhausted dunning revoked.
@@ -118,4 +106,26 @@ export async function recordSubscriptionPeriod(db: Db, settings: Pick<Config, 'P
     start: new Date(Math.min(...periods.map((p) => p.start)) * 1000),
     end: new Date(Math.max(...periods.map((p) => p.end)) * 1000),
   });
+}
+
+export function paymentActivities({ db, mailer, config }: ActivityDependencies) {
+  return {
+    /** The payment id, or null when the invoice carries no settled payment. */
+    async recordInvoicePayment(eventId: string): Promise<number | null> {
+      const payment = await recordInvoicePayment(db, await loadEventPayload(db, eventId));
+      return payment?.id ?? null;
+    },
+
+    async createPaymentDocuments(paymentId: number): Promise<string[]> {
+      return createPaymentDocuments(db, config, paymentId);
+    },
+
+    async emailPaymentDocuments(paymentId: number): Promise<void> {
+      await emailPaymentDocuments(db, mailer, config, paymentId);
+    },
+
+    async recordSubscriptionPeriod(paymentId: number): Promise<void> {
+      await recordSubscriptionPeriod(db, config, paymentId);
+    },
+  };
 }

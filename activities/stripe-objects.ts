@@ -1,9 +1,12 @@
-import type { Db } from '../src/db';
-import { idOf, type StripeEvent } from '../src/events';
-import { upsertLatest } from '../src/stripe-objects';
-import { invalidEvent } from '../src/failures';
+import type { Db } from '../src/platform/db';
+import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
+import { upsertLatest } from '../src/store/objects';
+import { invalidEvent, type PlainObjectTable } from '../workflows/contracts';
 
-type Json = Record<string, any>;
+import { clearDefaultPaymentMethod, setDefaultPaymentMethod } from '../src/store/customers';
+import { loadEventPayload } from '../src/store/events';
+import type { ActivityDependencies } from './dependencies';
+
 const errorOf = (error: Json | null | undefined): string | null => error?.message ?? error?.code ?? null;
 
 function objectOf(event: StripeEvent, ...kinds: string[]): Json {
@@ -15,7 +18,7 @@ function objectOf(event: StripeEvent, ...kinds: string[]): Json {
 }
 
 /** Payment methods and card sources: attached, updated, automatically updated, detached. */
-export async function syncPaymentMethod(db: Db, event: StripeEvent): Promise<void> {
+async function syncPaymentMethod(db: Db, event: StripeEvent): Promise<void> {
   const method = objectOf(event, 'payment_method', 'card', 'source');
   const card = method.card ?? method;
   const detached = event.type === 'payment_method.detached';
@@ -36,12 +39,12 @@ export async function syncPaymentMethod(db: Db, event: StripeEvent): Promise<voi
     event,
   );
   if (detached) {
-    await db.query('UPDATE customers SET default_payment_method = NULL WHERE default_payment_method = $1', [method.id]);
+    await clearDefaultPaymentMethod(db, method.id);
   }
 }
 
 /** Setup intents; a succeeded one makes its payment method the customer's default. */
-export async function syncSetupIntent(db: Db, event: StripeEvent): Promise<void> {
+async function syncSetupIntent(db: Db, event: StripeEvent): Promise<void> {
   const intent = objectOf(event, 'setup_intent');
   const paymentMethod = idOf(intent.payment_method);
   const newer = await upsertLatest(
@@ -52,12 +55,12 @@ export async function syncSetupIntent(db: Db, event: StripeEvent): Promise<void>
     event,
   );
   if (newer && event.type === 'setup_intent.succeeded' && paymentMethod && intent.customer) {
-    await db.query('UPDATE customers SET default_payment_method = $2 WHERE id = $1', [idOf(intent.customer), paymentMethod]);
+    await setDefaultPaymentMethod(db, idOf(intent.customer)!, paymentMethod);
   }
 }
 
 /** Objects stored as they are, each with the fields worth keeping. */
-const plainObjects = {
+const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Json) => Record<string, unknown> }> = {
   payment_intents: {
     kind: 'payment_intent',
     fields: (intent: Json) => ({
@@ -90,13 +93,28 @@ const plainObjects = {
       currency: invoice.currency,
     }),
   },
-} as const;
+};
 
-export type PlainObjectTable = keyof typeof plainObjects;
 
 /** Payment intents and charges (payments outside invoices) and invoices through their lifecycle. */
-export async function syncPlainObject(db: Db, table: PlainObjectTable, event: StripeEvent): Promise<void> {
+async function syncPlainObject(db: Db, table: PlainObjectTable, event: StripeEvent): Promise<void> {
   const { kind, fields } = plainObjects[table];
   const object = objectOf(event, kind);
   await upsertLatest(db, table, object.id, fields(object), event);
+}
+
+export function stripeObjectActivities({ db }: ActivityDependencies) {
+  return {
+    async syncPaymentMethod(eventId: string): Promise<void> {
+      await syncPaymentMethod(db, await loadEventPayload(db, eventId));
+    },
+
+    async syncSetupIntent(eventId: string): Promise<void> {
+      await syncSetupIntent(db, await loadEventPayload(db, eventId));
+    },
+
+    async syncPlainObject(eventId: string, table: PlainObjectTable): Promise<void> {
+      await syncPlainObject(db, table, await loadEventPayload(db, eventId));
+    },
+  };
 }

@@ -1,12 +1,14 @@
-import type { Config } from '../src/config';
-import { withTransaction, type Db } from '../src/db';
-import { refreshEntitlements } from '../src/entitlements';
-import { idOf, type StripeEvent } from '../src/events';
-import { invalidEvent } from '../src/failures';
+import type { Config } from '../src/platform/config';
+import { withTransaction, type Db } from '../src/platform/db';
+import { refreshEntitlements } from '../src/store/entitlements';
+import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
+import { invalidEvent } from '../workflows/contracts';
 
-type Json = Record<string, any>;
+import { loadEventPayload } from '../src/store/events';
+import { lockSubscription, recordSubscriptionChange, writeSubscription } from '../src/store/subscriptions';
+import type { ActivityDependencies } from './dependencies';
+
 type Plans = Pick<Config, 'PLAN_PRICES' | 'PLAN_ENTITLEMENTS'>;
-
 
 /** Periods sit on the subscription in older API versions and on its items in newer ones. */
 function periodOf(subscription: Json): { start: number | null; end: number | null } {
@@ -17,7 +19,7 @@ function periodOf(subscription: Json): { start: number | null; end: number | nul
   };
 }
 
-export function readSubscription(event: StripeEvent) {
+function readSubscription(event: StripeEvent) {
   const subscription = event.data.object as Json;
   if (subscription.object !== 'subscription' || typeof subscription.id !== 'string') {
     throw invalidEvent(event, 'data.object is not a subscription');
@@ -41,49 +43,33 @@ const seconds = (value: number | null) => (value === null ? null : new Date(valu
  * not deliver in order), or the subscription is already canceled (a terminal state). Records
  * upgrades, downgrades and status changes, and re-derives the entitlements.
  */
-export async function syncSubscription(db: Db, plans: Plans, event: StripeEvent): Promise<void> {
+async function syncSubscription(db: Db, plans: Plans, event: StripeEvent): Promise<void> {
   const next = readSubscription(event);
   const rank = (tier: string | null) => plans.PLAN_PRICES.findIndex((plan) => plan.tier === tier);
   const tier = plans.PLAN_PRICES.find((plan) => next.priceId && plan.prices.includes(next.priceId))?.tier ?? null;
   await withTransaction(db, async (tx) => {
-    const { rows } = await tx.query(
-      `SELECT status, tier, source_created, source_event_id FROM subscriptions WHERE id = $1 FOR UPDATE`,
-      [next.id],
-    );
-    const stored = rows[0];
+    const stored = await lockSubscription(tx, next.id);
     const eventCreated = new Date(event.created * 1000);
     if (stored?.source_created) {
       const newer =
         eventCreated > stored.source_created ||
-        (eventCreated.getTime() === stored.source_created.getTime() && event.id > stored.source_event_id);
+        (eventCreated.getTime() === stored.source_created.getTime() && event.id > stored.source_event_id!);
       if (!newer || stored.status === 'canceled') return;
     }
-    await tx.query(
-      `INSERT INTO subscriptions (id, customer_id, account, status, price_id, tier, cancel_at_period_end, trial_end,
-                                  current_period_start, current_period_end, source_created, source_event_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (id) DO UPDATE SET
-         customer_id = EXCLUDED.customer_id, account = EXCLUDED.account, status = EXCLUDED.status,
-         price_id = EXCLUDED.price_id, tier = EXCLUDED.tier, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
-         trial_end = EXCLUDED.trial_end,
-         current_period_start = coalesce(EXCLUDED.current_period_start, subscriptions.current_period_start),
-         current_period_end = coalesce(EXCLUDED.current_period_end, subscriptions.current_period_end),
-         source_created = EXCLUDED.source_created, source_event_id = EXCLUDED.source_event_id, updated_at = now()`,
-      [
-        next.id,
-        next.customerId,
-        event.account ?? null,
-        next.status,
-        next.priceId,
-        tier,
-        next.cancelAtPeriodEnd,
-        seconds(next.trialEnd),
-        seconds(next.period.start),
-        seconds(next.period.end),
-        eventCreated,
-        event.id,
-      ],
-    );
+    await writeSubscription(tx, {
+      id: next.id,
+      customerId: next.customerId,
+      account: event.account ?? null,
+      status: next.status,
+      priceId: next.priceId,
+      tier,
+      cancelAtPeriodEnd: next.cancelAtPeriodEnd,
+      trialEnd: seconds(next.trialEnd),
+      periodStart: seconds(next.period.start),
+      periodEnd: seconds(next.period.end),
+      sourceCreated: eventCreated,
+      sourceEventId: event.id,
+    });
     const changes: { change: string; from: string | null; to: string | null }[] = [];
     if (stored && stored.tier !== tier) {
       changes.push({ change: rank(tier) > rank(stored.tier) ? 'upgrade' : 'downgrade', from: stored.tier, to: tier });
@@ -92,12 +78,16 @@ export async function syncSubscription(db: Db, plans: Plans, event: StripeEvent)
       changes.push({ change: `status:${next.status}`, from: stored?.status ?? null, to: next.status });
     }
     for (const change of changes) {
-      await tx.query(
-        `INSERT INTO subscription_audit (subscription_id, event_id, change, from_value, to_value, at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id, change) DO NOTHING`,
-        [next.id, event.id, change.change, change.from, change.to, eventCreated],
-      );
+      await recordSubscriptionChange(tx, { subscriptionId: next.id, eventId: event.id, ...change, at: eventCreated });
     }
     await refreshEntitlements(tx, next.id, plans.PLAN_ENTITLEMENTS);
   });
+}
+
+export function subscriptionActivities({ db, config }: ActivityDependencies) {
+  return {
+    async syncSubscription(eventId: string): Promise<void> {
+      await syncSubscription(db, config, await loadEventPayload(db, eventId));
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { paidInvoice } from './support/billing-events';
 import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
-import type { StripeEvent } from '../src/events';
+import type { StripeEvent } from '../src/platform/stripe-event';
 
 const temporalUi = 'http://temporal-ui.test:8233';
 

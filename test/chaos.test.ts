@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { projectRoot } from '../src/embedded';
+import { projectRoot } from '../src/dev/embedded';
 
 // `npm run chaos`, smaller: 120 events instead of 2,000 and the worker killed twice instead of
 // four times; the API, PostgreSQL and Temporal once each, as there. Its own process, as it

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { configVariables, loadConfig } from '../src/config';
+import { configVariables, loadConfig } from '../src/platform/config';
 
 // No Docker engine runs where the tests run, so the compose file is checked against the
 // config schema instead: what would fail at `docker compose up` fails here.

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig } from '../src/platform/config';
 
 const complete = {
   DATABASE_URL: 'postgres://postgres@localhost:5432/app',

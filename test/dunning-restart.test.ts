@@ -1,5 +1,5 @@
-import { createLogger } from '../src/log';
-import { startWorker, type RunningWorker } from '../src/service';
+import { createLogger } from '../src/platform/log';
+import { startWorker, type RunningWorker } from '../src/main/processes';
 import { paidInvoice } from './support/billing-events';
 import { startTestService, workflowBundle, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';

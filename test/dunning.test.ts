@@ -1,4 +1,4 @@
-import type { DunningStatus } from '../workflows/dunning';
+import type { DunningStatus } from '../workflows/contracts';
 import { paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';

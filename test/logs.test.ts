@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, maskEmails } from '../src/log';
+import { createLogger, maskEmails } from '../src/platform/log';
 import { paidInvoice } from './support/billing-events';
 import { admin, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
 import { deliver, rotatedSecret, signatureHeader, stripeEvent, stripeObject, testSecret } from './support/stripe-events';

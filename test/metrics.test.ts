@@ -1,4 +1,5 @@
-import { addDatabaseGauges, createMetrics } from '../src/metrics';
+import { createMetrics } from '../src/platform/metrics';
+import { addDatabaseGauges } from '../src/store/gauges';
 import { paidInvoice } from './support/billing-events';
 import { freePort } from './support/global-setup';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';

@@ -1,4 +1,4 @@
-import { decimalsOf, formatAmount } from '../src/money';
+import { decimalsOf, formatAmount } from '../src/platform/money';
 
 describe('amounts in minor units', () => {
   test.each([

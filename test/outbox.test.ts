@@ -1,4 +1,5 @@
-import { sendOnce, type Mailer } from '../src/outbox';
+import { sendOnce } from '../activities/outbox';
+import { type Mailer } from '../src/platform/mailer';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 let database: TestDatabase;

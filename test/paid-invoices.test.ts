@@ -1,6 +1,5 @@
 import type { ParsedMail } from 'mailparser';
-import { createMailer } from '../src/mailer';
-import type { Mailer } from '../src/outbox';
+import { createMailer, type Mailer } from '../src/platform/mailer';
 import { paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
 import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';

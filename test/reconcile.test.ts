@@ -1,8 +1,7 @@
 import type Stripe from 'stripe';
-import { createLogger } from '../src/log';
-import { reconcileEvents } from '../src/reconcile';
-import { reconcileScheduleId } from '../src/service';
-import type { StripeEvent } from '../src/events';
+import { createLogger } from '../src/platform/log';
+import { reconcileEvents, reconcileScheduleId } from '../src/intake/reconcile';
+import type { StripeEvent } from '../src/platform/stripe-event';
 import { admin, countExecutions, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 

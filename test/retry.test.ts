@@ -1,6 +1,6 @@
-import { startWorker, type RunningWorker } from '../src/service';
-import { createLogger } from '../src/log';
-import { createMailer } from '../src/mailer';
+import { startWorker, type RunningWorker } from '../src/main/processes';
+import { createLogger } from '../src/platform/log';
+import { createMailer } from '../src/platform/mailer';
 import { paidInvoice } from './support/billing-events';
 import { admin, eventStatusWhenDone, startTestService, workflowBundle, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
-import { ensureSearchAttributes } from '../src/temporal';
+import { ensureSearchAttributes } from '../src/platform/temporal-client';
 import {
   allSearchAttributes,
   DunningStage,
@@ -9,7 +9,7 @@ import {
   StripeEventType,
   StripeInvoiceId,
   StripeSubscriptionId,
-} from '../workflows/search-attributes';
+} from '../workflows/contracts';
 import { paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';

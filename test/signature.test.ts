@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { SignatureError, verifySignature } from '../src/signature';
+import { SignatureError, verifySignature } from '../src/intake/signature';
 
 const secret = 'whsec_unit';
 const body = Buffer.from('{"id":"evt_1"}');

@@ -1,5 +1,5 @@
 import { Client as PgClient } from 'pg';
-import { redeemPasswordToken } from '../src/password-tokens';
+import { redeemPasswordToken } from '../src/store/password-tokens';
 import { deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 

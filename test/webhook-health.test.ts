@@ -1,4 +1,4 @@
-import { healthOf } from '../src/webhook-health';
+import { healthOf } from '../src/intake/webhook-health';
 import { startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 

@@ -1,5 +1,5 @@
-import { createLogger } from '../src/log';
-import { startApi } from '../src/service';
+import { createLogger } from '../src/platform/log';
+import { startApi } from '../src/main/processes';
 import { freePort } from './support/global-setup';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 import {

@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from '../src/config';
-import { createAllowlist } from '../src/ip-allowlist';
-import { FailureLimiter } from '../src/rate-limit';
+import { ConfigError, loadConfig } from '../src/platform/config';
+import { createAllowlist } from '../src/intake/ip-allowlist';
+import { FailureLimiter } from '../src/intake/rate-limit';
 import { startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 

@@ -1,6 +1,6 @@
 import { deliver, rotatedSecret, signatureHeader, stripeEvent, stripeObject } from './support/stripe-events';
 import { startTestService, workflowExists, type TestService } from './support/service';
-import type { StripeEvent } from '../src/events';
+import type { StripeEvent } from '../src/platform/stripe-event';
 
 let service: TestService;
 

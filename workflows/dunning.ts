@@ -2,40 +2,25 @@ import {
   condition,
   defineQuery,
   defineSignal,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { DunningStage } from './search-attributes';
+import { retryUntilDone } from './activity-proxies';
+import {
+  DunningQuery,
+  DunningSignal,
+  DunningStage,
+  type DunningInput,
+  type DunningOutcome,
+  type DunningSettlement,
+  type DunningStatus,
+  type InvoiceSettledSignalArgs,
+  type PaymentFailedSignalArgs,
+} from './contracts';
 
-export interface DunningInput {
-  invoiceId: string;
-  /** Offsets from the start, in milliseconds, at which notices go out (DUNNING_SCHEDULE). */
-  scheduleMs: number[];
-  finalAction: 'cancel_subscription' | 'mark_uncollectible' | 'none';
-  retryPayments: boolean;
-}
-
-export type DunningSettlement = 'recovered' | 'voided' | 'uncollectible';
-export type DunningOutcome = DunningSettlement | 'exhausted';
-
-export interface DunningStatus {
-  stage: string;
-  nextStepAt: string | null;
-  attempts: number;
-  outcome: DunningOutcome | null;
-}
-
-export const paymentFailedSignal = defineSignal<[{ eventId: string }]>('paymentFailed');
-export const invoiceSettledSignal = defineSignal<[{ outcome: DunningSettlement }]>('invoiceSettled');
-export const statusQuery = defineQuery<DunningStatus>('status');
-
-const acts = proxyActivities<Activities>({
-  // As in processStripeEvent: short, so that a crashed worker's activity runs again soon.
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
-});
+const paymentFailedSignal = defineSignal<[PaymentFailedSignalArgs]>(DunningSignal.paymentFailed);
+const invoiceSettledSignal = defineSignal<[InvoiceSettledSignalArgs]>(DunningSignal.invoiceSettled);
+const statusQuery = defineQuery<DunningStatus>(DunningQuery.status);
 
 /**
  * One per unpaid invoice (`dunning-<invoice id>`): a notice at each step of the schedule,
@@ -71,14 +56,14 @@ export async function dunning(input: DunningInput): Promise<DunningOutcome> {
     if (wait > 0 && (await condition(() => settlement !== undefined, wait))) break;
     setStage(`notice ${step}/${steps}`);
     const following = step < steps ? new Date(startedAt + input.scheduleMs[step]).toISOString() : null;
-    const stillUnpaid = await acts.sendDunningNotice(input.invoiceId, step, steps, following);
+    const stillUnpaid = await retryUntilDone.sendDunningNotice(input.invoiceId, step, steps, following);
     if (!stillUnpaid) settlement = 'recovered';
-    else if (input.retryPayments) await acts.retryInvoicePayment(input.invoiceId, step);
+    else if (input.retryPayments) await retryUntilDone.retryInvoicePayment(input.invoiceId, step);
   }
   nextStepAt = null;
 
   outcome = settlement ?? 'exhausted';
   setStage(outcome);
-  await acts.finishDunning(input.invoiceId, outcome, input.finalAction);
+  await retryUntilDone.finishDunning(input.invoiceId, outcome, input.finalAction);
   return outcome;
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StripeEvent } from '../../src/events';
+import type { StripeEvent } from '../../src/platform/stripe-event';
 import { deliver } from '../support/stripe-events';
 
 export interface Sent {

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { createApi } from '../../src/api';
-import { loadConfig } from '../../src/config';
-import { createDb, migrate } from '../../src/db';
-import { createLogger } from '../../src/log';
-import { createMetrics } from '../../src/metrics';
+import { createApi } from '../../src/http/app';
+import { loadConfig } from '../../src/platform/config';
+import { createDb, migrate } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/log';
+import { createMetrics } from '../../src/platform/metrics';
 
 /**
  * The benchmark's second baseline: the real webhook path (read, verify, parse, store, log)

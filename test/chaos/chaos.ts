@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { createDb, type Db } from '../../src/db';
-import type { StripeEvent } from '../../src/events';
+import { createDb, type Db } from '../../src/platform/db';
+import type { StripeEvent } from '../../src/platform/stripe-event';
 import { startDeployment, type ServiceProcess } from '../support/deployment';
 import { deliver } from '../support/stripe-events';
 import { buildWorkload, type Workload } from './workload';

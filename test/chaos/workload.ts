@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { StripeEvent } from '../../src/events';
+import type { StripeEvent } from '../../src/platform/stripe-event';
 import { chargeWithRefunds, paidInvoice } from '../support/billing-events';
 import { stripeEvent, stripeObject } from '../support/stripe-events';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createDb, migrate, type Db } from '../../src/db';
+import { createDb, migrate, type Db } from '../../src/platform/db';
 
 /** The PostgreSQL server tests create their databases on. */
 export const testServerUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -9,7 +9,7 @@ import {
   startTemporalDevServer,
   type EmbeddedPostgresServer,
   type EmbeddedTemporal,
-} from '../../src/embedded';
+} from '../../src/dev/embedded';
 import { freePort } from './global-setup';
 import { startTestSmtp, type TestSmtp } from './smtp';
 import { testSecret } from './stripe-events';
@@ -69,14 +69,14 @@ export async function startDeployment(options: {
   const workerMetricsUrl = `http://127.0.0.1:${ports.worker}/metrics`;
   const api = serviceProcess({
     name: 'api',
-    entry: 'src/main-api.ts',
+    entry: 'src/main/api.ts',
     env: { ...env, PORT: String(ports.api) },
     logFile: path.join(dir, 'api.log'),
     ready: async () => (await fetch(`${apiUrl}/healthz`)).ok,
   });
   const worker = serviceProcess({
     name: 'worker',
-    entry: 'src/main-worker.ts',
+    entry: 'src/main/worker.ts',
     env: { ...env, WORKER_METRICS_PORT: String(ports.worker) },
     logFile: path.join(dir, 'worker.log'),
     ready: async () => (await fetch(workerMetricsUrl)).ok,

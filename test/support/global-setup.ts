@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { startChild, waitUntilReady, type Child } from '../../src/child-process';
-import { projectRoot, startTemporalDevServer, type EmbeddedTemporal } from '../../src/embedded';
+import { startChild, waitUntilReady, type Child } from '../../src/dev/child-process';
+import { projectRoot, startTemporalDevServer, type EmbeddedTemporal } from '../../src/dev/embedded';
 
 /** Where the servers of a run are listed, so that the next run can stop them if this one was killed. */
 const serversFile = path.join(projectRoot, '.data', 'test-servers.json');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Child } from '../../src/child-process';
-import { projectRoot, type EmbeddedTemporal } from '../../src/embedded';
+import type { Child } from '../../src/dev/child-process';
+import { projectRoot, type EmbeddedTemporal } from '../../src/dev/embedded';
 
 export default async function globalTeardown(): Promise<void> {
   await (globalThis as { testStripeMock?: Child }).testStripeMock?.stop();

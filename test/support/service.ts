@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../src/platform/config';
 import type { DestinationStream } from 'pino';
-import { createLogger } from '../../src/log';
-import { createMetrics } from '../../src/metrics';
-import type { Mailer } from '../../src/outbox';
-import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/service';
+import { createLogger } from '../../src/platform/log';
+import { createMetrics } from '../../src/platform/metrics';
+import type { Mailer } from '../../src/platform/mailer';
+import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/main/processes';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startTestSmtp, type TestSmtp } from './smtp';
-import type { StripeEvent } from '../../src/events';
+import type { StripeEvent } from '../../src/platform/stripe-event';
 import { deliver, rotatedSecret, testSecret } from './stripe-events';
 
 export const testAdminKey = 'test-admin-key-0123456789';

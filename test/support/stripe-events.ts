@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import fixtures from '../fixtures/stripe/fixtures.json';
-import type { StripeEvent } from '../../src/events';
+import type { StripeEvent } from '../../src/platform/stripe-event';
 
 export const testSecret = 'whsec_test_primary_0123456789abcdef';
 export const rotatedSecret = 'whsec_test_rotated_0123456789abcdef';

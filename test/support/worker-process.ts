@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { projectRoot } from '../../src/embedded';
+import { projectRoot } from '../../src/dev/embedded';
 import type { TestService } from './service';
 
 /** `npm run worker` as its own process, on the test service's database, task queue and SMTP server. */
@@ -17,7 +17,7 @@ export async function startWorkerProcess(
   ready: (lines: string[]) => Promise<boolean>,
 ): Promise<WorkerProcess> {
   const { config } = service;
-  const child = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['src/main-worker.ts'], {
+  const child = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['src/main/worker.ts'], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -1,0 +1,104 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import {
+  DunningSignal,
+  dunningWorkflowId,
+  WorkflowType,
+  type DunningInput,
+  type DunningSettlement,
+  type InvoiceSettledSignalArgs,
+  type PaymentFailedSignalArgs,
+} from '../workflows/contracts';
+import { readInvoiceOf } from '../src/platform/invoice';
+import type { StripeEvent } from '../src/platform/stripe-event';
+import { eventSearchAttributes } from '../src/platform/temporal-client';
+import { getDunningCase, openDunningCase, recordPaymentFailure, settleDunningCase } from '../src/store/dunning';
+import { loadEventPayload } from '../src/store/events';
+import { paymentOfInvoice } from '../src/store/payments';
+import { setSubscriptionStatus } from '../src/store/subscriptions';
+import type { ActivityDependencies } from './dependencies';
+
+/** Invoice events open, signal and settle dunning cases and their workflows. */
+
+type DunningDependencies = Pick<ActivityDependencies, 'db' | 'temporal' | 'config'>;
+
+/**
+ * Records a failed payment and starts the invoice's dunning workflow, or signals it when it
+ * runs (signal-with-start, so concurrent failures meet in one workflow). An invoice that was
+ * paid, voided or written off before this (late) failure event starts nothing.
+ */
+async function startOrSignalDunning(deps: DunningDependencies, event: StripeEvent): Promise<void> {
+  const invoice = readInvoiceOf(event);
+  await recordPaymentFailure(deps.db, {
+    eventId: event.id,
+    invoiceId: invoice.id,
+    attemptCount: (event.data.object as any).attempt_count ?? null,
+    reason: (event.data.object as any).last_finalization_error?.message ?? null,
+    nextPaymentAttempt: (event.data.object as any).next_payment_attempt
+      ? new Date((event.data.object as any).next_payment_attempt * 1000)
+      : null,
+    failedAt: new Date(event.created * 1000),
+  });
+  if (invoice.status === 'paid' || (await paymentOfInvoice(deps.db, invoice.id))) return;
+  const dunningCase = await openDunningCase(deps.db, {
+    invoice_id: invoice.id,
+    customer_id: invoice.customerId,
+    customer_email: invoice.customerEmail,
+    subscription_id: invoice.subscriptionId,
+    amount: invoice.amountRemaining || invoice.total,
+    currency: invoice.currency,
+    hosted_invoice_url: invoice.hostedInvoiceUrl,
+  });
+  if (dunningCase.status !== 'open') return;
+  if (invoice.subscriptionId) await setSubscriptionStatus(deps.db, invoice.subscriptionId, invoice.customerId, 'past_due');
+  const input: DunningInput = {
+    invoiceId: invoice.id,
+    scheduleMs: deps.config.DUNNING_SCHEDULE,
+    finalAction: deps.config.DUNNING_FINAL_ACTION,
+    retryPayments: deps.config.DUNNING_RETRY_PAYMENTS,
+  };
+  await deps.temporal.workflow.signalWithStart(WorkflowType.dunning, {
+    workflowId: dunningWorkflowId(invoice.id),
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    args: [input],
+    signal: DunningSignal.paymentFailed,
+    signalArgs: [{ eventId: event.id } satisfies PaymentFailedSignalArgs],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    // Operations find the dunning of an invoice or customer in the Web UI by these.
+    typedSearchAttributes: eventSearchAttributes({
+      invoiceId: invoice.id,
+      customerId: invoice.customerId,
+      subscriptionId: invoice.subscriptionId,
+    }),
+  });
+}
+
+/** The invoice was paid, voided or written off: end its dunning, or keep a late failure from starting one. */
+async function settleDunning(deps: DunningDependencies, event: StripeEvent, outcome: DunningSettlement) {
+  const invoice = readInvoiceOf(event);
+  const dunningCase = await getDunningCase(deps.db, invoice.id);
+  if (!dunningCase) {
+    await settleDunningCase(deps.db, invoice.id, outcome, invoice.total, invoice.currency);
+    return;
+  }
+  if (dunningCase.status !== 'open') return;
+  try {
+    await deps.temporal.workflow.getHandle(dunningWorkflowId(invoice.id)).signal(DunningSignal.invoiceSettled, { outcome } satisfies InvoiceSettledSignalArgs);
+  } catch (err) {
+    // The failure that opened the case has not started the workflow yet; it will find the case closed.
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    await settleDunningCase(deps.db, invoice.id, outcome, invoice.total, invoice.currency);
+  }
+}
+
+
+export function dunningCaseActivities(deps: ActivityDependencies) {
+  return {
+    async startOrSignalDunning(eventId: string): Promise<void> {
+      await startOrSignalDunning(deps, await loadEventPayload(deps.db, eventId));
+    },
+
+    async settleDunning(eventId: string, outcome: DunningSettlement): Promise<void> {
+      await settleDunning(deps, await loadEventPayload(deps.db, eventId), outcome);
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { log } from '@temporalio/activity';
+import type { DunningFinalAction, DunningOutcome } from '../workflows/contracts';
+import type { Db } from '../src/platform/db';
+import { formatAmount } from '../src/platform/money';
+import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
+import { setAccessRevoked } from '../src/store/entitlements';
+import { paymentOfInvoice } from '../src/store/payments';
+import { setSubscriptionStatus } from '../src/store/subscriptions';
+import type { ActivityDependencies } from './dependencies';
+import { dunningEmail } from './emails';
+import { sendOnce } from './outbox';
+
+/** The steps of an invoice's dunning workflow: notices, payment retries and the final action. */
+
+type DunningDependencies = Pick<ActivityDependencies, 'db' | 'mailer' | 'stripe' | 'config'>;
+
+async function openCase(db: Db, invoiceId: string): Promise<DunningCase | undefined> {
+  const dunningCase = await getDunningCase(db, invoiceId);
+  if (!dunningCase || dunningCase.status !== 'open') return undefined;
+  if (await paymentOfInvoice(db, invoiceId)) return undefined;
+  return dunningCase;
+}
+
+/** Sends notice `step` of `steps`; false when the invoice turned out to be paid meanwhile. */
+async function sendDunningNotice(
+  deps: DunningDependencies,
+  invoiceId: string,
+  step: number,
+  steps: number,
+  nextStepAt: string | null,
+) {
+  const dunningCase = await openCase(deps.db, invoiceId);
+  if (!dunningCase) return false;
+  await setDunningStage(deps.db, invoiceId, `notice ${step}/${steps}`, nextStepAt ? new Date(nextStepAt) : null);
+  if (!dunningCase.customer_email) {
+    log.warn('dunning notice not sent: the invoice has no customer email', { invoiceId, step });
+    return true;
+  }
+  const amount = formatAmount(dunningCase.amount, dunningCase.currency);
+  await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
+    key: `dunning:${invoiceId}:notice:${step}`,
+    to: dunningCase.customer_email,
+    ...dunningEmail.notice(dunningCase, amount, step, steps, deps.config.SELLER_NAME),
+  });
+  return true;
+}
+
+/** One payment retry per step; the idempotency key keeps an activity retry from charging again. */
+async function retryInvoicePayment(deps: DunningDependencies, invoiceId: string, step: number): Promise<void> {
+  if (!deps.stripe) {
+    log.warn('payment retry skipped: STRIPE_SECRET_KEY is not set', { invoiceId });
+    return;
+  }
+  try {
+    await deps.stripe.invoices.pay(invoiceId, {}, { idempotencyKey: `dunning-retry-${invoiceId}-${step}` });
+  } catch (err) {
+    // A declined retry is an expected outcome: the next step follows the schedule.
+    log.info('payment retry did not succeed', { invoiceId, error: (err as Error).message });
+  }
+}
+
+async function finishDunning(
+  deps: DunningDependencies,
+  invoiceId: string,
+  outcome: DunningOutcome,
+  finalAction: DunningFinalAction,
+): Promise<void> {
+  const dunningCase = await getDunningCase(deps.db, invoiceId);
+  if (!dunningCase) return;
+  await endDunningCase(deps.db, invoiceId, outcome);
+  const amount = formatAmount(dunningCase.amount, dunningCase.currency);
+  if (outcome === 'recovered' && dunningCase.customer_email) {
+    await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
+      key: `dunning:${invoiceId}:recovered`,
+      to: dunningCase.customer_email,
+      ...dunningEmail.recovered(amount, deps.config.SELLER_NAME),
+    });
+  }
+  if (outcome !== 'exhausted') return;
+  const taken = await takeFinalAction(deps, dunningCase, finalAction);
+  if (dunningCase.subscription_id) {
+    await setAccessRevoked(deps.db, dunningCase.subscription_id, true, deps.config.PLAN_ENTITLEMENTS);
+  }
+  await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
+    key: `dunning:${invoiceId}:final`,
+    to: deps.config.FINANCE_EMAIL,
+    ...dunningEmail.exhausted(dunningCase, amount, taken),
+  });
+}
+
+async function takeFinalAction(deps: DunningDependencies, dunningCase: DunningCase, action: DunningFinalAction) {
+  if (action === 'none') return 'none (DUNNING_FINAL_ACTION=none)';
+  if (!deps.stripe) {
+    log.warn('final dunning action skipped: STRIPE_SECRET_KEY is not set', { invoiceId: dunningCase.invoice_id, action });
+    return `${action} skipped: no Stripe API key`;
+  }
+  const idempotencyKey = `dunning-final-${dunningCase.invoice_id}`;
+  if (action === 'mark_uncollectible') {
+    await deps.stripe.invoices.markUncollectible(dunningCase.invoice_id, {}, { idempotencyKey });
+    return 'invoice marked uncollectible';
+  }
+  if (!dunningCase.subscription_id) return 'cancel_subscription skipped: the invoice has no subscription';
+  await deps.stripe.subscriptions.cancel(dunningCase.subscription_id, {}, { idempotencyKey });
+  await setSubscriptionStatus(deps.db, dunningCase.subscription_id, dunningCase.customer_id, 'canceled');
+  return `subscription ${dunningCase.subscription_id} canceled`;
+}
+
+export function dunningStepActivities(deps: ActivityDependencies) {
+  return {
+    async sendDunningNotice(invoiceId: string, step: number, steps: number, nextStepAt: string | null): Promise<boolean> {
+      return sendDunningNotice(deps, invoiceId, step, steps, nextStepAt);
+    },
+
+    async retryInvoicePayment(invoiceId: string, step: number): Promise<void> {
+      await retryInvoicePayment(deps, invoiceId, step);
+    },
+
+    async finishDunning(invoiceId: string, outcome: DunningOutcome, finalAction: DunningFinalAction): Promise<void> {
+      await finishDunning(deps, invoiceId, outcome, finalAction);
+    },
+  };
+}

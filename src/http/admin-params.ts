@@ -1,0 +1,70 @@
+import type { ParameterizedContext } from 'koa';
+import getRawBody from 'raw-body';
+import type { z } from 'zod';
+import type { EventStatus } from '../store/events';
+import { HttpError } from '../platform/http-error';
+
+// Admin request parameters: each parser names the parameter in its 400 message.
+
+export function limitParam(value: unknown): number {
+  if (value === undefined) return 50;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw new HttpError(400, 'invalid_parameter', 'limit must be an integer from 1 to 100.');
+  }
+  return limit;
+}
+
+export function cursorParam(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) {
+    throw new HttpError(400, 'invalid_parameter', 'cursor must be a next_cursor value from a previous page.');
+  }
+  return Number(value);
+}
+
+const eventStatuses: EventStatus[] = ['received', 'processing', 'processed', 'failed', 'ignored'];
+
+export function statusParam(value: unknown): EventStatus | undefined {
+  if (value === undefined) return undefined;
+  if (!eventStatuses.includes(value as EventStatus)) {
+    throw new HttpError(400, 'invalid_parameter', `status must be one of ${eventStatuses.join(', ')}.`);
+  }
+  return value as EventStatus;
+}
+
+const windowUnits = { m: 60, h: 3600, d: 86_400 } as const;
+
+/** `24h`, `30m`, `7d`; at most 90 days. */
+export function windowParam(value: unknown): number {
+  if (value === undefined) return windowUnits.d;
+  const match = typeof value === 'string' ? /^(\d{1,4})([mhd])$/.exec(value) : null;
+  const seconds = match ? Number(match[1]) * windowUnits[match[2] as keyof typeof windowUnits] : 0;
+  if (seconds < 60 || seconds > 90 * windowUnits.d) {
+    throw new HttpError(400, 'invalid_parameter', 'window must be a duration like 30m, 24h or 7d (at most 90d).');
+  }
+  return seconds;
+}
+
+
+/** A small JSON body, validated; the message names what is wrong. */
+export async function jsonBody<T>(ctx: ParameterizedContext, schema: z.ZodType<T>): Promise<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse((await getRawBody(ctx.req, { limit: 16 * 1024 })).toString('utf8') || '{}');
+  } catch {
+    throw new HttpError(400, 'invalid_body', 'The body must be a JSON object of at most 16 KiB.');
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
+    throw new HttpError(400, 'invalid_body', problems.join('; '));
+  }
+  return result.data;
+}
+
+export function textParam(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new HttpError(400, 'invalid_parameter', `${name} must be a single value.`);
+  return value;
+}

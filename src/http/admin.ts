@@ -1,0 +1,211 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import Router from '@koa/router';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import Stripe from 'stripe';
+import { z } from 'zod';
+import { cursorParam, jsonBody, limitParam, statusParam, textParam, windowParam } from './admin-params';
+import type { Config } from '../platform/config';
+import { customerView } from '../store/customers';
+import type { Db } from '../platform/db';
+import { getDocument } from '../store/documents';
+import { eventEffects } from '../store/effects';
+import { IntakeError } from '../intake/accept-event';
+import {
+  dropOldPayloads,
+  eventStats,
+  getEvent,
+  listEvents,
+  markRetried,
+  type StoredEvent,
+} from '../store/events';
+import { HttpError, requestLog } from '../platform/http-error';
+import { trialBalance } from '../store/ledger';
+import { listPayments } from '../store/payments';
+import { reconcileEvents } from '../intake/reconcile';
+import { restartEventWorkflow } from '../intake/event-workflow';
+
+export interface AdminDependencies {
+  db: Db;
+  temporal: Client;
+  config: Pick<
+    Config,
+    'ADMIN_API_KEY' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_START_TIMEOUT_MS'
+  >;
+  log: Logger;
+  stripe?: Stripe;
+}
+
+/**
+ * `Authorization: Bearer $ADMIN_API_KEY`. Without a configured key the admin API does not
+ * exist (404), so a forgotten key never leaves it open.
+ */
+function requireAdminKey(adminKey: string | undefined): Middleware {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return async (ctx, next) => {
+    if (!adminKey) throw new HttpError(404, 'not_found', 'Not found.');
+    const given = /^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1] ?? '';
+    // Equal-length digests make the comparison constant-time whatever was sent.
+    if (!timingSafeEqual(digest(given), digest(adminKey))) {
+      throw new HttpError(401, 'unauthorized', 'A valid admin API key is required (Authorization: Bearer …).');
+    }
+    await next();
+  };
+}
+
+const cleanupRequest = z.strictObject({
+  olderThanDays: z.number().int().min(1).max(3650),
+});
+
+export function createAdminRouter(deps: AdminDependencies): Router {
+  const { db, config } = deps;
+  const router = new Router({ prefix: '/admin' });
+  router.use(requireAdminKey(config.ADMIN_API_KEY));
+
+  /** The execution in the Temporal Web UI, when TEMPORAL_UI_URL is set. */
+  function temporalUiUrl(event: StoredEvent): string | null {
+    if (!config.TEMPORAL_UI_URL || !event.workflow_id) return null;
+    const base = config.TEMPORAL_UI_URL.replace(/\/+$/, '');
+    const workflow = `${base}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(event.workflow_id)}`;
+    return event.run_id ? `${workflow}/${encodeURIComponent(event.run_id)}/history` : workflow;
+  }
+
+  const eventView = (event: StoredEvent) => ({
+    id: event.id,
+    type: event.type,
+    status: event.status,
+    attempts: event.attempts,
+    last_error: event.last_error,
+    workflow_id: event.workflow_id,
+    run_id: event.run_id,
+    temporal_ui_url: temporalUiUrl(event),
+    customer_id: event.customer_id,
+    invoice_id: event.invoice_id,
+    subscription_id: event.subscription_id,
+    received_at: event.received_at,
+    accepted_at: event.accepted_at,
+    processed_at: event.processed_at,
+  });
+
+  async function requireEvent(id: string): Promise<StoredEvent> {
+    const event = await getEvent(db, id);
+    if (!event) throw new HttpError(404, 'not_found', `No event ${id}.`);
+    return event;
+  }
+
+  router.get('/events', async (ctx) => {
+    const limit = limitParam(ctx.query.limit);
+    const events = await listEvents(db, {
+      status: statusParam(ctx.query.status),
+      type: textParam(ctx.query.type, 'type'),
+      customer: textParam(ctx.query.customer, 'customer'),
+      before: cursorParam(ctx.query.cursor),
+      limit,
+    });
+    ctx.body = {
+      data: events.map(eventView),
+      next_cursor: events.length === limit ? String(events[events.length - 1].seq) : null,
+    };
+  });
+
+  router.get('/events/:id', async (ctx) => {
+    const event = await requireEvent(ctx.params.id);
+    ctx.body = { ...eventView(event), effects: await eventEffects(db, event.id) };
+  });
+
+  router.post('/events/:id/retry', async (ctx) => {
+    const event = await requireEvent(ctx.params.id);
+    if (event.status === 'processed' || event.status === 'ignored') {
+      throw new HttpError(409, 'not_failed', `Event ${event.id} is ${event.status}; only failed events are retried.`);
+    }
+    // `processing` may be a run an operator terminated: Temporal itself refuses while one is open.
+    let started;
+    try {
+      started = await restartEventWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, event, {
+        customerId: event.customer_id,
+        invoiceId: event.invoice_id,
+        subscriptionId: event.subscription_id,
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new HttpError(409, 'running', `A run of event ${event.id} is still open; wait for it to end.`);
+      }
+      requestLog(ctx).warn({ eventId: event.id, err: { message: (err as Error).message } }, 'retry: could not start');
+      throw new HttpError(503, 'unavailable', 'Temporal could not start the run; try again.');
+    }
+    await markRetried(db, event.id, started.workflowId, started.runId);
+    requestLog(ctx).info({ eventId: event.id, runId: started.runId }, 'event retried by an operator');
+    ctx.status = 202;
+    ctx.body = eventView((await getEvent(db, event.id))!);
+  });
+
+  router.get('/stats', async (ctx) => {
+    ctx.body = await eventStats(db, windowParam(ctx.query.window));
+  });
+
+  router.post('/cleanup', async (ctx) => {
+    const { olderThanDays } = await jsonBody(ctx, cleanupRequest);
+    const payloadsDropped = await dropOldPayloads(db, olderThanDays);
+    requestLog(ctx).info({ olderThanDays, payloadsDropped }, 'cleanup: dropped old payloads');
+    ctx.body = { older_than_days: olderThanDays, payloads_dropped: payloadsDropped };
+  });
+
+  router.post('/reconcile', async (ctx) => {
+    if (!deps.stripe) {
+      throw new HttpError(409, 'not_configured', 'Reconcile reads Stripe\'s events API: set STRIPE_SECRET_KEY.');
+    }
+    try {
+      const result = await reconcileEvents({ ...deps, stripe: deps.stripe, log: requestLog(ctx) });
+      ctx.body = { listed: result.listed, started: result.started, checkpoint: result.checkpoint };
+    } catch (err) {
+      if (err instanceof IntakeError) throw new HttpError(503, 'unavailable', `Could not ${err.step}; run reconcile again.`);
+      if (err instanceof Stripe.errors.StripeError) {
+        throw new HttpError(502, 'stripe_unavailable', `Stripe's events API failed: ${err.message}`);
+      }
+      throw err;
+    }
+  });
+
+  router.get('/payments', async (ctx) => {
+    const limit = limitParam(ctx.query.limit);
+    const payments = await listPayments(db, {
+      invoice: textParam(ctx.query.invoice, 'invoice'),
+      customer: textParam(ctx.query.customer, 'customer'),
+      afterId: cursorParam(ctx.query.cursor),
+      limit,
+    });
+    ctx.body = {
+      data: payments.map((payment) => ({
+        id: payment.id,
+        invoice_id: payment.invoice_id,
+        customer_id: payment.customer_id,
+        amount: payment.amount,
+        currency: payment.currency,
+        paid_at: payment.paid_at,
+        documents: payment.documents,
+      })),
+      next_cursor: payments.length === limit ? String(payments[payments.length - 1].id) : null,
+    };
+  });
+
+  router.get('/documents/:number', async (ctx) => {
+    const document = await getDocument(db, ctx.params.number);
+    if (!document) throw new HttpError(404, 'not_found', `No document ${ctx.params.number}.`);
+    ctx.type = 'application/pdf';
+    ctx.set('Content-Disposition', `inline; filename="${document.number}.pdf"`);
+    ctx.body = document.pdf;
+  });
+
+  router.get('/customers/:id', async (ctx) => {
+    const customer = await customerView(db, ctx.params.id);
+    if (!customer) throw new HttpError(404, 'not_found', `No customer ${ctx.params.id}.`);
+    ctx.body = customer;
+  });
+
+  router.get('/ledger/balance', async (ctx) => {
+    ctx.body = await trialBalance(db);
+  });
+
+  return router;
+}

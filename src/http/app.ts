@@ -1,0 +1,67 @@
+import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type Stripe from 'stripe';
+import { createAdminRouter } from './admin';
+import type { Config } from '../platform/config';
+import { isDatabaseReachable, type Db } from '../platform/db';
+import { errorResponses, requestContext } from './errors';
+import type { Metrics } from '../platform/metrics';
+import { isTemporalReachable } from '../platform/temporal-client';
+import { stripeWebhook } from '../intake/webhook';
+import { webhookHealth } from '../intake/webhook-health';
+
+export interface ApiDependencies {
+  db: Db;
+  temporal: Client;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** Undefined without STRIPE_SECRET_KEY; reconcile needs it. */
+  stripe?: Stripe;
+}
+
+export function createApi(deps: ApiDependencies): Koa {
+  const router = new Router();
+
+  router.post('/webhooks/stripe', stripeWebhook(deps));
+
+  router.get('/webhooks/health', async (ctx) => {
+    const health = await webhookHealth(deps.db);
+    // Monitors that only read status codes still see an unhealthy endpoint.
+    ctx.status = health.status === 'unhealthy' ? 503 : 200;
+    ctx.body = health;
+  });
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    const [postgres, temporal] = await Promise.all([
+      isDatabaseReachable(deps.db),
+      isTemporalReachable(deps.temporal),
+    ]);
+    ctx.status = postgres && temporal ? 200 : 503;
+    ctx.body = { status: postgres && temporal ? 'ready' : 'unavailable', postgres, temporal };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+
+  const admin = createAdminRouter(deps);
+
+  const app = new Koa();
+  // Behind a load balancer the client address comes from X-Forwarded-For.
+  app.proxy = deps.config.TRUST_PROXY;
+  app.use(requestContext(deps.log));
+  app.use(errorResponses());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  app.use(admin.routes());
+  app.use(admin.allowedMethods());
+  return app;
+}

@@ -1,0 +1,67 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowType, type ProcessStripeEventInput } from '../../workflows/contracts';
+import { eventRefs, type EventRefs, type StripeEvent } from '../platform/stripe-event';
+import { eventSearchAttributes } from '../platform/temporal-client';
+
+export interface StartedEventWorkflow {
+  workflowId: string;
+  runId: string;
+}
+
+function startEventOptions(taskQueue: string, event: Pick<StripeEvent, 'id' | 'type'>, refs: EventRefs) {
+  return {
+    workflowId: event.id,
+    taskQueue,
+    args: [{ eventId: event.id, type: event.type }] as [ProcessStripeEventInput],
+    typedSearchAttributes: eventSearchAttributes({ eventType: event.type, ...refs }),
+  };
+}
+
+/**
+ * Starts the one execution of an event. Its id is the event id, and the policies make a second
+ * start while it runs return the same execution and a start after it closed fail, so no event
+ * ever runs twice, however many deliveries arrive.
+ */
+export async function startEventWorkflow(
+  client: Client,
+  taskQueue: string,
+  event: StripeEvent,
+  timeoutMs: number,
+): Promise<StartedEventWorkflow> {
+  try {
+    const handle = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+      client.workflow.start(WorkflowType.processStripeEvent, {
+        ...startEventOptions(taskQueue, event, eventRefs(event)),
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    );
+    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      // The execution ran and closed: the event was accepted before.
+      const description = await client.workflow.getHandle(event.id).describe();
+      return { workflowId: event.id, runId: description.runId };
+    }
+    throw err;
+  }
+}
+
+/**
+ * Starts a new run for an event whose last run failed (an operator's retry). Temporal refuses
+ * while a run is open or after one completed, so a retry can never run beside another run.
+ * Every effect is keyed in PostgreSQL, so what the failed run did is not done again.
+ */
+export async function restartEventWorkflow(
+  client: Client,
+  taskQueue: string,
+  event: Pick<StripeEvent, 'id' | 'type'>,
+  refs: EventRefs,
+): Promise<StartedEventWorkflow> {
+  const handle = await client.workflow.start(WorkflowType.processStripeEvent, {
+    ...startEventOptions(taskQueue, event, refs),
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    workflowIdConflictPolicy: 'FAIL',
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}

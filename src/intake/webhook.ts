@@ -1,0 +1,158 @@
+import type { Client } from '@temporalio/client';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import getRawBody from 'raw-body';
+import type { Config } from '../platform/config';
+import type { Db } from '../platform/db';
+import { acceptEvent, IntakeError } from './accept-event';
+import { recordDelivery } from '../store/deliveries';
+import { type StripeEvent } from '../platform/stripe-event';
+import { HttpError, requestLog } from '../platform/http-error';
+import { createAllowlist } from './ip-allowlist';
+import type { Metrics } from '../platform/metrics';
+import { FailureLimiter } from './rate-limit';
+import { SignatureError, verifySignature } from './signature';
+
+export interface WebhookDependencies {
+  db: Db;
+  temporal: Client;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface WebhookAnswer {
+  received: true;
+  eventId: string;
+  duplicate: boolean;
+}
+
+/**
+ * `POST /webhooks/stripe`. Answers 2xx only once the event row is in PostgreSQL and its
+ * workflow exists; anything short of that is a 503 so that Stripe delivers again.
+ */
+export function stripeWebhook(deps: WebhookDependencies): Middleware {
+  const { db, metrics, config } = deps;
+  const allowed = config.WEBHOOK_IP_ALLOWLIST ? createAllowlist(config.WEBHOOK_IP_ALLOWLIST) : () => true;
+  const forgers = new FailureLimiter(config.WEBHOOK_INVALID_SIGNATURE_LIMIT, 60_000);
+
+  function verify(rawBody: Buffer, signatureHeader: string | undefined, remoteAddr: string): void {
+    try {
+      verifySignature(rawBody, signatureHeader, {
+        secrets: config.STRIPE_WEBHOOK_SECRET ?? [],
+        toleranceSeconds: config.STRIPE_WEBHOOK_TOLERANCE_S,
+        nowSeconds: Math.floor(Date.now() / 1000),
+      });
+    } catch (err) {
+      if (!(err instanceof SignatureError)) throw err;
+      forgers.recordFailure(remoteAddr);
+      throw new HttpError(400, err.code, err.message);
+    }
+  }
+
+  async function accept(rawBody: Buffer, log: Logger): Promise<WebhookAnswer> {
+    // Only now, with the bytes proven to come from Stripe, is the body parsed.
+    const event = parseEvent(rawBody);
+    if (config.STRIPE_EXPECT_LIVEMODE !== undefined && event.livemode !== config.STRIPE_EXPECT_LIVEMODE) {
+      throw new HttpError(
+        400,
+        'livemode_mismatch',
+        `This endpoint only accepts ${config.STRIPE_EXPECT_LIVEMODE ? 'live' : 'test'} mode events.`,
+      );
+    }
+    try {
+      const accepted = await acceptEvent(deps, event);
+      return { received: true, ...accepted };
+    } catch (err) {
+      if (!(err instanceof IntakeError)) throw err;
+      log.warn({ eventId: event.id, err: { message: (err.cause as Error)?.message } }, `webhook: could not ${err.step}`);
+      throw new HttpError(503, 'unavailable', `Could not ${err.step}; the event was not accepted. Deliver it again later.`);
+    }
+  }
+
+  /** Refuses before reading the body: addresses outside the allowlist, and repeated forgers. */
+  function admit(remoteAddr: string): void {
+    if (!allowed(remoteAddr)) {
+      throw new HttpError(403, 'address_not_allowed', 'This address may not post webhooks (WEBHOOK_IP_ALLOWLIST).');
+    }
+    const retryAfter = forgers.retryAfterSeconds(remoteAddr);
+    if (retryAfter > 0) {
+      throw new HttpError(429, 'rate_limited', 'Too many requests with invalid signatures from this address.', {
+        'Retry-After': String(retryAfter),
+      });
+    }
+  }
+
+  return async (ctx) => {
+    const startedAt = process.hrtime.bigint();
+    const log = requestLog(ctx);
+    const signatureHeader = ctx.get('stripe-signature') || undefined;
+    let outcome = 'internal';
+    let httpStatus = 500;
+    let eventId: string | undefined;
+    try {
+      admit(ctx.ip);
+      const rawBody = await readBody(ctx.req, ctx.get('content-length'), config.WEBHOOK_MAX_BYTES);
+      verify(rawBody, signatureHeader, ctx.ip);
+      const answer = await accept(rawBody, log);
+      eventId = answer.eventId;
+      outcome = answer.duplicate ? 'duplicate' : 'accepted';
+      httpStatus = ctx.status = 200;
+      ctx.body = answer;
+    } catch (err) {
+      if (err instanceof HttpError) [outcome, httpStatus] = [err.code, err.status];
+      throw err;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      metrics.webhookRequests.inc({ outcome });
+      metrics.webhookAckSeconds.observe({ outcome }, seconds);
+      log.info({ eventId, outcome, remoteAddr: ctx.ip, ms: Math.round(seconds * 1000) }, 'webhook delivery');
+      if (signatureHeader !== undefined) {
+        await recordDelivery(db, { remoteAddr: ctx.ip, httpStatus, outcome, eventId }).catch((err: Error) =>
+          log.warn({ err: { message: err.message } }, 'webhook: could not write the delivery log'),
+        );
+      }
+    }
+  };
+}
+
+async function readBody(req: NodeJS.ReadableStream, contentLength: string, limit: number): Promise<Buffer> {
+  try {
+    return await getRawBody(req as never, { limit, length: contentLength || undefined });
+  } catch (err) {
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') {
+      // Drain what is left so the client reads our answer instead of a reset connection.
+      req.resume();
+      throw new HttpError(413, 'payload_too_large', `The body exceeds the limit of ${limit} bytes.`);
+    }
+    throw new HttpError(400, 'payload_malformed', 'The request body could not be read.');
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseEvent(rawBody: Buffer): StripeEvent {
+  let value: any;
+  try {
+    // Stripe sends UTF-8; anything else is refused rather than read with replacement characters.
+    value = JSON.parse(utf8.decode(rawBody));
+  } catch {
+    throw new HttpError(400, 'payload_malformed', 'The body is not valid UTF-8 JSON.');
+  }
+  const problems: string[] = [];
+  if (!value || typeof value !== 'object' || Array.isArray(value)) problems.push('the body is not a JSON object');
+  else {
+    if (typeof value.id !== 'string' || !/^evt_\w+$/.test(value.id)) problems.push('`id` is not an event id (evt_…)');
+    if (value.object !== undefined && value.object !== 'event') problems.push('`object` is not "event"');
+    if (typeof value.type !== 'string' || value.type === '') problems.push('`type` is missing');
+    if (!Number.isInteger(value.created)) problems.push('`created` is not a Unix timestamp');
+    if (typeof value.livemode !== 'boolean') problems.push('`livemode` is not a boolean');
+    if (!value.data || typeof value.data.object !== 'object' || value.data.object === null)
+      problems.push('`data.object` is missing');
+  }
+  if (problems.length > 0) {
+    throw new HttpError(400, 'payload_malformed', `The body is not a Stripe event: ${problems.join('; ')}.`);
+  }
+  return value as StripeEvent;
+}

@@ -1,0 +1,15 @@
+import { loadConfig } from '../platform/config';
+import { createLogger } from '../platform/log';
+import { startApi } from './processes';
+import { stopOnSignals } from '../platform/lifecycle';
+import { exitOnStartupError } from './startup-error';
+
+async function main() {
+  const config = loadConfig(process.env, 'api');
+  const log = createLogger(config.LOG_LEVEL);
+  const api = await startApi(config, log);
+  log.info({ url: `${api.url}/webhooks/stripe` }, 'API listening');
+  stopOnSignals(log, [api]);
+}
+
+main().catch(exitOnStartupError);

@@ -1,0 +1,136 @@
+import http, { type Server } from 'node:http';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../../activities';
+import { createApi } from '../http/app';
+import { ensureReconcileSchedule, reconcileEvents } from '../intake/reconcile';
+import type { Config } from '../platform/config';
+import { createDb, migrate } from '../platform/db';
+import type { Running } from '../platform/lifecycle';
+import { countingMailer, createMailer, type Mailer } from '../platform/mailer';
+import { createMetrics, type Metrics } from '../platform/metrics';
+import { createStripeClient } from '../platform/stripe-client';
+import { connectionOptions, createTemporalClient, ensureSearchAttributes } from '../platform/temporal-client';
+import { addDatabaseGauges } from '../store/gauges';
+
+export interface RunningApi extends Running {
+  server: Server;
+  url: string;
+}
+
+export interface ApiOptions {
+  /** Shared with the worker when both run in one process (`npm start`). */
+  metrics?: Metrics;
+}
+
+export async function startApi(config: Config, log: Logger, options: ApiOptions = {}): Promise<RunningApi> {
+  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE);
+  await migrate(config.DATABASE_URL!, log);
+  const temporal = createTemporalClient(config);
+  const metrics = options.metrics ?? createMetrics();
+  addDatabaseGauges(metrics, db);
+  const app = createApi({ db, temporal, config, log, metrics, stripe: createStripeClient(config) });
+  const server = await listen(app.callback(), config.PORT);
+  const port = (server.address() as { port: number }).port;
+  return {
+    name: 'api',
+    server,
+    url: `http://localhost:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await temporal.connection.close();
+      await db.end();
+    },
+  };
+}
+
+export interface WorkerOptions {
+  /** Tests bundle the workflows once per file and pass the bundle in. */
+  workflowBundle?: WorkflowBundle;
+  /** Replaces the SMTP mailer (tests inject faults with it). */
+  mailer?: Mailer;
+  metrics?: Metrics;
+}
+
+export interface RunningWorker extends Running {
+  worker: Worker;
+  /** Settles when the worker stops; rejects when it fails. */
+  done: Promise<void>;
+}
+
+export async function startWorker(config: Config, log: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE);
+  await migrate(config.DATABASE_URL!, log);
+  const client = createTemporalClient(config);
+  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+  const stripe = createStripeClient(config);
+  if (stripe) await ensureReconcileSchedule(client, config.TEMPORAL_TASK_QUEUE);
+  await client.connection.close();
+
+  const metrics = options.metrics ?? createMetrics();
+  const smtp = createMailer(config.SMTP_URL!);
+  const mailer = countingMailer(options.mailer ?? smtp, metrics);
+  const connection = await NativeConnection.connect(connectionOptions(config));
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    activities: createActivities({
+      db,
+      mailer,
+      config,
+      temporal,
+      stripe,
+      metrics,
+      log,
+      reconcile: stripe
+        ? async () => {
+            const result = await reconcileEvents({ db, temporal, config, stripe, log });
+            return { listed: result.listed, started: result.started.length };
+          }
+        : undefined,
+    }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('../../workflows') }),
+  });
+  let metricsServer: Server | undefined;
+  if (config.WORKER_METRICS_PORT !== undefined) {
+    addDatabaseGauges(metrics, db);
+    metricsServer = await listen(async (req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+    }, config.WORKER_METRICS_PORT);
+  }
+  const done = worker.run();
+  let stopped: Promise<void> | undefined;
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, metricsPort: config.WORKER_METRICS_PORT }, 'worker running');
+  return {
+    name: 'worker',
+    worker,
+    done,
+    stop() {
+      // Once, however often it is asked (a signal during a stop, a test that stopped it already).
+      stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done.catch((err: Error) => log.error({ err }, 'worker stopped with an error'));
+        if (metricsServer) await new Promise((resolve) => metricsServer.close(resolve));
+        await connection.close();
+        smtp.close();
+        await db.end();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function listen(handler: http.RequestListener, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = http.createServer(handler);
+    server.listen(port, () => resolve(server)).on('error', reject);
+  });
+}
+

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { isIP } from 'node:net';
+
+/**
+ * The one configuration schema of the service. Every process (API, worker, `npm start`)
+ * reads its settings here, so a wrong or missing value is reported the same way everywhere:
+ * by the name of the environment variable.
+ */
+
+const text = z.string().trim().min(1);
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const url = (protocols: string[]) =>
+  text.refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+const hostPort = text.regex(/^[^\s:/]+:\d{1,5}$/, 'must look like host:port, for example localhost:7233');
+
+const units = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+function durationMs(step: string): number {
+  return Number(step.slice(0, -1)) * units[step.slice(-1) as keyof typeof units];
+}
+
+const schema = z.object({
+  PORT: port.default(3000),
+  // Behind a load balancer, take the client address from X-Forwarded-For.
+  TRUST_PROXY: flag.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  STRIPE_WEBHOOK_SECRET: text
+    .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
+    .pipe(z.array(z.string().startsWith('whsec_', 'every secret must start with whsec_')).min(1))
+    .optional(),
+  STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().positive().default(300),
+  WEBHOOK_MAX_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  STRIPE_EXPECT_LIVEMODE: flag.optional(),
+  // Only these addresses may post webhooks: `3.18.12.63/32,3.130.192.231`. Behind a proxy, set TRUST_PROXY.
+  WEBHOOK_IP_ALLOWLIST: text
+    .transform((value) => value.split(',').map((cidr) => cidr.trim()).filter(Boolean))
+    .superRefine((cidrs, ctx) => {
+      for (const problem of cidrs.map(cidrProblem)) if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  // Requests with a bad signature allowed per remote address and minute; more are answered 429.
+  WEBHOOK_INVALID_SIGNATURE_LIMIT: z.coerce.number().int().positive().default(20),
+  STRIPE_SECRET_KEY: text.startsWith('sk_', 'must start with sk_').optional(),
+  STRIPE_API_BASE: url(['http:', 'https:']).optional(),
+
+  // `npm run worker` serves its own /metrics here (the API serves /metrics on PORT).
+  WORKER_METRICS_PORT: port.optional(),
+  // Workflows a worker keeps in memory between their tasks (the SDK's default grows with the
+  // heap limit). Lower bounds memory with many waiting dunning workflows; others are replayed.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+
+  TEMPORAL_ADDRESS: hostPort.optional(),
+  TEMPORAL_NAMESPACE: text.default('default'),
+  TEMPORAL_TASK_QUEUE: text.default('stripe-events'),
+  TEMPORAL_API_KEY: text.optional(),
+  TEMPORAL_TLS: flag.default(false),
+  TEMPORAL_UI_URL: url(['http:', 'https:']).optional(),
+  // A webhook must be answered quickly; after this the API answers 503 and Stripe retries.
+  // Where the Temporal SDK serves its own Prometheus metrics (worker processes), e.g. 0.0.0.0:9464.
+  TEMPORAL_SDK_METRICS_ADDRESS: hostPort.optional(),
+  TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: text.default('Billing <billing@localhost>'),
+  FINANCE_EMAIL: z.email().default('finance@localhost'),
+
+  // Where customers sign in; the welcome email links to `${APP_URL}/set-password?token=…`.
+  APP_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+  PASSWORD_TOKEN_TTL_HOURS: z.coerce.number().int().positive().default(72),
+
+  // The seller printed on receipts and invoices.
+  SELLER_NAME: text.default('Example Inc.'),
+  SELLER_ADDRESS: text.default('1 Example Street, Example City'),
+  SELLER_EMAIL: z.email().default('billing@example.com'),
+  SELLER_TAX_ID: text.optional(),
+
+  // When dunning notices go out, as offsets from the first failed payment: `0d,3d,7d,14d`.
+  DUNNING_SCHEDULE: text
+    .regex(/^\s*\d+[smhd]\s*(,\s*\d+[smhd]\s*)*$/, 'must be a comma-separated list of durations like 0d,3d,7d,14d (units s, m, h, d)')
+    .transform((value) => value.split(',').map((step) => durationMs(step.trim())))
+    .refine((steps) => steps.every((step, i) => i === 0 || step > steps[i - 1]), 'steps must be in increasing order')
+    .default(['0d', '3d', '7d', '14d'].map(durationMs)),
+  DUNNING_RETRY_PAYMENTS: flag.default(false),
+  DUNNING_FINAL_ACTION: z.enum(['cancel_subscription', 'mark_uncollectible', 'none']).default('none'),
+
+  // Plan tiers by price id, lowest tier first (the order decides upgrade or downgrade):
+  // `pro=price_1,team=price_2`. A tier may list several prices: `pro=price_m|price_y`.
+  PLAN_PRICES: text
+    .regex(/^\s*\w+=[\w|]+\s*(,\s*\w+=[\w|]+\s*)*$/, 'must look like pro=price_123,team=price_456')
+    .transform((value) =>
+      value.split(',').map((pair) => {
+        const [tier, prices] = pair.trim().split('=');
+        return { tier, prices: prices.split('|') };
+      }),
+    )
+    .default([]),
+  // What each tier grants: `pro=api|exports,team=api|exports|sso`.
+  PLAN_ENTITLEMENTS: text
+    .regex(/^\s*\w+=[\w.|-]+\s*(,\s*\w+=[\w.|-]+\s*)*$/, 'must look like pro=api|exports,team=api|exports|sso')
+    .transform((value) =>
+      Object.fromEntries(value.split(',').map((pair) => {
+        const [tier, entitlements] = pair.trim().split('=');
+        return [tier, entitlements.split('|')];
+      })) as Record<string, string[]>,
+    )
+    .default({}),
+
+  // Without it the admin API answers 404 everywhere.
+  ADMIN_API_KEY: text.min(16, 'must be at least 16 characters').optional(),
+
+  // Only `npm start` reads these: where and on which ports the embedded parts run.
+  DATA_DIR: text.default('.data'),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  EMBEDDED_TEMPORAL_PORT: port.default(7233),
+  EMBEDDED_TEMPORAL_UI_PORT: port.default(8233),
+  EMBEDDED_SMTP_PORT: port.default(1025),
+  EMBEDDED_MAIL_UI_PORT: port.default(1080),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** What a process cannot run without. */
+export type Role = 'api' | 'worker' | 'start';
+
+const requiredByRole: Record<Role, (keyof Config)[]> = {
+  api: ['STRIPE_WEBHOOK_SECRET', 'DATABASE_URL', 'TEMPORAL_ADDRESS'],
+  worker: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL'],
+  // `npm start` fills every missing one with an embedded default.
+  start: [],
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, role: Role): Config {
+  // An empty variable means "not set", as it does in most deployment tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const missing = requiredByRole[role].filter((name) => result.data[name] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((name) => `${name}: is required for \`npm run ${role}\``));
+  }
+  return result.data;
+}
+
+/** The variable names the schema knows, for checks of deployment files. */
+export const configVariables = Object.keys(schema.shape) as (keyof Config)[];
+
+/** Checks a CIDR like `3.18.12.63/32` or `2600:1f18::/32`; returns a problem or undefined. */
+export function cidrProblem(cidr: string): string | undefined {
+  const [address, prefix, ...rest] = cidr.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return `${cidr} is not an IP address or CIDR`;
+  if (prefix === undefined) return undefined;
+  const bits = Number(prefix);
+  if (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)) return `${cidr} has an invalid prefix length`;
+  return undefined;
+}

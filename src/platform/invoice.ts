@@ -1,0 +1,116 @@
+import { invalidEvent } from '../../workflows/contracts';
+import { idOf, type StripeEvent, type Json } from './stripe-event';
+
+/**
+ * Reads an invoice by the shape it carries, not by one pinned API version: endpoints pinned to
+ * older versions send `subscription`, `charge`, `payment_intent` and `tax` on the invoice;
+ * newer ones send `parent.subscription_details`, `payments` and `total_taxes`.
+ */
+
+export interface InvoiceLine {
+  description: string;
+  quantity: number;
+  amount: number;
+  /** Unix seconds of the service period the line bills, when it has one. */
+  period: { start: number; end: number } | null;
+}
+
+export interface InvoiceFacts {
+  id: string;
+  number: string | null;
+  status: string | null;
+  customerId: string | null;
+  customerEmail: string | null;
+  customerName: string | null;
+  subscriptionId: string | null;
+  chargeId: string | null;
+  paymentIntentId: string | null;
+  currency: string;
+  subtotal: number;
+  discount: number;
+  tax: number;
+  total: number;
+  amountPaid: number;
+  amountRemaining: number;
+  paidAt: number | null;
+  finalizedAt: number | null;
+  hostedInvoiceUrl: string | null;
+  lines: InvoiceLine[];
+}
+
+
+function integer(value: unknown, field: string): number {
+  if (!Number.isSafeInteger(value)) throw new InvoicePayloadError(`${field} is not an integer amount`);
+  return value as number;
+}
+
+export class InvoicePayloadError extends Error {}
+
+function sum(items: unknown, pick: (item: Json) => unknown): number {
+  return Array.isArray(items) ? items.reduce((total, item) => total + (Number(pick(item)) || 0), 0) : 0;
+}
+
+/** The payment that settled the invoice: `invoice.payments` (new) or `charge` / `payment_intent` (old). */
+function paymentOf(invoice: Json): { chargeId: string | null; paymentIntentId: string | null } {
+  const payments: Json[] = invoice.payments?.data ?? [];
+  const paid = payments.find((p) => p.status === 'paid') ?? payments.find((p) => p.is_default) ?? payments[0];
+  if (paid?.payment) {
+    return { chargeId: idOf(paid.payment.charge), paymentIntentId: idOf(paid.payment.payment_intent) };
+  }
+  return { chargeId: idOf(invoice.charge), paymentIntentId: idOf(invoice.payment_intent) };
+}
+
+function taxOf(invoice: Json): number {
+  if (Array.isArray(invoice.total_taxes)) return sum(invoice.total_taxes, (t) => t.amount);
+  if (Number.isSafeInteger(invoice.tax)) return invoice.tax;
+  return sum(invoice.total_tax_amounts, (t) => t.amount);
+}
+
+export function readInvoice(object: Json): InvoiceFacts {
+  if (object?.object !== 'invoice' || typeof object.id !== 'string') {
+    throw new InvoicePayloadError('data.object is not an invoice');
+  }
+  if (typeof object.currency !== 'string' || !/^[a-z]{3}$/i.test(object.currency)) {
+    throw new InvoicePayloadError('invoice.currency is not a currency code');
+  }
+  const total = integer(object.total, 'invoice.total');
+  const subtotal = Number.isSafeInteger(object.subtotal) ? object.subtotal : total;
+  return {
+    id: object.id,
+    number: object.number ?? null,
+    status: object.status ?? null,
+    customerId: idOf(object.customer),
+    customerEmail: object.customer_email ?? null,
+    customerName: object.customer_name ?? null,
+    subscriptionId: idOf(object.subscription) ?? idOf(object.parent?.subscription_details?.subscription),
+    ...paymentOf(object),
+    currency: object.currency.toLowerCase(),
+    subtotal,
+    discount: sum(object.total_discount_amounts, (d) => d.amount),
+    tax: taxOf(object),
+    total,
+    amountPaid: integer(object.amount_paid ?? 0, 'invoice.amount_paid'),
+    amountRemaining: integer(object.amount_remaining ?? 0, 'invoice.amount_remaining'),
+    paidAt: object.status_transitions?.paid_at ?? null,
+    finalizedAt: object.status_transitions?.finalized_at ?? null,
+    hostedInvoiceUrl: object.hosted_invoice_url ?? null,
+    lines: (object.lines?.data ?? []).map((line: Json) => ({
+      description: line.description ?? 'Item',
+      quantity: line.quantity ?? 1,
+      amount: integer(line.amount, 'invoice line amount'),
+      period:
+        Number.isInteger(line.period?.start) && Number.isInteger(line.period?.end)
+          ? { start: line.period.start, end: line.period.end }
+          : null,
+    })),
+  };
+}
+
+/** The invoice an event is about; a payload that is not one fails the event as invalid. */
+export function readInvoiceOf(event: StripeEvent): InvoiceFacts {
+  try {
+    return readInvoice(event.data.object);
+  } catch (err) {
+    throw invalidEvent(event, (err as Error).message);
+  }
+}

@@ -1,0 +1,55 @@
+import type { PoolClient } from 'pg';
+import { withTransaction, type Db } from '../platform/db';
+
+/** Statuses that keep access: `past_due` too, while dunning tries to collect. */
+export const grantingStatuses = new Set(['active', 'trialing', 'past_due']);
+
+/**
+ * Derives a subscription's entitlements from its status, tier and dunning state, and announces
+ * any change with `NOTIFY entitlements_changed, '<customer id>'` (delivered at commit).
+ */
+export async function refreshEntitlements(
+  tx: PoolClient,
+  subscriptionId: string,
+  planEntitlements: Record<string, string[]>,
+): Promise<void> {
+  const { rows } = await tx.query(
+    'SELECT customer_id, status, tier, access_revoked_at FROM subscriptions WHERE id = $1',
+    [subscriptionId],
+  );
+  const subscription = rows[0];
+  if (!subscription?.customer_id) return;
+  const active = grantingStatuses.has(subscription.status) && subscription.access_revoked_at === null;
+  const wanted: string[] = planEntitlements[subscription.tier] ?? [];
+  const granted = await tx.query(
+    `INSERT INTO entitlements (subscription_id, customer_id, entitlement, active)
+     SELECT $1, $2, unnest($3::text[]), $4
+     ON CONFLICT (subscription_id, entitlement) DO UPDATE SET active = EXCLUDED.active, updated_at = now()
+       WHERE entitlements.active IS DISTINCT FROM EXCLUDED.active`,
+    [subscriptionId, subscription.customer_id, wanted, active],
+  );
+  const dropped = await tx.query(
+    `UPDATE entitlements SET active = false, updated_at = now()
+      WHERE subscription_id = $1 AND active AND NOT (entitlement = ANY($2::text[]))`,
+    [subscriptionId, wanted],
+  );
+  if ((granted.rowCount ?? 0) + (dropped.rowCount ?? 0) > 0) {
+    await tx.query(`SELECT pg_notify('entitlements_changed', $1)`, [subscription.customer_id]);
+  }
+}
+
+/** Dunning ran out (revoke) or the invoice got paid (restore). */
+export async function setAccessRevoked(
+  db: Db,
+  subscriptionId: string,
+  revoked: boolean,
+  planEntitlements: Record<string, string[]>,
+): Promise<void> {
+  await withTransaction(db, async (tx) => {
+    await tx.query(
+      `UPDATE subscriptions SET access_revoked_at = CASE WHEN $2 THEN coalesce(access_revoked_at, now()) END WHERE id = $1`,
+      [subscriptionId, revoked],
+    );
+    await refreshEntitlements(tx, subscriptionId, planEntitlements);
+  });
+}

@@ -1,0 +1,195 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../platform/db';
+import { FailureType } from '../../workflows/contracts';
+import { eventRefs, type StripeEvent } from '../platform/stripe-event';
+
+export type EventStatus = 'received' | 'processing' | 'processed' | 'failed' | 'ignored';
+
+export interface StoredEvent {
+  id: string;
+  type: string;
+  status: EventStatus;
+  attempts: number;
+  last_error: string | null;
+  workflow_id: string | null;
+  run_id: string | null;
+  customer_id: string | null;
+  invoice_id: string | null;
+  subscription_id: string | null;
+  received_at: Date;
+  accepted_at: Date | null;
+  processed_at: Date | null;
+}
+
+const eventColumns = `id, type, status, attempts, last_error, workflow_id, run_id, customer_id, invoice_id,
+  subscription_id, received_at, accepted_at, processed_at`;
+
+/** Stores the event unless its id is already known; returns the stored row either way. */
+export async function insertEvent(db: Db, event: StripeEvent): Promise<StoredEvent> {
+  const refs = eventRefs(event);
+  const { rows } = await db.query<StoredEvent>(
+    `WITH inserted AS (
+       INSERT INTO stripe_events (id, type, api_version, livemode, account, created,
+                                  customer_id, invoice_id, subscription_id, payload)
+       VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7, $8, $9, $10)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING ${eventColumns})
+     SELECT * FROM inserted
+     UNION ALL
+     SELECT ${eventColumns} FROM stripe_events WHERE id = $1`,
+    [
+      event.id,
+      event.type,
+      event.api_version ?? null,
+      event.livemode,
+      event.account ?? null,
+      event.created,
+      refs.customerId,
+      refs.invoiceId,
+      refs.subscriptionId,
+      event,
+    ],
+  );
+  // A concurrent delivery that inserted first commits after this statement's snapshot.
+  return rows[0] ?? (await getEvent(db, event.id))!;
+}
+
+/** Records that the workflow exists. False when another delivery recorded it first. */
+export async function markAccepted(db: Db, eventId: string, workflowId: string, runId: string): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE stripe_events SET accepted_at = now(), workflow_id = $2, run_id = $3
+      WHERE id = $1 AND accepted_at IS NULL`,
+    [eventId, workflowId, runId],
+  );
+  return result.rowCount === 1;
+}
+
+export async function getEvent(db: Db, eventId: string): Promise<StoredEvent | undefined> {
+  const { rows } = await db.query<StoredEvent>(`SELECT ${eventColumns} FROM stripe_events WHERE id = $1`, [eventId]);
+  return rows[0];
+}
+
+/** A retry's new run exists; until it starts processing the event shows as `received` again. */
+export async function markRetried(db: Db, eventId: string, workflowId: string, runId: string): Promise<void> {
+  await db.query(
+    `UPDATE stripe_events
+        SET run_id = $3, workflow_id = $2, accepted_at = coalesce(accepted_at, now()),
+            status = CASE WHEN status IN ('failed', 'received') THEN 'received' ELSE status END
+      WHERE id = $1`,
+    [eventId, workflowId, runId],
+  );
+}
+
+export async function loadEventPayload(db: Db, eventId: string): Promise<StripeEvent> {
+  const { rows } = await db.query<{ payload: StripeEvent | null }>('SELECT payload FROM stripe_events WHERE id = $1', [
+    eventId,
+  ]);
+  if (rows.length === 0) throw new Error(`event ${eventId} is not stored`);
+  if (rows[0].payload === null) {
+    // Retrying cannot bring it back: an operator reset a run of an event older than the cleanup.
+    throw ApplicationFailure.nonRetryable(`event ${eventId} has no payload any more (cleaned up)`, FailureType.PayloadCleanedUp);
+  }
+  return rows[0].payload;
+}
+
+export async function markProcessing(db: Db, eventId: string, runId: string): Promise<void> {
+  await db.query(
+    `UPDATE stripe_events SET status = 'processing', attempts = attempts + 1, run_id = $2, last_error = NULL
+      WHERE id = $1`,
+    [eventId, runId],
+  );
+}
+
+/** Records the outcome; returns how long the event took from its first delivery, for metrics. */
+export async function markFinished(
+  db: Db,
+  eventId: string,
+  status: Extract<EventStatus, 'processed' | 'ignored' | 'failed'>,
+  error?: string,
+): Promise<{ type: string; seconds: number } | undefined> {
+  const { rows } = await db.query<{ type: string; seconds: number }>(
+    `UPDATE stripe_events SET status = $2, last_error = $3, processed_at = now() WHERE id = $1
+     RETURNING type, extract(epoch FROM processed_at - received_at)::float8 AS seconds`,
+    [eventId, status, error ?? null],
+  );
+  return rows[0];
+}
+
+export interface EventFilter {
+  status?: EventStatus;
+  type?: string;
+  customer?: string;
+  /** The `seq` of the last event of the previous page. */
+  before?: number;
+  limit: number;
+}
+
+/** Newest first. */
+export async function listEvents(db: Db, filter: EventFilter): Promise<(StoredEvent & { seq: number })[]> {
+  const { rows } = await db.query(
+    `SELECT seq::float8 AS seq, ${eventColumns}
+       FROM stripe_events
+      WHERE ($1::text IS NULL OR status = $1)
+        AND ($2::text IS NULL OR type = $2)
+        AND ($3::text IS NULL OR customer_id = $3)
+        AND ($4::bigint IS NULL OR seq < $4)
+      ORDER BY seq DESC
+      LIMIT $5`,
+    [filter.status ?? null, filter.type ?? null, filter.customer ?? null, filter.before ?? null, filter.limit],
+  );
+  return rows;
+}
+
+export interface EventStats {
+  window_seconds: number;
+  total: number;
+  by_type: { type: string; status: EventStatus; count: number }[];
+  /** Failed among the finished events; null when none finished. */
+  failure_rate: number | null;
+  /** From the first delivery to the end of processing, in milliseconds. */
+  processing_ms: { p50: number | null; p95: number | null };
+}
+
+export async function eventStats(db: Db, windowSeconds: number): Promise<EventStats> {
+  const since = `now() - make_interval(secs => $1)`;
+  const { rows: byType } = await db.query<{ type: string; status: EventStatus; count: number }>(
+    `SELECT type, status, count(*)::int AS count FROM stripe_events
+      WHERE received_at > ${since} GROUP BY type, status ORDER BY type, status`,
+    [windowSeconds],
+  );
+  const { rows: [times] } = await db.query<{ p50: number | null; p95: number | null }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95
+       FROM (SELECT extract(epoch FROM processed_at - received_at) * 1000 AS ms FROM stripe_events
+              WHERE received_at > ${since} AND status IN ('processed', 'ignored')) AS done`,
+    [windowSeconds],
+  );
+  const count = (statuses: EventStatus[]) =>
+    byType.filter((row) => statuses.includes(row.status)).reduce((sum, row) => sum + row.count, 0);
+  const finished = count(['processed', 'ignored', 'failed']);
+  return {
+    window_seconds: windowSeconds,
+    total: byType.reduce((sum, row) => sum + row.count, 0),
+    by_type: byType,
+    failure_rate: finished === 0 ? null : count(['failed']) / finished,
+    processing_ms: {
+      p50: times.p50 === null ? null : Math.round(times.p50),
+      p95: times.p95 === null ? null : Math.round(times.p95),
+    },
+  };
+}
+
+/**
+ * Drops the raw payloads of finished events older than the given days. Failed and unfinished
+ * events keep theirs (a retry needs it); payments, documents, the ledger and every derived row
+ * are other tables and stay.
+ */
+export async function dropOldPayloads(db: Db, olderThanDays: number): Promise<number> {
+  const result = await db.query(
+    `UPDATE stripe_events SET payload = NULL
+      WHERE payload IS NOT NULL AND status IN ('processed', 'ignored')
+        AND received_at < now() - make_interval(days => $1)`,
+    [olderThanDays],
+  );
+  return result.rowCount ?? 0;
+}

@@ -1,0 +1,45 @@
+import { Gauge } from 'prom-client';
+import type { Db } from '../platform/db';
+import type { Metrics } from '../platform/metrics';
+
+/**
+ * State read from PostgreSQL at scrape time, so every process that can reach the database
+ * reports the same truth. While the database is away they keep their last value, so that
+ * /metrics itself still answers (and `/readyz` tells what is wrong).
+ */
+export function addDatabaseGauges(metrics: Metrics, db: Db): void {
+  // Once per registry: the API and the worker share one in a single process.
+  if (metrics.registry.getSingleMetric('stripe_dunning_active_cases')) return;
+  new Gauge({
+    name: 'stripe_dunning_active_cases',
+    help: 'Unpaid invoices whose dunning is running',
+    registers: [metrics.registry],
+    async collect() {
+      const rows = await rowsOrNothing<{ count: number }>(db, `SELECT count(*)::int AS count FROM dunning_cases WHERE status = 'open'`);
+      if (rows) this.set(rows[0].count);
+    },
+  });
+  new Gauge({
+    name: 'stripe_ledger_imbalance',
+    help: 'Debits minus credits over the whole ledger, per currency, in minor units; anything but 0 is a bug',
+    labelNames: ['currency'],
+    registers: [metrics.registry],
+    async collect() {
+      const rows = await rowsOrNothing<{ currency: string; imbalance: number }>(
+        db,
+        `SELECT currency, (sum(debit) - sum(credit))::float8 AS imbalance FROM ledger_lines GROUP BY currency`,
+      );
+      if (!rows) return;
+      this.reset();
+      for (const row of rows) this.set({ currency: row.currency }, row.imbalance);
+    },
+  });
+}
+
+async function rowsOrNothing<Row extends object>(db: Db, sql: string): Promise<Row[] | undefined> {
+  try {
+    return (await db.query<Row>(sql)).rows;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,79 @@
+import { withTransaction, type Db } from '../platform/db';
+
+export type Account =
+  | 'accounts_receivable'
+  | 'revenue'
+  | 'tax_payable'
+  | 'stripe_balance'
+  | 'refunds'
+  | 'dispute_losses'
+  | 'bad_debt';
+
+export interface LedgerLine {
+  account: Account;
+  currency: string;
+  debit?: number;
+  credit?: number;
+}
+
+export interface Posting {
+  /** Unique per cause, e.g. `invoice:in_123:recognized`: posting it again does nothing. */
+  sourceKey: string;
+  kind: string;
+  reference: string;
+  description: string;
+  occurredAt: Date;
+  eventId?: string;
+  lines: LedgerLine[];
+}
+
+/** Posts an entry once per source key; the database refuses it unless it balances per currency. */
+export async function post(db: Db, posting: Posting): Promise<'posted' | 'already_posted' | 'nothing_to_post'> {
+  const lines = posting.lines.filter((line) => (line.debit ?? 0) > 0 || (line.credit ?? 0) > 0);
+  // A zero amount (a free invoice, a zero refund) is not an accounting event.
+  if (lines.length === 0) return 'nothing_to_post';
+  return withTransaction(db, async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `INSERT INTO ledger_entries (source_key, kind, reference, description, occurred_at, event_id)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_key) DO NOTHING RETURNING id`,
+      [posting.sourceKey, posting.kind, posting.reference, posting.description, posting.occurredAt, posting.eventId ?? null],
+    );
+    if (rows.length === 0) return 'already_posted';
+    for (const line of lines) {
+      await tx.query(
+        'INSERT INTO ledger_lines (entry_id, account, currency, debit, credit) VALUES ($1, $2, $3, $4, $5)',
+        [rows[0].id, line.account, line.currency, line.debit ?? 0, line.credit ?? 0],
+      );
+    }
+    return 'posted';
+  });
+}
+
+/** The sum already posted to one account for entries about a reference (e.g. a charge). */
+export async function postedAmount(db: Db, reference: string, kind: string, account: Account): Promise<number> {
+  const { rows } = await db.query<{ amount: number }>(
+    `SELECT coalesce(sum(l.debit - l.credit), 0)::float8 AS amount
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.reference = $1 AND e.kind = $2 AND l.account = $3`,
+    [reference, kind, account],
+  );
+  return rows[0].amount;
+}
+
+export interface TrialBalance {
+  accounts: { account: Account; currency: string; debit: number; credit: number }[];
+  totals: { currency: string; debit: number; credit: number }[];
+  balanced: boolean;
+}
+
+export async function trialBalance(db: Db): Promise<TrialBalance> {
+  const { rows: accounts } = await db.query(
+    `SELECT account, currency, sum(debit)::float8 AS debit, sum(credit)::float8 AS credit
+       FROM ledger_lines GROUP BY account, currency ORDER BY currency, account`,
+  );
+  const { rows: totals } = await db.query(
+    `SELECT currency, sum(debit)::float8 AS debit, sum(credit)::float8 AS credit
+       FROM ledger_lines GROUP BY currency ORDER BY currency`,
+  );
+  return { accounts, totals, balanced: totals.every((t) => t.debit === t.credit) };
+}

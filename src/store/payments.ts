@@ -1,0 +1,93 @@
+import type { Db } from '../platform/db';
+
+export interface Payment {
+  id: number;
+  invoice_id: string;
+  invoice_number: string | null;
+  customer_id: string | null;
+  customer_email: string | null;
+  customer_name: string | null;
+  subscription_id: string | null;
+  charge_id: string | null;
+  payment_intent_id: string | null;
+  account: string | null;
+  amount: number;
+  currency: string;
+  paid_at: Date;
+  invoice: Record<string, any>;
+  source_event_id: string;
+}
+
+export type NewPayment = Omit<Payment, 'id'>;
+
+// bigint columns arrive as strings; amounts of minor units fit a JS number.
+const columns = `id::int AS id, invoice_id, invoice_number, customer_id, customer_email, customer_name,
+  subscription_id, charge_id, payment_intent_id, account, amount::float8 AS amount, currency, paid_at,
+  invoice, source_event_id`;
+
+/** Records the payment of an invoice once; a second event for the same invoice gets the same row. */
+export async function recordPayment(db: Db, payment: NewPayment): Promise<Payment> {
+  const { rows } = await db.query<Payment>(
+    `INSERT INTO payments (invoice_id, invoice_number, customer_id, customer_email, customer_name,
+       subscription_id, charge_id, payment_intent_id, account, amount, currency, paid_at, invoice, source_event_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     ON CONFLICT (invoice_id) DO NOTHING
+     RETURNING ${columns}`,
+    [
+      payment.invoice_id,
+      payment.invoice_number,
+      payment.customer_id,
+      payment.customer_email,
+      payment.customer_name,
+      payment.subscription_id,
+      payment.charge_id,
+      payment.payment_intent_id,
+      payment.account,
+      payment.amount,
+      payment.currency,
+      payment.paid_at,
+      payment.invoice,
+      payment.source_event_id,
+    ],
+  );
+  return rows[0] ?? (await paymentOfInvoice(db, payment.invoice_id))!;
+}
+
+export async function getPayment(db: Db, id: number): Promise<Payment | undefined> {
+  const { rows } = await db.query<Payment>(`SELECT ${columns} FROM payments WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+/** The payment, which an earlier step recorded; its absence is a bug, not a state. */
+export async function requirePayment(db: Db, paymentId: number): Promise<Payment> {
+  const payment = await getPayment(db, paymentId);
+  if (!payment) throw new Error(`payment ${paymentId} does not exist`);
+  return payment;
+}
+
+export async function paymentOfInvoice(db: Db, invoiceId: string): Promise<Payment | undefined> {
+  const { rows } = await db.query<Payment>(`SELECT ${columns} FROM payments WHERE invoice_id = $1`, [invoiceId]);
+  return rows[0];
+}
+
+export interface PaymentFilter {
+  invoice?: string;
+  customer?: string;
+  limit: number;
+  afterId?: number;
+}
+
+export async function listPayments(db: Db, filter: PaymentFilter): Promise<(Payment & { documents: string[] })[]> {
+  const { rows } = await db.query(
+    `SELECT ${columns},
+            coalesce((SELECT array_agg(d.number ORDER BY d.kind DESC) FROM documents d WHERE d.payment_id = payments.id), '{}') AS documents
+       FROM payments
+      WHERE ($1::text IS NULL OR invoice_id = $1)
+        AND ($2::text IS NULL OR customer_id = $2)
+        AND ($3::bigint IS NULL OR id > $3)
+      ORDER BY id
+      LIMIT $4`,
+    [filter.invoice ?? null, filter.customer ?? null, filter.afterId ?? null, filter.limit],
+  );
+  return rows;
+}

@@ -1,0 +1,28 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+// The activity options the workflows use, named for how they retry. Start-to-close timeouts are
+// short: a worker that dies mid-activity (SIGKILL, OOM) is noticed when they expire, and the
+// activity runs again on another worker.
+
+/** Bookkeeping of the event row: quick database steps, retried until done, at most a minute apart. */
+export const retryQuickly = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/**
+ * Effects (database, mail, Stripe), retried without limit while a dependency is away: an
+ * accepted event must end processed. Bad data fails at once with a typed, non-retryable
+ * ApplicationFailure instead.
+ */
+export const retryUntilDone = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
+});
+
+/** Reconcile lists a long outage's events from Stripe; each start inside is idempotent. */
+export const retryFiveTimes = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '10 seconds', maximumInterval: '5 minutes', maximumAttempts: 5 },
+});

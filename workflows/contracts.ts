@@ -1,0 +1,89 @@
+import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * What workflows and the code that starts, signals or queries them agree on: names, inputs,
+ * outcomes, search attributes and failure types. Workflow-safe (no I/O, no Node built-ins), so
+ * workflow code, activities and clients all import it instead of importing each other.
+ */
+
+// Workflow types, signals and queries, by the names the server knows them.
+export const WorkflowType = {
+  processStripeEvent: 'processStripeEvent',
+  dunning: 'dunning',
+  reconcileStripeEvents: 'reconcileStripeEvents',
+} as const;
+
+export const DunningSignal = { paymentFailed: 'paymentFailed', invoiceSettled: 'invoiceSettled' } as const;
+export const DunningQuery = { status: 'status' } as const;
+
+/** One execution per Stripe event: its workflow id is the event id. */
+export interface ProcessStripeEventInput {
+  eventId: string;
+  type: string;
+}
+
+export type ProcessStripeEventResult = { status: 'processed' | 'ignored' };
+
+export type DunningFinalAction = 'cancel_subscription' | 'mark_uncollectible' | 'none';
+
+export interface DunningInput {
+  invoiceId: string;
+  /** Offsets from the start, in milliseconds, at which notices go out (DUNNING_SCHEDULE). */
+  scheduleMs: number[];
+  finalAction: DunningFinalAction;
+  retryPayments: boolean;
+}
+
+/** How an invoice left dunning from outside: paid, voided or written off. */
+export type DunningSettlement = 'recovered' | 'voided' | 'uncollectible';
+export type DunningOutcome = DunningSettlement | 'exhausted';
+
+export interface DunningStatus {
+  stage: string;
+  nextStepAt: string | null;
+  attempts: number;
+  outcome: DunningOutcome | null;
+}
+
+export interface PaymentFailedSignalArgs {
+  eventId: string;
+}
+
+export interface InvoiceSettledSignalArgs {
+  outcome: DunningSettlement;
+}
+
+/** The one dunning workflow of an unpaid invoice. */
+export const dunningWorkflowId = (invoiceId: string) => `dunning-${invoiceId}`;
+
+/** The customer notices that events trigger; each is sent once per the moment it is about. */
+export type NoticeKind = 'trial_will_end' | 'subscription_canceled' | 'renewal_upcoming' | 'payment_action_required' | 'card_expiring';
+
+/** Stripe objects stored as they are, newest event wins. */
+export type PlainObjectTable = 'payment_intents' | 'charges' | 'invoices';
+
+// Keyword attributes so operations can find every execution of a customer or an invoice
+// in the Temporal Web UI, e.g. `StripeCustomerId = "cus_123"`.
+export const StripeEventType = defineSearchAttributeKey('StripeEventType', SearchAttributeType.KEYWORD);
+export const StripeCustomerId = defineSearchAttributeKey('StripeCustomerId', SearchAttributeType.KEYWORD);
+export const StripeInvoiceId = defineSearchAttributeKey('StripeInvoiceId', SearchAttributeType.KEYWORD);
+export const StripeSubscriptionId = defineSearchAttributeKey('StripeSubscriptionId', SearchAttributeType.KEYWORD);
+export const DunningStage = defineSearchAttributeKey('DunningStage', SearchAttributeType.KEYWORD);
+
+export const allSearchAttributes = [StripeEventType, StripeCustomerId, StripeInvoiceId, StripeSubscriptionId, DunningStage];
+
+/** The non-retryable failure types workflows and operators can rely on (`last_error` names them). */
+export const FailureType = {
+  /** The event does not carry what its type promises; retrying cannot help. */
+  InvalidEvent: 'InvalidEvent',
+  /** The mail server refused a message for good (SMTP 5xx): fix the address or relay, then retry. */
+  EmailRejected: 'EmailRejected',
+  /** A run of an event whose payload `cleanup` dropped; the event's effects exist already. */
+  PayloadCleanedUp: 'PayloadCleanedUp',
+  /** A processStripeEvent run whose handler failed; the event row says why. */
+  EventProcessingFailed: 'EventProcessingFailed',
+} as const;
+
+export function invalidEvent(event: { id: string; type: string }, reason: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${event.type} ${event.id}: ${reason}`, FailureType.InvalidEvent);
+}
