@@ -1,7 +1,8 @@
 /**
  * Records histories of the event and dunning workflows as replay fixtures (test/fixtures/histories).
- * Run after a deliberate, compatible change to record new ones next to the old:
- *   TEST_TEMPORAL_ADDRESS=127.0.0.1:7233 npx tsx test/record-histories.ts
+ * Run after a deliberate, compatible change to record new ones next to the old, with a label
+ * naming the change (the file names end in `<date>-<label>`):
+ *   TEST_TEMPORAL_ADDRESS=127.0.0.1:7233 HISTORY_LABEL=local-activities npx tsx test/record-histories.ts
  * Never delete a fixture of a version that may still be running in production.
  */
 import fs from 'node:fs';
@@ -15,7 +16,7 @@ import { deliver, stripeEvent } from './support/stripe-events';
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const service = await startTestService({ overrides: { DUNNING_SCHEDULE: '0s,2s,4s' } });
-  const date = new Date().toISOString().slice(0, 10);
+  const date = [new Date().toISOString().slice(0, 10), process.env.HISTORY_LABEL].filter(Boolean).join('-');
   try {
     const exhausted = paidInvoice({ status: 'open', customerEmail: 'replay@example.com' });
     const recovered = paidInvoice({ status: 'open', customerEmail: 'replay@example.com' });

@@ -1,9 +1,19 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 // The activity options the workflows use, named for how they retry. Start-to-close timeouts are
 // short: a worker that dies mid-activity (SIGKILL, OOM) is noticed when they expire, and the
 // activity runs again on another worker.
+
+/**
+ * Work in PostgreSQL, run by the worker that runs the workflow task and recorded as a marker:
+ * no round trip to the server per step. Retried until done like the others; after a worker
+ * crash the whole workflow task, and with it these steps, runs again on another worker.
+ */
+export const localUntilDone = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
 
 /** Bookkeeping of the event row: quick database steps, retried until done, at most a minute apart. */
 export const retryQuickly = proxyActivities<Activities>({

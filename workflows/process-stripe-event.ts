@@ -1,5 +1,6 @@
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { retryQuickly, retryUntilDone } from './activity-proxies';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { localUntilDone, retryQuickly, retryUntilDone } from './activity-proxies';
 import {
   FailureType,
   type NoticeKind,
@@ -8,21 +9,28 @@ import {
   type ProcessStripeEventResult,
 } from './contracts';
 
-type Handler = (eventId: string) => Promise<void>;
-
-/** A paid invoice: one payment, its documents, the emails and the ledger, each step idempotent. */
-async function invoicePaid(eventId: string): Promise<void> {
-  await retryUntilDone.settleDunning(eventId, 'recovered');
-  const paymentId = await retryUntilDone.recordInvoicePayment(eventId);
-  if (paymentId === null) return;
-  await retryUntilDone.createPaymentDocuments(paymentId);
-  await retryUntilDone.emailPaymentDocuments(paymentId);
-  await retryUntilDone.postPaymentToLedger(paymentId);
-  await retryUntilDone.recordSubscriptionPeriod(paymentId);
+/**
+ * Where each kind of step runs. Server round trips are what limits throughput, so work that
+ * only touches PostgreSQL (and signals to dunning) runs as local activities, recorded as markers
+ * in the history, and only effects on the outside world (SMTP) are regular activities with
+ * their own retries. Every step is idempotent (a unique key per effect), so a local activity
+ * that runs again after a worker crash changes nothing.
+ */
+interface Steps {
+  /** The event row's status. */
+  bookkeeping: Activities;
+  /** Payments, documents, ledger, subscriptions, stored objects, dunning cases. */
+  database: Activities;
+  /** Emails. */
+  outside: Activities;
 }
 
-const store = (table: PlainObjectTable): Handler => (eventId) => retryUntilDone.syncPlainObject(eventId, table);
-const notify = (kind: NoticeKind): Handler => (eventId) => retryUntilDone.sendCustomerNotice(eventId, kind);
+const localSteps: Steps = { bookkeeping: localUntilDone, database: localUntilDone, outside: retryUntilDone };
+/** How runs started before local activities did every step: they replay that way to the end. */
+const regularSteps: Steps = { bookkeeping: retryQuickly, database: retryUntilDone, outside: retryUntilDone };
+
+type Handler = (eventId: string) => Promise<void>;
+
 const both =
   (...steps: Handler[]): Handler =>
   async (eventId) => {
@@ -30,72 +38,92 @@ const both =
   };
 
 /** What each event type does; types not listed are stored and marked `ignored`. */
-const handlers: Record<string, Handler> = {
-  // Checkout and customers
-  'checkout.session.completed': retryUntilDone.completeCheckout,
-  'customer.created': retryUntilDone.syncCustomer,
-  'customer.updated': retryUntilDone.syncCustomer,
-  'customer.deleted': retryUntilDone.syncCustomer,
+function handlersOf({ database, outside }: Steps): Record<string, Handler> {
+  /** A paid invoice: one payment, its documents, the emails and the ledger, each step idempotent. */
+  async function invoicePaid(eventId: string): Promise<void> {
+    await database.settleDunning(eventId, 'recovered');
+    const paymentId = await database.recordInvoicePayment(eventId);
+    if (paymentId === null) return;
+    await database.createPaymentDocuments(paymentId);
+    await outside.emailPaymentDocuments(paymentId);
+    await database.postPaymentToLedger(paymentId);
+    await database.recordSubscriptionPeriod(paymentId);
+  }
+  const store = (table: PlainObjectTable): Handler => (eventId) => database.syncPlainObject(eventId, table);
+  const notify = (kind: NoticeKind): Handler => (eventId) => outside.sendCustomerNotice(eventId, kind);
 
-  // Subscriptions and entitlements
-  'customer.subscription.created': retryUntilDone.syncSubscription,
-  'customer.subscription.updated': retryUntilDone.syncSubscription,
-  'customer.subscription.paused': retryUntilDone.syncSubscription,
-  'customer.subscription.resumed': retryUntilDone.syncSubscription,
-  'customer.subscription.deleted': both(retryUntilDone.syncSubscription, notify('subscription_canceled')),
-  'customer.subscription.trial_will_end': notify('trial_will_end'),
+  return {
+    // Checkout and customers (the welcome email goes out with the checkout)
+    'checkout.session.completed': outside.completeCheckout,
+    'customer.created': database.syncCustomer,
+    'customer.updated': database.syncCustomer,
+    'customer.deleted': database.syncCustomer,
 
-  // Invoices: payment, dunning, accounting
-  'invoice.paid': invoicePaid,
-  'invoice.payment_succeeded': invoicePaid,
-  'invoice.payment_failed': retryUntilDone.startOrSignalDunning,
-  'invoice.created': store('invoices'),
-  'invoice.updated': store('invoices'),
-  'invoice.finalized': both(store('invoices'), retryUntilDone.postInvoiceFinalized),
-  'invoice.voided': (eventId) => retryUntilDone.settleDunning(eventId, 'voided'),
-  'invoice.marked_uncollectible': both((eventId) => retryUntilDone.settleDunning(eventId, 'uncollectible'), retryUntilDone.postInvoiceUncollectible),
-  'invoice.upcoming': notify('renewal_upcoming'),
-  'invoice.payment_action_required': notify('payment_action_required'),
+    // Subscriptions and entitlements
+    'customer.subscription.created': database.syncSubscription,
+    'customer.subscription.updated': database.syncSubscription,
+    'customer.subscription.paused': database.syncSubscription,
+    'customer.subscription.resumed': database.syncSubscription,
+    'customer.subscription.deleted': both(database.syncSubscription, notify('subscription_canceled')),
+    'customer.subscription.trial_will_end': notify('trial_will_end'),
 
-  // Payment methods
-  'payment_method.attached': retryUntilDone.syncPaymentMethod,
-  'payment_method.detached': retryUntilDone.syncPaymentMethod,
-  'payment_method.updated': retryUntilDone.syncPaymentMethod,
-  'payment_method.automatically_updated': retryUntilDone.syncPaymentMethod,
-  'customer.source.updated': retryUntilDone.syncPaymentMethod,
-  'customer.source.expiring': notify('card_expiring'),
-  'setup_intent.created': retryUntilDone.syncSetupIntent,
-  'setup_intent.succeeded': retryUntilDone.syncSetupIntent,
-  'setup_intent.setup_failed': retryUntilDone.syncSetupIntent,
+    // Invoices: payment, dunning, accounting
+    'invoice.paid': invoicePaid,
+    'invoice.payment_succeeded': invoicePaid,
+    'invoice.payment_failed': database.startOrSignalDunning,
+    'invoice.created': store('invoices'),
+    'invoice.updated': store('invoices'),
+    'invoice.finalized': both(store('invoices'), database.postInvoiceFinalized),
+    'invoice.voided': (eventId) => database.settleDunning(eventId, 'voided'),
+    'invoice.marked_uncollectible': both((eventId) => database.settleDunning(eventId, 'uncollectible'), database.postInvoiceUncollectible),
+    'invoice.upcoming': notify('renewal_upcoming'),
+    'invoice.payment_action_required': notify('payment_action_required'),
 
-  // Payments outside invoices, refunds and disputes
-  'payment_intent.created': store('payment_intents'),
-  'payment_intent.succeeded': store('payment_intents'),
-  'payment_intent.payment_failed': store('payment_intents'),
-  'charge.succeeded': store('charges'),
-  'charge.failed': store('charges'),
-  'charge.refunded': both(store('charges'), retryUntilDone.postChargeRefunds),
-  'charge.dispute.created': retryUntilDone.postDisputeOpened,
-  'charge.dispute.closed': retryUntilDone.postDisputeClosed,
-};
+    // Payment methods
+    'payment_method.attached': database.syncPaymentMethod,
+    'payment_method.detached': database.syncPaymentMethod,
+    'payment_method.updated': database.syncPaymentMethod,
+    'payment_method.automatically_updated': database.syncPaymentMethod,
+    'customer.source.updated': database.syncPaymentMethod,
+    'customer.source.expiring': notify('card_expiring'),
+    'setup_intent.created': database.syncSetupIntent,
+    'setup_intent.succeeded': database.syncSetupIntent,
+    'setup_intent.setup_failed': database.syncSetupIntent,
+
+    // Payments outside invoices, refunds and disputes
+    'payment_intent.created': store('payment_intents'),
+    'payment_intent.succeeded': store('payment_intents'),
+    'payment_intent.payment_failed': store('payment_intents'),
+    'charge.succeeded': store('charges'),
+    'charge.failed': store('charges'),
+    'charge.refunded': both(store('charges'), database.postChargeRefunds),
+    'charge.dispute.created': database.postDisputeOpened,
+    'charge.dispute.closed': database.postDisputeClosed,
+  };
+}
+
+const handlers = { local: handlersOf(localSteps), regular: handlersOf(regularSteps) };
 
 /** One execution per Stripe event; its workflow id is the event id. */
 export async function processStripeEvent(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
-  await retryQuickly.markEventProcessing(input.eventId, workflowInfo().runId);
+  // Runs started by the code before 2026-11-25 scheduled every step as a regular activity.
+  const local = patched('database-steps-as-local-activities');
+  const { bookkeeping } = local ? localSteps : regularSteps;
+  await bookkeeping.markEventProcessing(input.eventId, workflowInfo().runId);
 
-  const handler = handlers[input.type];
+  const handler = (local ? handlers.local : handlers.regular)[input.type];
   if (!handler) {
-    await retryQuickly.markEventFinished(input.eventId, 'ignored');
+    await bookkeeping.markEventFinished(input.eventId, 'ignored');
     return { status: 'ignored' };
   }
   try {
     await handler(input.eventId);
   } catch (err) {
-    await retryQuickly.markEventFinished(input.eventId, 'failed', describe(err));
+    await bookkeeping.markEventFinished(input.eventId, 'failed', describe(err));
     // Failing the execution makes it visible (and resettable) in the Temporal Web UI.
     throw ApplicationFailure.nonRetryable(`processing ${input.type} failed: ${describe(err)}`, FailureType.EventProcessingFailed);
   }
-  await retryQuickly.markEventFinished(input.eventId, 'processed');
+  await bookkeeping.markEventFinished(input.eventId, 'processed');
   return { status: 'processed' };
 }
 
