@@ -73,7 +73,7 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
 }
 
 /** The invoice was paid, voided or written off: end its dunning, or keep a late failure from starting one. */
-async function settleDunning(deps: DunningDependencies, event: StripeEvent, outcome: DunningSettlement) {
+export async function settleDunning(deps: DunningDependencies, event: StripeEvent, outcome: DunningSettlement) {
   const invoice = readInvoiceOf(event);
   const dunningCase = await getDunningCase(deps.db, invoice.id);
   if (!dunningCase) {

@@ -4,6 +4,7 @@ import type { ActivityDependencies } from './dependencies';
 import { dunningCaseActivities } from './dunning-cases';
 import { dunningStepActivities } from './dunning-steps';
 import { eventStatusActivities } from './event-status';
+import { invoicePaidActivities } from './invoice-paid';
 import { ledgerActivities } from './ledger';
 import { noticeActivities } from './notices';
 import { paymentActivities } from './payments';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...checkoutActivities(deps),
     ...subscriptionActivities(deps),
     ...paymentActivities(deps),
+    ...invoicePaidActivities(deps),
     ...ledgerActivities(deps),
     ...stripeObjectActivities(deps),
     ...noticeActivities(deps),

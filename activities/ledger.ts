@@ -63,6 +63,12 @@ async function postBadDebt(db: Db, invoice: InvoiceFacts, event: StripeEvent) {
   });
 }
 
+/** A payment's invoice recognised (when its finalization did not already) and settled. */
+export async function postPaymentToLedger(db: Db, payment: Payment): Promise<void> {
+  await postInvoiceRecognized(db, readInvoice(payment.invoice), payment.paid_at, payment.source_event_id);
+  await postPaymentSettled(db, payment);
+}
+
 function refundLines(currency: string, amount: number) {
   return [
     { account: 'refunds' as const, currency, debit: amount },
@@ -149,9 +155,7 @@ async function postDisputeClosed(db: Db, event: StripeEvent) {
 export function ledgerActivities({ db }: ActivityDependencies) {
   return {
     async postPaymentToLedger(paymentId: number): Promise<void> {
-      const payment = await requirePayment(db, paymentId);
-      await postInvoiceRecognized(db, readInvoice(payment.invoice), payment.paid_at, payment.source_event_id);
-      await postPaymentSettled(db, payment);
+      await postPaymentToLedger(db, await requirePayment(db, paymentId));
     },
 
     async postInvoiceFinalized(eventId: string): Promise<void> {

@@ -16,7 +16,7 @@ import type { ActivityDependencies } from './dependencies';
 type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID'>;
 
 /** Records the payment of a paid invoice; returns nothing when the invoice is not paid. */
-async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<Payment | undefined> {
+export async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<Payment | undefined> {
   const invoice = readInvoiceOf(event);
   if (invoice.status !== 'paid' || invoice.amountPaid <= 0) return undefined;
   return recordPayment(db, {
@@ -46,8 +46,7 @@ function paymentMethodSummary(payment: Payment): string {
   return 'Stripe';
 }
 
-async function createPaymentDocuments(db: Db, settings: Settings, paymentId: number): Promise<string[]> {
-  const payment = await requirePayment(db, paymentId);
+export async function createPaymentDocuments(db: Db, settings: Settings, payment: Payment): Promise<string[]> {
   const seller: Seller = {
     name: settings.SELLER_NAME,
     address: settings.SELLER_ADDRESS,
@@ -90,8 +89,7 @@ async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings,
 }
 
 /** Moves the subscription's paid-through date to the end of the period the invoice billed. */
-async function recordSubscriptionPeriod(db: Db, settings: Pick<Config, 'PLAN_ENTITLEMENTS'>, paymentId: number): Promise<void> {
-  const payment = await requirePayment(db, paymentId);
+export async function recordSubscriptionPeriod(db: Db, settings: Pick<Config, 'PLAN_ENTITLEMENTS'>, payment: Payment): Promise<void> {
   if (!payment.subscription_id) return;
   // Paying restores access that an exhausted dunning revoked.
   await setAccessRevoked(db, payment.subscription_id, false, settings.PLAN_ENTITLEMENTS);
@@ -117,7 +115,7 @@ export function paymentActivities({ db, mailer, config }: ActivityDependencies) 
     },
 
     async createPaymentDocuments(paymentId: number): Promise<string[]> {
-      return createPaymentDocuments(db, config, paymentId);
+      return createPaymentDocuments(db, config, await requirePayment(db, paymentId));
     },
 
     async emailPaymentDocuments(paymentId: number): Promise<void> {
@@ -125,7 +123,7 @@ export function paymentActivities({ db, mailer, config }: ActivityDependencies) 
     },
 
     async recordSubscriptionPeriod(paymentId: number): Promise<void> {
-      await recordSubscriptionPeriod(db, config, paymentId);
+      await recordSubscriptionPeriod(db, config, await requirePayment(db, paymentId));
     },
   };
 }

@@ -37,18 +37,28 @@ const both =
     for (const step of steps) await step(eventId);
   };
 
+/** A paid invoice, as runs started before local activities did it: each step its own activity. */
+async function invoicePaidStepByStep(eventId: string): Promise<void> {
+  await retryUntilDone.settleDunning(eventId, 'recovered');
+  const paymentId = await retryUntilDone.recordInvoicePayment(eventId);
+  if (paymentId === null) return;
+  await retryUntilDone.createPaymentDocuments(paymentId);
+  await retryUntilDone.emailPaymentDocuments(paymentId);
+  await retryUntilDone.postPaymentToLedger(paymentId);
+  await retryUntilDone.recordSubscriptionPeriod(paymentId);
+}
+
+/**
+ * A paid invoice: the payment, its documents, the ledger and the paid period in PostgreSQL
+ * (one local activity), then the documents emailed to the customer and to finance.
+ */
+async function invoicePaid(eventId: string): Promise<void> {
+  const paymentId = await localUntilDone.recordInvoicePaid(eventId);
+  if (paymentId !== null) await retryUntilDone.emailPaymentDocuments(paymentId);
+}
+
 /** What each event type does; types not listed are stored and marked `ignored`. */
-function handlersOf({ database, outside }: Steps): Record<string, Handler> {
-  /** A paid invoice: one payment, its documents, the emails and the ledger, each step idempotent. */
-  async function invoicePaid(eventId: string): Promise<void> {
-    await database.settleDunning(eventId, 'recovered');
-    const paymentId = await database.recordInvoicePayment(eventId);
-    if (paymentId === null) return;
-    await database.createPaymentDocuments(paymentId);
-    await outside.emailPaymentDocuments(paymentId);
-    await database.postPaymentToLedger(paymentId);
-    await database.recordSubscriptionPeriod(paymentId);
-  }
+function handlersOf({ database, outside }: Steps, paidInvoice: Handler): Record<string, Handler> {
   const store = (table: PlainObjectTable): Handler => (eventId) => database.syncPlainObject(eventId, table);
   const notify = (kind: NoticeKind): Handler => (eventId) => outside.sendCustomerNotice(eventId, kind);
 
@@ -68,8 +78,8 @@ function handlersOf({ database, outside }: Steps): Record<string, Handler> {
     'customer.subscription.trial_will_end': notify('trial_will_end'),
 
     // Invoices: payment, dunning, accounting
-    'invoice.paid': invoicePaid,
-    'invoice.payment_succeeded': invoicePaid,
+    'invoice.paid': paidInvoice,
+    'invoice.payment_succeeded': paidInvoice,
     'invoice.payment_failed': database.startOrSignalDunning,
     'invoice.created': store('invoices'),
     'invoice.updated': store('invoices'),
@@ -102,7 +112,10 @@ function handlersOf({ database, outside }: Steps): Record<string, Handler> {
   };
 }
 
-const handlers = { local: handlersOf(localSteps), regular: handlersOf(regularSteps) };
+const handlers = {
+  local: handlersOf(localSteps, invoicePaid),
+  regular: handlersOf(regularSteps, invoicePaidStepByStep),
+};
 
 /** One execution per Stripe event; its workflow id is the event id. */
 export async function processStripeEvent(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {

@@ -58,6 +58,10 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions) {
     options.namespace,
     '--log-level',
     'warn',
+    // An activity scheduled by a workflow task goes back to the worker with the task's answer
+    // instead of through another poll: one server round trip less per email (off by default).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     ...allSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
   ];
 }

@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from '../platform/metrics';
 import { createStripeClient } from '../platform/stripe-client';
 import { connectionOptions, createTemporalClient, ensureSearchAttributes } from '../platform/temporal-client';
 import { addDatabaseGauges } from '../store/gauges';
+import { bundleWorkflowsInChild } from './workflow-bundle';
 
 export interface RunningApi extends Running {
   server: Server;
@@ -93,9 +94,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
           }
         : undefined,
     }),
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('../../workflows') }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflowsInChild()),
   });
   let metricsServer: Server | undefined;
   if (config.WORKER_METRICS_PORT !== undefined) {

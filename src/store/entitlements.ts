@@ -46,10 +46,12 @@ export async function setAccessRevoked(
   planEntitlements: Record<string, string[]>,
 ): Promise<void> {
   await withTransaction(db, async (tx) => {
-    await tx.query(
-      `UPDATE subscriptions SET access_revoked_at = CASE WHEN $2 THEN coalesce(access_revoked_at, now()) END WHERE id = $1`,
+    // Only a change of the flag can change the entitlements (every paid invoice restores).
+    const { rowCount } = await tx.query(
+      `UPDATE subscriptions SET access_revoked_at = CASE WHEN $2 THEN now() END
+        WHERE id = $1 AND (access_revoked_at IS NOT NULL) <> $2`,
       [subscriptionId, revoked],
     );
-    await refreshEntitlements(tx, subscriptionId, planEntitlements);
+    if (rowCount === 1) await refreshEntitlements(tx, subscriptionId, planEntitlements);
   });
 }

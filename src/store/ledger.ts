@@ -39,12 +39,17 @@ export async function post(db: Db, posting: Posting): Promise<'posted' | 'alread
       [posting.sourceKey, posting.kind, posting.reference, posting.description, posting.occurredAt, posting.eventId ?? null],
     );
     if (rows.length === 0) return 'already_posted';
-    for (const line of lines) {
-      await tx.query(
-        'INSERT INTO ledger_lines (entry_id, account, currency, debit, credit) VALUES ($1, $2, $3, $4, $5)',
-        [rows[0].id, line.account, line.currency, line.debit ?? 0, line.credit ?? 0],
-      );
-    }
+    await tx.query(
+      `INSERT INTO ledger_lines (entry_id, account, currency, debit, credit)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])`,
+      [
+        rows[0].id,
+        lines.map((line) => line.account),
+        lines.map((line) => line.currency),
+        lines.map((line) => line.debit ?? 0),
+        lines.map((line) => line.credit ?? 0),
+      ],
+    );
     return 'posted';
   });
 }

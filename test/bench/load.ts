@@ -22,6 +22,8 @@ export async function sendAtRate(
   url: string,
   deliveries: { event: StripeEvent; copies: 1 | 2 }[],
   rate: number,
+  /** Updated as answers arrive, for progress lines while the load runs. */
+  progress: { answered: number } = { answered: 0 },
 ): Promise<Sent> {
   const sent: Sent = { latenciesMs: [], accepted: 0, errors: 0, firstScheduled: new Map(), startedAt: Date.now(), lastAnswerAt: 0 };
   const inFlight: Promise<void>[] = [];
@@ -34,6 +36,7 @@ export async function sendAtRate(
       const ok = await deliver(url, event).then((answer) => answer.status < 300, () => false);
       const now = Date.now();
       sent.latenciesMs.push(now - due);
+      progress.answered += 1;
       sent.lastAnswerAt = Math.max(sent.lastAnswerAt, now);
       if (ok) sent.accepted += 1;
       else sent.errors += 1;

@@ -3,26 +3,42 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import path from 'node:path';
 import { createDb, type Db } from '../../src/platform/db';
-import { temporalCliPath } from '../../src/dev/embedded';
-import { buildWorkload } from '../chaos/workload';
+import { projectRoot, temporalCliPath } from '../../src/dev/embedded';
+import { buildWorkload, type WorkloadMix } from '../chaos/workload';
 import { paidInvoice } from '../support/billing-events';
 import { serviceProcess, startDeployment, type Deployment } from '../support/deployment';
 import { freePort } from '../support/global-setup';
 import { stripeEvent } from '../support/stripe-events';
+import { baselineSteps, capacity, serviceSteps, stepTable, writeChart } from './capacity';
 import { percentile, sendAtRate, type Sent } from './load';
 
 /**
  * `npm run bench`: the service deployed as separate API and worker processes (embedded
- * PostgreSQL, a Temporal dev server with a SQLite file), loaded at a fixed rate with realistic
- * signed events, against two baselines measured in the same run. Settings: BENCH_EVENTS (400),
- * BENCH_RATE (deliveries per second, 10), BENCH_DUNNING (1000), BENCH_SQLITE_PRAGMAS
- * (`default` for SQLite's own, else comma-separated; the embedded WAL setting when unset),
- * DATABASE_POOL_SIZE, WORKER_MAX_CACHED_WORKFLOWS.
+ * PostgreSQL, a Temporal dev server with a SQLite file), loaded with realistic signed events
+ * against a bare-Temporal baseline measured in the same run.
+ *
+ * By default it steps the offered rate (BENCH_STEPS, deliveries/s, each for BENCH_STEP_SECONDS,
+ * then up to BENCH_DRAIN_SECONDS for the backlog to drain) for the service and the baseline,
+ * stops each at the first step that does not drain, and writes bench-capacity.svg next to
+ * BENCHMARKS.md. BENCH_MIX is `billing` (the chaos mix) or `paid-invoices`.
+ * With BENCH_RATE set it runs the earlier method instead: BENCH_EVENTS at that one rate, with a
+ * verify-and-store-only baseline too.
+ * Both end with the worker's memory while BENCH_DUNNING (1000) dunning workflows wait on timers.
+ * Also: BENCH_SQLITE_PRAGMAS (`default` for SQLite's own, else comma-separated; the embedded WAL
+ * setting when unset), DATABASE_POOL_SIZE, WORKER_MAX_CACHED_WORKFLOWS.
  */
 const settings = {
   events: Number(process.env.BENCH_EVENTS ?? 400),
   rate: Number(process.env.BENCH_RATE ?? 10),
+  fixedRate: process.env.BENCH_RATE !== undefined,
+  steps: {
+    rates: (process.env.BENCH_STEPS ?? '10,20,30,40,60,80,120,160').split(',').map(Number),
+    windowSeconds: Number(process.env.BENCH_STEP_SECONDS ?? 15),
+    drainSeconds: Number(process.env.BENCH_DRAIN_SECONDS ?? 5),
+    mix: (process.env.BENCH_MIX ?? 'billing') as WorkloadMix,
+  },
   dunning: Number(process.env.BENCH_DUNNING ?? 1000),
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
   poolSize: process.env.DATABASE_POOL_SIZE,
@@ -52,7 +68,62 @@ async function main() {
     const warmUp = buildWorkload(30, 0);
     await sendAtRate(deployment.apiUrl, warmUp.deliveries, 10);
     await waitForProcessed(db, warmUp.unique.map((e) => e.id));
+    if (settings.fixedRate) await fixedRateRun(deployment, db);
+    else await capacityRun(deployment, db);
+  } finally {
+    await db.end();
+    await deployment.stop();
+  }
+}
 
+function machineLine(): string {
+  return `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}.`;
+}
+
+function settingsLine(): string {
+  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}.`;
+}
+
+/** Steps the offered rate for the service and the baseline; capacity is the highest step that drains. */
+async function capacityRun(deployment: Deployment, db: Db) {
+  const { steps } = settings;
+  say(`bench: the service, ${steps.mix} mix, ${steps.windowSeconds} s per step, drain within ${steps.drainSeconds} s`);
+  const service = await serviceSteps(deployment, db, steps);
+  const memory = { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+  say('bench: baseline, a bare Temporal client starting no-op workflows on the same server');
+  const baseline = await baselineSteps(deployment, steps);
+  say(`bench: ${settings.dunning} dunning workflows waiting on timers`);
+  const dunningMemory = await dunningWorkflows(deployment, db, settings.dunning);
+
+  const ours = capacity(service);
+  const theirs = capacity(baseline);
+  const sameRate = ours && baseline.find((step) => step.offered === ours.offered);
+  const chart = path.join(projectRoot, 'bench-capacity.svg');
+  await writeChart(chart, [
+    { name: `service (${steps.mix})`, results: service },
+    { name: 'baseline: no-op workflow', results: baseline },
+  ], `Capacity, ${new Date().toISOString().slice(0, 10)}`);
+  const lines = [
+    `## Capacity run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    machineLine(),
+    `Load: ${steps.mix} mix, steps of ${steps.windowSeconds} s at ${steps.rates.join(', ')} deliveries/s (a fifth of the events delivered twice; the baseline starts one workflow per unique event), open loop; a step counts when its backlog drains within ${steps.drainSeconds} s. ${settingsLine()}`,
+    '',
+    ...stepTable('service', service),
+    '',
+    ...stepTable('baseline', baseline),
+    '',
+    `Capacity: service ${ours ? `${ours.offered}/s offered, ${ours.processedPerSecond.toFixed(1)} events/s processed` : 'below the first step'}; baseline ${theirs ? `${theirs.offered}/s offered, ${theirs.processedPerSecond.toFixed(1)} workflows/s` : 'below the first step'}; ratio ${ours && theirs ? (ours.offered / theirs.offered).toFixed(2) : '–'}× offered, ${ours && theirs ? (ours.processedPerSecond / theirs.processedPerSecond).toFixed(2) : '–'}× processed.`,
+    sameRate && ours ? `Ack p99 at the service's capacity step (${ours.offered}/s): service ${Math.round(ours.ackP99)} ms, bare start ${Math.round(sameRate.ackP99)} ms (${ratio(ours.ackP99, sameRate.ackP99)}).` : '',
+    `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the steps; worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) with ${settings.dunning} dunning workflows waiting on timers.`,
+    `Chart: ${path.relative(projectRoot, chart)}.`,
+  ];
+  say(['', ...lines, ''].join('\n'));
+}
+
+/** The earlier method: one fixed rate, with a verify-and-store-only baseline too. */
+async function fixedRateRun(deployment: Deployment, db: Db) {
+  {
     say('bench: the service');
     const workload = buildWorkload(settings.events);
     const ours = await sendAtRate(deployment.apiUrl, workload.deliveries, settings.rate);
@@ -74,7 +145,7 @@ async function main() {
     const lines = [
       `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       '',
-      `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}.`,
+      machineLine(),
       `Load: ${workload.unique.length} unique events (${workload.deliveries.length} deliveries with duplicates) at ${settings.rate} deliveries/s, open loop; SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'SDK default'}.`,
       '',
       '| figure | service | baseline | ratio |',
@@ -92,9 +163,6 @@ async function main() {
       `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the run; worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) with ${settings.dunning} dunning workflows waiting on timers.`,
     ];
     say(['', ...lines, ''].join('\n'));
-  } finally {
-    await db.end();
-    await deployment.stop();
   }
 }
 
@@ -181,7 +249,7 @@ async function dunningWorkflows(deployment: Deployment, db: Db, count: number) {
     event: stripeEvent('invoice.payment_failed', paidInvoice({ status: 'open', customerEmail: 'late@example.com' })),
     copies: 1 as const,
   }));
-  await sendAtRate(deployment.apiUrl, deliveries, settings.rate);
+  await sendAtRate(deployment.apiUrl, deliveries, Math.max(settings.rate, 40));
   const deadline = Date.now() + 30 * 60_000;
   for (;;) {
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM email_outbox WHERE key LIKE 'dunning:%:notice:1' AND status = 'sent'`);

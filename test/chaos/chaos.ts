@@ -4,6 +4,7 @@ import { createDb, type Db } from '../../src/platform/db';
 import type { StripeEvent } from '../../src/platform/stripe-event';
 import { startDeployment, type ServiceProcess } from '../support/deployment';
 import { deliver } from '../support/stripe-events';
+import type { CountingSmtp } from '../support/smtp';
 import { buildWorkload, type Workload } from './workload';
 
 export interface ChaosOptions {
@@ -115,13 +116,13 @@ function sendAll(apiUrl: string, workload: Workload, concurrency: number, rate: 
 }
 
 /** Until every published event is finished and the expected emails arrived, or nothing moves for 90 s (longer than any activity timeout). */
-async function waitForQuiet(db: Db, smtp: { messages: { messageId?: string }[] }, workload: Workload, published: number): Promise<void> {
+async function waitForQuiet(db: Db, smtp: Pick<CountingSmtp, 'messageIds'>, workload: Workload, published: number): Promise<void> {
   let last = '';
   let lastChange = Date.now();
   for (;;) {
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM stripe_events WHERE status IN ('processed', 'ignored', 'failed')`).catch(() => ({ rows: [{ n: -1 }] }));
     // Distinct Message-IDs: a message re-sent after a crash must not end the wait early.
-    const emails = new Set(smtp.messages.map((mail) => mail.messageId)).size;
+    const emails = new Set(smtp.messageIds).size;
     const state = `${rows[0].n}/${emails}`;
     if (rows[0].n >= published && emails >= workload.expected.emails) return;
     if (state !== last) [last, lastChange] = [state, Date.now()];
@@ -132,7 +133,7 @@ async function waitForQuiet(db: Db, smtp: { messages: { messageId?: string }[] }
 
 async function account(
   db: Db,
-  smtp: { messages: { messageId?: string }[] },
+  smtp: Pick<CountingSmtp, 'messageIds'>,
   workload: Workload,
   published: Set<string>,
   temporalAddress: string,
@@ -158,8 +159,8 @@ async function account(
   const { expected } = workload;
   check('payments', expected.payments, await count('SELECT 1 FROM payments'));
   check('documents', expected.documents, await count('SELECT 1 FROM documents'));
-  const uniqueMessages = new Set(smtp.messages.map((mail) => mail.messageId)).size;
-  const resent = smtp.messages.length - uniqueMessages;
+  const uniqueMessages = new Set(smtp.messageIds).size;
+  const resent = smtp.messageIds.length - uniqueMessages;
   check('emails (at the SMTP server)', expected.emails, uniqueMessages, resent ? `and ${resent} re-sent with the same Message-ID` : '');
   check('emails marked sent', expected.emails, await count(`SELECT 1 FROM email_outbox WHERE status = 'sent'`));
   check('dunning notices', expected.dunningNotices, await count(`SELECT 1 FROM email_outbox WHERE key LIKE 'dunning:%:notice:1' AND status = 'sent'`));

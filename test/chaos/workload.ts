@@ -24,12 +24,15 @@ export interface Workload {
 
 const statuses = ['active', 'past_due', 'active', 'trialing', 'unpaid', 'active'];
 
+/** `billing`: the mix below; `paid-invoices`: every event pays an invoice (the heaviest kind). */
+export type WorkloadMix = 'billing' | 'paid-invoices';
+
 /**
  * `count` events: 40 % paid invoices (a tenth of them also as invoice.payment_succeeded),
  * 20 % failed payments, 20 % refunds, 20 % subscription updates over a small set of
  * subscriptions; `duplicateShare` of them delivered twice, half of those concurrently; all shuffled.
  */
-export function buildWorkload(count: number, duplicateShare = 0.2, random = seededRandom(42)): Workload {
+export function buildWorkload(count: number, duplicateShare = 0.2, random = seededRandom(42), mix: WorkloadMix = 'billing'): Workload {
   const unique: StripeEvent[] = [];
   const expected: Expected = { payments: 0, documents: 0, emails: 0, ledgerEntries: 0, dunningNotices: 0, subscriptionStatus: new Map() };
   const subscriptions = Array.from({ length: Math.max(2, Math.round(count / 25)) }, () => `sub_chaos_${hex()}`);
@@ -37,7 +40,7 @@ export function buildWorkload(count: number, duplicateShare = 0.2, random = seed
   const baseCreated = Math.floor(Date.now() / 1000) - 3600;
 
   while (unique.length < count) {
-    const roll = random();
+    const roll = mix === 'paid-invoices' ? 0 : random();
     if (roll < 0.4) {
       const invoice = paidInvoice({ customerEmail: `payer-${hex()}@example.com` });
       unique.push(stripeEvent('invoice.paid', invoice));

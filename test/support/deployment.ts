@@ -11,7 +11,7 @@ import {
   type EmbeddedTemporal,
 } from '../../src/dev/embedded';
 import { freePort } from './global-setup';
-import { startTestSmtp, type TestSmtp } from './smtp';
+import { startCountingSmtp, type CountingSmtp } from './smtp';
 import { testSecret } from './stripe-events';
 
 /**
@@ -25,7 +25,7 @@ export interface Deployment {
   workerMetricsUrl: string;
   databaseUrl: string;
   temporalAddress: string;
-  smtp: TestSmtp;
+  smtp: CountingSmtp;
   api: ServiceProcess;
   worker: ServiceProcess;
   /** The environment the API and worker run with. */
@@ -53,7 +53,7 @@ export async function startDeployment(options: {
     sqlitePragmas: options.sqlitePragmas,
   };
   let temporal: EmbeddedTemporal = await startTemporalDevServer(temporalOptions);
-  const smtp = await startTestSmtp();
+  const smtp = await startCountingSmtp();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     DATABASE_URL: postgres.url,
@@ -136,7 +136,7 @@ export function serviceProcess(options: {
   const log = fs.openSync(options.logFile, 'a');
 
   const spawnChild = () => {
-    child = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [options.entry], {
+    child = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [...(options.name === 'worker' && process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROF_DIR] : []), options.entry], {
       cwd: projectRoot,
       env: options.env,
       stdio: ['ignore', log, log],

@@ -54,3 +54,45 @@ export async function startTestSmtp(options: { rejectRecipients?: string[] } = {
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** An SMTP server that only keeps each message's Message-ID: the bench and chaos runs count with it. */
+export interface CountingSmtp {
+  url: string;
+  /** Message-ID of every message accepted, in order (a re-sent message appears twice). */
+  messageIds: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads only the header block of each message (no MIME parsing of bodies and attachments), so
+ * that on a shared 2-core machine the load's own mail server takes little of the CPU the
+ * service under measurement needs; a production mail server runs elsewhere.
+ */
+export async function startCountingSmtp(): Promise<CountingSmtp> {
+  const messageIds: string[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      let head = '';
+      stream.on('data', (chunk: Buffer) => {
+        if (!head.includes('\r\n\r\n') && head.length < 64 * 1024) head += chunk.toString('latin1');
+      });
+      stream.on('end', () => {
+        const headers = head.split('\r\n\r\n')[0].replace(/\r\n[ \t]+/g, ' ');
+        messageIds.push(/^message-id:\s*(\S+)/im.exec(headers)?.[1] ?? '(none)');
+        callback();
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  const port = await new Promise<number>((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port));
+  });
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    messageIds,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,27 @@
+import { loadEventPayload } from '../src/store/events';
+import type { ActivityDependencies } from './dependencies';
+import { settleDunning } from './dunning-cases';
+import { postPaymentToLedger } from './ledger';
+import { createPaymentDocuments, recordInvoicePayment, recordSubscriptionPeriod } from './payments';
+
+export function invoicePaidActivities(deps: ActivityDependencies) {
+  const { db, config } = deps;
+  return {
+    /**
+     * Everything a paid invoice changes in PostgreSQL, as one local activity: its dunning ends,
+     * the payment, its two documents, the ledger entries and the paid period. Each step has its
+     * own unique key, so running it again (a retry, a worker that died) changes nothing. The
+     * payment id, or null when the invoice carries no settled payment.
+     */
+    async recordInvoicePaid(eventId: string): Promise<number | null> {
+      const event = await loadEventPayload(db, eventId);
+      await settleDunning(deps, event, 'recovered');
+      const payment = await recordInvoicePayment(db, event);
+      if (!payment) return null;
+      await createPaymentDocuments(db, config, payment);
+      await postPaymentToLedger(db, payment);
+      await recordSubscriptionPeriod(db, config, payment);
+      return payment.id;
+    },
+  };
+}

@@ -1,0 +1,232 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Db } from '../../src/platform/db';
+import { buildWorkload, seededRandom, type WorkloadMix } from '../chaos/workload';
+import type { Deployment } from '../support/deployment';
+import { percentile, sendAtRate } from './load';
+
+/** One step of offered load: what was sent, what was done, and whether the backlog drained. */
+export interface StepResult {
+  /** Deliveries per second offered (the service) or workflow starts per second (the baseline). */
+  offered: number;
+  acceptedPerSecond: number;
+  processedPerSecond: number;
+  /** Events (or workflows) not yet processed when the step's sending window ended. */
+  backlogAtWindowEnd: number;
+  /** Time after the window until everything was processed; null when it did not drain in time. */
+  drainedAfterMs: number | null;
+  ackP50: number;
+  ackP99: number;
+  endToEndP50: number;
+  endToEndP99: number;
+  errors: number;
+}
+
+export interface StepSettings {
+  rates: number[];
+  windowSeconds: number;
+  drainSeconds: number;
+  mix: WorkloadMix;
+}
+
+const say = (line: string) => console.log(line);
+
+/**
+ * Steps the offered rate up until a step's backlog does not drain within `drainSeconds` (that
+ * step is reported and is the last one). Capacity is the highest step that drained.
+ */
+async function stepUp(settings: StepSettings, runStep: (rate: number) => Promise<StepResult>): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const rate of settings.rates) {
+    const result = await runStep(rate);
+    results.push(result);
+    if (result.drainedAfterMs === null) break;
+  }
+  return results;
+}
+
+export function capacity(results: StepResult[]): StepResult | undefined {
+  return results.filter((step) => step.drainedAfterMs !== null).at(-1);
+}
+
+/** Events of the given ids processed (or ignored) so far, with their processed-at times in ms. */
+async function processedTimes(db: Db, ids: string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ id: string; at: number }>(
+    `SELECT id, extract(epoch FROM processed_at) * 1000 AS at FROM stripe_events
+      WHERE id = ANY($1) AND status IN ('processed', 'ignored')`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, Number(row.at)]));
+}
+
+/** The service: signed deliveries (duplicates included) at each rate, against the API process. */
+export function serviceSteps(deployment: Deployment, db: Db, settings: StepSettings): Promise<StepResult[]> {
+  return stepUp(settings, async (rate) => {
+    // A fifth of the events are delivered twice: deliveries ≈ 1.2 × unique events.
+    const workload = buildWorkload(Math.max(1, Math.round((rate * settings.windowSeconds) / 1.2)), 0.2, seededRandom(rate), settings.mix);
+    const ids = workload.unique.map((event) => event.id);
+    const progress = { answered: 0 };
+    const requests = workload.deliveries.reduce((sum, delivery) => sum + delivery.copies, 0);
+    const ticker = setInterval(() => {
+      void processedTimes(db, ids).then((done) =>
+        say(`  service @ ${rate}/s: answered ${progress.answered}/${requests} deliveries, processed ${done.size}/${ids.length} events`),
+      );
+    }, 3000);
+    try {
+      const sent = await sendAtRate(deployment.apiUrl, workload.deliveries, rate, progress);
+      const windowEnd = Date.now();
+      const backlogAtWindowEnd = ids.length - (await processedTimes(db, ids)).size;
+      let done = await processedTimes(db, ids);
+      while (done.size < ids.length && Date.now() < windowEnd + settings.drainSeconds * 1000) {
+        await sleep(250);
+        done = await processedTimes(db, ids);
+      }
+      const drained = done.size === ids.length;
+      const lastProcessed = Math.max(...done.values());
+      const endToEnd = [...done].map(([id, at]) => at - sent.firstScheduled.get(id)!);
+      const elapsed = ((drained ? lastProcessed : Date.now()) - sent.startedAt) / 1000;
+      return {
+        offered: rate,
+        acceptedPerSecond: sent.accepted / ((sent.lastAnswerAt - sent.startedAt) / 1000),
+        processedPerSecond: done.size / elapsed,
+        backlogAtWindowEnd,
+        drainedAfterMs: drained ? Math.max(0, lastProcessed - windowEnd) : null,
+        ackP50: percentile(sent.latenciesMs, 50),
+        ackP99: percentile(sent.latenciesMs, 99),
+        endToEndP50: percentile(endToEnd, 50),
+        endToEndP99: percentile(endToEnd, 99),
+        errors: sent.errors,
+      };
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+}
+
+/**
+ * The baseline: a plain client starting no-op workflows on the same server, a worker in this
+ * process running them. Each step starts as many workflows per second as the service's step
+ * has unique events per second (duplicates start nothing there).
+ */
+export async function baselineSteps(deployment: Deployment, settings: StepSettings): Promise<StepResult[]> {
+  const taskQueue = `bench-noop-${Date.now()}`;
+  const nativeConnection = await NativeConnection.connect({ address: deployment.temporalAddress });
+  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('./noop-workflow') });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: deployment.temporalAddress });
+  const client = new Client({ connection });
+  try {
+    return await stepUp(settings, async (rate) => {
+      const startsPerSecond = rate / 1.2;
+      const count = Math.max(1, Math.round(startsPerSecond * settings.windowSeconds));
+      const prefix = `noop-${rate}-${Date.now()}`;
+      const due = new Map<string, number>();
+      const startMs: number[] = [];
+      let errors = 0;
+      const closedTimes = async () => {
+        const closed = new Map<string, number>();
+        for await (const execution of client.workflow.list({ query: `WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus = "Completed"` })) {
+          closed.set(execution.workflowId, execution.closeTime!.getTime());
+        }
+        return closed;
+      };
+      const ticker = setInterval(() => {
+        void client.workflow
+          .count(`WorkflowId STARTS_WITH "${prefix}" AND ExecutionStatus = "Completed"`)
+          .then(({ count: closed }) => say(`  baseline @ ${rate}/s: started ${startMs.length}/${count} workflows, completed ${closed}`));
+      }, 3000);
+      try {
+        const startedAt = Date.now();
+        const starts: Promise<void>[] = [];
+        for (let i = 0; i < count; i += 1) {
+          const at = startedAt + (i / startsPerSecond) * 1000;
+          if (at > Date.now()) await sleep(at - Date.now());
+          const workflowId = `${prefix}-${i}`;
+          due.set(workflowId, at);
+          starts.push(
+            client.workflow.start('noop', { workflowId, taskQueue }).then(
+              () => void startMs.push(Date.now() - at),
+              () => void (errors += 1),
+            ),
+          );
+        }
+        await Promise.all(starts);
+        const windowEnd = Date.now();
+        // Visibility trails completion by a moment; count what the server says is closed.
+        let closed = await closedTimes();
+        const backlogAtWindowEnd = count - closed.size;
+        while (closed.size < count && Date.now() < windowEnd + settings.drainSeconds * 1000) {
+          await sleep(500);
+          closed = await closedTimes();
+        }
+        const drained = closed.size === count;
+        const lastClosed = Math.max(...closed.values());
+        const endToEnd = [...closed].map(([id, at]) => at - due.get(id)!);
+        return {
+          offered: rate,
+          acceptedPerSecond: startMs.length / ((windowEnd - startedAt) / 1000),
+          processedPerSecond: closed.size / (((drained ? lastClosed : Date.now()) - startedAt) / 1000),
+          backlogAtWindowEnd,
+          drainedAfterMs: drained ? Math.max(0, lastClosed - windowEnd) : null,
+          ackP50: percentile(startMs, 50),
+          ackP99: percentile(startMs, 99),
+          endToEndP50: percentile(endToEnd, 50),
+          endToEndP99: percentile(endToEnd, 99),
+          errors,
+        };
+      } finally {
+        clearInterval(ticker);
+      }
+    });
+  } finally {
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+    await connection.close();
+  }
+}
+
+const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+
+export function stepTable(name: string, results: StepResult[]): string[] {
+  return [
+    `| ${name} offered/s | accepted/s | processed/s | backlog at window end | drained after | ack p50 | ack p99 | send → processed p50 | p99 | errors |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(
+      (step) =>
+        `| ${step.offered} | ${fixed(step.acceptedPerSecond)} | ${fixed(step.processedPerSecond)} | ${step.backlogAtWindowEnd} | ${step.drainedAfterMs === null ? 'not in time' : `${(step.drainedAfterMs / 1000).toFixed(1)} s`} | ${fixed(step.ackP50, 0)} ms | ${fixed(step.ackP99, 0)} ms | ${fixed(step.endToEndP50, 0)} ms | ${fixed(step.endToEndP99, 0)} ms | ${step.errors} |`,
+    ),
+  ];
+}
+
+/** Processed/s and ack p99 against the offered rate, service and baseline, as an SVG (vega-lite). */
+export async function writeChart(file: string, series: { name: string; results: StepResult[] }[], title: string): Promise<void> {
+  const vl = await import('vega-lite');
+  const vega = await import('vega');
+  const values = series.flatMap(({ name, results }) =>
+    results.map((step) => ({ series: name, offered: step.offered, processed: step.processedPerSecond, ackP99: step.ackP99 })),
+  );
+  const panel = (field: string, label: string, scale: 'linear' | 'log') => ({
+    width: 320,
+    height: 220,
+    mark: { type: 'line' as const, point: true },
+    encoding: {
+      x: { field: 'offered', type: 'quantitative' as const, title: 'offered rate (per second)' },
+      y: { field, type: 'quantitative' as const, title: label, scale: { type: scale } },
+      color: { field: 'series', type: 'nominal' as const, title: null, legend: { orient: 'bottom' as const, labelLimit: 400 } },
+    },
+  });
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    hconcat: [panel('processed', 'processed per second', 'linear'), panel('ackP99', 'ack / start p99 (ms)', 'log')],
+  };
+  const view = new vega.View(vega.parse(vl.compile(spec as never).spec), { renderer: 'none' });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, await view.toSVG());
+  await view.finalize();
+}
