@@ -1,6 +1,6 @@
 import type { Config } from '../src/platform/config';
 import type { Db } from '../src/platform/db';
-import { createDocuments, documentsOfPayment } from '../src/store/documents';
+import { documentsOfPayment, numberDocuments, storeDocumentPdf } from '../src/store/documents';
 import type { StripeEvent } from '../src/platform/stripe-event';
 import type { Mailer } from '../src/platform/mailer';
 import { sendOnce } from './outbox';
@@ -54,9 +54,11 @@ export async function createPaymentDocuments(db: Db, settings: Settings, payment
     taxId: settings.SELLER_TAX_ID,
   };
   const invoice = readInvoice(payment.invoice);
-  const documents = await createDocuments(db, payment.id, payment.paid_at.getUTCFullYear(), (kind, number) =>
-    renderDocument({ kind, number, seller, invoice, paidAt: payment.paid_at, paymentMethod: paymentMethodSummary(payment) }),
-  );
+  const documents = await numberDocuments(db, payment.id, payment.paid_at.getUTCFullYear());
+  for (const { kind, number } of documents.filter((document) => !document.rendered)) {
+    const pdf = await renderDocument({ kind, number, seller, invoice, paidAt: payment.paid_at, paymentMethod: paymentMethodSummary(payment) });
+    await storeDocumentPdf(db, number, pdf);
+  }
   return documents.map((document) => document.number);
 }
 

@@ -13,21 +13,17 @@ export interface StoredDocument {
 }
 
 /**
- * Creates the payment's missing documents. A number is taken from its per-year counter in the
- * same transaction that stores the document, so numbers have no gaps (a failed render gives
- * the number back) and no duplicates (the counter row is locked until commit). The payment row
- * is locked first, so two events of one payment create its documents once.
+ * Gives the payment its two document numbers, once. A number comes from its per-year counter in
+ * the same transaction that inserts the document row, so numbers have no gaps (nothing rolls
+ * back after the commit) and no duplicates (the counter row is locked until commit). The PDF is
+ * not part of it: rendering outside the lock keeps concurrent payments from queueing behind one
+ * renderer. The payment row is locked first, so two events of one payment number it once.
  */
-export async function createDocuments(
-  db: Db,
-  paymentId: number,
-  year: number,
-  render: (kind: DocumentKind, number: string) => Promise<Buffer>,
-): Promise<StoredDocument[]> {
+export async function numberDocuments(db: Db, paymentId: number, year: number): Promise<(StoredDocument & { rendered: boolean })[]> {
   return withTransaction(db, async (tx) => {
     await tx.query('SELECT id FROM payments WHERE id = $1 FOR UPDATE', [paymentId]);
-    const { rows: existing } = await tx.query<StoredDocument>(
-      'SELECT number, kind FROM documents WHERE payment_id = $1',
+    const { rows: existing } = await tx.query<StoredDocument & { rendered: boolean }>(
+      'SELECT number, kind, pdf IS NOT NULL AS rendered FROM documents WHERE payment_id = $1',
       [paymentId],
     );
     const documents = [...existing];
@@ -42,26 +38,34 @@ export async function createDocuments(
       );
       const sequence = rows[0].last_number;
       const number = documentNumber(kind, year, sequence);
-      const pdf = await render(kind, number);
-      await tx.query(
-        'INSERT INTO documents (number, kind, year, sequence, payment_id, pdf) VALUES ($1, $2, $3, $4, $5, $6)',
-        [number, kind, year, sequence, paymentId, pdf],
-      );
-      documents.push({ number, kind });
+      await tx.query('INSERT INTO documents (number, kind, year, sequence, payment_id) VALUES ($1, $2, $3, $4, $5)', [
+        number,
+        kind,
+        year,
+        sequence,
+        paymentId,
+      ]);
+      documents.push({ number, kind, rendered: false });
     }
     return documents.sort((a, b) => a.kind.localeCompare(b.kind)).reverse();
   });
 }
 
+/** Stores a numbered document's PDF unless a concurrent render stored one first. */
+export async function storeDocumentPdf(db: Db, number: string, pdf: Buffer): Promise<void> {
+  await db.query('UPDATE documents SET pdf = $2 WHERE number = $1 AND pdf IS NULL', [number, pdf]);
+}
+
+/** The payment's rendered documents (a document still being rendered is not among them). */
 export async function documentsOfPayment(db: Db, paymentId: number): Promise<(StoredDocument & { pdf: Buffer })[]> {
   const { rows } = await db.query(
-    'SELECT number, kind, pdf FROM documents WHERE payment_id = $1 ORDER BY kind DESC',
+    'SELECT number, kind, pdf FROM documents WHERE payment_id = $1 AND pdf IS NOT NULL ORDER BY kind DESC',
     [paymentId],
   );
   return rows;
 }
 
 export async function getDocument(db: Db, number: string): Promise<{ number: string; pdf: Buffer } | undefined> {
-  const { rows } = await db.query('SELECT number, pdf FROM documents WHERE number = $1', [number]);
+  const { rows } = await db.query('SELECT number, pdf FROM documents WHERE number = $1 AND pdf IS NOT NULL', [number]);
   return rows[0];
 }

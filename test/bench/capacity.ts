@@ -62,12 +62,17 @@ async function processedTimes(db: Db, ids: string[]): Promise<Map<string, number
   return new Map(rows.map((row) => [row.id, Number(row.at)]));
 }
 
-/** The service: signed deliveries (duplicates included) at each rate, against the API process. */
-export function serviceSteps(deployment: Deployment, db: Db, settings: StepSettings): Promise<StepResult[]> {
-  return stepUp(settings, async (rate) => {
+/**
+ * The service: signed deliveries (duplicates included) at each rate, against the API process.
+ * Ends once the last step's backlog is processed too, so the next phase measures an idle server.
+ */
+export async function serviceSteps(deployment: Deployment, db: Db, settings: StepSettings): Promise<StepResult[]> {
+  const all: string[] = [];
+  const results = await stepUp(settings, async (rate) => {
     // A fifth of the events are delivered twice: deliveries ≈ 1.2 × unique events.
     const workload = buildWorkload(Math.max(1, Math.round((rate * settings.windowSeconds) / 1.2)), 0.2, seededRandom(rate), settings.mix);
     const ids = workload.unique.map((event) => event.id);
+    all.push(...ids);
     const progress = { answered: 0 };
     const requests = workload.deliveries.reduce((sum, delivery) => sum + delivery.copies, 0);
     const ticker = setInterval(() => {
@@ -104,6 +109,9 @@ export function serviceSteps(deployment: Deployment, db: Db, settings: StepSetti
       clearInterval(ticker);
     }
   });
+  const deadline = Date.now() + 15 * 60_000;
+  while ((await processedTimes(db, all)).size < all.length && Date.now() < deadline) await sleep(1000);
+  return results;
 }
 
 /**
