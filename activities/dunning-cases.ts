@@ -55,6 +55,7 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     scheduleMs: deps.config.DUNNING_SCHEDULE,
     finalAction: deps.config.DUNNING_FINAL_ACTION,
     retryPayments: deps.config.DUNNING_RETRY_PAYMENTS,
+    finalGraceMs: deps.config.DUNNING_FINAL_GRACE,
   };
   await deps.temporal.workflow.signalWithStart(WorkflowType.dunning, {
     workflowId: dunningWorkflowId(invoice.id),

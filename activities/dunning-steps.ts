@@ -1,5 +1,5 @@
 import { log } from '@temporalio/activity';
-import type { DunningFinalAction, DunningOutcome } from '../workflows/contracts';
+import type { DunningFinalAction, DunningOutcome, InvoiceStanding } from '../workflows/contracts';
 import type { Db } from '../src/platform/db';
 import { formatAmount } from '../src/platform/money';
 import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
@@ -43,6 +43,24 @@ async function sendDunningNotice(
     ...dunningEmail.notice(dunningCase, amount, step, steps, deps.config.SELLER_NAME),
   });
   return true;
+}
+
+/**
+ * The invoice's standing just before the final action: our payment row, the case settled by an
+ * event meanwhile, and Stripe's own status when a key is set (a payment whose event is late).
+ */
+async function checkInvoiceStanding(deps: DunningDependencies, invoiceId: string): Promise<InvoiceStanding> {
+  if (await paymentOfInvoice(deps.db, invoiceId)) return 'recovered';
+  const dunningCase = await getDunningCase(deps.db, invoiceId);
+  if (dunningCase?.status === 'recovered' || dunningCase?.status === 'voided' || dunningCase?.status === 'uncollectible') {
+    return dunningCase.status;
+  }
+  if (!deps.stripe) return 'unpaid';
+  const invoice = await deps.stripe.invoices.retrieve(invoiceId);
+  if (invoice.status === 'paid') return 'recovered';
+  if (invoice.status === 'void') return 'voided';
+  if (invoice.status === 'uncollectible') return 'uncollectible';
+  return 'unpaid';
 }
 
 /** One payment retry per step; the idempotency key keeps an activity retry from charging again. */
@@ -109,6 +127,10 @@ export function dunningStepActivities(deps: ActivityDependencies) {
   return {
     async sendDunningNotice(invoiceId: string, step: number, steps: number, nextStepAt: string | null): Promise<boolean> {
       return sendDunningNotice(deps, invoiceId, step, steps, nextStepAt);
+    },
+
+    async checkInvoiceStanding(invoiceId: string): Promise<InvoiceStanding> {
+      return checkInvoiceStanding(deps, invoiceId);
     },
 
     async retryInvoicePayment(invoiceId: string, step: number): Promise<void> {

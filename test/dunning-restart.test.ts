@@ -10,7 +10,7 @@ let service: TestService;
 let worker: RunningWorker | undefined;
 
 beforeAll(async () => {
-  service = await startTestService({ worker: false, overrides: { DUNNING_SCHEDULE: '0s,4s,8s' } });
+  service = await startTestService({ worker: false, overrides: { DUNNING_SCHEDULE: '0s,4s,8s', DUNNING_FINAL_GRACE: '1s' } });
 });
 
 afterAll(async () => {

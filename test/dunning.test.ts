@@ -16,6 +16,7 @@ beforeAll(async () => {
       DUNNING_SCHEDULE: '0s,3s,6s',
       DUNNING_FINAL_ACTION: 'mark_uncollectible',
       DUNNING_RETRY_PAYMENTS: 'true',
+      DUNNING_FINAL_GRACE: '2s',
       PLAN_PRICES: 'pro=price_pro',
       PLAN_ENTITLEMENTS: 'pro=api|exports',
       FINANCE_EMAIL: 'finance@example.com',
@@ -58,6 +59,7 @@ describe('dunning', () => {
       `POST /v1/invoices/${invoice.id}/pay`,
       `POST /v1/invoices/${invoice.id}/pay`,
       `POST /v1/invoices/${invoice.id}/pay`,
+      `GET /v1/invoices/${invoice.id}`,
       `POST /v1/invoices/${invoice.id}/mark_uncollectible`,
     ]);
     const { rows } = await service.database.db.query('SELECT status FROM dunning_cases WHERE invoice_id = $1', [invoice.id]);
@@ -103,6 +105,39 @@ describe('dunning', () => {
     const subjects = service.smtp.to('linus@example.com').map((m) => m.subject);
     expect(subjects.filter((s) => s?.startsWith('Payment failed'))).toHaveLength(2);
     expect(subjects.filter((s) => s === 'Payment received, thank you')).toHaveLength(1);
+  });
+
+  test('when the payment event arrives during the grace period after the last notice, then no final action is taken', async () => {
+    const invoice = unpaid('grace-paid@example.com');
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await waitFor(() => service.smtp.to('grace-paid@example.com').length === 3, 15_000);
+
+    const paid = paidInvoice({ id: invoice.id, subtotal: 5_000, customerEmail: 'grace-paid@example.com' });
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', paid));
+    const outcome = await dunningHandle(invoice.id).result();
+
+    expect(outcome).toBe('recovered');
+    expect(stripe.calls.filter((call) => call.includes(invoice.id) && !call.endsWith('/pay'))).toEqual([]);
+    const finance = service.smtp.to('finance@example.com').filter((m) => m.subject?.includes(invoice.id));
+    expect(finance.filter((m) => m.text?.includes('Final action'))).toEqual([]);
+    const { rows } = await service.database.db.query('SELECT status FROM dunning_cases WHERE invoice_id = $1', [invoice.id]);
+    expect(rows).toEqual([{ status: 'recovered' }]);
+  });
+
+  test('when Stripe already has the invoice paid but its event has not come by the end of the grace period, then no final action is taken', async () => {
+    const invoice = unpaid('stripe-paid@example.com');
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await waitFor(() => service.smtp.to('stripe-paid@example.com').length === 3, 15_000);
+
+    stripe.markPaid(invoice.id);
+    const outcome = await dunningHandle(invoice.id).result();
+
+    expect(outcome).toBe('recovered');
+    expect(stripe.calls.filter((call) => call.includes(invoice.id) && !call.endsWith('/pay'))).toEqual([`GET /v1/invoices/${invoice.id}`]);
+    const finance = service.smtp.to('finance@example.com').filter((m) => m.subject?.includes(invoice.id));
+    expect(finance.filter((m) => m.text?.includes('Final action'))).toEqual([]);
+    const { rows } = await service.database.db.query('SELECT status FROM dunning_cases WHERE invoice_id = $1', [invoice.id]);
+    expect(rows).toEqual([{ status: 'recovered' }]);
   });
 
   test('when two failure events of one invoice arrive concurrently, then one workflow runs with one notice per step', async () => {

@@ -15,7 +15,7 @@ import { deliver, stripeEvent } from './support/stripe-events';
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-  const service = await startTestService({ overrides: { DUNNING_SCHEDULE: '0s,2s,4s' } });
+  const service = await startTestService({ overrides: { DUNNING_SCHEDULE: '0s,2s,4s', DUNNING_FINAL_GRACE: '1s' } });
   const date = [new Date().toISOString().slice(0, 10), process.env.HISTORY_LABEL].filter(Boolean).join('-');
   try {
     const exhausted = paidInvoice({ status: 'open', customerEmail: 'replay@example.com' });

@@ -6,7 +6,8 @@ import { workflowBundle } from './support/service';
 // Recorded executions of the workflows (see test/record-histories.ts): dunning runs and event
 // runs (paid, ignored, failed), recorded from the code of commit cc25ccc (every step a regular
 // activity) and, labelled `local-activities`, from the code that runs database steps as local
-// activities. A change that would break executions already running in production fails here:
+// activities, and, labelled `final-grace`, dunning runs with the grace period before the final
+// action. A change that would break executions already running in production fails here:
 // guard it with patched() or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');
 const histories = fs.readdirSync(dir).filter((file) => file.endsWith('.json'));

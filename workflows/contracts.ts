@@ -32,7 +32,12 @@ export interface DunningInput {
   scheduleMs: number[];
   finalAction: DunningFinalAction;
   retryPayments: boolean;
+  /** Wait after the last step before the final action (DUNNING_FINAL_GRACE); absent in runs started before it. */
+  finalGraceMs?: number;
 }
+
+/** What a last look at an invoice before the final action finds. */
+export type InvoiceStanding = 'unpaid' | DunningSettlement;
 
 /** How an invoice left dunning from outside: paid, voided or written off. */
 export type DunningSettlement = 'recovered' | 'voided' | 'uncollectible';

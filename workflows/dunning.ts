@@ -2,6 +2,7 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -61,6 +62,18 @@ export async function dunning(input: DunningInput): Promise<DunningOutcome> {
     else if (input.retryPayments) await retryUntilDone.retryInvoicePayment(input.invoiceId, step);
   }
   nextStepAt = null;
+
+  // The last retry may have just succeeded (or the customer paid) with its event still on the
+  // way: wait for it, then look at the invoice once more, before anything final happens.
+  // Runs started before this grace period go straight to the end, as they did.
+  if (!settlement && patched('dunning-final-grace')) {
+    setStage('grace');
+    if (input.finalGraceMs) await condition(() => settlement !== undefined, input.finalGraceMs);
+    if (!settlement) {
+      const standing = await retryUntilDone.checkInvoiceStanding(input.invoiceId);
+      if (standing !== 'unpaid') settlement = standing;
+    }
+  }
 
   outcome = settlement ?? 'exhausted';
   setStage(outcome);

@@ -1,10 +1,9 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import Router from '@koa/router';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import Stripe from 'stripe';
 import { z } from 'zod';
+import { requireAdminKey } from './admin-auth';
 import { cursorParam, jsonBody, limitParam, statusParam, textParam, windowParam } from './admin-params';
 import type { Config } from '../platform/config';
 import { customerView } from '../store/customers';
@@ -21,6 +20,7 @@ import {
   type StoredEvent,
 } from '../store/events';
 import { HttpError, requestLog } from '../platform/http-error';
+import { eventAsAdminJson } from './admin-views';
 import { trialBalance } from '../store/ledger';
 import { listPayments } from '../store/payments';
 import { reconcileEvents } from '../intake/reconcile';
@@ -37,23 +37,6 @@ export interface AdminDependencies {
   stripe?: Stripe;
 }
 
-/**
- * `Authorization: Bearer $ADMIN_API_KEY`. Without a configured key the admin API does not
- * exist (404), so a forgotten key never leaves it open.
- */
-function requireAdminKey(adminKey: string | undefined): Middleware {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return async (ctx, next) => {
-    if (!adminKey) throw new HttpError(404, 'not_found', 'Not found.');
-    const given = /^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1] ?? '';
-    // Equal-length digests make the comparison constant-time whatever was sent.
-    if (!timingSafeEqual(digest(given), digest(adminKey))) {
-      throw new HttpError(401, 'unauthorized', 'A valid admin API key is required (Authorization: Bearer …).');
-    }
-    await next();
-  };
-}
-
 const cleanupRequest = z.strictObject({
   olderThanDays: z.number().int().min(1).max(3650),
 });
@@ -63,30 +46,7 @@ export function createAdminRouter(deps: AdminDependencies): Router {
   const router = new Router({ prefix: '/admin' });
   router.use(requireAdminKey(config.ADMIN_API_KEY));
 
-  /** The execution in the Temporal Web UI, when TEMPORAL_UI_URL is set. */
-  function temporalUiUrl(event: StoredEvent): string | null {
-    if (!config.TEMPORAL_UI_URL || !event.workflow_id) return null;
-    const base = config.TEMPORAL_UI_URL.replace(/\/+$/, '');
-    const workflow = `${base}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(event.workflow_id)}`;
-    return event.run_id ? `${workflow}/${encodeURIComponent(event.run_id)}/history` : workflow;
-  }
-
-  const eventView = (event: StoredEvent) => ({
-    id: event.id,
-    type: event.type,
-    status: event.status,
-    attempts: event.attempts,
-    last_error: event.last_error,
-    workflow_id: event.workflow_id,
-    run_id: event.run_id,
-    temporal_ui_url: temporalUiUrl(event),
-    customer_id: event.customer_id,
-    invoice_id: event.invoice_id,
-    subscription_id: event.subscription_id,
-    received_at: event.received_at,
-    accepted_at: event.accepted_at,
-    processed_at: event.processed_at,
-  });
+  const eventView = (event: StoredEvent) => eventAsAdminJson(event, config);
 
   async function requireEvent(id: string): Promise<StoredEvent> {
     const event = await getEvent(db, id);

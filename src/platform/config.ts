@@ -95,6 +95,12 @@ const schema = z.object({
     .refine((steps) => steps.every((step, i) => i === 0 || step > steps[i - 1]), 'steps must be in increasing order')
     .default(['0d', '3d', '7d', '14d'].map(durationMs)),
   DUNNING_RETRY_PAYMENTS: flag.default(false),
+  // After the last step, how long to wait for a payment that the last retry (or the customer)
+  // just made to arrive as an event before the final action; then the invoice is checked again.
+  DUNNING_FINAL_GRACE: text
+    .regex(/^\s*\d+[smhd]\s*$/, 'must be a duration like 1h (units s, m, h, d)')
+    .transform((value) => durationMs(value.trim()))
+    .default(durationMs('1h')),
   DUNNING_FINAL_ACTION: z.enum(['cancel_subscription', 'mark_uncollectible', 'none']).default('none'),
 
   // Plan tiers by price id, lowest tier first (the order decides upgrade or downgrade):
