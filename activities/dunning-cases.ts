@@ -14,7 +14,7 @@ import { eventSearchAttributes } from '../src/platform/temporal-client';
 import { getDunningCase, openDunningCase, recordPaymentFailure, settleDunningCase } from '../src/store/dunning';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfInvoice } from '../src/store/payments';
-import { setSubscriptionStatus } from '../src/store/subscriptions';
+import { markSubscriptionPastDue } from '../src/store/subscriptions';
 import type { ActivityDependencies } from './dependencies';
 
 /** Invoice events open, signal and settle dunning cases and their workflows. */
@@ -49,7 +49,9 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     hosted_invoice_url: invoice.hostedInvoiceUrl,
   });
   if (dunningCase.status !== 'open') return;
-  if (invoice.subscriptionId) await setSubscriptionStatus(deps.db, invoice.subscriptionId, invoice.customerId, 'past_due');
+  if (invoice.subscriptionId) {
+    await markSubscriptionPastDue(deps.db, invoice.subscriptionId, invoice.customerId, new Date(event.created * 1000));
+  }
   const input: DunningInput = {
     invoiceId: invoice.id,
     scheduleMs: deps.config.DUNNING_SCHEDULE,

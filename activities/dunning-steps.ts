@@ -5,7 +5,7 @@ import { formatAmount } from '../src/platform/money';
 import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
 import { setAccessRevoked } from '../src/store/entitlements';
 import { paymentOfInvoice } from '../src/store/payments';
-import { setSubscriptionStatus } from '../src/store/subscriptions';
+import { markSubscriptionCanceled } from '../src/store/subscriptions';
 import type { ActivityDependencies } from './dependencies';
 import { dunningEmail } from './emails';
 import { sendOnce } from './outbox';
@@ -119,7 +119,7 @@ async function takeFinalAction(deps: DunningDependencies, dunningCase: DunningCa
   }
   if (!dunningCase.subscription_id) return 'cancel_subscription skipped: the invoice has no subscription';
   await deps.stripe.subscriptions.cancel(dunningCase.subscription_id, {}, { idempotencyKey });
-  await setSubscriptionStatus(deps.db, dunningCase.subscription_id, dunningCase.customer_id, 'canceled');
+  await markSubscriptionCanceled(deps.db, dunningCase.subscription_id, dunningCase.customer_id);
   return `subscription ${dunningCase.subscription_id} canceled`;
 }
 

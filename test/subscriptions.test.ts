@@ -1,6 +1,7 @@
 import { Client as PgClient } from 'pg';
 import { redeemPasswordToken } from '../src/store/password-tokens';
 import { deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
+import { paidInvoice } from './support/billing-events';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
 let service: TestService;
@@ -107,12 +108,41 @@ describe('subscriptions and entitlements', () => {
     expect(active(view)).toEqual(['api', 'exports', 'sso']);
   });
 
+  test('when the first two events of new subscriptions arrive at the same moment, then the newer state wins every time', async () => {
+    const customers = Array.from({ length: 12 }, (_, i) => `cus_race_${i}`);
+
+    await Promise.all(
+      customers.flatMap((id) => [
+        deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription(id, 'price_pro_m', 'incomplete'), { created: at(-20) })),
+        deliverTwiceAndWait(service, stripeEvent('customer.subscription.updated', subscription(id, 'price_team', 'active'), { created: at(-10) })),
+      ]),
+    );
+    const views = await Promise.all(customers.map(customer));
+
+    expect(views.map((view) => view.subscriptions[0].status)).toEqual(customers.map(() => 'active'));
+    expect(views.map((view) => view.subscriptions[0].tier)).toEqual(customers.map(() => 'team'));
+  });
+
   test('when a subscription is deleted and a late updated event arrives, then it stays deleted and access is revoked', async () => {
     await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription('cus_gone', 'price_pro_m'), { created: at(-30) }));
     await deliverTwiceAndWait(service, stripeEvent('customer.subscription.deleted', subscription('cus_gone', 'price_pro_m', 'canceled'), { created: at(-10) }));
     await deliverTwiceAndWait(service, stripeEvent('customer.subscription.updated', subscription('cus_gone', 'price_pro_m', 'active'), { created: at(-20) }));
 
     const view = await customer('cus_gone');
+    expect(view.subscriptions).toMatchObject([{ status: 'canceled' }]);
+    expect(active(view)).toEqual([]);
+  });
+
+  test('when a late payment failure of a canceled subscription arrives, then the subscription stays canceled', async () => {
+    const canceled = subscription('cus_late_failure', 'price_pro_m', 'canceled');
+    canceled.canceled_at = at(-5);
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.deleted', canceled, { created: at(-5) }));
+    const base = paidInvoice({ status: 'open', customerEmail: null });
+    const invoice = { ...base, customer: 'cus_late_failure', parent: { ...base.parent, subscription_details: { subscription: canceled.id } } };
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice, { created: at(-30) }));
+
+    const view = await customer('cus_late_failure');
     expect(view.subscriptions).toMatchObject([{ status: 'canceled' }]);
     expect(active(view)).toEqual([]);
   });

@@ -29,11 +29,26 @@ export async function recordPaidPeriod(db: Db, period: PaidPeriod): Promise<void
   );
 }
 
-export async function setSubscriptionStatus(db: Db, subscriptionId: string, customerId: string | null, status: string) {
+/**
+ * A failed payment makes the subscription past due, unless it is canceled (final) or its stored
+ * state comes from an event newer than the failure (a late delivery must not undo it).
+ */
+export async function markSubscriptionPastDue(db: Db, subscriptionId: string, customerId: string | null, failedAt: Date) {
   await db.query(
-    `INSERT INTO subscriptions (id, customer_id, status) VALUES ($1, $2, $3)
-     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()`,
-    [subscriptionId, customerId, status],
+    `INSERT INTO subscriptions (id, customer_id, status) VALUES ($1, $2, 'past_due')
+     ON CONFLICT (id) DO UPDATE SET status = 'past_due', updated_at = now()
+       WHERE subscriptions.status IS DISTINCT FROM 'canceled'
+         AND (subscriptions.source_created IS NULL OR subscriptions.source_created <= $3)`,
+    [subscriptionId, customerId, failedAt],
+  );
+}
+
+/** Dunning's final action canceled it through the Stripe API; its own event confirms later. */
+export async function markSubscriptionCanceled(db: Db, subscriptionId: string, customerId: string | null) {
+  await db.query(
+    `INSERT INTO subscriptions (id, customer_id, status) VALUES ($1, $2, 'canceled')
+     ON CONFLICT (id) DO UPDATE SET status = 'canceled', updated_at = now()`,
+    [subscriptionId, customerId],
   );
 }
 
@@ -53,8 +68,17 @@ export interface StoredSubscriptionState {
   source_event_id: string | null;
 }
 
-/** The stored state, locked until the transaction ends; undefined for a subscription not seen yet. */
+/**
+ * The stored state, locked until the transaction ends; undefined for a subscription not seen
+ * yet. An unseen subscription gets its row inserted first, so that two first events for it queue
+ * on one row lock and the second sees the first, instead of both inserting and the later commit
+ * winning whatever its age.
+ */
 export async function lockSubscription(tx: Queryable, subscriptionId: string): Promise<StoredSubscriptionState | undefined> {
+  const inserted = await tx.query('INSERT INTO subscriptions (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id', [
+    subscriptionId,
+  ]);
+  if (inserted.rowCount === 1) return undefined;
   const { rows } = await tx.query<StoredSubscriptionState>(
     'SELECT status, tier, source_created, source_event_id FROM subscriptions WHERE id = $1 FOR UPDATE',
     [subscriptionId],
