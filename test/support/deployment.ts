@@ -81,7 +81,16 @@ export async function startDeployment(options: {
     logFile: path.join(dir, 'worker.log'),
     ready: async () => (await fetch(workerMetricsUrl)).ok,
   });
-  await Promise.all([api.start(), worker.start()]);
+  try {
+    await Promise.all([api.start(), worker.start()]);
+  } catch (err) {
+    // A part that never became ready must not leave the others running after the run ends.
+    await Promise.allSettled([api.stop(), worker.stop()]);
+    await smtp.stop();
+    await temporal.stop();
+    await postgres.stop();
+    throw err;
+  }
   return {
     dir,
     apiUrl,
