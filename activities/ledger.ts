@@ -1,6 +1,6 @@
-import type { Db } from '../src/platform/db';
+import { withTransaction, type Db } from '../src/platform/db';
 import type { StripeEvent } from '../src/platform/stripe-event';
-import { post, postedAmount } from '../src/store/ledger';
+import { lockReference, post, postedAmount, postedKeys, postInTransaction } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { requirePayment, type Payment } from '../src/store/payments';
 import { invalidEvent } from '../workflows/contracts';
@@ -77,18 +77,40 @@ function refundLines(currency: string, amount: number) {
 }
 
 /**
- * Refunds of a charge, once per refund id. Newer API versions no longer embed the refund list
- * in the charge; then the growth of `amount_refunded` since the last posting is what is new.
+ * Refunds of a charge. Payloads with the refund list post each refund under its id; newer API
+ * versions leave the list out, and then the growth of `amount_refunded` over what was posted is
+ * what is new. Both shapes of one refund can arrive, in any order and at once, so the charge's
+ * postings are serialised (a lock per charge) and a listed refund is posted only while the total
+ * stays within what the charge says is refunded: a refund first posted from the growth is not
+ * posted again under its id.
  */
 async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
   const charge = event.data.object as Record<string, any>;
   if (charge.object !== 'charge' || typeof charge.id !== 'string' || typeof charge.currency !== 'string') {
     throw invalidEvent(event, 'data.object is not a charge');
   }
-  const refunds: Record<string, any>[] | undefined = charge.refunds?.data;
-  if (Array.isArray(refunds)) {
-    for (const refund of refunds.filter((r) => r.status !== 'failed' && r.status !== 'canceled')) {
-      await post(db, {
+  const listed: Record<string, any>[] | undefined = charge.refunds?.data;
+  await withTransaction(db, async (tx) => {
+    await lockReference(tx, charge.id);
+    let posted = await postedAmount(tx, charge.id, 'refund', 'refunds');
+    if (!Array.isArray(listed)) {
+      await postInTransaction(tx, {
+        sourceKey: `charge:${charge.id}:refunded-to:${charge.amount_refunded}`,
+        kind: 'refund',
+        reference: charge.id,
+        description: `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`,
+        occurredAt: at(event.created),
+        eventId: event.id,
+        lines: refundLines(charge.currency, Math.max(0, charge.amount_refunded - posted)),
+      });
+      return;
+    }
+    const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled');
+    const refunded = refunds.reduce((sum, refund) => sum + refund.amount, 0);
+    const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
+    for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
+      if (already.has(`refund:${refund.id}`) || posted + refund.amount > refunded) continue;
+      await postInTransaction(tx, {
         sourceKey: `refund:${refund.id}`,
         kind: 'refund',
         reference: charge.id,
@@ -97,18 +119,8 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
         eventId: event.id,
         lines: refundLines(charge.currency, refund.amount),
       });
+      posted += refund.amount;
     }
-    return;
-  }
-  const alreadyRefunded = await postedAmount(db, charge.id, 'refund', 'refunds');
-  await post(db, {
-    sourceKey: `charge:${charge.id}:refunded-to:${charge.amount_refunded}`,
-    kind: 'refund',
-    reference: charge.id,
-    description: `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`,
-    occurredAt: at(event.created),
-    eventId: event.id,
-    lines: refundLines(charge.currency, Math.max(0, charge.amount_refunded - alreadyRefunded)),
   });
 }
 

@@ -55,6 +55,34 @@ describe('ledger postings', () => {
     expect(await movements('ch_refund_2')).toEqual({ refunds: 5_000, stripe_balance: -5_000 });
   });
 
+  test('when two refund events of one charge without refund lists arrive at the same moment, then the refund is posted once in total', async () => {
+    const charges = Array.from({ length: 8 }, (_, i) => `ch_refund_race_${i}`);
+    const charge = (id: string, refunded: number) => ({ ...chargeWithRefunds(id, 5_000, []), amount_refunded: refunded, refunds: undefined });
+
+    await Promise.all(
+      charges.flatMap((id) => [
+        deliverTwiceAndWait(service, stripeEvent('charge.refunded', charge(id, 3_000))),
+        deliverTwiceAndWait(service, stripeEvent('charge.refunded', charge(id, 5_000))),
+      ]),
+    );
+
+    for (const id of charges) expect(await movements(id)).toEqual({ refunds: 5_000, stripe_balance: -5_000 });
+  });
+
+  test.each(['list first', 'list last'] as const)(
+    'when one refund arrives with and without the refund list (%s), then it is posted once',
+    async (order) => {
+      const id = `ch_refund_shapes_${order.replace(' ', '_')}`;
+      const withList = chargeWithRefunds(id, 5_000, [{ id: `re_${order.replace(' ', '_')}`, amount: 5_000 }]);
+      const withoutList = { ...withList, refunds: undefined };
+      const events = [stripeEvent('charge.refunded', withList), stripeEvent('charge.refunded', withoutList)];
+
+      for (const event of order === 'list first' ? events : events.reverse()) await deliverTwiceAndWait(service, event);
+
+      expect(await movements(id)).toEqual({ refunds: 5_000, stripe_balance: -5_000 });
+    },
+  );
+
   test('when a dispute is created and then lost, then the loss stays', async () => {
     await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', dispute('dp_lost', 2_000, 'needs_response')));
     await deliverTwiceAndWait(service, stripeEvent('charge.dispute.closed', dispute('dp_lost', 2_000, 'lost')));
