@@ -174,7 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role): Config {
 export const configVariables = Object.keys(schema.shape) as (keyof Config)[];
 
 /** Checks a CIDR like `3.18.12.63/32` or `2600:1f18::/32`; returns a problem or undefined. */
-export function cidrProblem(cidr: string): string | undefined {
+function cidrProblem(cidr: string): string | undefined {
   const [address, prefix, ...rest] = cidr.split('/');
   const family = isIP(address);
   if (family === 0 || rest.length > 0) return `${cidr} is not an IP address or CIDR`;

@@ -6,7 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from '../../src/platform/db';
 import { buildWorkload, seededRandom, type WorkloadMix } from '../chaos/workload';
 import type { Deployment } from '../support/deployment';
-import { percentile, sendAtRate } from './load';
+import { percentile, processedTimes, sendAtRate, waitForProcessed } from './load';
 
 /** One step of offered load: what was sent, what was done, and whether the backlog drained. */
 export interface StepResult {
@@ -50,16 +50,6 @@ async function stepUp(settings: StepSettings, runStep: (rate: number) => Promise
 
 export function capacity(results: StepResult[]): StepResult | undefined {
   return results.filter((step) => step.drainedAfterMs !== null).at(-1);
-}
-
-/** Events of the given ids processed (or ignored) so far, with their processed-at times in ms. */
-async function processedTimes(db: Db, ids: string[]): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ id: string; at: number }>(
-    `SELECT id, extract(epoch FROM processed_at) * 1000 AS at FROM stripe_events
-      WHERE id = ANY($1) AND status IN ('processed', 'ignored')`,
-    [ids],
-  );
-  return new Map(rows.map((row) => [row.id, Number(row.at)]));
 }
 
 /**
@@ -109,8 +99,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
       clearInterval(ticker);
     }
   });
-  const deadline = Date.now() + 15 * 60_000;
-  while ((await processedTimes(db, all)).size < all.length && Date.now() < deadline) await sleep(1000);
+  await waitForProcessed(db, all, 15 * 60_000);
   return results;
 }
 

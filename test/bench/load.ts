@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Db } from '../../src/platform/db';
 import type { StripeEvent } from '../../src/platform/stripe-event';
 import { deliver } from '../support/stripe-events';
 
@@ -51,4 +52,25 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Events of the given ids processed (or ignored) so far, with their processed-at times in ms. */
+export async function processedTimes(db: Db, ids: string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ id: string; at: number }>(
+    `SELECT id, extract(epoch FROM processed_at) * 1000 AS at FROM stripe_events
+      WHERE id = ANY($1) AND status IN ('processed', 'ignored')`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, Number(row.at)]));
+}
+
+/** Processed-at time (ms) of each event, once all are finished. */
+export async function waitForProcessed(db: Db, ids: string[], timeoutMs = 20 * 60_000): Promise<Map<string, number>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await processedTimes(db, ids);
+    if (done.size === ids.length) return done;
+    if (Date.now() > deadline) throw new Error(`only ${done.size} of ${ids.length} events processed`);
+    await sleep(250);
+  }
 }

@@ -12,7 +12,7 @@ import { serviceProcess, startDeployment, type Deployment } from '../support/dep
 import { freePort } from '../support/global-setup';
 import { stripeEvent } from '../support/stripe-events';
 import { baselineSteps, capacity, serviceSteps, stepTable, writeChart } from './capacity';
-import { percentile, sendAtRate, type Sent } from './load';
+import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
 
 /**
  * `npm run bench`: the service deployed as separate API and worker processes (embedded
@@ -123,62 +123,45 @@ async function capacityRun(deployment: Deployment, db: Db) {
 
 /** The earlier method: one fixed rate, with a verify-and-store-only baseline too. */
 async function fixedRateRun(deployment: Deployment, db: Db) {
-  {
-    say('bench: the service');
-    const workload = buildWorkload(settings.events);
-    const ours = await sendAtRate(deployment.apiUrl, workload.deliveries, settings.rate);
-    const processedAt = await waitForProcessed(db, workload.unique.map((e) => e.id));
-    const endToEnd = [...processedAt].map(([id, at]) => at - ours.firstScheduled.get(id)!);
-    const lastProcessed = Math.max(...processedAt.values());
-    const memory = { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+  say('bench: the service');
+  const workload = buildWorkload(settings.events);
+  const ours = await sendAtRate(deployment.apiUrl, workload.deliveries, settings.rate);
+  const processedAt = await waitForProcessed(db, workload.unique.map((e) => e.id));
+  const endToEnd = [...processedAt].map(([id, at]) => at - ours.firstScheduled.get(id)!);
+  const lastProcessed = Math.max(...processedAt.values());
+  const memory = { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
 
-    say('bench: baseline 1, a bare Temporal client starting a no-op workflow');
-    const bare = await bareTemporal(deployment, workload.unique.length, settings.rate * (workload.unique.length / workload.deliveries.length));
+  say('bench: baseline 1, a bare Temporal client starting a no-op workflow');
+  const bare = await bareTemporal(deployment, workload.unique.length, settings.rate * (workload.unique.length / workload.deliveries.length));
 
-    say('bench: baseline 2, the webhook path storing only (Temporal replaced by nothing)');
-    const storeOnly = await storeOnlyWebhook(deployment, db);
+  say('bench: baseline 2, the webhook path storing only (Temporal replaced by nothing)');
+  const storeOnly = await storeOnlyWebhook(deployment, db);
 
-    say(`bench: ${settings.dunning} dunning workflows waiting on timers`);
-    const dunningMemory = await dunningWorkflows(deployment, db, settings.dunning);
+  say(`bench: ${settings.dunning} dunning workflows waiting on timers`);
+  const dunningMemory = await dunningWorkflows(deployment, db, settings.dunning);
 
-    const ack = (sent: Sent, p: number) => percentile(sent.latenciesMs, p);
-    const lines = [
-      `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-      '',
-      machineLine(),
-      `Load: ${workload.unique.length} unique events (${workload.deliveries.length} deliveries with duplicates) at ${settings.rate} deliveries/s, open loop; SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'SDK default'}.`,
-      '',
-      '| figure | service | baseline | ratio |',
-      '| --- | --- | --- | --- |',
-      `| ack p50 (vs verify + store only) | ${ms(ack(ours, 50))} | ${ms(ack(storeOnly, 50))} | ${ratio(ack(ours, 50), ack(storeOnly, 50))} |`,
-      `| ack p95 (vs verify + store only) | ${ms(ack(ours, 95))} | ${ms(ack(storeOnly, 95))} | ${ratio(ack(ours, 95), ack(storeOnly, 95))} |`,
-      `| ack p99 (vs verify + store only) | ${ms(ack(ours, 99))} | ${ms(ack(storeOnly, 99))} | ${ratio(ack(ours, 99), ack(storeOnly, 99))} |`,
-      `| ack p99 (vs a bare workflow start) | ${ms(ack(ours, 99))} | ${ms(percentile(bare.startMs, 99))} | ${ratio(ack(ours, 99), percentile(bare.startMs, 99))} |`,
-      `| accepted deliveries/s | ${(ours.accepted / ((ours.lastAnswerAt - ours.startedAt) / 1000)).toFixed(1)} | ${(storeOnly.accepted / ((storeOnly.lastAnswerAt - storeOnly.startedAt) / 1000)).toFixed(1)} | |`,
-      `| processed events/s (vs no-op workflows completed/s) | ${(workload.unique.length / ((lastProcessed - ours.startedAt) / 1000)).toFixed(1)} | ${bare.completedPerSecond.toFixed(1)} | ${ratio(workload.unique.length / ((lastProcessed - ours.startedAt) / 1000), bare.completedPerSecond)} |`,
-      `| send → processed p50 (vs no-op start → closed) | ${ms(percentile(endToEnd, 50))} | ${ms(percentile(bare.endToEndMs, 50))} | ${ratio(percentile(endToEnd, 50), percentile(bare.endToEndMs, 50))} |`,
-      `| send → processed p99 (vs no-op start → closed) | ${ms(percentile(endToEnd, 99))} | ${ms(percentile(bare.endToEndMs, 99))} | ${ratio(percentile(endToEnd, 99), percentile(bare.endToEndMs, 99))} |`,
-      `| errors (non-2xx or no answer) | ${ours.errors} | ${storeOnly.errors} | |`,
-      '',
-      `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the run; worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) with ${settings.dunning} dunning workflows waiting on timers.`,
-    ];
-    say(['', ...lines, ''].join('\n'));
-  }
-}
-
-/** Processed-at time (ms) of each event, once all are finished. */
-async function waitForProcessed(db: Db, ids: string[]): Promise<Map<string, number>> {
-  const deadline = Date.now() + 20 * 60_000;
-  for (;;) {
-    const { rows } = await db.query<{ id: string; at: number }>(
-      `SELECT id, extract(epoch FROM processed_at) * 1000 AS at FROM stripe_events
-        WHERE id = ANY($1) AND status IN ('processed', 'ignored')`,
-      [ids],
-    );
-    if (rows.length === ids.length) return new Map(rows.map((row) => [row.id, Number(row.at)]));
-    if (Date.now() > deadline) throw new Error(`only ${rows.length} of ${ids.length} events processed`);
-    await sleep(250);
-  }
+  const ack = (sent: Sent, p: number) => percentile(sent.latenciesMs, p);
+  const lines = [
+    `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    machineLine(),
+    `Load: ${workload.unique.length} unique events (${workload.deliveries.length} deliveries with duplicates) at ${settings.rate} deliveries/s, open loop; SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'SDK default'}.`,
+    '',
+    '| figure | service | baseline | ratio |',
+    '| --- | --- | --- | --- |',
+    `| ack p50 (vs verify + store only) | ${ms(ack(ours, 50))} | ${ms(ack(storeOnly, 50))} | ${ratio(ack(ours, 50), ack(storeOnly, 50))} |`,
+    `| ack p95 (vs verify + store only) | ${ms(ack(ours, 95))} | ${ms(ack(storeOnly, 95))} | ${ratio(ack(ours, 95), ack(storeOnly, 95))} |`,
+    `| ack p99 (vs verify + store only) | ${ms(ack(ours, 99))} | ${ms(ack(storeOnly, 99))} | ${ratio(ack(ours, 99), ack(storeOnly, 99))} |`,
+    `| ack p99 (vs a bare workflow start) | ${ms(ack(ours, 99))} | ${ms(percentile(bare.startMs, 99))} | ${ratio(ack(ours, 99), percentile(bare.startMs, 99))} |`,
+    `| accepted deliveries/s | ${(ours.accepted / ((ours.lastAnswerAt - ours.startedAt) / 1000)).toFixed(1)} | ${(storeOnly.accepted / ((storeOnly.lastAnswerAt - storeOnly.startedAt) / 1000)).toFixed(1)} | |`,
+    `| processed events/s (vs no-op workflows completed/s) | ${(workload.unique.length / ((lastProcessed - ours.startedAt) / 1000)).toFixed(1)} | ${bare.completedPerSecond.toFixed(1)} | ${ratio(workload.unique.length / ((lastProcessed - ours.startedAt) / 1000), bare.completedPerSecond)} |`,
+    `| send → processed p50 (vs no-op start → closed) | ${ms(percentile(endToEnd, 50))} | ${ms(percentile(bare.endToEndMs, 50))} | ${ratio(percentile(endToEnd, 50), percentile(bare.endToEndMs, 50))} |`,
+    `| send → processed p99 (vs no-op start → closed) | ${ms(percentile(endToEnd, 99))} | ${ms(percentile(bare.endToEndMs, 99))} | ${ratio(percentile(endToEnd, 99), percentile(bare.endToEndMs, 99))} |`,
+    `| errors (non-2xx or no answer) | ${ours.errors} | ${storeOnly.errors} | |`,
+    '',
+    `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the run; worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) with ${settings.dunning} dunning workflows waiting on timers.`,
+  ];
+  say(['', ...lines, ''].join('\n'));
 }
 
 async function rss(metricsUrl: string): Promise<number> {

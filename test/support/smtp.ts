@@ -1,5 +1,5 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 
 /** A real SMTP server whose received messages the test reads. */
 export interface TestSmtp {
@@ -14,10 +14,7 @@ export interface TestSmtp {
 export async function startTestSmtp(options: { rejectRecipients?: string[] } = {}): Promise<TestSmtp> {
   const messages: ParsedMail[] = [];
   const rejected = new Set((options.rejectRecipients ?? []).map((address) => address.toLowerCase()));
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
+  const server = await listenSmtp({
     onRcptTo(address, _session, callback) {
       if (!rejected.has(address.address.toLowerCase())) return callback();
       callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
@@ -31,16 +28,10 @@ export async function startTestSmtp(options: { rejectRecipients?: string[] } = {
         .catch(callback);
     },
   });
-  // A client killed mid-session (the chaos run SIGKILLs workers) resets its connection; a real
-  // mail server shrugs that off, and so must this one.
-  server.on('error', () => undefined);
-  const port = await new Promise<number>((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port));
-  });
   const addressesOf = (mail: ParsedMail) =>
     [mail.to ?? []].flat().flatMap((to) => to.value.map((v) => v.address?.toLowerCase()));
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    ...server,
     messages,
     to: (address) => messages.filter((mail) => addressesOf(mail).includes(address.toLowerCase())),
     async waitForMessages(count, timeoutMs = 20_000) {
@@ -51,7 +42,6 @@ export async function startTestSmtp(options: { rejectRecipients?: string[] } = {
       }
       return messages;
     },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
@@ -70,10 +60,7 @@ export interface CountingSmtp {
  */
 export async function startCountingSmtp(): Promise<CountingSmtp> {
   const messageIds: string[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
+  const server = await listenSmtp({
     onData(stream, _session, callback) {
       let head = '';
       stream.on('data', (chunk: Buffer) => {
@@ -86,13 +73,20 @@ export async function startCountingSmtp(): Promise<CountingSmtp> {
       });
     },
   });
+  return { ...server, messageIds };
+}
+
+/** An SMTP server on a free local port, without TLS or authentication, with the given handlers. */
+async function listenSmtp(handlers: Pick<SMTPServerOptions, 'onRcptTo' | 'onData'>): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, ...handlers });
+  // A client killed mid-session (the chaos run SIGKILLs workers) resets its connection; a real
+  // mail server shrugs that off, and so must this one.
   server.on('error', () => undefined);
   const port = await new Promise<number>((resolve) => {
     server.listen(0, '127.0.0.1', () => resolve((server.server.address() as { port: number }).port));
   });
   return {
     url: `smtp://127.0.0.1:${port}`,
-    messageIds,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
