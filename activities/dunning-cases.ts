@@ -80,7 +80,9 @@ export async function settleDunning(deps: DunningDependencies, event: StripeEven
   const invoice = readInvoiceOf(event);
   const dunningCase = await getDunningCase(deps.db, invoice.id);
   if (!dunningCase) {
-    await settleDunningCase(deps.db, invoice.id, outcome, invoice.total, invoice.currency);
+    // A paid invoice needs no closed case to keep a late failure out: its payment row does that
+    // (and a case per paid invoice would count every payment as a recovery).
+    if (outcome !== 'recovered') await settleDunningCase(deps.db, invoice.id, outcome, invoice.total, invoice.currency);
     return;
   }
   if (dunningCase.status !== 'open') return;

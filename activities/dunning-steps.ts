@@ -87,7 +87,9 @@ async function finishDunning(
   if (!dunningCase) return;
   await endDunningCase(deps.db, invoiceId, outcome);
   const amount = formatAmount(dunningCase.amount, dunningCase.currency);
-  if (outcome === 'recovered' && dunningCase.customer_email) {
+  // A case an invoice event closed as voided or written off was not paid: no thank-you for it.
+  const paid = outcome === 'recovered' && dunningCase.status !== 'voided' && dunningCase.status !== 'uncollectible';
+  if (paid && dunningCase.customer_email) {
     await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
       key: `dunning:${invoiceId}:recovered`,
       to: dunningCase.customer_email,

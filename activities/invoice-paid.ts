@@ -8,15 +8,16 @@ export function invoicePaidActivities(deps: ActivityDependencies) {
   const { db, config } = deps;
   return {
     /**
-     * Everything a paid invoice changes in PostgreSQL, as one local activity: its dunning ends,
-     * the payment, its two documents, the ledger entries and the paid period. Each step has its
+     * Everything a paid invoice changes in PostgreSQL, as one local activity: the payment, its
+     * dunning ended, its two documents, the ledger entries and the paid period. Each step has its
      * own unique key, so running it again (a retry, a worker that died) changes nothing. The
      * payment id, or null when the invoice carries no settled payment.
      */
     async recordInvoicePaid(eventId: string): Promise<number | null> {
       const event = await loadEventPayload(db, eventId);
-      await settleDunning(deps, event, 'recovered');
+      // The payment first: from then on it keeps a late failure from opening a dunning case.
       const payment = await recordInvoicePayment(db, event);
+      await settleDunning(deps, event, 'recovered');
       if (!payment) return null;
       await createPaymentDocuments(db, config, payment);
       await postPaymentToLedger(db, payment);

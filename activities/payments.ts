@@ -7,7 +7,7 @@ import { sendOnce } from './outbox';
 import { loadEventPayload } from '../src/store/events';
 import { recordPayment, requirePayment, type Payment } from '../src/store/payments';
 import { recordPaidPeriod } from '../src/store/subscriptions';
-import { setAccessRevoked } from '../src/store/entitlements';
+import { restoreAccessAfterPayment } from '../src/store/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
 import { readInvoice, readInvoiceOf } from '../src/platform/invoice';
 import { renderDocument, type Seller } from '../src/platform/pdf';
@@ -15,10 +15,14 @@ import type { ActivityDependencies } from './dependencies';
 
 type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID'>;
 
-/** Records the payment of a paid invoice; returns nothing when the invoice is not paid. */
+/**
+ * Records the payment of a paid invoice; returns nothing when the invoice is not paid or billed
+ * nothing. An invoice paid from the customer's credit balance or out of band (`amount_paid` 0)
+ * is a payment too: it gets its documents.
+ */
 export async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<Payment | undefined> {
   const invoice = readInvoiceOf(event);
-  if (invoice.status !== 'paid' || invoice.amountPaid <= 0) return undefined;
+  if (invoice.status !== 'paid' || invoice.total <= 0) return undefined;
   return recordPayment(db, {
     invoice_id: invoice.id,
     invoice_number: invoice.number,
@@ -93,8 +97,7 @@ async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings,
 /** Moves the subscription's paid-through date to the end of the period the invoice billed. */
 export async function recordSubscriptionPeriod(db: Db, settings: Pick<Config, 'PLAN_ENTITLEMENTS'>, payment: Payment): Promise<void> {
   if (!payment.subscription_id) return;
-  // Paying restores access that an exhausted dunning revoked.
-  await setAccessRevoked(db, payment.subscription_id, false, settings.PLAN_ENTITLEMENTS);
+  await restoreAccessAfterPayment(db, payment.subscription_id, settings.PLAN_ENTITLEMENTS);
   const periods = readInvoice(payment.invoice)
     .lines.map((line) => line.period)
     .filter((period): period is { start: number; end: number } => period !== null && period.end > period.start);

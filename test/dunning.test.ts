@@ -91,6 +91,30 @@ describe('dunning', () => {
     expect(await entitlements()).toEqual([{ entitlement: 'api', active: false }, { entitlement: 'exports', active: false }]);
   });
 
+  test('when the dunning of two invoices of one subscription ran out, then paying one keeps access revoked and paying both restores it', async () => {
+    const subscription = stripeObject('subscription', { id: 'sub_test_two_cases', customer: 'cus_test_two_cases', status: 'active' });
+    subscription.items.data[0].price.id = 'price_pro';
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription));
+    const invoiceOf = (): Record<string, any> => {
+      const base = unpaid('two.cases@example.com');
+      return { ...base, customer: 'cus_test_two_cases', parent: { ...base.parent, subscription_details: { subscription: 'sub_test_two_cases' } } };
+    };
+    const [first, second] = [invoiceOf(), invoiceOf()];
+    const hasAccess = async () =>
+      (await service.database.db.query(`SELECT bool_and(active) AS active FROM entitlements WHERE subscription_id = 'sub_test_two_cases'`)).rows[0].active;
+    await Promise.all([first, second].map((invoice) => deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice))));
+    await Promise.all([first, second].map((invoice) => dunningHandle(invoice.id).result()));
+    const revoked = await hasAccess();
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', { ...first, status: 'paid', amount_paid: first.total, amount_remaining: 0 }));
+    const afterOne = await hasAccess();
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', { ...second, status: 'paid', amount_paid: second.total, amount_remaining: 0 }));
+
+    expect(revoked).toBe(false);
+    expect(afterOne).toBe(false);
+    expect(await hasAccess()).toBe(true);
+  });
+
   test('when the invoice is paid after the second notice, then the rest is cancelled and a recovery email goes out once', async () => {
     const invoice = unpaid('linus@example.com');
     await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
@@ -199,6 +223,44 @@ describe('dunning', () => {
 
     expect(await dunningHandle(invoice.id).result()).toBe('voided');
     expect(service.smtp.to('edsger@example.com')).toHaveLength(1);
+  });
+
+  test('when an invoice is paid without a failed payment, then it has no dunning case', async () => {
+    const paid = paidInvoice({ subtotal: 1_200, customerEmail: 'no.case@example.com' });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', paid));
+
+    const { rows } = await service.database.db.query('SELECT status FROM dunning_cases WHERE invoice_id = $1', [paid.id]);
+    expect(rows).toEqual([]);
+  });
+
+  test('when a void closed the case without reaching the workflow (a void racing the failure), then dunning ends without a thank-you', async () => {
+    const invoice = unpaid('ada.void@example.com');
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await waitFor(() => service.smtp.to('ada.void@example.com').length === 1, 10_000);
+
+    // What the void does when the failure's workflow has not started yet: it closes the case itself.
+    await service.database.db.query(`UPDATE dunning_cases SET status = 'voided', ended_at = now() WHERE invoice_id = $1`, [invoice.id]);
+    await dunningHandle(invoice.id).result();
+
+    expect(service.smtp.to('ada.void@example.com').map((m) => m.subject)).not.toContain('Payment received, thank you');
+  });
+
+  test('when voids and failures of invoices arrive at the same moment, then nobody is thanked for a payment', async () => {
+    const invoices = Array.from({ length: 4 }, (_, i) => unpaid(`race.${i}@example.com`));
+
+    await Promise.all(
+      invoices.flatMap((invoice) => [
+        deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice)),
+        deliverTwiceAndWait(service, stripeEvent('invoice.voided', { ...invoice, status: 'void' })),
+      ]),
+    );
+    for (const invoice of invoices) {
+      if (await workflowExists(service.temporal, `dunning-${invoice.id}`)) await dunningHandle(invoice.id).result();
+    }
+
+    const subjects = invoices.flatMap((_, i) => service.smtp.to(`race.${i}@example.com`).map((m) => m.subject));
+    expect(subjects).not.toContain('Payment received, thank you');
   });
 });
 

@@ -55,3 +55,22 @@ export async function setAccessRevoked(
     if (rowCount === 1) await refreshEntitlements(tx, subscriptionId, planEntitlements);
   });
 }
+
+/**
+ * A payment restores access an exhausted dunning revoked, unless the dunning of another invoice
+ * of the subscription also ran out and that invoice is still unpaid: each revocation is lifted
+ * by paying its own invoice.
+ */
+export async function restoreAccessAfterPayment(db: Db, subscriptionId: string, planEntitlements: Record<string, string[]>): Promise<void> {
+  await withTransaction(db, async (tx) => {
+    const { rowCount } = await tx.query(
+      `UPDATE subscriptions s SET access_revoked_at = NULL
+        WHERE s.id = $1 AND s.access_revoked_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM dunning_cases d
+                           WHERE d.subscription_id = s.id AND d.status = 'exhausted'
+                             AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = d.invoice_id))`,
+      [subscriptionId],
+    );
+    if (rowCount === 1) await refreshEntitlements(tx, subscriptionId, planEntitlements);
+  });
+}
