@@ -58,14 +58,38 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
   }
 
   doc.moveDown();
-  const totals: [string, number][] = [['Subtotal', invoice.subtotal]];
-  if (invoice.discount > 0) totals.push(['Discount', -invoice.discount]);
-  totals.push(['Tax', invoice.tax], ['Total', invoice.total]);
-  if (content.kind === 'receipt') totals.push(['Amount paid', invoice.amountPaid]);
-  for (const [label, amount] of totals) {
+  for (const [label, amount] of documentTotals(invoice, content.kind)) {
     doc.text(`${label}: ${money(amount)}`, { align: 'right' });
   }
+  if (invoice.taxInclusive > 0) doc.text(`Total includes tax of ${money(invoice.taxInclusive)}.`, { align: 'right' });
   doc.moveDown().fontSize(8).text(`All amounts in ${invoice.currency.toUpperCase()}.`);
   doc.end();
   return done;
+}
+
+/**
+ * The totals block, built so that it adds up whatever the invoice carries: the discount is what
+ * separates the line amounts from the total (line-level and invoice-level discounts alike,
+ * which Stripe reports in different fields), exclusive tax is added, inclusive tax is already
+ * inside the lines. Then what the customer balance took and, on a receipt, what was paid.
+ */
+export function documentTotals(invoice: InvoiceFacts, kind: DocumentKind): [string, number][] {
+  const lines = invoice.lines.reduce((sum, line) => sum + line.amount, 0);
+  const taxAdded = invoice.tax - invoice.taxInclusive;
+  const discount = lines + taxAdded - invoice.total;
+  const totals: [string, number][] = [['Subtotal', lines]];
+  if (discount !== 0) totals.push(['Discount', -discount]);
+  if (taxAdded !== 0) totals.push(['Tax', taxAdded]);
+  totals.push(['Total', invoice.total]);
+  if (invoice.balanceApplied > 0) totals.push(['Applied from credit balance', -invoice.balanceApplied]);
+  if (invoice.balanceApplied < 0) totals.push(['Added from account balance', -invoice.balanceApplied]);
+  if (invoice.amountDue !== invoice.total - invoice.balanceApplied) {
+    totals.push(['Credit notes', invoice.amountDue - (invoice.total - invoice.balanceApplied)]);
+  }
+  if (kind === 'receipt') {
+    totals.push([invoice.paidOutOfBand ? 'Amount paid (outside Stripe)' : 'Amount paid', invoice.paidOutOfBand ? invoice.amountPaid || invoice.amountDue : invoice.amountPaid]);
+  } else {
+    totals.push(['Amount due', invoice.amountDue]);
+  }
+  return totals;
 }
