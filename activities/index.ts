@@ -1,3 +1,4 @@
+import { chargeLedgerActivities } from './charge-ledger';
 import { checkoutActivities } from './checkout';
 import { customerActivities } from './customers';
 import type { ActivityDependencies } from './dependencies';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...paymentActivities(deps),
     ...invoicePaidActivities(deps),
     ...ledgerActivities(deps),
+    ...chargeLedgerActivities(deps),
     ...stripeObjectActivities(deps),
     ...noticeActivities(deps),
     ...dunningCaseActivities(deps),

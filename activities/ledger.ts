@@ -1,22 +1,43 @@
-import { withTransaction, type Db } from '../src/platform/db';
+import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import type { StripeEvent } from '../src/platform/stripe-event';
-import { lockReference, post, postedAmount, postedKeys, postInTransaction } from '../src/store/ledger';
+import { linesOf, lockReference, positions, postedKeys, postInTransaction, reversed, transfer, type Account, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { requirePayment, type Payment } from '../src/store/payments';
-import { invalidEvent } from '../workflows/contracts';
 import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
+import { readCreditNoteOf, type CreditNoteFacts } from '../src/platform/credit-note';
 import type { ActivityDependencies } from './dependencies';
+import { settleRefundTax } from './charge-ledger';
 
 /**
- * The accounting of billing events. Every posting has a source key naming its cause, so an
- * event delivered twice, or both `invoice.paid` and `invoice.payment_succeeded`, post once.
+ * The accounting of invoices and their credit notes. Every posting has a source key naming its
+ * cause, so an event delivered twice, or both `invoice.paid` and `invoice.payment_succeeded`,
+ * post once. All postings about one invoice take the invoice's lock and read what is already
+ * booked for it, so events delivered in any order, or at once, end in the same books:
+ *
+ * - finalized (or the first later event): receivable at `total` against revenue and tax, and the
+ *   part the customer balance took (`ending_balance` − `starting_balance`);
+ * - paid: a write-off recovered, then the payment, from the Stripe balance or out of band;
+ * - marked uncollectible: what is still receivable becomes bad debt (nothing once paid);
+ * - voided: everything booked for the invoice reversed;
+ * - credit note: revenue and tax reduced against the receivable (before payment), the customer
+ *   balance, or money given back out of band; its refund part is the refund's own entry.
  */
 
 const at = (seconds: number) => new Date(seconds * 1000);
 
-/** Receivable, revenue and tax, once per invoice, whichever of finalized or paid comes first. */
-async function postInvoiceRecognized(db: Db, invoice: InvoiceFacts, occurredAt: Date, eventId?: string) {
-  return post(db, {
+async function netOf(tx: Queryable, invoice: InvoiceFacts, account: Account): Promise<number> {
+  const position = (await positions(tx, invoice.id)).find((p) => p.account === account && p.currency === invoice.currency);
+  return position?.net ?? 0;
+}
+
+function label(invoice: InvoiceFacts) {
+  return `invoice ${invoice.number ?? invoice.id}`;
+}
+
+/** Receivable, revenue and tax, and the customer balance's share: once, from whichever event comes first. */
+async function postIssued(tx: Queryable, invoice: InvoiceFacts, eventId: string, fallbackTime: number) {
+  const occurredAt = at(invoice.finalizedAt ?? fallbackTime);
+  await postInTransaction(tx, {
     sourceKey: `invoice:${invoice.id}:recognized`,
     kind: 'invoice_recognized',
     reference: invoice.id,
@@ -29,139 +50,159 @@ async function postInvoiceRecognized(db: Db, invoice: InvoiceFacts, occurredAt: 
       { account: 'tax_payable', currency: invoice.currency, credit: invoice.tax },
     ],
   });
-}
-
-/** Cash in the Stripe balance settles the receivable. */
-async function postPaymentSettled(db: Db, payment: Payment) {
-  return post(db, {
-    sourceKey: `payment:${payment.invoice_id}:settled`,
-    kind: 'payment_settled',
-    reference: payment.invoice_id,
-    description: `Payment of invoice ${payment.invoice_number ?? payment.invoice_id}`,
-    occurredAt: payment.paid_at,
-    eventId: payment.source_event_id,
-    lines: [
-      { account: 'stripe_balance', currency: payment.currency, debit: payment.amount },
-      { account: 'accounts_receivable', currency: payment.currency, credit: payment.amount },
-    ],
+  await postInTransaction(tx, {
+    sourceKey: `invoice:${invoice.id}:customer-balance`,
+    kind: 'customer_balance_applied',
+    reference: invoice.id,
+    description: `Customer balance applied to ${label(invoice)}`,
+    occurredAt,
+    eventId,
+    lines: transfer('customer_balance', 'accounts_receivable', invoice.currency, invoice.balanceApplied),
   });
 }
 
-/** What is still owed on an uncollectible invoice becomes bad debt. */
-async function postBadDebt(db: Db, invoice: InvoiceFacts, event: StripeEvent) {
-  return post(db, {
+/** A paid invoice: a write-off recovered, then what was paid, through Stripe or out of band. */
+async function postPaid(tx: Queryable, invoice: InvoiceFacts, payment: Payment) {
+  const writtenOff = await netOf(tx, invoice, 'bad_debt');
+  await postInTransaction(tx, {
+    sourceKey: `invoice:${invoice.id}:recovered`,
+    kind: 'bad_debt_recovered',
+    reference: invoice.id,
+    description: `Written-off ${label(invoice)} paid after all`,
+    occurredAt: payment.paid_at,
+    eventId: payment.source_event_id,
+    lines: transfer('accounts_receivable', 'bad_debt', invoice.currency, Math.max(0, writtenOff)),
+  });
+  // Older API versions leave amount_paid at 0 for an invoice marked paid out of band.
+  const [account, amount]: [Account, number] = invoice.paidOutOfBand
+    ? ['out_of_band_payments', invoice.amountPaid || invoice.amountDue]
+    : ['stripe_balance', invoice.amountPaid];
+  await postInTransaction(tx, {
+    sourceKey: `payment:${invoice.id}:settled`,
+    kind: 'payment_settled',
+    reference: invoice.id,
+    description: `Payment of ${label(invoice)}${invoice.paidOutOfBand ? ' (out of band)' : ''}`,
+    occurredAt: payment.paid_at,
+    eventId: payment.source_event_id,
+    lines: transfer(account, 'accounts_receivable', invoice.currency, amount),
+  });
+}
+
+/** A payment's invoice issued (when its finalization did not already do it) and settled. */
+export async function postPaymentToLedger(db: Db, payment: Payment): Promise<void> {
+  const invoice = readInvoice(payment.invoice);
+  await withTransaction(db, async (tx) => {
+    await lockReference(tx, invoice.id);
+    await postIssued(tx, invoice, payment.source_event_id, payment.paid_at.getTime() / 1000);
+    await postPaid(tx, invoice, payment);
+    // Refunds booked before the payment was known could not take their share of the tax.
+    if (invoice.chargeId) await settleRefundTax(tx, invoice.chargeId, invoice);
+  });
+}
+
+/** What is still receivable on an uncollectible invoice becomes bad debt; after payment, nothing is. */
+async function postUncollectible(tx: Queryable, invoice: InvoiceFacts, event: StripeEvent) {
+  const outstanding = await netOf(tx, invoice, 'accounts_receivable');
+  await postInTransaction(tx, {
     sourceKey: `invoice:${invoice.id}:uncollectible`,
     kind: 'bad_debt',
     reference: invoice.id,
-    description: `Invoice ${invoice.number ?? invoice.id} marked uncollectible`,
+    description: `${label(invoice)} marked uncollectible`,
     occurredAt: at(event.created),
     eventId: event.id,
-    lines: [
-      { account: 'bad_debt', currency: invoice.currency, debit: invoice.amountRemaining },
-      { account: 'accounts_receivable', currency: invoice.currency, credit: invoice.amountRemaining },
-    ],
+    lines: transfer('bad_debt', 'accounts_receivable', invoice.currency, Math.max(0, outstanding)),
   });
 }
 
-/** A payment's invoice recognised (when its finalization did not already) and settled. */
-export async function postPaymentToLedger(db: Db, payment: Payment): Promise<void> {
-  await postInvoiceRecognized(db, readInvoice(payment.invoice), payment.paid_at, payment.source_event_id);
-  await postPaymentSettled(db, payment);
+/** A voided invoice ends with nothing on any account: every position it has is reversed. */
+async function postVoided(tx: Queryable, invoice: InvoiceFacts, event: StripeEvent) {
+  const lines = (await positions(tx, invoice.id)).map(({ account, currency, net }) =>
+    net > 0 ? { account, currency, credit: net } : { account, currency, debit: -net },
+  );
+  await postInTransaction(tx, {
+    sourceKey: `invoice:${invoice.id}:voided`,
+    kind: 'invoice_voided',
+    reference: invoice.id,
+    description: `${label(invoice)} voided`,
+    occurredAt: at(event.created),
+    eventId: event.id,
+    lines,
+  });
 }
 
-function refundLines(currency: string, amount: number) {
-  return [
-    { account: 'refunds' as const, currency, debit: amount },
-    { account: 'stripe_balance' as const, currency, credit: amount },
-  ];
+async function isVoided(tx: Queryable, invoiceId: string): Promise<boolean> {
+  return (await postedKeys(tx, [`invoice:${invoiceId}:voided`])).size > 0;
 }
 
 /**
- * Refunds of a charge. Payloads with the refund list post each refund under its id; newer API
- * versions leave the list out, and then the growth of `amount_refunded` over what was posted is
- * what is new. Both shapes of one refund can arrive, in any order and at once, so the charge's
- * postings are serialised (a lock per charge) and a listed refund is posted only while the total
- * stays within what the charge says is refunded: a refund first posted from the growth is not
- * posted again under its id.
+ * A credit note reduces revenue and tax. Before payment it reduces the receivable (or, on a
+ * written-off invoice, the bad debt); after payment it credits the customer balance or money
+ * given back out of band. Its refund part is booked by the refund itself (charge.refunded),
+ * which takes the tax share, so it is not booked twice.
  */
-async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
-  const charge = event.data.object as Record<string, any>;
-  if (charge.object !== 'charge' || typeof charge.id !== 'string' || typeof charge.currency !== 'string') {
-    throw invalidEvent(event, 'data.object is not a charge');
-  }
-  const listed: Record<string, any>[] | undefined = charge.refunds?.data;
-  await withTransaction(db, async (tx) => {
-    await lockReference(tx, charge.id);
-    let posted = await postedAmount(tx, charge.id, 'refund', 'refunds');
-    if (!Array.isArray(listed)) {
-      await postInTransaction(tx, {
-        sourceKey: `charge:${charge.id}:refunded-to:${charge.amount_refunded}`,
-        kind: 'refund',
-        reference: charge.id,
-        description: `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`,
-        occurredAt: at(event.created),
-        eventId: event.id,
-        lines: refundLines(charge.currency, Math.max(0, charge.amount_refunded - posted)),
-      });
-      return;
-    }
-    const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled');
-    const refunded = refunds.reduce((sum, refund) => sum + refund.amount, 0);
-    const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
-    for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
-      if (already.has(`refund:${refund.id}`) || posted + refund.amount > refunded) continue;
-      await postInTransaction(tx, {
-        sourceKey: `refund:${refund.id}`,
-        kind: 'refund',
-        reference: charge.id,
-        description: `Refund ${refund.id} of charge ${charge.id}`,
-        occurredAt: at(refund.created ?? event.created),
-        eventId: event.id,
-        lines: refundLines(charge.currency, refund.amount),
-      });
-      posted += refund.amount;
-    }
+function creditNoteLines(note: CreditNoteFacts, writtenOff: number, outstanding: number): LedgerLine[] {
+  const credited = note.amount - note.refunded;
+  const tax = note.amount === 0 ? 0 : Math.round((note.tax * credited) / note.amount);
+  const fromReceivable = Math.min(note.prePayment, Math.max(0, outstanding));
+  const fromBadDebt = Math.min(note.prePayment - fromReceivable, Math.max(0, writtenOff));
+  const c = note.currency;
+  return [
+    { account: 'revenue', currency: c, debit: credited - tax },
+    { account: 'tax_payable', currency: c, debit: tax },
+    { account: 'accounts_receivable', currency: c, credit: note.prePayment - fromBadDebt },
+    { account: 'bad_debt', currency: c, credit: fromBadDebt },
+    { account: 'customer_balance', currency: c, credit: note.balanceCredit },
+    { account: 'out_of_band_payments', currency: c, credit: note.outOfBand },
+  ];
+}
+
+async function postCreditNoteIssued(tx: Queryable, note: CreditNoteFacts, event: StripeEvent) {
+  const receivable = (await positions(tx, note.invoiceId)).filter((p) => p.currency === note.currency);
+  const net = (account: Account) => receivable.find((p) => p.account === account)?.net ?? 0;
+  await postInTransaction(tx, {
+    sourceKey: `credit_note:${note.id}:issued`,
+    kind: 'credit_note',
+    reference: note.invoiceId,
+    description: `Credit note ${note.number ?? note.id} on invoice ${note.invoiceId}`,
+    occurredAt: at(note.created ?? event.created),
+    eventId: event.id,
+    lines: creditNoteLines(note, net('bad_debt'), net('accounts_receivable')),
   });
 }
 
-function disputeOf(event: StripeEvent) {
-  const dispute = event.data.object as Record<string, any>;
-  if (dispute.object !== 'dispute' || typeof dispute.id !== 'string' || !Number.isSafeInteger(dispute.amount)) {
-    throw invalidEvent(event, 'data.object is not a dispute');
-  }
-  return dispute as { id: string; amount: number; currency: string; status: string; charge: unknown };
-}
-
-type Dispute = ReturnType<typeof disputeOf>;
-
-/** Opening withdraws the disputed amount from the Stripe balance; winning returns it. */
-function postDisputeStage(db: Db, dispute: Dispute, event: StripeEvent, stage: 'opened' | 'won') {
-  const [debit, credit] =
-    stage === 'opened' ? (['dispute_losses', 'stripe_balance'] as const) : (['stripe_balance', 'dispute_losses'] as const);
-  return post(db, {
-    sourceKey: `dispute:${dispute.id}:${stage}`,
-    kind: `dispute_${stage}`,
-    reference: dispute.id,
-    description: `Dispute ${dispute.id} ${stage}`,
+async function postCreditNoteVoided(tx: Queryable, note: CreditNoteFacts, event: StripeEvent) {
+  // The void may be the first event about the note: book what it reverses first.
+  await postCreditNoteIssued(tx, note, event);
+  await postInTransaction(tx, {
+    sourceKey: `credit_note:${note.id}:voided`,
+    kind: 'credit_note_voided',
+    reference: note.invoiceId,
+    description: `Credit note ${note.number ?? note.id} voided`,
     occurredAt: at(event.created),
     eventId: event.id,
-    lines: [
-      { account: debit, currency: dispute.currency, debit: dispute.amount },
-      { account: credit, currency: dispute.currency, credit: dispute.amount },
-    ],
+    lines: reversed(await linesOf(tx, `credit_note:${note.id}:issued`)),
   });
 }
 
-async function postDisputeOpened(db: Db, event: StripeEvent) {
-  return postDisputeStage(db, disputeOf(event), event, 'opened');
+/** Runs `post` under the invoice's lock, after booking what the invoice's payload says was issued. */
+async function withInvoice(db: Db, event: StripeEvent, post: (tx: Queryable, invoice: InvoiceFacts) => Promise<void>) {
+  const invoice = readInvoiceOf(event);
+  await withTransaction(db, async (tx) => {
+    await lockReference(tx, invoice.id);
+    if (await isVoided(tx, invoice.id)) return;
+    await postIssued(tx, invoice, event.id, event.created);
+    await post(tx, invoice);
+  });
 }
 
-/** A won dispute returns the funds; a lost one stays a loss. */
-async function postDisputeClosed(db: Db, event: StripeEvent) {
-  const dispute = disputeOf(event);
-  // If the `created` event never arrived, the withdrawal is still owed to the books.
-  await postDisputeStage(db, dispute, event, 'opened');
-  if (dispute.status === 'won') await postDisputeStage(db, dispute, event, 'won');
+async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, note: CreditNoteFacts) => Promise<void>) {
+  const note = readCreditNoteOf(event);
+  await withTransaction(db, async (tx) => {
+    await lockReference(tx, note.invoiceId);
+    // A voided invoice was reversed as a whole; a credit note arriving after it adds nothing.
+    if (await isVoided(tx, note.invoiceId)) return;
+    await post(tx, note);
+  });
 }
 
 export function ledgerActivities({ db }: ActivityDependencies) {
@@ -171,28 +212,24 @@ export function ledgerActivities({ db }: ActivityDependencies) {
     },
 
     async postInvoiceFinalized(eventId: string): Promise<void> {
-      const event = await loadEventPayload(db, eventId);
-      const invoice = readInvoiceOf(event);
-      await postInvoiceRecognized(db, invoice, new Date((invoice.finalizedAt ?? event.created) * 1000), event.id);
+      await withInvoice(db, await loadEventPayload(db, eventId), async () => {});
     },
 
     async postInvoiceUncollectible(eventId: string): Promise<void> {
       const event = await loadEventPayload(db, eventId);
-      const invoice = readInvoiceOf(event);
-      await postInvoiceRecognized(db, invoice, new Date((invoice.finalizedAt ?? event.created) * 1000), event.id);
-      await postBadDebt(db, invoice, event);
+      await withInvoice(db, event, (tx, invoice) => postUncollectible(tx, invoice, event));
     },
 
-    async postChargeRefunds(eventId: string): Promise<void> {
-      await postChargeRefunds(db, await loadEventPayload(db, eventId));
+    async postInvoiceVoided(eventId: string): Promise<void> {
+      const event = await loadEventPayload(db, eventId);
+      await withInvoice(db, event, (tx, invoice) => postVoided(tx, invoice, event));
     },
 
-    async postDisputeOpened(eventId: string): Promise<void> {
-      await postDisputeOpened(db, await loadEventPayload(db, eventId));
-    },
-
-    async postDisputeClosed(eventId: string): Promise<void> {
-      await postDisputeClosed(db, await loadEventPayload(db, eventId));
+    async postCreditNote(eventId: string): Promise<void> {
+      const event = await loadEventPayload(db, eventId);
+      await withCreditNote(db, event, (tx, note) =>
+        note.status === 'void' ? postCreditNoteVoided(tx, note, event) : postCreditNoteIssued(tx, note, event),
+      );
     },
   };
 }

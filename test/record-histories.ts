@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { paidInvoice } from './support/billing-events';
+import { creditNote, disputeWithFunds, paidInvoice } from './support/billing-events';
 import { eventStatusWhenDone, startTestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 
@@ -45,11 +45,15 @@ async function main() {
       record(`dunning-${name}`, `dunning-${invoice.id}`);
     }
 
-    // processStripeEvent: a paid invoice (every step), a type without handler, bad data (failed).
+    // processStripeEvent: a paid invoice (every step), a type without handler, bad data (failed),
+    // and the types whose ledger follows Stripe's invoice math (behind their own patch).
     const events = {
       'event-invoice-paid': paid,
       'event-ignored': stripeEvent('plan.created', { object: 'plan', id: 'plan_replay' }),
       'event-failed': stripeEvent('customer.updated', { object: 'invoice', id: 'in_not_a_customer' }),
+      'event-invoice-voided': stripeEvent('invoice.voided', { ...exhausted, status: 'void' }),
+      'event-credit-note': stripeEvent('credit_note.created', creditNote({ invoiceId: recovered.id, amount: 500, to: 'balance' })),
+      'event-dispute-funds-withdrawn': stripeEvent('charge.dispute.funds_withdrawn', disputeWithFunds('dp_replay', 500, 'needs_response', [-500])),
     };
     for (const [name, event] of Object.entries(events)) {
       if (event !== paid) await deliver(service.url, event);

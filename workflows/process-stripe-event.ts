@@ -112,10 +112,40 @@ function handlersOf({ database, outside }: Steps, paidInvoice: Handler): Record<
   };
 }
 
+/**
+ * The ledger following Stripe's invoice math: voids reversed, credit notes, dispute funds by
+ * their balance transactions, failed refunds. These types did something else (or nothing) in
+ * runs started before 2026-11-25, so they take this table behind a patch of their own.
+ */
+function invoiceMathHandlersOf({ database }: Steps): Record<string, Handler> {
+  return {
+    'invoice.voided': both((eventId) => database.settleDunning(eventId, 'voided'), database.postInvoiceVoided),
+    'credit_note.created': database.postCreditNote,
+    'credit_note.voided': database.postCreditNote,
+    'charge.dispute.created': database.postDispute,
+    'charge.dispute.updated': database.postDispute,
+    'charge.dispute.closed': database.postDispute,
+    'charge.dispute.funds_withdrawn': database.postDispute,
+    'charge.dispute.funds_reinstated': database.postDispute,
+    'charge.refund.updated': database.postRefundFailed,
+    'refund.updated': database.postRefundFailed,
+    'refund.failed': database.postRefundFailed,
+  };
+}
+
 const handlers = {
+  invoiceMath: invoiceMathHandlersOf(localSteps),
   local: handlersOf(localSteps, invoicePaid),
   regular: handlersOf(regularSteps, invoicePaidStepByStep),
 };
+
+function handlerFor(type: string, local: boolean): Handler | undefined {
+  const own = (table: Record<string, Handler>) => (Object.hasOwn(table, type) ? table[type] : undefined);
+  if (!local) return own(handlers.regular);
+  // Asked only for the types it changes, so other events carry no extra marker.
+  if (Object.hasOwn(handlers.invoiceMath, type) && patched('ledger-follows-invoice-math')) return own(handlers.invoiceMath);
+  return own(handlers.local);
+}
 
 /** One execution per Stripe event; its workflow id is the event id. */
 export async function processStripeEvent(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
@@ -124,7 +154,7 @@ export async function processStripeEvent(input: ProcessStripeEventInput): Promis
   const { bookkeeping } = local ? localSteps : regularSteps;
   await bookkeeping.markEventProcessing(input.eventId, workflowInfo().runId);
 
-  const handler = (local ? handlers.local : handlers.regular)[input.type];
+  const handler = handlerFor(input.type, local);
   if (!handler) {
     await bookkeeping.markEventFinished(input.eventId, 'ignored');
     return { status: 'ignored' };

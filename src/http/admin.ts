@@ -21,8 +21,8 @@ import {
 } from '../store/events';
 import { HttpError, requestLog } from '../platform/http-error';
 import { eventAsAdminJson } from './admin-views';
-import { trialBalance } from '../store/ledger';
-import { listPayments } from '../store/payments';
+import { entriesAbout, invoicePosition, trialBalance } from '../store/ledger';
+import { listPayments, paymentOfInvoice } from '../store/payments';
 import { reconcileEvents } from '../intake/reconcile';
 import { restartEventWorkflow } from '../intake/event-workflow';
 
@@ -165,6 +165,15 @@ export function createAdminRouter(deps: AdminDependencies): Router {
 
   router.get('/ledger/balance', async (ctx) => {
     ctx.body = await trialBalance(db);
+  });
+
+  router.get('/invoices/:id/ledger', async (ctx) => {
+    const invoiceId = ctx.params.id;
+    const chargeId = (await paymentOfInvoice(db, invoiceId))?.charge_id ?? null;
+    const position = await invoicePosition(db, invoiceId, chargeId);
+    if (!position) throw new HttpError(404, 'not_found', `No ledger entries for invoice ${invoiceId}.`);
+    const entries = await entriesAbout(db, chargeId ? [invoiceId, chargeId] : [invoiceId]);
+    ctx.body = { invoice_id: invoiceId, charge_id: chargeId, position, entries };
   });
 
   return router;

@@ -29,9 +29,20 @@ export interface InvoiceFacts {
   subtotal: number;
   discount: number;
   tax: number;
+  /** The part of `tax` already inside the line amounts (inclusive tax rates). */
+  taxInclusive: number;
   total: number;
+  amountDue: number;
   amountPaid: number;
   amountRemaining: number;
+  /**
+   * How much of the invoice the customer's balance took at finalization (`ending_balance` −
+   * `starting_balance`): credit used, or (negative) a debt the balance added to the invoice, or
+   * an amount below the minimum charge moved to the balance. 0 before finalization.
+   */
+  balanceApplied: number;
+  /** Paid outside Stripe (marked paid by hand): no cash passed through the Stripe balance. */
+  paidOutOfBand: boolean;
   paidAt: number | null;
   finalizedAt: number | null;
   hostedInvoiceUrl: string | null;
@@ -58,6 +69,15 @@ function paymentOf(invoice: Json): { chargeId: string | null; paymentIntentId: s
     return { chargeId: idOf(paid.payment.charge), paymentIntentId: idOf(paid.payment.payment_intent) };
   }
   return { chargeId: idOf(invoice.charge), paymentIntentId: idOf(invoice.payment_intent) };
+}
+
+/** Inclusive taxes: `tax_behavior: 'inclusive'` (newer) or `inclusive: true` (older). */
+function inclusiveTaxOf(invoice: Json): number {
+  const taxes = Array.isArray(invoice.total_taxes) ? invoice.total_taxes : invoice.total_tax_amounts;
+  return sum(
+    (taxes ?? []).filter((t: Json) => t.tax_behavior === 'inclusive' || t.inclusive === true),
+    (t) => t.amount,
+  );
 }
 
 function taxOf(invoice: Json): number {
@@ -88,9 +108,16 @@ export function readInvoice(object: Json): InvoiceFacts {
     subtotal,
     discount: sum(object.total_discount_amounts, (d) => d.amount),
     tax: taxOf(object),
+    taxInclusive: inclusiveTaxOf(object),
     total,
+    amountDue: integer(object.amount_due ?? total, 'invoice.amount_due'),
     amountPaid: integer(object.amount_paid ?? 0, 'invoice.amount_paid'),
     amountRemaining: integer(object.amount_remaining ?? 0, 'invoice.amount_remaining'),
+    balanceApplied:
+      object.ending_balance === null || object.ending_balance === undefined
+        ? 0
+        : integer(object.ending_balance, 'invoice.ending_balance') - integer(object.starting_balance ?? 0, 'invoice.starting_balance'),
+    paidOutOfBand: object.paid_out_of_band === true,
     paidAt: object.status_transitions?.paid_at ?? null,
     finalizedAt: object.status_transitions?.finalized_at ?? null,
     hostedInvoiceUrl: object.hosted_invoice_url ?? null,

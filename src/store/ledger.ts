@@ -7,7 +7,9 @@ export type Account =
   | 'stripe_balance'
   | 'refunds'
   | 'dispute_losses'
-  | 'bad_debt';
+  | 'bad_debt'
+  | 'customer_balance'
+  | 'out_of_band_payments';
 
 export interface LedgerLine {
   account: Account;
@@ -25,6 +27,17 @@ export interface Posting {
   occurredAt: Date;
   eventId?: string;
   lines: LedgerLine[];
+}
+
+/** Lines moving `amount` into `debit` out of `credit`; a negative amount moves it the other way. */
+export function transfer(debit: Account, credit: Account, currency: string, amount: number): LedgerLine[] {
+  return amount >= 0
+    ? [{ account: debit, currency, debit: amount }, { account: credit, currency, credit: amount }]
+    : [{ account: debit, currency, credit: -amount }, { account: credit, currency, debit: -amount }];
+}
+
+export function reversed(lines: LedgerLine[]): LedgerLine[] {
+  return lines.map(({ account, currency, debit, credit }) => ({ account, currency, debit: credit ?? 0, credit: debit ?? 0 }));
 }
 
 export type PostingResult = 'posted' | 'already_posted' | 'nothing_to_post';
@@ -73,15 +86,66 @@ export async function postedKeys(db: Queryable, sourceKeys: string[]): Promise<S
   return new Set(rows.map((row) => row.source_key));
 }
 
-/** The sum already posted to one account for entries about a reference (e.g. a charge). */
-export async function postedAmount(db: Queryable, reference: string, kind: string, account: Account): Promise<number> {
+/** The sum (debit − credit) already posted to one account by entries of these kinds about a reference. */
+export async function postedAmount(db: Queryable, reference: string, kinds: string[], account: Account): Promise<number> {
   const { rows } = await db.query<{ amount: number }>(
     `SELECT coalesce(sum(l.debit - l.credit), 0)::float8 AS amount
        FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
-      WHERE e.reference = $1 AND e.kind = $2 AND l.account = $3`,
-    [reference, kind, account],
+      WHERE e.reference = $1 AND e.kind = ANY($2) AND l.account = $3`,
+    [reference, kinds, account],
   );
   return rows[0].amount;
+}
+
+export interface Position {
+  account: Account;
+  currency: string;
+  /** debit − credit */
+  net: number;
+}
+
+/** What the entries about a reference (an invoice, a charge) add up to, per account and currency. */
+export async function positions(db: Queryable, reference: string): Promise<Position[]> {
+  const { rows } = await db.query<Position>(
+    `SELECT l.account, l.currency, sum(l.debit - l.credit)::float8 AS net
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.reference = $1 GROUP BY l.account, l.currency ORDER BY l.currency, l.account`,
+    [reference],
+  );
+  return rows;
+}
+
+/** The lines of one entry, found by its source key (none when it was never posted). */
+export async function linesOf(db: Queryable, sourceKey: string): Promise<LedgerLine[]> {
+  const { rows } = await db.query<{ account: Account; currency: string; debit: number; credit: number }>(
+    `SELECT l.account, l.currency, l.debit::float8 AS debit, l.credit::float8 AS credit
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.source_key = $1 ORDER BY l.id`,
+    [sourceKey],
+  );
+  return rows;
+}
+
+export interface LedgerEntryView {
+  source_key: string;
+  kind: string;
+  description: string;
+  occurred_at: Date;
+  event_id: string | null;
+  lines: { account: Account; currency: string; debit: number; credit: number }[];
+}
+
+/** The entries about these references, oldest first, each with its lines. */
+export async function entriesAbout(db: Queryable, references: string[]): Promise<LedgerEntryView[]> {
+  const { rows } = await db.query<LedgerEntryView>(
+    `SELECT e.source_key, e.kind, e.description, e.occurred_at, e.event_id,
+            json_agg(json_build_object('account', l.account, 'currency', l.currency,
+                                       'debit', l.debit, 'credit', l.credit) ORDER BY l.id) AS lines
+       FROM ledger_entries e JOIN ledger_lines l ON l.entry_id = e.id
+      WHERE e.reference = ANY($1) GROUP BY e.id ORDER BY e.id`,
+    [references],
+  );
+  return rows;
 }
 
 export interface TrialBalance {
@@ -100,4 +164,41 @@ export async function trialBalance(db: Db): Promise<TrialBalance> {
        FROM ledger_lines GROUP BY currency ORDER BY currency`,
   );
   return { accounts, totals, balanced: totals.every((t) => t.debit === t.credit) };
+}
+
+/** Where one invoice stands in the books: what was issued, and what closed or keeps its receivable. */
+export interface InvoicePosition {
+  currency: string;
+  recognized: number;
+  /** Taken by the customer balance at finalization (negative: added to the invoice). */
+  balance_applied: number;
+  /** Revenue and tax reduced by credit notes (their refund parts are in `refunded`). */
+  credited: number;
+  paid: number;
+  voided: number;
+  written_off: number;
+  refunded: number;
+  outstanding: number;
+}
+
+/** The position of an invoice (in its currency) from its entries and those of the charge that paid it. */
+export async function invoicePosition(db: Queryable, invoiceId: string, chargeId: string | null): Promise<InvoicePosition | undefined> {
+  const { rows } = await db.query<InvoicePosition>(
+    `SELECT l.currency,
+            sum(l.debit) FILTER (WHERE e.kind = 'invoice_recognized' AND l.account = 'accounts_receivable')::float8 AS recognized,
+            sum(l.credit - l.debit) FILTER (WHERE e.kind = 'customer_balance_applied' AND l.account = 'accounts_receivable')::float8 AS balance_applied,
+            sum(l.debit - l.credit) FILTER (WHERE e.kind IN ('credit_note', 'credit_note_voided') AND l.account IN ('revenue', 'tax_payable'))::float8 AS credited,
+            sum(l.credit - l.debit) FILTER (WHERE e.kind = 'payment_settled' AND l.account = 'accounts_receivable')::float8 AS paid,
+            sum(l.credit - l.debit) FILTER (WHERE e.kind = 'invoice_voided' AND l.account = 'accounts_receivable')::float8 AS voided,
+            sum(l.debit - l.credit) FILTER (WHERE e.reference = $1 AND l.account = 'bad_debt')::float8 AS written_off,
+            sum(l.credit - l.debit) FILTER (WHERE e.kind = 'refund' AND l.account = 'stripe_balance')::float8 AS refunded,
+            sum(l.debit - l.credit) FILTER (WHERE e.reference = $1 AND l.account = 'accounts_receivable')::float8 AS outstanding
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.reference = $1 OR e.reference = $2
+      GROUP BY l.currency ORDER BY count(*) FILTER (WHERE e.reference = $1) DESC LIMIT 1`,
+    [invoiceId, chargeId],
+  );
+  if (!rows[0]) return undefined;
+  // A FILTER over no rows is null; an amount nothing moved is 0.
+  return Object.fromEntries(Object.entries(rows[0]).map(([key, value]) => [key, value ?? 0])) as unknown as InvoicePosition;
 }

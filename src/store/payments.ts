@@ -1,4 +1,4 @@
-import type { Db } from '../platform/db';
+import type { Db, Queryable } from '../platform/db';
 
 export interface Payment {
   id: number;
@@ -90,4 +90,13 @@ export async function listPayments(db: Db, filter: PaymentFilter): Promise<(Paym
     [filter.invoice ?? null, filter.customer ?? null, filter.afterId ?? null, filter.limit],
   );
   return rows;
+}
+
+/** The invoice payment made by a charge (or its payment intent), when one is recorded. */
+export async function paymentOfCharge(db: Queryable, chargeId: string, paymentIntentId: string | null): Promise<Payment | undefined> {
+  const { rows } = await db.query<Payment>(
+    `SELECT ${columns} FROM payments WHERE charge_id = $1 OR ($2::text IS NOT NULL AND payment_intent_id = $2) LIMIT 1`,
+    [chargeId, paymentIntentId],
+  );
+  return rows[0];
 }

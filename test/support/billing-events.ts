@@ -16,6 +16,8 @@ export interface InvoiceOptions {
   status?: string;
   /** Unix seconds of the billed period; the line has none when omitted. */
   period?: { start: number; end: number };
+  /** The charge that paid it (default `ch_test_1`, shared by invoices that do not care). */
+  chargeId?: string;
 }
 
 /** A paid invoice, built on Stripe's sample invoice, in the shape of an old or new API version. */
@@ -63,7 +65,7 @@ export function paidInvoice(options: InvoiceOptions = {}): Record<string, any> {
   if ((options.shape ?? 'new') === 'old') {
     delete invoice.parent;
     delete invoice.total_taxes;
-    return { ...invoice, subscription: 'sub_test_1', charge: 'ch_test_1', payment_intent: 'pi_test_1', tax, total_tax_amounts: [{ amount: tax }] };
+    return { ...invoice, subscription: 'sub_test_1', charge: options.chargeId ?? 'ch_test_1', payment_intent: 'pi_test_1', tax, total_tax_amounts: [{ amount: tax }] };
   }
   return {
     ...invoice,
@@ -81,7 +83,7 @@ export function paidInvoice(options: InvoiceOptions = {}): Record<string, any> {
           currency,
           status: 'paid',
           is_default: true,
-          payment: { type: 'payment_intent', payment_intent: 'pi_test_1', charge: 'ch_test_1' },
+          payment: { type: 'payment_intent', payment_intent: options.chargeId ? `pi_for_${options.chargeId}` : 'pi_test_1', charge: options.chargeId ?? 'ch_test_1' },
         },
       ],
     },
@@ -105,4 +107,55 @@ export function chargeWithRefunds(chargeId: string, amount: number, refunds: { i
 
 export function dispute(id: string, amount: number, status: string) {
   return stripeObject('dispute', { id, amount, currency: 'usd', status, charge: 'ch_test_disputed' });
+}
+
+export interface CreditNoteOptions {
+  invoiceId: string;
+  amount: number;
+  tax?: number;
+  /** Where the credit goes: before payment it lowers the invoice; after, it is refunded or credited. */
+  to: 'invoice' | 'balance' | 'refund' | 'out_of_band';
+  status?: 'issued' | 'void';
+}
+
+/** A credit note in the shape of a newer API version (`pre_payment_amount`, `refunds` list, `total_taxes`). */
+export function creditNote(options: CreditNoteOptions): Record<string, any> {
+  const { amount, to } = options;
+  const tax = options.tax ?? 0;
+  return stripeObject('credit_note', {
+    id: `cn_test_${suffix()}`,
+    number: `ACME-CN-${suffix().slice(0, 4).toUpperCase()}`,
+    invoice: options.invoiceId,
+    currency: 'usd',
+    amount,
+    total: amount,
+    subtotal: amount - tax,
+    status: options.status ?? 'issued',
+    type: to === 'invoice' ? 'pre_payment' : 'post_payment',
+    pre_payment_amount: to === 'invoice' ? amount : 0,
+    post_payment_amount: to === 'invoice' ? 0 : amount,
+    out_of_band_amount: to === 'out_of_band' ? amount : null,
+    customer_balance_transaction: to === 'balance' ? `cbtxn_${suffix()}` : null,
+    refunds: to === 'refund' ? [{ refund: `re_${suffix()}`, amount_refunded: amount, type: 'refund' }] : [],
+    total_taxes: tax ? [{ amount: tax, tax_behavior: 'exclusive', taxability_reason: 'standard_rated' }] : [],
+  });
+}
+
+/** A dispute carrying the balance transactions Stripe lists once funds move (negative: withdrawn). */
+export function disputeWithFunds(id: string, amount: number, status: string, movements: number[]) {
+  return stripeObject('dispute', {
+    id,
+    amount,
+    currency: 'usd',
+    status,
+    charge: 'ch_test_disputed',
+    balance_transactions: movements.map((movement) =>
+      stripeObject('balance_transaction', { id: `txn_${suffix()}`, amount: movement, currency: 'usd', reporting_category: movement < 0 ? 'dispute' : 'dispute_reversal' }),
+    ),
+  });
+}
+
+/** A refund object as `charge.refund.updated` carries it. */
+export function refund(id: string, chargeId: string, amount: number, status: string) {
+  return stripeObject('refund', { id, charge: chargeId, amount, currency: 'usd', status });
 }

@@ -1,0 +1,221 @@
+import { withTransaction, type Db, type Queryable } from '../src/platform/db';
+import { idOf, type StripeEvent } from '../src/platform/stripe-event';
+import { linesOf, lockReference, postedAmount, postedKeys, postInTransaction, reversed, transfer, type LedgerLine } from '../src/store/ledger';
+import { loadEventPayload } from '../src/store/events';
+import { paymentOfCharge } from '../src/store/payments';
+import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
+import { invalidEvent } from '../workflows/contracts';
+import type { ActivityDependencies } from './dependencies';
+
+/**
+ * The accounting of what happens to a charge after it was paid: refunds and disputes. Postings
+ * about one charge (or dispute) take its lock, read what is booked, and post the difference, so
+ * events in any order, shape or number end in the same books.
+ */
+
+const at = (seconds: number) => new Date(seconds * 1000);
+
+/**
+ * The tax share of the first `refunded` minor units refunded of a charge: in proportion to the
+ * tax of the invoice it paid (rounded half up), nothing for a charge outside a known invoice.
+ * Taken on the cumulative amount, so the shares of several refunds add up without drift.
+ */
+function refundTax(refunded: number, invoice: Pick<InvoiceFacts, 'tax' | 'total'> | null): number {
+  if (!invoice || invoice.total <= 0 || invoice.tax <= 0) return 0;
+  const total = BigInt(invoice.total);
+  return Number((BigInt(refunded) * BigInt(invoice.tax) * 2n + total) / (2n * total));
+}
+
+interface RefundState {
+  /** Refunded so far (credited to the Stripe balance). */
+  refunded: number;
+  /** Tax payable reduced so far by those refunds. */
+  tax: number;
+}
+
+async function refundState(tx: Queryable, chargeId: string): Promise<RefundState> {
+  return {
+    refunded: -(await postedAmount(tx, chargeId, ['refund'], 'stripe_balance')),
+    tax: await postedAmount(tx, chargeId, ['refund'], 'tax_payable'),
+  };
+}
+
+function refundLines(currency: string, amount: number, tax: number): LedgerLine[] {
+  return [
+    { account: 'refunds', currency, debit: amount - tax },
+    { account: 'tax_payable', currency, debit: tax },
+    { account: 'stripe_balance', currency, credit: amount },
+  ];
+}
+
+/** Once the charge's invoice is known, refunds booked before it take their share of its tax. */
+export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: InvoiceFacts): Promise<void> {
+  await lockReference(tx, chargeId);
+  const state = await refundState(tx, chargeId);
+  const share = refundTax(state.refunded, invoice) - state.tax;
+  await postInTransaction(tx, {
+    sourceKey: `charge:${chargeId}:refund-tax-at:${state.refunded}`,
+    kind: 'refund',
+    reference: chargeId,
+    description: `Tax share of the refunds of charge ${chargeId}`,
+    occurredAt: new Date(),
+    lines: transfer('tax_payable', 'refunds', invoice.currency, share),
+  });
+}
+
+/**
+ * Refunds of a charge. Payloads with the refund list post each refund under its id; newer API
+ * versions leave the list out, and then the growth of `amount_refunded` over what was posted is
+ * what is new. Both shapes of one refund can arrive, in any order and at once, so a listed refund
+ * is posted only while the total stays within what the charge says is refunded: a refund first
+ * posted from the growth is not posted again under its id.
+ */
+async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
+  const charge = event.data.object as Record<string, any>;
+  if (charge.object !== 'charge' || typeof charge.id !== 'string' || typeof charge.currency !== 'string') {
+    throw invalidEvent(event, 'data.object is not a charge');
+  }
+  const listed: Record<string, any>[] | undefined = charge.refunds?.data;
+  await withTransaction(db, async (tx) => {
+    await lockReference(tx, charge.id);
+    const payment = await paymentOfCharge(tx, charge.id, idOf(charge.payment_intent));
+    const invoice = payment ? readInvoice(payment.invoice) : null;
+    const state = await refundState(tx, charge.id);
+    const post = async (sourceKey: string, description: string, amount: number, occurredAt: number) => {
+      const tax = refundTax(state.refunded + amount, invoice) - state.tax;
+      const result = await postInTransaction(tx, {
+        sourceKey,
+        kind: 'refund',
+        reference: charge.id,
+        description,
+        occurredAt: at(occurredAt),
+        eventId: event.id,
+        lines: refundLines(charge.currency, amount, tax),
+      });
+      if (result === 'posted') Object.assign(state, { refunded: state.refunded + amount, tax: state.tax + tax });
+    };
+
+    if (!Array.isArray(listed)) {
+      const growth = Math.max(0, charge.amount_refunded - state.refunded);
+      await post(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, growth, event.created);
+      return;
+    }
+    const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled');
+    const refunded = refunds.reduce((sum, refund) => sum + refund.amount, 0);
+    const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
+    for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
+      if (already.has(`refund:${refund.id}`) || state.refunded + refund.amount > refunded) continue;
+      await post(`refund:${refund.id}`, `Refund ${refund.id} of charge ${charge.id}`, refund.amount, refund.created ?? event.created);
+    }
+  });
+}
+
+/**
+ * A refund that failed (or was canceled) after it was booked returns its money to the Stripe
+ * balance: its entry is reversed. Only refunds booked under their id can be matched.
+ */
+async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
+  const refund = event.data.object as Record<string, any>;
+  const chargeId = idOf(refund.charge);
+  if (refund.object !== 'refund' || typeof refund.id !== 'string' || !chargeId) throw invalidEvent(event, 'data.object is not a refund of a charge');
+  if (refund.status !== 'failed' && refund.status !== 'canceled') return;
+  await withTransaction(db, async (tx) => {
+    await lockReference(tx, chargeId);
+    await postInTransaction(tx, {
+      sourceKey: `refund:${refund.id}:reversed`,
+      kind: 'refund',
+      reference: chargeId,
+      description: `Refund ${refund.id} of charge ${chargeId} ${refund.status}`,
+      occurredAt: at(event.created),
+      eventId: event.id,
+      lines: reversed(await linesOf(tx, `refund:${refund.id}`)),
+    });
+  });
+}
+
+function disputeOf(event: StripeEvent) {
+  const dispute = event.data.object as Record<string, any>;
+  if (dispute.object !== 'dispute' || typeof dispute.id !== 'string' || !Number.isSafeInteger(dispute.amount) || typeof dispute.currency !== 'string') {
+    throw invalidEvent(event, 'data.object is not a dispute');
+  }
+  return dispute as { id: string; amount: number; currency: string; status: string; balance_transactions?: { amount: number; currency: string }[] };
+}
+
+type Dispute = ReturnType<typeof disputeOf>;
+
+/** Inquiries (`warning_*`) move no money; every other dispute has withdrawn the amount. */
+const inquiry = (status: string) => status.startsWith('warning_');
+
+/**
+ * How much a dispute has taken from the Stripe balance and given back, by its balance
+ * transactions when the payload lists them (`funds_withdrawn`, `funds_reinstated`), else by its
+ * status: a dispute that is not an inquiry withdrew the amount, and a won one gave it back.
+ */
+function disputeFunds(dispute: Dispute): { currency: string; withdrawn: number; reinstated: number } {
+  const transactions = dispute.balance_transactions ?? [];
+  if (transactions.length > 0) {
+    return {
+      currency: transactions[0].currency,
+      withdrawn: transactions.filter((t) => t.amount < 0).reduce((sum, t) => sum - t.amount, 0),
+      reinstated: transactions.filter((t) => t.amount > 0).reduce((sum, t) => sum + t.amount, 0),
+    };
+  }
+  const withdrawn = inquiry(dispute.status) ? 0 : dispute.amount;
+  return { currency: dispute.currency, withdrawn, reinstated: dispute.status === 'won' ? withdrawn : 0 };
+}
+
+/**
+ * The two directions of a dispute's money, each with the entry kinds it posts under (and the
+ * names earlier versions posted under), and how it moves `dispute_losses`.
+ */
+const disputeDirections = [
+  { name: 'withdrawn', kinds: ['dispute_funds_withdrawn', 'dispute_opened'], into: 'dispute_losses', from: 'stripe_balance', lossSign: 1 },
+  { name: 'reinstated', kinds: ['dispute_funds_reinstated', 'dispute_won'], into: 'stripe_balance', from: 'dispute_losses', lossSign: -1 },
+] as const;
+
+async function postDispute(db: Db, event: StripeEvent): Promise<void> {
+  const dispute = disputeOf(event);
+  const funds = disputeFunds(dispute);
+  await withTransaction(db, async (tx) => {
+    await lockReference(tx, dispute.id);
+    for (const direction of disputeDirections) {
+      // Each direction only grows: an older payload delivered late posts nothing.
+      const target = funds[direction.name];
+      const posted = direction.lossSign * (await postedAmount(tx, dispute.id, [...direction.kinds], 'dispute_losses'));
+      await postInTransaction(tx, {
+        sourceKey: `dispute:${dispute.id}:${direction.name}-to:${target}`,
+        kind: direction.kinds[0],
+        reference: dispute.id,
+        description: `Dispute ${dispute.id}: funds ${direction.name}`,
+        occurredAt: at(event.created),
+        eventId: event.id,
+        lines: transfer(direction.into, direction.from, funds.currency, Math.max(0, target - posted)),
+      });
+    }
+  });
+}
+
+export function chargeLedgerActivities({ db }: ActivityDependencies) {
+  return {
+    async postChargeRefunds(eventId: string): Promise<void> {
+      await postChargeRefunds(db, await loadEventPayload(db, eventId));
+    },
+
+    async postRefundFailed(eventId: string): Promise<void> {
+      await postRefundFailed(db, await loadEventPayload(db, eventId));
+    },
+
+    async postDispute(eventId: string): Promise<void> {
+      await postDispute(db, await loadEventPayload(db, eventId));
+    },
+
+    // The names earlier versions scheduled; runs started by them may still replay to these.
+    async postDisputeOpened(eventId: string): Promise<void> {
+      await postDispute(db, await loadEventPayload(db, eventId));
+    },
+
+    async postDisputeClosed(eventId: string): Promise<void> {
+      await postDispute(db, await loadEventPayload(db, eventId));
+    },
+  };
+}

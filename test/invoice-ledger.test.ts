@@ -1,0 +1,256 @@
+import { chargeWithRefunds, creditNote, disputeWithFunds, paidInvoice, refund, type InvoiceOptions } from './support/billing-events';
+import { expectBalanced, movements } from './support/ledger';
+import { admin, deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { stripeEvent } from './support/stripe-events';
+import type { StripeEvent } from '../src/platform/stripe-event';
+
+/**
+ * The books of an invoice follow Stripe's invoice math whatever order its events arrive in:
+ * each case is delivered in Stripe's order and reversed, every event twice at once.
+ */
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+const orders = ['in Stripe order', 'reversed'] as const;
+
+async function deliverAll(events: StripeEvent[], order: (typeof orders)[number]) {
+  for (const event of order === 'reversed' ? [...events].reverse() : events) await deliverTwiceAndWait(service, event);
+}
+
+/** One invoice in its states: open after finalization, then paid, uncollectible or void. */
+function invoiceStates(options: InvoiceOptions & { startingBalance?: number; endingBalance?: number } = {}) {
+  const paid = paidInvoice(options);
+  const applied = (options.endingBalance ?? 0) - (options.startingBalance ?? 0);
+  const due = paid.total - applied;
+  const balances = { starting_balance: options.startingBalance ?? 0, ending_balance: options.endingBalance ?? 0, amount_due: due };
+  const open = { ...paid, ...balances, status: 'open', amount_paid: 0, amount_remaining: due };
+  return {
+    id: paid.id as string,
+    open,
+    paid: { ...paid, ...balances, amount_paid: due, amount_remaining: 0 },
+    uncollectible: { ...open, status: 'uncollectible' },
+    void: { ...open, status: 'void', amount_remaining: 0 },
+  };
+}
+
+async function invoiceLedger(invoiceId: string) {
+  const { status, body } = await admin(service, `/invoices/${invoiceId}/ledger`);
+  expect(status).toBe(200);
+  return body;
+}
+
+describe('customer credit balance', () => {
+  test.each(orders)('when credit from the balance pays part of an invoice (%s), then the receivable closes against the balance and the cash', async (order) => {
+    const invoice = invoiceStates({ subtotal: 4_000, startingBalance: -1_000, endingBalance: 0 });
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open), stripeEvent('invoice.paid', invoice.paid)], order);
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -4_000, customer_balance: 1_000, stripe_balance: 3_000 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ recognized: 4_000, balance_applied: 1_000, paid: 3_000, outstanding: 0 });
+    await expectBalanced(service);
+  });
+
+  test('when credit pays a whole invoice (amount_paid 0), then it is still a payment with both documents emailed, and no cash is booked', async () => {
+    const invoice = invoiceStates({ subtotal: 4_000, startingBalance: -5_000, endingBalance: -1_000, customerEmail: 'credit@example.com' });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -4_000, customer_balance: 4_000 });
+    const { body } = await admin(service, `/payments?invoice=${invoice.id}`);
+    expect(body.data).toHaveLength(1);
+    expect(body.data[0].documents).toHaveLength(2);
+    const toCustomer = service.smtp.to('credit@example.com');
+    expect(toCustomer).toHaveLength(1);
+    expect(toCustomer[0].attachments).toHaveLength(2);
+  });
+
+  test('when an amount below the minimum charge moves to the balance, then the customer owes it through the balance, not the invoice', async () => {
+    const invoice = invoiceStates({ subtotal: 30, startingBalance: 0, endingBalance: 30 });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -30, customer_balance: 30 });
+  });
+});
+
+describe('paid out of band', () => {
+  test.each([
+    ['an older API version (amount_paid 0)', 0],
+    ['a newer API version (amount_paid counts it)', 5_000],
+  ])('when an invoice is marked paid out of band in %s, then the receivable closes against the out-of-band account, not the Stripe balance', async (_shape, amountPaid) => {
+    const invoice = invoiceStates({ subtotal: 5_000 });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', { ...invoice.paid, paid_out_of_band: true, amount_paid: amountPaid }));
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -5_000, out_of_band_payments: 5_000 });
+  });
+});
+
+describe('bad debt', () => {
+  test.each(orders)('when an uncollectible invoice is paid later (%s), then the write-off is recovered', async (order) => {
+    const invoice = invoiceStates({ subtotal: 8_000, tax: 800 });
+
+    await deliverAll(
+      [stripeEvent('invoice.finalized', invoice.open), stripeEvent('invoice.marked_uncollectible', invoice.uncollectible), stripeEvent('invoice.paid', invoice.paid)],
+      order,
+    );
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -8_000, tax_payable: -800, stripe_balance: 8_800 });
+    await expectBalanced(service);
+  });
+
+  test('when an invoice stays uncollectible, then what was still due is bad debt', async () => {
+    const invoice = invoiceStates({ subtotal: 6_000, startingBalance: -1_000, endingBalance: 0 });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.marked_uncollectible', invoice.uncollectible));
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -6_000, customer_balance: 1_000, bad_debt: 5_000 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ written_off: 5_000, outstanding: 0 });
+  });
+});
+
+describe('voided invoices', () => {
+  test.each(orders)('when a finalized invoice with credit applied is voided (%s), then nothing is left on any account', async (order) => {
+    const invoice = invoiceStates({ subtotal: 3_000, tax: 300, startingBalance: -500, endingBalance: 0 });
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open), stripeEvent('invoice.voided', invoice.void)], order);
+
+    expect(await movements(service, invoice.id)).toEqual({});
+  });
+
+  test.each(orders)('when an uncollectible invoice is voided (%s), then the bad debt goes too', async (order) => {
+    const invoice = invoiceStates({ subtotal: 2_000 });
+
+    await deliverAll([stripeEvent('invoice.marked_uncollectible', invoice.uncollectible), stripeEvent('invoice.voided', invoice.void)], order);
+
+    expect(await movements(service, invoice.id)).toEqual({});
+  });
+});
+
+describe('credit notes', () => {
+  test.each(orders)('when a credit note lowers an open invoice before it is paid (%s), then revenue and tax fall and the receivable closes', async (order) => {
+    const invoice = invoiceStates({ subtotal: 4_000, tax: 400 });
+    const note = creditNote({ invoiceId: invoice.id, amount: 1_100, tax: 100, to: 'invoice' });
+    const paid = { ...invoice.paid, amount_paid: 3_300 };
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open), stripeEvent('credit_note.created', note), stripeEvent('invoice.paid', paid)], order);
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -3_000, tax_payable: -300, stripe_balance: 3_300 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ credited: 1_100, outstanding: 0 });
+  });
+
+  test('when a paid invoice is credited to the customer balance, then the balance owes the customer', async () => {
+    const invoice = invoiceStates({ subtotal: 4_000, tax: 400 });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', creditNote({ invoiceId: invoice.id, amount: 1_100, tax: 100, to: 'balance' })));
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -3_000, tax_payable: -300, customer_balance: -1_100, stripe_balance: 4_400 });
+  });
+
+  test.each(orders)('when a credit note is voided (%s), then its credit is reversed', async (order) => {
+    const invoice = invoiceStates({ subtotal: 4_000, tax: 400 });
+    const note = creditNote({ invoiceId: invoice.id, amount: 1_100, tax: 100, to: 'balance' });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+    await deliverAll([stripeEvent('credit_note.created', note), stripeEvent('credit_note.voided', { ...note, status: 'void' })], order);
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -4_000, tax_payable: -400, stripe_balance: 4_400 });
+  });
+
+  test.each(orders)('when a credit note refunds part of a paid invoice (%s), then the refund is booked once and takes its share of the tax', async (order) => {
+    const chargeId = `ch_cn_${order.replace(' ', '_').replace(/ /g, '_')}`;
+    const invoice = invoiceStates({ subtotal: 4_000, tax: 400, chargeId });
+    const note = creditNote({ invoiceId: invoice.id, amount: 2_200, tax: 200, to: 'refund' });
+    const charge = chargeWithRefunds(chargeId, 4_400, [{ id: `re_${chargeId}`, amount: 2_200 }]);
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+    await deliverAll([stripeEvent('credit_note.created', note), stripeEvent('charge.refunded', charge)], order);
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -4_000, tax_payable: -400, stripe_balance: 4_400 });
+    expect(await movements(service, chargeId)).toEqual({ refunds: 2_000, tax_payable: 200, stripe_balance: -2_200 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ refunded: 2_200 });
+  });
+});
+
+describe('refunds and tax', () => {
+  test('when a refund is booked before the payment of its invoice is known, then it takes its tax share once the payment arrives', async () => {
+    const chargeId = 'ch_refund_before_payment';
+    const invoice = invoiceStates({ subtotal: 10_000, tax: 2_000, chargeId });
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', chargeWithRefunds(chargeId, 12_000, [{ id: 're_early', amount: 3_000 }])));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
+  });
+
+  test('when a booked refund fails, then its money is back in the Stripe balance', async () => {
+    const charge = chargeWithRefunds('ch_refund_fails', 5_000, [{ id: 're_fails', amount: 2_000 }]);
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', charge));
+    await deliverTwiceAndWait(service, stripeEvent('charge.refund.updated', refund('re_fails', 'ch_refund_fails', 2_000, 'failed')));
+
+    expect(await movements(service, 'ch_refund_fails')).toEqual({});
+  });
+});
+
+describe('disputes', () => {
+  test('when an inquiry is opened and closed, then no money moved and nothing is booked', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', disputeWithFunds('dp_inquiry', 3_000, 'warning_needs_response', [])));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.closed', disputeWithFunds('dp_inquiry', 3_000, 'warning_closed', [])));
+
+    expect(await movements(service, 'dp_inquiry')).toEqual({});
+  });
+
+  test.each(orders)('when funds are withdrawn and reinstated (%s), then the books follow the balance transactions', async (order) => {
+    const id = `dp_funds_${order.replace(' ', '_').replace(/ /g, '_')}`;
+    const events = [
+      stripeEvent('charge.dispute.created', disputeWithFunds(id, 3_000, 'needs_response', [])),
+      stripeEvent('charge.dispute.funds_withdrawn', disputeWithFunds(id, 3_000, 'needs_response', [-3_000])),
+      stripeEvent('charge.dispute.funds_reinstated', disputeWithFunds(id, 3_000, 'won', [-3_000, 3_000])),
+    ];
+
+    await deliverAll(events.slice(0, 2), order);
+    expect(await movements(service, id)).toEqual({ dispute_losses: 3_000, stripe_balance: -3_000 });
+    await deliverTwiceAndWait(service, events[2]);
+
+    expect(await movements(service, id)).toEqual({});
+  });
+});
+
+describe('GET /admin/invoices/:id/ledger', () => {
+  test('when the invoice has no entries, then 404 names it', async () => {
+    const { status, body } = await admin(service, '/invoices/in_never_seen/ledger');
+
+    expect(status).toBe(404);
+    expect(body.error.message).toMatch(/in_never_seen/);
+  });
+
+  test('when an invoice is paid, then its entries are listed with their lines', async () => {
+    const invoice = invoiceStates({ subtotal: 1_500 });
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+
+    const ledger = await invoiceLedger(invoice.id);
+
+    expect(ledger.entries.map((e: { kind: string }) => e.kind)).toEqual(['invoice_recognized', 'payment_settled']);
+    expect(ledger.position).toEqual({
+      currency: 'usd',
+      recognized: 1_500,
+      balance_applied: 0,
+      credited: 0,
+      paid: 1_500,
+      voided: 0,
+      written_off: 0,
+      refunded: 0,
+      outstanding: 0,
+    });
+  });
+});

@@ -1,0 +1,183 @@
+import fc from 'fast-check';
+import { chargeWithRefunds, creditNote, disputeWithFunds, paidInvoice } from './support/billing-events';
+import { expectBalanced, movements } from './support/ledger';
+import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { stripeEvent } from './support/stripe-events';
+import type { StripeEvent } from '../src/platform/stripe-event';
+
+/**
+ * Random billing histories for several invoices, their events delivered in a random order (one
+ * after another, or all at once), end in the books a model computes from the histories alone.
+ */
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+const scenarios = [
+  'open',
+  'paid',
+  'uncollectible',
+  'paid after uncollectible',
+  'voided',
+  'voided after uncollectible',
+  'credited before payment',
+  'credited to balance after payment',
+  'partly refunded',
+  'dispute lost',
+  'dispute won',
+] as const;
+type Scenario = (typeof scenarios)[number];
+
+interface InvoiceSpec {
+  scenario: Scenario;
+  subtotal: number;
+  taxPercent: number;
+  /** Credit in the customer's balance before the invoice. */
+  credit: number;
+  /** Per mille of what is due that a credit note or refund takes. */
+  part: number;
+}
+
+const invoiceSpec = fc.record({
+  scenario: fc.constantFrom(...scenarios),
+  subtotal: fc.integer({ min: 100, max: 50_000 }),
+  taxPercent: fc.constantFrom(0, 7, 20),
+  credit: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 60_000 })),
+  part: fc.integer({ min: 1, max: 1_000 }),
+});
+
+/** The figures of an invoice, as Stripe computes them. */
+function figures(spec: InvoiceSpec) {
+  const tax = Math.round((spec.subtotal * spec.taxPercent) / 100);
+  const total = spec.subtotal + tax;
+  // Only a paid invoice can be settled by credit alone: the others need something still due.
+  const applied = Math.min(spec.credit, spec.scenario === 'paid' ? total : total - 1);
+  const due = total - applied;
+  const part = Math.max(1, Math.floor((due * spec.part) / 1_000));
+  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total) };
+}
+
+/** Stripe's events for one invoice's history, in Stripe's order. */
+function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId: string; disputeId: string; events: StripeEvent[] } {
+  const { tax, applied, due, part, partTax } = figures(spec);
+  const run = `${Date.now().toString(36)}_${n}`;
+  const chargeId = `ch_prop_${run}`;
+  const disputeId = `dp_prop_${run}`;
+  const base = paidInvoice({ id: `in_prop_${run}`, subtotal: spec.subtotal, tax, chargeId });
+  const balances = { starting_balance: -spec.credit, ending_balance: -(spec.credit - applied), amount_due: due };
+  const open = { ...base, ...balances, status: 'open', amount_paid: 0, amount_remaining: due };
+  const paid = (amount: number) => stripeEvent('invoice.paid', { ...base, ...balances, amount_paid: amount, amount_remaining: 0 });
+  const finalized = stripeEvent('invoice.finalized', open);
+  const uncollectible = stripeEvent('invoice.marked_uncollectible', { ...open, status: 'uncollectible' });
+  const voided = stripeEvent('invoice.voided', { ...open, status: 'void', amount_remaining: 0 });
+  const dispute = (status: string, funds: number[]) => disputeWithFunds(disputeId, due, status, funds);
+  const events: Record<Scenario, StripeEvent[]> = {
+    open: [finalized],
+    paid: [finalized, paid(due)],
+    uncollectible: [finalized, uncollectible],
+    'paid after uncollectible': [finalized, uncollectible, paid(due)],
+    voided: [finalized, voided],
+    'voided after uncollectible': [finalized, uncollectible, voided],
+    'credited before payment': [
+      finalized,
+      stripeEvent('credit_note.created', creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'invoice' })),
+      paid(due - part),
+    ],
+    'credited to balance after payment': [
+      finalized,
+      paid(due),
+      stripeEvent('credit_note.created', creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'balance' })),
+    ],
+    'partly refunded': [finalized, paid(due), stripeEvent('charge.refunded', chargeWithRefunds(chargeId, due, [{ id: `re_prop_${run}`, amount: part }]))],
+    'dispute lost': [
+      finalized,
+      paid(due),
+      stripeEvent('charge.dispute.created', dispute('needs_response', [])),
+      stripeEvent('charge.dispute.funds_withdrawn', dispute('needs_response', [-due])),
+      stripeEvent('charge.dispute.closed', dispute('lost', [-due])),
+    ],
+    'dispute won': [
+      finalized,
+      paid(due),
+      stripeEvent('charge.dispute.created', dispute('needs_response', [])),
+      stripeEvent('charge.dispute.funds_reinstated', dispute('won', [-due, due])),
+      stripeEvent('charge.dispute.closed', dispute('won', [-due, due])),
+    ],
+  };
+  return { invoiceId: base.id, chargeId, disputeId, events: events[spec.scenario] };
+}
+
+/** The net per account each reference should end with: the model, from the history alone. */
+function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; charge: Record<string, number>; dispute: Record<string, number> } {
+  const { tax, total, applied, due, part, partTax } = figures(spec);
+  const issued = { revenue: -spec.subtotal, tax_payable: -tax, customer_balance: applied };
+  const paid = { ...issued, stripe_balance: due };
+  const credited = { revenue: -spec.subtotal + (part - partTax), tax_payable: -tax + partTax };
+  const refundTax = Math.floor((part * tax * 2 + total) / (2 * total));
+  const none = {};
+  switch (spec.scenario) {
+    case 'open':
+      return { invoice: { ...issued, accounts_receivable: due }, charge: none, dispute: none };
+    case 'paid':
+    case 'paid after uncollectible':
+      return { invoice: paid, charge: none, dispute: none };
+    case 'uncollectible':
+      return { invoice: { ...issued, bad_debt: due }, charge: none, dispute: none };
+    case 'voided':
+    case 'voided after uncollectible':
+      return { invoice: none, charge: none, dispute: none };
+    case 'credited before payment':
+      return { invoice: { ...paid, ...credited, stripe_balance: due - part }, charge: none, dispute: none };
+    case 'credited to balance after payment':
+      return { invoice: { ...paid, ...credited, customer_balance: applied - part }, charge: none, dispute: none };
+    case 'partly refunded':
+      return { invoice: paid, charge: { refunds: part - refundTax, tax_payable: refundTax, stripe_balance: -part }, dispute: none };
+    case 'dispute lost':
+      return { invoice: paid, charge: none, dispute: { dispute_losses: due, stripe_balance: -due } };
+    case 'dispute won':
+      return { invoice: paid, charge: none, dispute: none };
+  }
+}
+
+const withoutZeros = (books: Record<string, number>) => Object.fromEntries(Object.entries(books).filter(([, net]) => net !== 0));
+
+/** Several invoice histories and an order to deliver all their events in. */
+const billingRun = fc
+  .array(invoiceSpec, { minLength: 1, maxLength: 6 })
+  .chain((specs) => {
+    const slots = specs.flatMap((spec, invoice) => historyOf(spec, invoice).events.map((_, step) => ({ invoice, step })));
+    return fc.record({
+      specs: fc.constant(specs),
+      order: fc.shuffledSubarray(slots, { minLength: slots.length, maxLength: slots.length }),
+      atOnce: fc.boolean(),
+    });
+  });
+
+test('when random billing histories are delivered in any order, then every invoice, charge and dispute ends with the books the model computes, and the trial balance is zero', async () => {
+  await fc.assert(
+    fc.asyncProperty(billingRun, async ({ specs, order, atOnce }) => {
+      const histories = specs.map((spec, n) => historyOf(spec, n));
+      const events = order.map(({ invoice, step }) => histories[invoice].events[step]);
+
+      if (atOnce) await Promise.all(events.map((event) => deliverTwiceAndWait(service, event)));
+      else for (const event of events) await deliverTwiceAndWait(service, event);
+
+      for (const [n, spec] of specs.entries()) {
+        const expected = expectedBooks(spec);
+        const history = histories[n];
+        expect({ scenario: spec.scenario, books: await movements(service, history.invoiceId) }).toEqual({ scenario: spec.scenario, books: withoutZeros(expected.invoice) });
+        expect(await movements(service, history.chargeId)).toEqual(withoutZeros(expected.charge));
+        expect(await movements(service, history.disputeId)).toEqual(withoutZeros(expected.dispute));
+      }
+      await expectBalanced(service);
+    }),
+    { numRuns: 6, endOnFailure: true },
+  );
+});
