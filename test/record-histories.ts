@@ -3,6 +3,8 @@
  * Run after a deliberate, compatible change to record new ones next to the old, with a label
  * naming the change (the file names end in `<date>-<label>`):
  *   TEST_TEMPORAL_ADDRESS=127.0.0.1:7233 HISTORY_LABEL=local-activities npx tsx test/record-histories.ts
+ * `HISTORY_ONLY=event-invoice-voided,event-credit-note` records only the fixtures so named (a
+ * change that touches some shapes only).
  * Never delete a fixture of a version that may still be running in production.
  */
 import fs from 'node:fs';
@@ -29,7 +31,9 @@ async function main() {
     const paid = stripeEvent('invoice.paid', paidInvoice({ id: recovered.id, customerEmail: 'replay@example.com' }));
     await deliver(service.url, paid);
 
+    const only = process.env.HISTORY_ONLY?.split(',');
     const record = (name: string, workflowId: string) => {
+      if (only && !only.includes(name)) return;
       const file = path.join(__dirname, 'fixtures', 'histories', `${name}-${date}.json`);
       // The CLI writes the history in the JSON form Temporal's replayer reads.
       const history = execFileSync(
@@ -53,6 +57,7 @@ async function main() {
       'event-failed': stripeEvent('customer.updated', { object: 'invoice', id: 'in_not_a_customer' }),
       'event-invoice-voided': stripeEvent('invoice.voided', { ...exhausted, status: 'void' }),
       'event-credit-note': stripeEvent('credit_note.created', creditNote({ invoiceId: recovered.id, amount: 500, to: 'balance' })),
+      'event-dispute-created': stripeEvent('charge.dispute.created', disputeWithFunds('dp_replay_created', 500, 'needs_response', [])),
       'event-dispute-funds-withdrawn': stripeEvent('charge.dispute.funds_withdrawn', disputeWithFunds('dp_replay', 500, 'needs_response', [-500])),
     };
     for (const [name, event] of Object.entries(events)) {

@@ -7,7 +7,9 @@ import { workflowBundle } from './support/service';
 // runs (paid, ignored, failed), recorded from the code of commit cc25ccc (every step a regular
 // activity) and, labelled `local-activities`, from the code that runs database steps as local
 // activities, and, labelled `final-grace`, dunning runs with the grace period before the final
-// action. A change that would break executions already running in production fails here:
+// action. `before-invoice-math` (recorded from dc51033) and `invoice-math`: the event types
+// whose ledger postings changed behind the `ledger-follows-invoice-math` patch (void, credit
+// note, disputes), before and after. A change that would break executions already running in production fails here:
 // guard it with patched() or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');
 const histories = fs.readdirSync(dir).filter((file) => file.endsWith('.json'));
