@@ -5,7 +5,7 @@ import { postPaymentToLedger } from './ledger';
 import { createPaymentDocuments, recordInvoicePayment, recordSubscriptionPeriod } from './payments';
 
 export function invoicePaidActivities(deps: ActivityDependencies) {
-  const { db, config } = deps;
+  const { db, config, stripe } = deps;
   return {
     /**
      * Everything a paid invoice changes in PostgreSQL, as one local activity: the payment, its
@@ -16,7 +16,7 @@ export function invoicePaidActivities(deps: ActivityDependencies) {
     async recordInvoicePaid(eventId: string): Promise<number | null> {
       const event = await loadEventPayload(db, eventId);
       // The payment first: from then on it keeps a late failure from opening a dunning case.
-      const payment = await recordInvoicePayment(db, event);
+      const payment = await recordInvoicePayment(db, stripe, event);
       await settleDunning(deps, event, 'recovered');
       if (!payment) return null;
       await createPaymentDocuments(db, config, payment);

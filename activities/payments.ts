@@ -1,28 +1,62 @@
 import type { Config } from '../src/platform/config';
+import type Stripe from 'stripe';
 import type { Db } from '../src/platform/db';
 import { documentsOfPayment, numberDocuments, storeDocumentPdf } from '../src/store/documents';
-import type { StripeEvent } from '../src/platform/stripe-event';
+import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import type { Mailer } from '../src/platform/mailer';
 import { sendOnce } from './outbox';
 import { loadEventPayload } from '../src/store/events';
-import { recordPayment, requirePayment, type Payment } from '../src/store/payments';
+import { paymentOfInvoice, recordPayment, requirePayment, type Payment } from '../src/store/payments';
 import { recordPaidPeriod } from '../src/store/subscriptions';
 import { restoreAccessAfterPayment } from '../src/store/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
-import { readInvoice, readInvoiceOf } from '../src/platform/invoice';
+import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
 import { renderDocument, type Seller } from '../src/platform/pdf';
 import type { ActivityDependencies } from './dependencies';
 
 type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID'>;
+
+interface PaymentReference {
+  chargeId: string | null;
+  paymentIntentId: string | null;
+  method: string | null;
+}
+
+/** "VISA •••• 4242" from a charge's payment method details, when it is a card. */
+function cardOf(charge: Json | null | undefined): string | null {
+  const card = charge?.payment_method_details?.card;
+  return card?.last4 ? `${String(card.brand ?? 'card').toUpperCase()} •••• ${card.last4}` : null;
+}
+
+/**
+ * What paid the invoice. Older API versions name the charge (sometimes expanded) on the
+ * invoice; newer ones name nothing unless `payments` was included, and then, with a key,
+ * Stripe's invoice payments say which payment intent paid it and its charge what paid.
+ */
+async function paymentReference(stripe: Stripe | undefined, invoice: InvoiceFacts, payload: Json): Promise<PaymentReference> {
+  const known = { chargeId: invoice.chargeId, paymentIntentId: invoice.paymentIntentId, method: cardOf(payload.charge) };
+  if (known.chargeId || known.paymentIntentId || !stripe) return known;
+  const { data } = await stripe.invoicePayments.list({ invoice: invoice.id, limit: 10 });
+  const paid = data.find((p) => p.status === 'paid') ?? data.find((p) => p.is_default) ?? data[0];
+  const paymentIntentId = idOf(paid?.payment?.payment_intent);
+  if (!paymentIntentId) return { ...known, chargeId: idOf(paid?.payment?.charge) };
+  const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] });
+  const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  return { chargeId: idOf(intent.latest_charge), paymentIntentId, method: cardOf(charge) };
+}
 
 /**
  * Records the payment of a paid invoice; returns nothing when the invoice is not paid or billed
  * nothing. An invoice paid from the customer's credit balance or out of band (`amount_paid` 0)
  * is a payment too: it gets its documents.
  */
-export async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<Payment | undefined> {
+export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<Payment | undefined> {
   const invoice = readInvoiceOf(event);
   if (invoice.status !== 'paid' || invoice.total <= 0) return undefined;
+  // Asked of Stripe only once: a payment already recorded keeps what it found.
+  const recorded = await paymentOfInvoice(db, invoice.id);
+  if (recorded) return recorded;
+  const reference = await paymentReference(stripe, invoice, event.data.object);
   return recordPayment(db, {
     invoice_id: invoice.id,
     invoice_number: invoice.number,
@@ -30,8 +64,9 @@ export async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<
     customer_email: invoice.customerEmail,
     customer_name: invoice.customerName,
     subscription_id: invoice.subscriptionId,
-    charge_id: invoice.chargeId,
-    payment_intent_id: invoice.paymentIntentId,
+    charge_id: reference.chargeId,
+    payment_intent_id: reference.paymentIntentId,
+    payment_method: reference.method,
     account: event.account ?? null,
     amount: invoice.amountPaid,
     currency: invoice.currency,
@@ -41,13 +76,14 @@ export async function recordInvoicePayment(db: Db, event: StripeEvent): Promise<
   });
 }
 
-/** "Visa •••• 4242" when the charge came expanded, else the Stripe payment reference. */
+/** "Visa •••• 4242" when known, else the Stripe payment reference. */
 function paymentMethodSummary(payment: Payment): string {
-  const card = payment.invoice.charge?.payment_method_details?.card;
-  if (card?.last4) return `${String(card.brand ?? 'card').toUpperCase()} •••• ${card.last4}`;
+  const card = payment.payment_method ?? cardOf(payment.invoice.charge);
+  if (card) return card;
+  if (payment.invoice.paid_out_of_band) return 'Paid outside Stripe';
   if (payment.payment_intent_id) return `Stripe payment ${payment.payment_intent_id}`;
   if (payment.charge_id) return `Stripe charge ${payment.charge_id}`;
-  return 'Stripe';
+  return payment.amount === 0 ? 'Account credit' : 'Stripe';
 }
 
 export async function createPaymentDocuments(db: Db, settings: Settings, payment: Payment): Promise<string[]> {
@@ -111,11 +147,11 @@ export async function recordSubscriptionPeriod(db: Db, settings: Pick<Config, 'P
   });
 }
 
-export function paymentActivities({ db, mailer, config }: ActivityDependencies) {
+export function paymentActivities({ db, mailer, config, stripe }: ActivityDependencies) {
   return {
     /** The payment id, or null when the invoice carries no settled payment. */
     async recordInvoicePayment(eventId: string): Promise<number | null> {
-      const payment = await recordInvoicePayment(db, await loadEventPayload(db, eventId));
+      const payment = await recordInvoicePayment(db, stripe, await loadEventPayload(db, eventId));
       return payment?.id ?? null;
     },
 

@@ -22,6 +22,7 @@ async function aPayment(invoiceId: string) {
     subscription_id: null,
     charge_id: null,
     payment_intent_id: null,
+    payment_method: null,
     account: null,
     amount: 1_000,
     currency: 'usd',

@@ -10,6 +10,8 @@ export interface Payment {
   subscription_id: string | null;
   charge_id: string | null;
   payment_intent_id: string | null;
+  /** What paid it ("VISA •••• 4242"), when known. */
+  payment_method: string | null;
   account: string | null;
   amount: number;
   currency: string;
@@ -22,15 +24,15 @@ export type NewPayment = Omit<Payment, 'id'>;
 
 // bigint columns arrive as strings; amounts of minor units fit a JS number.
 const columns = `id::int AS id, invoice_id, invoice_number, customer_id, customer_email, customer_name,
-  subscription_id, charge_id, payment_intent_id, account, amount::float8 AS amount, currency, paid_at,
+  subscription_id, charge_id, payment_intent_id, payment_method, account, amount::float8 AS amount, currency, paid_at,
   invoice, source_event_id`;
 
 /** Records the payment of an invoice once; a second event for the same invoice gets the same row. */
 export async function recordPayment(db: Db, payment: NewPayment): Promise<Payment> {
   const { rows } = await db.query<Payment>(
     `INSERT INTO payments (invoice_id, invoice_number, customer_id, customer_email, customer_name,
-       subscription_id, charge_id, payment_intent_id, account, amount, currency, paid_at, invoice, source_event_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       subscription_id, charge_id, payment_intent_id, account, amount, currency, paid_at, invoice, source_event_id, payment_method)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
      ON CONFLICT (invoice_id) DO NOTHING
      RETURNING ${columns}`,
     [
@@ -48,6 +50,7 @@ export async function recordPayment(db: Db, payment: NewPayment): Promise<Paymen
       payment.paid_at,
       payment.invoice,
       payment.source_event_id,
+      payment.payment_method,
     ],
   );
   return rows[0] ?? (await paymentOfInvoice(db, payment.invoice_id))!;

@@ -10,6 +10,8 @@ export interface StripeRecorder {
   calls: string[];
   /** From now on, retrieving this invoice answers stripe-mock's invoice with this id and status `paid`. */
   markPaid(invoiceId: string): void;
+  /** From now on, listing this invoice's payments answers one paid payment by this payment intent. */
+  setInvoicePayment(invoiceId: string, paymentIntentId: string): void;
   stop(): Promise<void>;
 }
 
@@ -17,9 +19,17 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const target = new URL(stripeMockUrl);
   const calls: string[] = [];
   const paid = new Set<string>();
+  const invoicePayments = new Map<string, string>();
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
     calls.push(`${req.method} ${path}`);
+    const listedInvoice = path === '/v1/invoice_payments' ? new URL(req.url ?? '', 'http://x').searchParams.get('invoice') : null;
+    const paymentIntentId = listedInvoice ? invoicePayments.get(listedInvoice) : undefined;
+    if (listedInvoice && paymentIntentId) {
+      const payment = { object: 'invoice_payment', id: `inpay_${listedInvoice}`, invoice: listedInvoice, status: 'paid', is_default: true, payment: { type: 'payment_intent', payment_intent: paymentIntentId } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [payment], has_more: false, url: path }));
+      return;
+    }
     const paidInvoice = req.method === 'GET' ? /^\/v1\/invoices\/([^/]+)$/.exec(path)?.[1] : undefined;
     const upstream = http.request(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
@@ -45,6 +55,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     calls,
     markPaid: (invoiceId) => void paid.add(invoiceId),
+    setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
