@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Prepares a fresh clone: npm dependencies and the pinned Go tools in .tools/bin.
+// Prepares a fresh clone: npm dependencies and the pinned Go tools in .tools/bin (with
+// `--cluster`, also the Temporal server, its SQL tool and its PostgreSQL schema).
 // Uses only Node built-ins because it runs before `npm install`.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -16,7 +17,14 @@ const TOOLS = {
   // `go install` builds report version 0.0.0-DEV; v1.5.1 is the CLI that ships server 1.29.1.
   temporal: { module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1', version: 'Server 1.29.1' },
   'stripe-mock': { module: 'github.com/stripe/stripe-mock@v0.197.0', version: '0.197.0' },
+  // The production topology (`--cluster`): the whole Temporal server and its SQL schema tool,
+  // the same release the CLI embeds.
+  'temporal-server': { module: 'go.temporal.io/server/cmd/server@v1.29.1', binary: 'server' },
+  'temporal-sql': { module: 'go.temporal.io/server/cmd/tools/sql@v1.29.1', binary: 'sql' },
 };
+const serverModule = 'go.temporal.io/server@v1.29.1';
+const schemaDir = path.join(root, '.tools', 'temporal-schema');
+const userCacheSchema = path.join(path.dirname(userCacheBin), 'temporal-schema');
 
 function log(message) {
   process.stderr.write(`[setup] ${message}\n`);
@@ -83,6 +91,8 @@ function provideTool(name) {
     stdio: 'inherit',
   });
   if (result.status !== 0) fail(`go install ${module} failed with exit code ${result.status}`);
+  const binary = TOOLS[name].binary;
+  if (binary) fs.renameSync(path.join(toolsBin, binary), target);
   try {
     fs.mkdirSync(userCacheBin, { recursive: true });
     fs.copyFileSync(target, path.join(userCacheBin, name));
@@ -93,8 +103,27 @@ function provideTool(name) {
   return target;
 }
 
+/** The server's PostgreSQL schema files ship in its module source: kept next to the binaries. */
+function provideTemporalSchema() {
+  if (fs.existsSync(schemaDir)) return;
+  if (!fs.existsSync(userCacheSchema)) {
+    const modules = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+    const source = path.join(modules, serverModule, 'schema', 'postgresql', 'v12');
+    if (!fs.existsSync(source)) {
+      spawnSync('go', ['mod', 'download', serverModule], { cwd: os.tmpdir(), env: { ...process.env, GOFLAGS: '-mod=mod' }, stdio: 'inherit' });
+    }
+    fs.cpSync(source, userCacheSchema, { recursive: true });
+  }
+  fs.cpSync(userCacheSchema, schemaDir, { recursive: true });
+}
+
 function main() {
-  const wanted = process.argv.includes('--test') ? ['temporal', 'stripe-mock'] : ['temporal'];
+  const cluster = process.argv.includes('--cluster');
+  const wanted = [
+    'temporal',
+    ...(process.argv.includes('--test') ? ['stripe-mock'] : []),
+    ...(cluster ? ['temporal-server', 'temporal-sql'] : []),
+  ];
   installNpmDependencies();
   // A production deployment sets TEMPORAL_ADDRESS and never needs the local CLI.
   if (process.env.TEMPORAL_ADDRESS && !process.argv.includes('--test')) return;
@@ -105,6 +134,7 @@ function main() {
       if (!version.includes(TOOLS.temporal.version)) log(`note: ${version} is not the pinned CLI v1.5.1 (${TOOLS.temporal.version})`);
     }
   }
+  if (cluster) provideTemporalSchema();
 }
 
 main();

@@ -179,7 +179,7 @@ function isListening(port: number): Promise<boolean> {
 }
 
 /** Without this, a server left over on the port would be mistaken for the one just started. */
-async function ensurePortFree(port: number, variable: string): Promise<void> {
+export async function ensurePortFree(port: number, variable: string): Promise<void> {
   if (await isListening(port)) {
     throw new Error(`Port ${port} is already in use (another \`npm start\`?). Stop that process or set ${variable}.`);
   }

@@ -3,15 +3,20 @@ import net from 'node:net';
 import path from 'node:path';
 import { startChild, waitUntilReady, type Child } from '../../src/dev/child-process';
 import { projectRoot, startTemporalDevServer, type EmbeddedTemporal } from '../../src/dev/embedded';
+import { startTemporalCluster } from '../../src/dev/temporal-cluster';
+import { testServerUrl } from './database';
 
 /** Where the servers of a run are listed, so that the next run can stop them if this one was killed. */
 const serversFile = path.join(projectRoot, '.data', 'test-servers.json');
 
-/** One Temporal dev server for the whole run; each test file uses its own task queue. */
+/**
+ * One Temporal server for the whole run; each test file uses its own task queue. The dev server,
+ * or with TEST_TEMPORAL_CLUSTER=1 (`npm run test:cluster`) the Temporal server on PostgreSQL.
+ */
 export default async function globalSetup(): Promise<void> {
   stopLeftoverServers();
   const port = await freePort();
-  const temporal = await startTemporalDevServer({ port, namespace: 'default' });
+  const temporal = process.env.TEST_TEMPORAL_CLUSTER === '1' ? await startClusterEngine() : await startTemporalDevServer({ port, namespace: 'default' });
   (globalThis as { testTemporal?: EmbeddedTemporal }).testTemporal = temporal;
   // Test workers are forked after this and inherit the environment.
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
@@ -26,6 +31,21 @@ export default async function globalSetup(): Promise<void> {
   await waitUntilReady(stripeMock, 'stripe-mock', async () => {
     const response = await fetch(`${process.env.TEST_STRIPE_API_BASE}/v1/customers`, { headers: { authorization: 'Bearer sk_test_123' } });
     return response.ok;
+  });
+}
+
+/** A fresh pair of databases per run, on the test PostgreSQL, four history shards. */
+async function startClusterEngine(): Promise<EmbeddedTemporal> {
+  const port = await freePortRange();
+  // The databases of this run's cluster; the teardown drops them.
+  process.env.TEST_CLUSTER_DATABASE_PREFIX = `temporal_test_${process.pid}`;
+  return startTemporalCluster({
+    postgresUrl: testServerUrl,
+    databasePrefix: process.env.TEST_CLUSTER_DATABASE_PREFIX,
+    dataDir: path.join(projectRoot, '.data'),
+    port,
+    shards: 4,
+    namespace: 'default',
   });
 }
 
@@ -60,6 +80,25 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+
+/** A base port whose next three, and those 100 above (membership), are free too. */
+async function freePortRange(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const base = 20_000 + Math.floor(Math.random() * 9_000);
+    const ports = [0, 1, 2, 3].flatMap((offset) => [base + offset, base + 100 + offset]);
+    if ((await Promise.all(ports.map(canListen))).every(Boolean)) return base;
+  }
+  throw new Error('no free range of ports for the Temporal cluster');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 export function freePort(): Promise<number> {

@@ -1,0 +1,146 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { allSearchAttributes } from '../../workflows/contracts';
+import { startChild, waitUntilReady } from './child-process';
+import { ensurePortFree, projectRoot, temporalCliPath, type EmbeddedTemporal } from './embedded';
+
+/**
+ * The production topology's engine on one machine: the Temporal server (built from its
+ * release, not the CLI's dev server) keeping its state and its visibility in PostgreSQL, with
+ * a configurable number of history shards, the namespace and our search attributes registered.
+ */
+
+const run = promisify(execFile);
+const tool = (name: string) => path.join(projectRoot, '.tools', 'bin', name);
+const schemaDir = path.join(projectRoot, '.tools', 'temporal-schema');
+
+export interface TemporalClusterOptions {
+  /** The PostgreSQL server to keep the two databases in (`<prefix>` and `<prefix>_visibility`). */
+  postgresUrl: string;
+  databasePrefix: string;
+  /** Where the server's config is written. */
+  dataDir: string;
+  /** The frontend's gRPC port; history, matching and worker take the next three, membership +100. */
+  port: number;
+  shards: number;
+  namespace: string;
+}
+
+function sqlToolArgs(url: URL, database: string) {
+  return [
+    '--plugin', 'postgres12',
+    '--ep', url.hostname,
+    '-p', url.port || '5432',
+    '-u', decodeURIComponent(url.username || 'postgres'),
+    ...(url.password ? ['--pw', decodeURIComponent(url.password)] : []),
+    '--db', database,
+  ];
+}
+
+/** Creates the database when missing, sets the schema up once, and applies newer versions. */
+async function prepareDatabase(url: URL, database: string, schema: 'temporal' | 'visibility') {
+  const args = sqlToolArgs(url, database);
+  await run(tool('temporal-sql'), [...args, 'create']).catch(() => undefined); // exists already
+  await run(tool('temporal-sql'), [...args, 'setup-schema', '-v', '0.0']).catch(() => undefined); // set up already
+  await run(tool('temporal-sql'), [...args, 'update-schema', '-d', path.join(schemaDir, schema, 'versioned')]);
+}
+
+function serverConfig(options: TemporalClusterOptions, url: URL, dynamicConfigFile: string): string {
+  const store = (database: string, connections: number) => `
+      sql:
+        pluginName: postgres12
+        databaseName: ${database}
+        connectAddr: "${url.hostname}:${url.port || '5432'}"
+        connectProtocol: tcp
+        user: "${decodeURIComponent(url.username || 'postgres')}"
+        password: "${decodeURIComponent(url.password)}"
+        maxConns: ${connections}
+        maxIdleConns: ${connections}
+        maxConnLifetime: 1h`;
+  const service = (offset: number) => `
+    rpc:
+      grpcPort: ${options.port + offset}
+      membershipPort: ${options.port + 100 + offset}
+      bindOnLocalHost: true`;
+  return `log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: default
+  visibilityStore: visibility
+  numHistoryShards: ${options.shards}
+  datastores:
+    default:${store(options.databasePrefix, 20)}
+    visibility:${store(`${options.databasePrefix}_visibility`, 4)}
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: "127.0.0.1"
+services:
+  frontend:${service(0)}
+  history:${service(1)}
+  matching:${service(2)}
+  worker:${service(3)}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: active
+  currentClusterName: active
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: frontend
+      rpcAddress: "127.0.0.1:${options.port}"
+dcRedirectionPolicy:
+  policy: noop
+dynamicConfigClient:
+  filepath: "${dynamicConfigFile}"
+  pollInterval: 10s
+`;
+}
+
+// As on the dev server: an activity scheduled by a workflow task goes back with the task's answer.
+const dynamicConfig = `system.enableActivityEagerExecution:
+  - value: true
+`;
+
+async function registerNamespace(address: string, namespace: string) {
+  const cli = (...args: string[]) => run(temporalCliPath(), [...args, '--address', address]);
+  await cli('operator', 'namespace', 'create', '--namespace', namespace, '--retention', '72h').catch((err: Error) => {
+    if (!/already/i.test(String((err as { stderr?: string }).stderr ?? err.message))) throw err;
+  });
+  for (const key of allSearchAttributes) {
+    // Adding one that exists with the same type succeeds: safe on every start.
+    await cli('operator', 'search-attribute', 'create', '--namespace', namespace, '--name', key.name, '--type', 'Keyword');
+  }
+}
+
+export async function startTemporalCluster(options: TemporalClusterOptions): Promise<EmbeddedTemporal> {
+  for (const offset of [0, 1, 2, 3]) await ensurePortFree(options.port + offset, 'the Temporal cluster port');
+  const url = new URL(options.postgresUrl);
+  await prepareDatabase(url, options.databasePrefix, 'temporal');
+  await prepareDatabase(url, `${options.databasePrefix}_visibility`, 'visibility');
+  const root = path.resolve(options.dataDir, 'temporal-cluster');
+  fs.mkdirSync(path.join(root, 'config', 'dynamicconfig'), { recursive: true });
+  const dynamicConfigFile = path.join(root, 'config', 'dynamicconfig', 'cluster.yaml');
+  fs.writeFileSync(dynamicConfigFile, dynamicConfig);
+  fs.writeFileSync(path.join(root, 'config', 'cluster.yaml'), serverConfig(options, url, dynamicConfigFile), { mode: 0o600 });
+
+  const child = startChild(tool('temporal-server'), ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start']);
+  const address = `127.0.0.1:${options.port}`;
+  await waitUntilReady(child, 'The Temporal server', async () => {
+    const connection = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  });
+  await registerNamespace(address, options.namespace);
+  return { name: 'temporal-server', address, uiUrl: '', pid: child.process.pid, stop: () => child.stop() };
+}
