@@ -135,6 +135,11 @@ const schema = z.object({
   EMBEDDED_TEMPORAL_UI_PORT: port.default(8233),
   EMBEDDED_SMTP_PORT: port.default(1025),
   EMBEDDED_MAIL_UI_PORT: port.default(1080),
+
+  // Only `npm run cluster` reads these: the production topology on one machine.
+  CLUSTER_API_PROCESSES: z.coerce.number().int().min(1).max(16).default(2),
+  CLUSTER_WORKER_PROCESSES: z.coerce.number().int().min(1).max(16).default(2),
+  CLUSTER_HISTORY_SHARDS: z.coerce.number().int().min(1).max(1024).default(4),
 });
 
 export type Config = z.infer<typeof schema>;
