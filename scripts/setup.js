@@ -118,7 +118,8 @@ function provideTemporalSchema() {
 }
 
 function main() {
-  const cluster = process.argv.includes('--cluster');
+  // `ENGINE=cluster npm run bench` (or chaos) needs the server too.
+  const cluster = process.argv.includes('--cluster') || process.env.ENGINE === 'cluster';
   const wanted = [
     'temporal',
     ...(process.argv.includes('--test') ? ['stripe-mock'] : []),

@@ -55,6 +55,27 @@ describe('one workflow per Stripe event', () => {
     expect(await countExecutions(service.temporal, event.id)).toBe(1);
   });
 
+  test('when events are delivered to two API instances at once, 10 times to each, then each has one row, one execution and one answer that is not a duplicate', async () => {
+    const second = await startApi({ ...service.config, PORT: 0 }, createLogger('silent'));
+    try {
+      const events = Array.from({ length: 5 }, customerCreated);
+
+      const answers = await Promise.all(
+        events.map((event) => Promise.all([service.url, second.url].flatMap((url) => Array.from({ length: 10 }, () => deliver(url, event))))),
+      );
+
+      for (const [i, event] of events.entries()) {
+        expect(answers[i].every((a) => a.status === 200)).toBe(true);
+        expect(answers[i].filter((a) => a.body.duplicate === false)).toHaveLength(1);
+        expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+        expect(await storedRows(event.id)).toBe(1);
+        expect(await countExecutions(service.temporal, event.id)).toBe(1);
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+
   test('when an event is redelivered after its workflow completed, then it is a duplicate and no new run starts', async () => {
     const event = customerCreated();
     await deliver(service.url, event);

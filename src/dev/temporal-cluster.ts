@@ -113,8 +113,10 @@ async function registerNamespace(address: string, namespace: string) {
   await cli('operator', 'namespace', 'create', '--namespace', namespace, '--retention', '72h').catch((err: Error) => {
     if (!/already/i.test(String((err as { stderr?: string }).stderr ?? err.message))) throw err;
   });
+  const existing = (await cli('operator', 'search-attribute', 'list', '--namespace', namespace, '--output', 'json')).stdout;
   for (const key of allSearchAttributes) {
-    // Adding one that exists with the same type succeeds: safe on every start.
+    // Registered on an earlier start (the databases outlive the server): nothing to add.
+    if (existing.includes(`"${key.name}"`)) continue;
     await cli('operator', 'search-attribute', 'create', '--namespace', namespace, '--name', key.name, '--type', 'Keyword');
   }
 }

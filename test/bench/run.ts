@@ -8,7 +8,7 @@ import { createDb, type Db } from '../../src/platform/db';
 import { projectRoot, temporalCliPath } from '../../src/dev/embedded';
 import { buildWorkload, type WorkloadMix } from '../chaos/workload';
 import { paidInvoice } from '../support/billing-events';
-import { serviceProcess, startDeployment, type Deployment } from '../support/deployment';
+import { engineOf, serviceProcess, startDeployment, type Deployment } from '../support/deployment';
 import { freePort } from '../support/global-setup';
 import { stripeEvent } from '../support/stripe-events';
 import { baselineSteps, capacity, serviceSteps, stepTable, writeChart } from './capacity';
@@ -40,6 +40,7 @@ const settings = {
     mix: (process.env.BENCH_MIX ?? 'billing') as WorkloadMix,
   },
   dunning: Number(process.env.BENCH_DUNNING ?? 1000),
+  engine: engineOf(process.env),
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
   poolSize: process.env.DATABASE_POOL_SIZE,
   maxCachedWorkflows: process.env.WORKER_MAX_CACHED_WORKFLOWS,
@@ -55,6 +56,7 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const deployment = await startDeployment({
     name: 'bench',
+    engine: settings.engine,
     env: {
       DUNNING_SCHEDULE: '0s,1h',
       ...(settings.poolSize ? { DATABASE_POOL_SIZE: settings.poolSize } : {}),
@@ -77,7 +79,8 @@ async function main() {
 }
 
 function machineLine(): string {
-  return `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}.`;
+  const engine = settings.engine === 'cluster' ? 'engine: the Temporal server on PostgreSQL (4 history shards)' : 'engine: the Temporal dev server (SQLite)';
+  return `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}; ${engine}.`;
 }
 
 function settingsLine(): string {

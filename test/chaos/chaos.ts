@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../../src/platform/db';
 import type { StripeEvent } from '../../src/platform/stripe-event';
-import { startDeployment, type ServiceProcess } from '../support/deployment';
+import { startDeployment, type Engine, type ServiceProcess } from '../support/deployment';
 import { deliver } from '../support/stripe-events';
 import type { CountingSmtp } from '../support/smtp';
 import { buildWorkload, type Workload } from './workload';
@@ -14,6 +14,8 @@ export interface ChaosOptions {
   concurrency?: number;
   /** Deliveries started per second, so that the faults land while events arrive. */
   rate: number;
+  /** The dev server (default), or the Temporal server on PostgreSQL. */
+  engine?: Engine;
   log?: (line: string) => void;
 }
 
@@ -32,7 +34,8 @@ export interface ChaosReport {
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const say = options.log ?? (() => undefined);
   const workload = buildWorkload(options.events);
-  const deployment = await startDeployment({ name: 'chaos', env: { DUNNING_SCHEDULE: '0s,1h' } });
+  const engine = options.engine ?? 'dev';
+  const deployment = await startDeployment({ name: 'chaos', engine, env: { DUNNING_SCHEDULE: '0s,1h' } });
   const { apiUrl, smtp, api, worker } = deployment;
   say(`chaos: ${workload.unique.length} events, ${workload.deliveries.length} deliveries, logs in ${deployment.dir}`);
   const db = createDb(deployment.databaseUrl, 4);
@@ -46,7 +49,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ]),
       [0.3, 'SIGKILL the API', () => api.killAndRestart()],
       [0.5, 'restart PostgreSQL', () => deployment.restartPostgres()],
-      [0.7, 'restart the Temporal dev server (same SQLite file)', () => deployment.restartTemporal()],
+      [
+        0.7,
+        engine === 'cluster' ? 'restart the Temporal server process (state in PostgreSQL)' : 'restart the Temporal dev server (same SQLite file)',
+        () => deployment.restartTemporal(),
+      ],
     ];
     faults.sort((a, b) => a[0] - b[0]);
 

@@ -10,15 +10,26 @@ import {
   type EmbeddedPostgresServer,
   type EmbeddedTemporal,
 } from '../../src/dev/embedded';
-import { freePort } from './global-setup';
+import { startTemporalCluster } from '../../src/dev/temporal-cluster';
+import { freePort, freePortRange } from './global-setup';
 import { startCountingSmtp, type CountingSmtp } from './smtp';
 import { testSecret } from './stripe-events';
 
 /**
  * The service deployed as in production, on one machine: `npm run api` and `npm run worker` as
- * separate supervised processes, embedded PostgreSQL, a Temporal dev server with a SQLite file
- * and an SMTP server that counts what it receives. The chaos run and the benchmark use it.
+ * separate supervised processes, embedded PostgreSQL, the Temporal engine and an SMTP server
+ * that counts what it receives. The chaos run and the benchmark use it. The engine is the dev
+ * server with a SQLite file, or with ENGINE=cluster the Temporal server keeping its state in
+ * the same PostgreSQL (4 history shards), as a production deployment runs it.
  */
+export type Engine = 'dev' | 'cluster';
+
+export function engineOf(env: NodeJS.ProcessEnv): Engine {
+  if (env.ENGINE === undefined || env.ENGINE === '' || env.ENGINE === 'dev') return 'dev';
+  if (env.ENGINE === 'cluster') return 'cluster';
+  throw new Error(`ENGINE must be dev or cluster, not ${JSON.stringify(env.ENGINE)}`);
+}
+
 export interface Deployment {
   dir: string;
   apiUrl: string;
@@ -37,6 +48,7 @@ export interface Deployment {
 
 export async function startDeployment(options: {
   name: string;
+  engine?: Engine;
   env?: Record<string, string>;
   /** The dev server's SQLite pragmas; the embedded default when omitted. */
   sqlitePragmas?: string[];
@@ -44,15 +56,19 @@ export async function startDeployment(options: {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `stripe-workflows-${options.name}-`));
   // As root, embedded PostgreSQL runs as `postgres`, which must reach its directory.
   fs.chmodSync(dir, 0o755);
-  const ports = { postgres: await freePort(), temporal: await freePort(), api: await freePort(), worker: await freePort() };
-  let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres(dir, ports.postgres);
-  const temporalOptions = {
-    dbFile: path.join(dir, 'temporal.db'),
-    port: ports.temporal,
-    namespace: 'default',
-    sqlitePragmas: options.sqlitePragmas,
+  const engine = options.engine ?? 'dev';
+  const ports = {
+    postgres: await freePort(),
+    temporal: engine === 'cluster' ? await freePortRange() : await freePort(),
+    api: await freePort(),
+    worker: await freePort(),
   };
-  let temporal: EmbeddedTemporal = await startTemporalDevServer(temporalOptions);
+  let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres(dir, ports.postgres);
+  const startEngine = () =>
+    engine === 'cluster'
+      ? startTemporalCluster({ postgresUrl: postgres.url, databasePrefix: 'temporal', dataDir: dir, port: ports.temporal, shards: 4, namespace: 'default' })
+      : startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db'), port: ports.temporal, namespace: 'default', sqlitePragmas: options.sqlitePragmas });
+  let temporal: EmbeddedTemporal = await startEngine();
   const smtp = await startCountingSmtp();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -107,7 +123,7 @@ export async function startDeployment(options: {
     },
     async restartTemporal() {
       await temporal.stop();
-      temporal = await startTemporalDevServer(temporalOptions);
+      temporal = await startEngine();
     },
     async stop() {
       await Promise.all([api.stop(), worker.stop()]);

@@ -84,7 +84,7 @@ function isAlive(pid: number): boolean {
 
 
 /** A base port whose next three, and those 100 above (membership), are free too. */
-async function freePortRange(): Promise<number> {
+export async function freePortRange(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const base = 20_000 + Math.floor(Math.random() * 9_000);
     const ports = [0, 1, 2, 3].flatMap((offset) => [base + offset, base + 100 + offset]);
