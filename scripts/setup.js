@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Prepares a fresh clone: npm dependencies and the pinned Go tools in .tools/bin (with
-// `--cluster`, also the Temporal server, its SQL tool and its PostgreSQL schema).
+// `--cluster`, also the Temporal server, its SQL tool and its PostgreSQL schema; with `--ui`,
+// the Web UI server).
 // Uses only Node built-ins because it runs before `npm install`.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -21,6 +22,8 @@ const TOOLS = {
   // the same release the CLI embeds.
   'temporal-server': { module: 'go.temporal.io/server/cmd/server@v1.29.1', binary: 'server' },
   'temporal-sql': { module: 'go.temporal.io/server/cmd/tools/sql@v1.29.1', binary: 'sql' },
+  // The Web UI server the CLI embeds, on its own, for the server above.
+  'temporal-ui': { module: 'github.com/temporalio/ui-server/v2/cmd/server@v2.42.1', binary: 'server' },
 };
 const serverModule = 'go.temporal.io/server@v1.29.1';
 const schemaDir = path.join(root, '.tools', 'temporal-schema');
@@ -124,6 +127,8 @@ function main() {
     'temporal',
     ...(process.argv.includes('--test') ? ['stripe-mock'] : []),
     ...(cluster ? ['temporal-server', 'temporal-sql'] : []),
+    // Only `npm run cluster` shows the Web UI; tests, bench and chaos do without it.
+    ...(process.argv.includes('--ui') ? ['temporal-ui'] : []),
   ];
   installNpmDependencies();
   // A production deployment sets TEMPORAL_ADDRESS and never needs the local CLI.

@@ -6,6 +6,7 @@ import { Connection } from '@temporalio/client';
 import { allSearchAttributes } from '../../workflows/contracts';
 import { startChild, waitUntilReady } from './child-process';
 import { ensurePortFree, projectRoot, temporalCliPath, type EmbeddedTemporal } from './embedded';
+import type { Running } from '../platform/lifecycle';
 
 /**
  * The production topology's engine on one machine: the Temporal server (built from its
@@ -145,4 +146,30 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   });
   await registerNamespace(address, options.namespace);
   return { name: 'temporal-server', address, uiUrl: '', pid: child.process.pid, stop: () => child.stop() };
+}
+
+/**
+ * The Temporal Web UI for the server: the UI server release the CLI embeds (ui-server v2.42.1),
+ * built on its own by `setup --cluster`, pointed at the frontend. Loopback only.
+ */
+export async function startTemporalUi(options: { address: string; port: number; dataDir: string; namespace: string }): Promise<Running & { url: string }> {
+  await ensurePortFree(options.port, 'EMBEDDED_TEMPORAL_UI_PORT');
+  const root = path.resolve(options.dataDir, 'temporal-ui');
+  fs.mkdirSync(path.join(root, 'config'), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, 'config', 'cluster.yaml'),
+    [
+      `temporalGrpcAddress: ${options.address}`,
+      'host: 127.0.0.1',
+      `port: ${options.port}`,
+      'enableUi: true',
+      `defaultNamespace: ${options.namespace}`,
+      'refreshInterval: 1m',
+      '',
+    ].join('\n'),
+  );
+  const child = startChild(tool('temporal-ui'), ['--root', root, '--config', 'config', '--env', 'cluster', 'start']);
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitUntilReady(child, 'The Temporal Web UI', async () => (await fetch(url)).ok);
+  return { name: 'temporal-ui', url, stop: () => child.stop() };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../platform/config';
 import { developmentWebhookSecret, projectRoot, startEmbeddedPostgres, startMailSink } from '../dev/embedded';
 import { startChild, waitUntilReady, type Child } from '../dev/child-process';
-import { startTemporalCluster } from '../dev/temporal-cluster';
+import { startTemporalCluster, startTemporalUi } from '../dev/temporal-cluster';
 import { createLogger } from '../platform/log';
 import { stopOnSignals, type Running } from '../platform/lifecycle';
 import { exitOnStartupError } from './startup-error';
@@ -39,6 +39,14 @@ async function main() {
     });
     running.push(temporal);
     env.TEMPORAL_ADDRESS = temporal.address;
+    const ui = await startTemporalUi({
+      address: temporal.address,
+      port: settings.EMBEDDED_TEMPORAL_UI_PORT,
+      dataDir,
+      namespace: settings.TEMPORAL_NAMESPACE,
+    });
+    running.push(ui);
+    env.TEMPORAL_UI_URL = ui.url;
     if (!settings.SMTP_URL) {
       const mail = await startMailSink(dataDir, settings.EMBEDDED_SMTP_PORT, settings.EMBEDDED_MAIL_UI_PORT);
       running.push(mail);
@@ -69,7 +77,7 @@ async function main() {
         `  Temporal server   ${temporal.address} (PostgreSQL persistence and visibility, ${settings.CLUSTER_HISTORY_SHARDS} history shards)`,
         ...apiUrls.map((url, i) => `  API ${i + 1}             POST ${url}/webhooks/stripe`),
         `  workers           ${workers.length} processes (pids ${workers.map((w) => w.process.pid).join(', ')})`,
-        `  Temporal Web UI   not bundled with the server; run \`temporal server start-dev\` for one, or the temporalio/ui image`,
+        `  Temporal Web UI   ${ui.url} (the UI server v2.42.1, on loopback)`,
         '  stop              Ctrl-C',
         '',
       ].join('\n'),
