@@ -28,11 +28,20 @@ export function startChild(command: string, args: string[], options: { cwd?: str
       child.kill('SIGTERM');
       const stopped = await Promise.race([exited.then(() => true), sleep(10_000, undefined, { ref: false }).then(() => false)]);
       if (!stopped) {
-        child.kill('SIGKILL');
+        // The whole group: a wrapper (tsx, npm) may be gone already while what it ran is not.
+        killGroup(child, 'SIGKILL');
         await exited;
       }
     },
   };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal); // the group is gone; the process itself may not be
+  }
 }
 
 /** Polls `ready` until it holds, failing early with the child's output if the child exits. */

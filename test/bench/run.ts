@@ -21,7 +21,8 @@ import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
  *
  * By default it steps the offered rate (BENCH_STEPS, deliveries/s, each for BENCH_STEP_SECONDS,
  * then up to BENCH_DRAIN_SECONDS for the backlog to drain) for the service and the baseline,
- * stops each at the first step that does not drain, and writes bench-capacity.svg next to
+ * stops each at the first step that does not drain, and writes bench-capacity.svg (with
+ * ENGINE=cluster bench-capacity-cluster.svg) next to
  * BENCHMARKS.md. BENCH_MIX is `billing` (the chaos mix) or `paid-invoices`.
  * With BENCH_RATE set it runs the earlier method instead: BENCH_EVENTS at that one rate, with a
  * verify-and-store-only baseline too.
@@ -101,7 +102,7 @@ async function capacityRun(deployment: Deployment, db: Db) {
   const ours = capacity(service);
   const theirs = capacity(baseline);
   const sameRate = ours && baseline.find((step) => step.offered === ours.offered);
-  const chart = path.join(projectRoot, 'bench-capacity.svg');
+  const chart = path.join(projectRoot, settings.engine === 'cluster' ? 'bench-capacity-cluster.svg' : 'bench-capacity.svg');
   await writeChart(chart, [
     { name: `service (${steps.mix})`, results: service },
     { name: 'baseline: no-op workflow', results: baseline },
