@@ -1,6 +1,6 @@
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
-import { idOf, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, postedAmount, postedKeys, postInTransaction, reversed, transfer, type LedgerLine } from '../src/store/ledger';
+import { fromStripeTime as at, idOf, type StripeEvent } from '../src/platform/stripe-event';
+import { linesOf, lockReference, netsOf, postedAmount, postedKeys, postInTransaction, reversed, transfer, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge } from '../src/store/payments';
 import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
@@ -12,8 +12,6 @@ import type { ActivityDependencies } from './dependencies';
  * about one charge (or dispute) take its lock, read what is booked, and post the difference, so
  * events in any order, shape or number end in the same books.
  */
-
-const at = (seconds: number) => new Date(seconds * 1000);
 
 /**
  * The tax share of the first `refunded` minor units refunded of a charge: in proportion to the
@@ -33,11 +31,10 @@ interface RefundState {
   tax: number;
 }
 
-async function refundState(tx: Queryable, chargeId: string): Promise<RefundState> {
-  return {
-    refunded: -(await postedAmount(tx, chargeId, ['refund'], 'stripe_balance')),
-    tax: await postedAmount(tx, chargeId, ['refund'], 'tax_payable'),
-  };
+/** What the charge's entries add up to: only refunds are booked about a charge (disputes are about the dispute). */
+async function refundState(tx: Queryable, chargeId: string, currency: string): Promise<RefundState> {
+  const net = await netsOf(tx, chargeId, currency);
+  return { refunded: -net('stripe_balance'), tax: net('tax_payable') };
 }
 
 function refundLines(currency: string, amount: number, tax: number): LedgerLine[] {
@@ -51,7 +48,7 @@ function refundLines(currency: string, amount: number, tax: number): LedgerLine[
 /** Once the charge's invoice is known, refunds booked before it take their share of its tax. */
 export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: InvoiceFacts): Promise<void> {
   await lockReference(tx, chargeId);
-  const state = await refundState(tx, chargeId);
+  const state = await refundState(tx, chargeId, invoice.currency);
   const share = refundTax(state.refunded, invoice) - state.tax;
   await postInTransaction(tx, {
     sourceKey: `charge:${chargeId}:refund-tax-at:${state.refunded}`,
@@ -80,7 +77,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
     await lockReference(tx, charge.id);
     const payment = await paymentOfCharge(tx, charge.id, idOf(charge.payment_intent));
     const invoice = payment ? readInvoice(payment.invoice) : null;
-    const state = await refundState(tx, charge.id);
+    const state = await refundState(tx, charge.id, charge.currency);
     const post = async (sourceKey: string, description: string, amount: number, occurredAt: number) => {
       const tax = refundTax(state.refunded + amount, invoice) - state.tax;
       const result = await postInTransaction(tx, {

@@ -3,7 +3,7 @@ import type { DunningFinalAction, DunningOutcome, InvoiceStanding } from '../wor
 import type { Db } from '../src/platform/db';
 import { formatAmount } from '../src/platform/money';
 import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
-import { setAccessRevoked } from '../src/store/entitlements';
+import { revokeAccess } from '../src/store/entitlements';
 import { paymentOfInvoice } from '../src/store/payments';
 import { markSubscriptionCanceled } from '../src/store/subscriptions';
 import type { ActivityDependencies } from './dependencies';
@@ -99,7 +99,7 @@ async function finishDunning(
   if (outcome !== 'exhausted') return;
   const taken = await takeFinalAction(deps, dunningCase, finalAction);
   if (dunningCase.subscription_id) {
-    await setAccessRevoked(deps.db, dunningCase.subscription_id, true, deps.config.PLAN_ENTITLEMENTS);
+    await revokeAccess(deps.db, dunningCase.subscription_id, deps.config.PLAN_ENTITLEMENTS);
   }
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `dunning:${invoiceId}:final`,

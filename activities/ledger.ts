@@ -1,6 +1,6 @@
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
-import type { StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, positions, postedKeys, postInTransaction, reversed, transfer, type Account, type LedgerLine } from '../src/store/ledger';
+import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
+import { linesOf, lockReference, netsOf, positions, postedKeys, postInTransaction, reversed, transfer, type Account, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { requirePayment, type Payment } from '../src/store/payments';
 import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
@@ -23,13 +23,6 @@ import { settleRefundTax } from './charge-ledger';
  *   balance, or money given back out of band; its refund part is the refund's own entry.
  */
 
-const at = (seconds: number) => new Date(seconds * 1000);
-
-async function netOf(tx: Queryable, invoice: InvoiceFacts, account: Account): Promise<number> {
-  const position = (await positions(tx, invoice.id)).find((p) => p.account === account && p.currency === invoice.currency);
-  return position?.net ?? 0;
-}
-
 function label(invoice: InvoiceFacts) {
   return `invoice ${invoice.number ?? invoice.id}`;
 }
@@ -41,7 +34,7 @@ async function postIssued(tx: Queryable, invoice: InvoiceFacts, eventId: string,
     sourceKey: `invoice:${invoice.id}:recognized`,
     kind: 'invoice_recognized',
     reference: invoice.id,
-    description: `Invoice ${invoice.number ?? invoice.id} issued`,
+    description: `${label(invoice)} issued`,
     occurredAt,
     eventId,
     lines: [
@@ -63,7 +56,7 @@ async function postIssued(tx: Queryable, invoice: InvoiceFacts, eventId: string,
 
 /** A paid invoice: a write-off recovered, then what was paid, through Stripe or out of band. */
 async function postPaid(tx: Queryable, invoice: InvoiceFacts, payment: Payment) {
-  const writtenOff = await netOf(tx, invoice, 'bad_debt');
+  const writtenOff = (await netsOf(tx, invoice.id, invoice.currency))('bad_debt');
   await postInTransaction(tx, {
     sourceKey: `invoice:${invoice.id}:recovered`,
     kind: 'bad_debt_recovered',
@@ -102,7 +95,7 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
 
 /** What is still receivable on an uncollectible invoice becomes bad debt; after payment, nothing is. */
 async function postUncollectible(tx: Queryable, invoice: InvoiceFacts, event: StripeEvent) {
-  const outstanding = await netOf(tx, invoice, 'accounts_receivable');
+  const outstanding = (await netsOf(tx, invoice.id, invoice.currency))('accounts_receivable');
   await postInTransaction(tx, {
     sourceKey: `invoice:${invoice.id}:uncollectible`,
     kind: 'bad_debt',
@@ -157,8 +150,7 @@ function creditNoteLines(note: CreditNoteFacts, writtenOff: number, outstanding:
 }
 
 async function postCreditNoteIssued(tx: Queryable, note: CreditNoteFacts, event: StripeEvent) {
-  const receivable = (await positions(tx, note.invoiceId)).filter((p) => p.currency === note.currency);
-  const net = (account: Account) => receivable.find((p) => p.account === account)?.net ?? 0;
+  const net = await netsOf(tx, note.invoiceId, note.currency);
   await postInTransaction(tx, {
     sourceKey: `credit_note:${note.id}:issued`,
     kind: 'credit_note',

@@ -33,9 +33,12 @@ function cardOf(charge: Json | null | undefined): string | null {
  * invoice; newer ones name nothing unless `payments` was included, and then, with a key,
  * Stripe's invoice payments say which payment intent paid it and its charge what paid.
  */
-async function paymentReference(stripe: Stripe | undefined, invoice: InvoiceFacts, payload: Json): Promise<PaymentReference> {
+async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: InvoiceFacts, payload: Json): Promise<PaymentReference> {
   const known = { chargeId: invoice.chargeId, paymentIntentId: invoice.paymentIntentId, method: cardOf(payload.charge) };
   if (known.chargeId || known.paymentIntentId || !stripe) return known;
+  // Asked of Stripe only once: a payment already recorded keeps what was found (the insert
+  // that follows finds its row and changes nothing).
+  if (await paymentOfInvoice(db, invoice.id)) return known;
   const { data } = await stripe.invoicePayments.list({ invoice: invoice.id, limit: 10 });
   const paid = data.find((p) => p.status === 'paid') ?? data.find((p) => p.is_default) ?? data[0];
   const paymentIntentId = idOf(paid?.payment?.payment_intent);
@@ -53,10 +56,7 @@ async function paymentReference(stripe: Stripe | undefined, invoice: InvoiceFact
 export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<Payment | undefined> {
   const invoice = readInvoiceOf(event);
   if (invoice.status !== 'paid' || invoice.total <= 0) return undefined;
-  // Asked of Stripe only once: a payment already recorded keeps what it found.
-  const recorded = await paymentOfInvoice(db, invoice.id);
-  if (recorded) return recorded;
-  const reference = await paymentReference(stripe, invoice, event.data.object);
+  const reference = await paymentReference(db, stripe, invoice, event.data.object);
   return recordPayment(db, {
     invoice_id: invoice.id,
     invoice_number: invoice.number,

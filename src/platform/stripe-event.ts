@@ -19,6 +19,9 @@ export interface EventRefs {
   subscriptionId: string | null;
 }
 
+/** A Stripe timestamp (Unix seconds) as a Date. */
+export const fromStripeTime = (seconds: number) => new Date(seconds * 1000);
+
 /** The id of a Stripe reference, whether it came as an id string or as an expanded object. */
 export function idOf(value: unknown): string | null {
   if (typeof value === 'string') return value;

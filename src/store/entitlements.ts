@@ -38,19 +38,13 @@ export async function refreshEntitlements(
   }
 }
 
-/** Dunning ran out (revoke) or the invoice got paid (restore). */
-export async function setAccessRevoked(
-  db: Db,
-  subscriptionId: string,
-  revoked: boolean,
-  planEntitlements: Record<string, string[]>,
-): Promise<void> {
+/** Dunning ran out: the subscription loses its entitlements until its invoices are paid. */
+export async function revokeAccess(db: Db, subscriptionId: string, planEntitlements: Record<string, string[]>): Promise<void> {
   await withTransaction(db, async (tx) => {
-    // Only a change of the flag can change the entitlements (every paid invoice restores).
+    // Only a change of the flag can change the entitlements.
     const { rowCount } = await tx.query(
-      `UPDATE subscriptions SET access_revoked_at = CASE WHEN $2 THEN now() END
-        WHERE id = $1 AND (access_revoked_at IS NOT NULL) <> $2`,
-      [subscriptionId, revoked],
+      'UPDATE subscriptions SET access_revoked_at = now() WHERE id = $1 AND access_revoked_at IS NULL',
+      [subscriptionId],
     );
     if (rowCount === 1) await refreshEntitlements(tx, subscriptionId, planEntitlements);
   });

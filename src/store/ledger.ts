@@ -115,6 +115,12 @@ export async function positions(db: Queryable, reference: string): Promise<Posit
   return rows;
 }
 
+/** The net (debit − credit) of each account over the entries about a reference, in one currency. */
+export async function netsOf(db: Queryable, reference: string, currency: string): Promise<(account: Account) => number> {
+  const inCurrency = (await positions(db, reference)).filter((p) => p.currency === currency);
+  return (account) => inCurrency.find((p) => p.account === account)?.net ?? 0;
+}
+
 /** The lines of one entry, found by its source key (none when it was never posted). */
 export async function linesOf(db: Queryable, sourceKey: string): Promise<LedgerLine[]> {
   const { rows } = await db.query<{ account: Account; currency: string; debit: number; credit: number }>(
