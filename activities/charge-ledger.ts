@@ -1,6 +1,9 @@
+import { log } from '@temporalio/activity';
+import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
+import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, postedAmount, postedKeys, postInTransaction, reversed, transfer, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postInTransaction, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge } from '../src/store/payments';
 import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
@@ -31,9 +34,9 @@ interface RefundState {
   tax: number;
 }
 
-/** What the charge's entries add up to: only refunds are booked about a charge (disputes are about the dispute). */
+/** What the charge's refund entries add up to (its sale, when it is one, is booked about it too). */
 async function refundState(tx: Queryable, chargeId: string, currency: string): Promise<RefundState> {
-  const net = await netsOf(tx, chargeId, currency);
+  const net = await netsOf(tx, chargeId, currency, ['refund']);
   return { refunded: -net('stripe_balance'), tax: net('tax_payable') };
 }
 
@@ -46,7 +49,7 @@ function refundLines(currency: string, amount: number, tax: number): LedgerLine[
 }
 
 /** Once the charge's invoice is known, refunds booked before it take their share of its tax. */
-export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: InvoiceFacts): Promise<void> {
+export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: InvoiceFacts, connectedAccount: string | null): Promise<void> {
   await lockReference(tx, chargeId);
   const state = await refundState(tx, chargeId, invoice.currency);
   const share = refundTax(state.refunded, invoice) - state.tax;
@@ -54,10 +57,62 @@ export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: 
     sourceKey: `charge:${chargeId}:refund-tax-at:${state.refunded}`,
     kind: 'refund',
     reference: chargeId,
+    connectedAccount,
     description: `Tax share of the refunds of charge ${chargeId}`,
     occurredAt: new Date(),
     lines: transfer('tax_payable', 'refunds', invoice.currency, share),
   });
+}
+
+/**
+ * Whether Stripe says this charge pays no invoice. Payloads of API versions before 2025-03-31
+ * carry `invoice` (null outside invoices); newer ones do not, and then Stripe is asked for the
+ * invoice payments of the charge's payment intent. Without a key the answer is unknown.
+ */
+async function paysNoInvoice(stripe: Stripe | undefined, charge: Record<string, any>, connectedAccount: string | null): Promise<boolean | 'unknown'> {
+  if ('invoice' in charge) return charge.invoice === null;
+  const paymentIntentId = idOf(charge.payment_intent);
+  if (!paymentIntentId) return true;
+  if (!stripe) return 'unknown';
+  const { data } = await stripe.invoicePayments.list(
+    { payment: { type: 'payment_intent', payment_intent: paymentIntentId }, limit: 1 },
+    asAccount(connectedAccount),
+  );
+  return data.length === 0;
+}
+
+/**
+ * A captured charge that pays no invoice is a sale of its own: its amount enters the Stripe
+ * balance as revenue (without tax: a charge carries none). A charge that pays an invoice is
+ * booked through the invoice's payment instead, so a charge is never booked twice. Its refunds
+ * and disputes are booked either way.
+ */
+async function postChargeSale(deps: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent): Promise<void> {
+  const charge = chargeOf(event);
+  if (charge.status !== 'succeeded' || charge.captured !== true) return;
+  const standalone = await paysNoInvoice(deps.stripe, charge, event.account ?? null);
+  if (standalone === 'unknown') {
+    log.warn('charge not booked: its payload does not say whether it pays an invoice, and without STRIPE_SECRET_KEY Stripe cannot be asked', { chargeId: charge.id });
+    return;
+  }
+  if (!standalone) return;
+  await post(deps.db, {
+    sourceKey: `charge:${charge.id}:sale`,
+    kind: 'charge_sale',
+    reference: charge.id,
+    description: `Charge ${charge.id} outside invoices`,
+    occurredAt: at(charge.created ?? event.created),
+    ...sourceOf(event),
+    lines: transfer('stripe_balance', 'revenue', charge.currency, charge.amount_captured ?? charge.amount),
+  });
+}
+
+function chargeOf(event: StripeEvent): Record<string, any> & { id: string; currency: string } {
+  const charge = event.data.object as Record<string, any>;
+  if (charge.object !== 'charge' || typeof charge.id !== 'string' || typeof charge.currency !== 'string') {
+    throw invalidEvent(event, 'data.object is not a charge');
+  }
+  return charge as Record<string, any> & { id: string; currency: string };
 }
 
 /**
@@ -68,10 +123,7 @@ export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: 
  * posted from the growth is not posted again under its id.
  */
 async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
-  const charge = event.data.object as Record<string, any>;
-  if (charge.object !== 'charge' || typeof charge.id !== 'string' || typeof charge.currency !== 'string') {
-    throw invalidEvent(event, 'data.object is not a charge');
-  }
+  const charge = chargeOf(event);
   const listed: Record<string, any>[] | undefined = charge.refunds?.data;
   await withTransaction(db, async (tx) => {
     await lockReference(tx, charge.id);
@@ -86,7 +138,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
         reference: charge.id,
         description,
         occurredAt: at(occurredAt),
-        eventId: event.id,
+        ...sourceOf(event),
         lines: refundLines(charge.currency, amount, tax),
       });
       if (result === 'posted') Object.assign(state, { refunded: state.refunded + amount, tax: state.tax + tax });
@@ -124,7 +176,7 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
       reference: chargeId,
       description: `Refund ${refund.id} of charge ${chargeId} ${refund.status}`,
       occurredAt: at(event.created),
-      eventId: event.id,
+      ...sourceOf(event),
       lines: reversed(await linesOf(tx, `refund:${refund.id}`)),
     });
   });
@@ -185,15 +237,19 @@ async function postDispute(db: Db, event: StripeEvent): Promise<void> {
         reference: dispute.id,
         description: `Dispute ${dispute.id}: funds ${direction.name}`,
         occurredAt: at(event.created),
-        eventId: event.id,
+        ...sourceOf(event),
         lines: transfer(direction.into, direction.from, funds.currency, Math.max(0, target - posted)),
       });
     }
   });
 }
 
-export function chargeLedgerActivities({ db }: ActivityDependencies) {
+export function chargeLedgerActivities({ db, stripe }: ActivityDependencies) {
   return {
+    async postChargeSale(eventId: string): Promise<void> {
+      await postChargeSale({ db, stripe }, await loadEventPayload(db, eventId));
+    },
+
     async postChargeRefunds(eventId: string): Promise<void> {
       await postChargeRefunds(db, await loadEventPayload(db, eventId));
     },

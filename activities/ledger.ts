@@ -1,6 +1,6 @@
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, positions, postedKeys, postInTransaction, reversed, transfer, type Account, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, positions, postedKeys, postInTransaction, reversed, sourceOf, sourceOfPayment, transfer, type Account, type EntrySource, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { requirePayment, type Payment } from '../src/store/payments';
 import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
@@ -28,7 +28,7 @@ function label(invoice: InvoiceFacts) {
 }
 
 /** Receivable, revenue and tax, and the customer balance's share: once, from whichever event comes first. */
-async function postIssued(tx: Queryable, invoice: InvoiceFacts, eventId: string, fallbackTime: number) {
+async function postIssued(tx: Queryable, invoice: InvoiceFacts, source: EntrySource, fallbackTime: number) {
   const occurredAt = at(invoice.finalizedAt ?? fallbackTime);
   await postInTransaction(tx, {
     sourceKey: `invoice:${invoice.id}:recognized`,
@@ -36,7 +36,7 @@ async function postIssued(tx: Queryable, invoice: InvoiceFacts, eventId: string,
     reference: invoice.id,
     description: `${label(invoice)} issued`,
     occurredAt,
-    eventId,
+    ...source,
     lines: [
       { account: 'accounts_receivable', currency: invoice.currency, debit: invoice.total },
       { account: 'revenue', currency: invoice.currency, credit: invoice.total - invoice.tax },
@@ -49,7 +49,7 @@ async function postIssued(tx: Queryable, invoice: InvoiceFacts, eventId: string,
     reference: invoice.id,
     description: `Customer balance applied to ${label(invoice)}`,
     occurredAt,
-    eventId,
+    ...source,
     lines: transfer('customer_balance', 'accounts_receivable', invoice.currency, invoice.balanceApplied),
   });
 }
@@ -63,7 +63,7 @@ async function postPaid(tx: Queryable, invoice: InvoiceFacts, payment: Payment) 
     reference: invoice.id,
     description: `Written-off ${label(invoice)} paid after all`,
     occurredAt: payment.paid_at,
-    eventId: payment.source_event_id,
+    ...sourceOfPayment(payment),
     lines: transfer('accounts_receivable', 'bad_debt', invoice.currency, Math.max(0, writtenOff)),
   });
   // Older API versions leave amount_paid at 0 for an invoice marked paid out of band.
@@ -76,7 +76,7 @@ async function postPaid(tx: Queryable, invoice: InvoiceFacts, payment: Payment) 
     reference: invoice.id,
     description: `Payment of ${label(invoice)}${invoice.paidOutOfBand ? ' (out of band)' : ''}`,
     occurredAt: payment.paid_at,
-    eventId: payment.source_event_id,
+    ...sourceOfPayment(payment),
     lines: transfer(account, 'accounts_receivable', invoice.currency, amount),
   });
 }
@@ -86,10 +86,10 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
   const invoice = readInvoice(payment.invoice);
   await withTransaction(db, async (tx) => {
     await lockReference(tx, invoice.id);
-    await postIssued(tx, invoice, payment.source_event_id, payment.paid_at.getTime() / 1000);
+    await postIssued(tx, invoice, sourceOfPayment(payment), payment.paid_at.getTime() / 1000);
     await postPaid(tx, invoice, payment);
     // Refunds booked before the payment was known could not take their share of the tax.
-    if (invoice.chargeId) await settleRefundTax(tx, invoice.chargeId, invoice);
+    if (invoice.chargeId) await settleRefundTax(tx, invoice.chargeId, invoice, payment.account);
   });
 }
 
@@ -102,7 +102,7 @@ async function postUncollectible(tx: Queryable, invoice: InvoiceFacts, event: St
     reference: invoice.id,
     description: `${label(invoice)} marked uncollectible`,
     occurredAt: at(event.created),
-    eventId: event.id,
+    ...sourceOf(event),
     lines: transfer('bad_debt', 'accounts_receivable', invoice.currency, Math.max(0, outstanding)),
   });
 }
@@ -118,7 +118,7 @@ async function postVoided(tx: Queryable, invoice: InvoiceFacts, event: StripeEve
     reference: invoice.id,
     description: `${label(invoice)} voided`,
     occurredAt: at(event.created),
-    eventId: event.id,
+    ...sourceOf(event),
     lines,
   });
 }
@@ -157,7 +157,7 @@ async function postCreditNoteIssued(tx: Queryable, note: CreditNoteFacts, event:
     reference: note.invoiceId,
     description: `Credit note ${note.number ?? note.id} on invoice ${note.invoiceId}`,
     occurredAt: at(note.created ?? event.created),
-    eventId: event.id,
+    ...sourceOf(event),
     lines: creditNoteLines(note, net('bad_debt'), net('accounts_receivable')),
   });
 }
@@ -171,7 +171,7 @@ async function postCreditNoteVoided(tx: Queryable, note: CreditNoteFacts, event:
     reference: note.invoiceId,
     description: `Credit note ${note.number ?? note.id} voided`,
     occurredAt: at(event.created),
-    eventId: event.id,
+    ...sourceOf(event),
     lines: reversed(await linesOf(tx, `credit_note:${note.id}:issued`)),
   });
 }
@@ -182,7 +182,7 @@ async function withInvoice(db: Db, event: StripeEvent, post: (tx: Queryable, inv
   await withTransaction(db, async (tx) => {
     await lockReference(tx, invoice.id);
     if (await isVoided(tx, invoice.id)) return;
-    await postIssued(tx, invoice, event.id, event.created);
+    await postIssued(tx, invoice, sourceOf(event), event.created);
     await post(tx, invoice);
   });
 }

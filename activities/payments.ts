@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import type { Db } from '../src/platform/db';
 import { documentsOfPayment, numberDocuments, storeDocumentPdf } from '../src/store/documents';
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
+import { asAccount } from '../src/platform/stripe-client';
 import type { Mailer } from '../src/platform/mailer';
 import { sendOnce } from './outbox';
 import { loadEventPayload } from '../src/store/events';
@@ -33,17 +34,18 @@ function cardOf(charge: Json | null | undefined): string | null {
  * invoice; newer ones name nothing unless `payments` was included, and then, with a key,
  * Stripe's invoice payments say which payment intent paid it and its charge what paid.
  */
-async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: InvoiceFacts, payload: Json): Promise<PaymentReference> {
+async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: InvoiceFacts, event: StripeEvent): Promise<PaymentReference> {
+  const payload = event.data.object as Json;
   const known = { chargeId: invoice.chargeId, paymentIntentId: invoice.paymentIntentId, method: cardOf(payload.charge) };
   if (known.chargeId || known.paymentIntentId || !stripe) return known;
   // Asked of Stripe only once: a payment already recorded keeps what was found (the insert
   // that follows finds its row and changes nothing).
   if (await paymentOfInvoice(db, invoice.id)) return known;
-  const { data } = await stripe.invoicePayments.list({ invoice: invoice.id, limit: 10 });
+  const { data } = await stripe.invoicePayments.list({ invoice: invoice.id, limit: 10 }, asAccount(event.account));
   const paid = data.find((p) => p.status === 'paid') ?? data.find((p) => p.is_default) ?? data[0];
   const paymentIntentId = idOf(paid?.payment?.payment_intent);
   if (!paymentIntentId) return { ...known, chargeId: idOf(paid?.payment?.charge) };
-  const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] });
+  const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] }, asAccount(event.account));
   const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
   return { chargeId: idOf(intent.latest_charge), paymentIntentId, method: cardOf(charge) };
 }
@@ -56,7 +58,7 @@ async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: Inv
 export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<Payment | undefined> {
   const invoice = readInvoiceOf(event);
   if (invoice.status !== 'paid' || invoice.total <= 0) return undefined;
-  const reference = await paymentReference(db, stripe, invoice, event.data.object);
+  const reference = await paymentReference(db, stripe, invoice, event);
   return recordPayment(db, {
     invoice_id: invoice.id,
     invoice_number: invoice.number,

@@ -32,3 +32,20 @@ test('when 50 payments are processed concurrently, then receipts and invoices ar
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(service.smtp.messages).toHaveLength(100);
 });
+
+test('when payments of two connected accounts and the platform are processed at once, then each numbers its documents in a series of its own', async () => {
+  const accounts = ['acct_numbersA', 'acct_numbersB'];
+  const events = accounts.flatMap((account) => Array.from({ length: 5 }, () => stripeEvent('invoice.paid', paidInvoice({ subtotal: 500 }), { account })));
+  const platformBefore = await service.database.db.query("SELECT count(*)::int AS n FROM documents WHERE account = ''");
+
+  await Promise.all(events.flatMap((event) => [deliver(service.url, event), deliver(service.url, event)]));
+  await Promise.all(events.map((event) => eventStatusWhenDone(service, event.id)));
+
+  const year = new Date().getUTCFullYear();
+  for (const account of accounts) {
+    const { rows } = await service.database.db.query("SELECT number FROM documents WHERE account = $1 AND kind = 'receipt' ORDER BY sequence", [account]);
+    expect(rows.map((r) => r.number)).toEqual([1, 2, 3, 4, 5].map((n) => `${account}-R-${year}-00000${n}`));
+  }
+  const platformAfter = await service.database.db.query("SELECT count(*)::int AS n FROM documents WHERE account = ''");
+  expect(platformAfter.rows[0].n).toBe(platformBefore.rows[0].n);
+});

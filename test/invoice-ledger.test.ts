@@ -1,4 +1,4 @@
-import { chargeWithRefunds, creditNote, disputeWithFunds, paidInvoice, refund, type InvoiceOptions } from './support/billing-events';
+import { capturedCharge, chargeWithRefunds, creditNote, disputeWithFunds, paidInvoice, refund, type InvoiceOptions } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
@@ -252,5 +252,33 @@ describe('GET /admin/invoices/:id/ledger', () => {
       refunded: 0,
       outstanding: 0,
     });
+  });
+});
+
+describe('connected accounts', () => {
+  test('when a connected account\'s invoice is paid, then the entries are in that account\'s books, and the platform\'s books do not move', async () => {
+    const account = 'acct_ledgerbooks1';
+    const invoice = invoiceStates({ subtotal: 6_100 });
+    const platformBefore = await admin(service, '/ledger/balance?account=platform');
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open, { account }), stripeEvent('invoice.paid', invoice.paid, { account })], 'in Stripe order');
+
+    const connected = await admin(service, `/ledger/balance?account=${account}`);
+    expect(connected.body.accounts).toEqual([
+      { account: 'accounts_receivable', currency: 'usd', debit: 6_100, credit: 6_100 },
+      { account: 'revenue', currency: 'usd', debit: 0, credit: 6_100 },
+      { account: 'stripe_balance', currency: 'usd', debit: 6_100, credit: 0 },
+    ]);
+    expect((await admin(service, '/ledger/balance?account=platform')).body).toEqual(platformBefore.body);
+  });
+});
+
+describe('charges outside invoices, without a Stripe key', () => {
+  test('when a newer payload leaves out whether the charge pays an invoice, then it is not booked as a sale (it cannot be told apart)', async () => {
+    const charge = capturedCharge({ amount: 1_300 });
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge, { api_version: '2025-03-31.basil' }));
+
+    expect(await movements(service, charge.id)).toEqual({});
   });
 });

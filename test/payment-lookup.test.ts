@@ -1,47 +1,36 @@
 import { paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
-import { admin, deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
-import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
+import { admin, deliverTwiceAndWait, testAdminKey } from './support/service';
+import { useServiceWithRecordedStripe } from './support/stripe-recorder';
 import { stripeEvent } from './support/stripe-events';
 
 /** Newer API versions leave out what paid an invoice; with a key, it is asked of Stripe. */
 
-let service: TestService;
-let stripe: StripeRecorder;
-
-beforeAll(async () => {
-  stripe = await startStripeRecorder(process.env.TEST_STRIPE_API_BASE!);
-  service = await startTestService({ overrides: { STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_API_BASE: stripe.url } });
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await stripe?.stop();
-});
+const environment = useServiceWithRecordedStripe();
 
 test('when a paid invoice names neither charge nor payment intent, then its payment intent, charge and card come from Stripe and the receipt shows the card', async () => {
   const { payments: _left_out, ...invoice } = paidInvoice({ subtotal: 2_000 });
-  stripe.setInvoicePayment(invoice.id, 'pi_lookup_1');
+  environment.stripe.setInvoicePayment(invoice.id, 'pi_lookup_1');
 
-  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+  await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
 
-  const { body } = await admin(service, `/payments?invoice=${invoice.id}`);
+  const { body } = await admin(environment.service, `/payments?invoice=${invoice.id}`);
   expect(body.data).toHaveLength(1);
   expect(body.data[0]).toMatchObject({ payment_intent_id: 'pi_lookup_1', charge_id: expect.stringMatching(/^ch_/), payment_method: 'VISA •••• 4242' });
-  const receipt = await fetch(`${service.url}/admin/documents/${body.data[0].documents.find((n: string) => n.startsWith('R-'))}`, {
+  const receipt = await fetch(`${environment.service.url}/admin/documents/${body.data[0].documents.find((n: string) => n.startsWith('R-'))}`, {
     headers: { authorization: `Bearer ${testAdminKey}` },
   });
   expect(await pdfText(Buffer.from(await receipt.arrayBuffer()))).toContain('VISA •••• 4242');
-  expect(stripe.calls).toContain('GET /v1/invoice_payments');
+  expect(environment.stripe.calls).toContain('GET /v1/invoice_payments');
 });
 
 test('when the invoice names its payment, then Stripe is not asked', async () => {
   const invoice = paidInvoice({ subtotal: 2_100, chargeId: 'ch_named_1' });
-  const before = stripe.calls.filter((call) => call === 'GET /v1/invoice_payments').length;
+  const before = environment.stripe.calls.filter((call) => call === 'GET /v1/invoice_payments').length;
 
-  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+  await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
 
-  const { body } = await admin(service, `/payments?invoice=${invoice.id}`);
+  const { body } = await admin(environment.service, `/payments?invoice=${invoice.id}`);
   expect(body.data[0]).toMatchObject({ charge_id: 'ch_named_1' });
-  expect(stripe.calls.filter((call) => call === 'GET /v1/invoice_payments')).toHaveLength(before);
+  expect(environment.stripe.calls.filter((call) => call === 'GET /v1/invoice_payments')).toHaveLength(before);
 });

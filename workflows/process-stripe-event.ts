@@ -133,17 +133,33 @@ function invoiceMathHandlersOf({ database }: Steps): Record<string, Handler> {
   };
 }
 
+/**
+ * Charges outside invoices booked as sales (before 2026-11-26 they were only stored, and
+ * `charge.captured` was ignored), behind a patch of their own.
+ */
+function chargeSaleHandlersOf({ database }: Steps): Record<string, Handler> {
+  const storeAndBook: Handler = both((eventId) => database.syncPlainObject(eventId, 'charges'), database.postChargeSale);
+  return { 'charge.succeeded': storeAndBook, 'charge.captured': storeAndBook };
+}
+
 const handlers = {
-  invoiceMath: invoiceMathHandlersOf(localSteps),
   local: handlersOf(localSteps, invoicePaid),
   regular: handlersOf(regularSteps, invoicePaidStepByStep),
 };
 
+/** Later changes to what some types do, newest first, each behind its patch. */
+const patchedHandlers = [
+  { patchId: 'standalone-charge-sales', table: chargeSaleHandlersOf(localSteps) },
+  { patchId: 'ledger-follows-invoice-math', table: invoiceMathHandlersOf(localSteps) },
+];
+
 function handlerFor(type: string, local: boolean): Handler | undefined {
   const own = (table: Record<string, Handler>) => (Object.hasOwn(table, type) ? table[type] : undefined);
   if (!local) return own(handlers.regular);
-  // Asked only for the types it changes, so other events carry no extra marker.
-  if (Object.hasOwn(handlers.invoiceMath, type) && patched('ledger-follows-invoice-math')) return own(handlers.invoiceMath);
+  // A patch is asked only for the types it changes, so other events carry no extra marker.
+  for (const { patchId, table } of patchedHandlers) {
+    if (Object.hasOwn(table, type) && patched(patchId)) return own(table);
+  }
   return own(handlers.local);
 }
 

@@ -2,6 +2,7 @@ import type { ParameterizedContext } from 'koa';
 import getRawBody from 'raw-body';
 import type { z } from 'zod';
 import type { EventStatus } from '../store/events';
+import type { Books } from '../store/ledger';
 import { HttpError } from '../platform/http-error';
 
 // Admin request parameters: each parser names the parameter in its 400 message.
@@ -46,6 +47,15 @@ export function windowParam(value: unknown): number {
   return seconds;
 }
 
+/** `?account=acct_…` for a connected account's books, `platform` for the platform's own; absent: all. */
+export function booksParam(value: unknown): Books {
+  if (value === undefined) return 'all';
+  if (value === 'platform') return { connectedAccount: null };
+  if (typeof value !== 'string' || !/^acct_[A-Za-z0-9]{1,64}$/.test(value)) {
+    throw new HttpError(400, 'invalid_parameter', 'account must be a connected account id (acct_…) or platform.');
+  }
+  return { connectedAccount: value };
+}
 
 /** A small JSON body, validated; the message names what is wrong. */
 export async function jsonBody<T>(ctx: ParameterizedContext, schema: z.ZodType<T>): Promise<T> {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { requireAdminKey } from './admin-auth';
-import { cursorParam, jsonBody, limitParam, statusParam, textParam, windowParam } from './admin-params';
+import { booksParam, cursorParam, jsonBody, limitParam, statusParam, textParam, windowParam } from './admin-params';
 import type { Config } from '../platform/config';
 import { customerView } from '../store/customers';
 import type { Db } from '../platform/db';
@@ -167,7 +167,7 @@ export function createAdminRouter(deps: AdminDependencies): Router {
   });
 
   router.get('/ledger/balance', async (ctx) => {
-    ctx.body = await trialBalance(db);
+    ctx.body = await trialBalance(db, booksParam(ctx.query.account));
   });
 
   router.get('/invoices/:id/ledger', async (ctx) => {

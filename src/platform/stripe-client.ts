@@ -14,3 +14,8 @@ export function createStripeClient(config: Pick<Config, 'STRIPE_SECRET_KEY' | 'S
     }),
   });
 }
+
+/** A connected account's objects are read through the platform's key with `Stripe-Account`. */
+export function asAccount(connectedAccount: string | null | undefined): Stripe.RequestOptions | undefined {
+  return connectedAccount ? { stripeAccount: connectedAccount } : undefined;
+}

@@ -3,8 +3,13 @@ import type { DocumentKind } from '../platform/pdf';
 
 const prefixes: Record<DocumentKind, string> = { receipt: 'R', invoice: 'INV' };
 
-export function documentNumber(kind: DocumentKind, year: number, sequence: number): string {
-  return `${prefixes[kind]}-${year}-${String(sequence).padStart(6, '0')}`;
+/**
+ * `R-2026-000001`; a connected account's documents are numbered in a series of their own, so its
+ * number carries the account (`acct_123-R-2026-000001`) and stays unique across accounts.
+ */
+export function documentNumber(kind: DocumentKind, year: number, sequence: number, connectedAccount: string | null): string {
+  const number = `${prefixes[kind]}-${year}-${String(sequence).padStart(6, '0')}`;
+  return connectedAccount ? `${connectedAccount}-${number}` : number;
 }
 
 export interface StoredDocument {
@@ -13,7 +18,7 @@ export interface StoredDocument {
 }
 
 /**
- * Gives the payment its two document numbers, once. A number comes from its per-year counter in
+ * Gives the payment its two document numbers, once. A number comes from its per-account, per-year counter in
  * the same transaction that inserts the document row, so numbers have no gaps (nothing rolls
  * back after the commit) and no duplicates (the counter row is locked until commit). The PDF is
  * not part of it: rendering outside the lock keeps concurrent payments from queueing behind one
@@ -21,7 +26,8 @@ export interface StoredDocument {
  */
 export async function numberDocuments(db: Db, paymentId: number, year: number): Promise<(StoredDocument & { rendered: boolean })[]> {
   return withTransaction(db, async (tx) => {
-    await tx.query('SELECT id FROM payments WHERE id = $1 FOR UPDATE', [paymentId]);
+    const { rows: payments } = await tx.query<{ account: string | null }>('SELECT account FROM payments WHERE id = $1 FOR UPDATE', [paymentId]);
+    const connectedAccount = payments[0]?.account ?? null;
     const { rows: existing } = await tx.query<StoredDocument & { rendered: boolean }>(
       'SELECT number, kind, pdf IS NOT NULL AS rendered FROM documents WHERE payment_id = $1',
       [paymentId],
@@ -31,15 +37,16 @@ export async function numberDocuments(db: Db, paymentId: number, year: number): 
     for (const kind of ['receipt', 'invoice'] as const) {
       if (existing.some((document) => document.kind === kind)) continue;
       const { rows } = await tx.query<{ last_number: number }>(
-        `INSERT INTO document_counters (kind, year, last_number) VALUES ($1, $2, 1)
-         ON CONFLICT (kind, year) DO UPDATE SET last_number = document_counters.last_number + 1
+        `INSERT INTO document_counters (account, kind, year, last_number) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (account, kind, year) DO UPDATE SET last_number = document_counters.last_number + 1
          RETURNING last_number`,
-        [kind, year],
+        [connectedAccount ?? '', kind, year],
       );
       const sequence = rows[0].last_number;
-      const number = documentNumber(kind, year, sequence);
-      await tx.query('INSERT INTO documents (number, kind, year, sequence, payment_id) VALUES ($1, $2, $3, $4, $5)', [
+      const number = documentNumber(kind, year, sequence, connectedAccount);
+      await tx.query('INSERT INTO documents (number, account, kind, year, sequence, payment_id) VALUES ($1, $2, $3, $4, $5, $6)', [
         number,
+        connectedAccount ?? '',
         kind,
         year,
         sequence,

@@ -1,4 +1,6 @@
 import { withTransaction, type Db, type Queryable } from '../platform/db';
+import type { StripeEvent } from '../platform/stripe-event';
+import type { Payment } from './payments';
 
 export type Account =
   | 'accounts_receivable'
@@ -23,10 +25,24 @@ export interface Posting {
   sourceKey: string;
   kind: string;
   reference: string;
+  /** The connected account whose books these are (the event's `account`); null: the platform's. */
+  connectedAccount: string | null;
   description: string;
   occurredAt: Date;
   eventId?: string;
   lines: LedgerLine[];
+}
+
+/** What caused an entry: the event, and the books (connected account) it is about. */
+export type EntrySource = Pick<Posting, 'eventId' | 'connectedAccount'>;
+
+export function sourceOf(event: Pick<StripeEvent, 'id' | 'account'>): EntrySource {
+  return { eventId: event.id, connectedAccount: event.account ?? null };
+}
+
+/** A payment's entries are caused by the event that recorded it. */
+export function sourceOfPayment(payment: Pick<Payment, 'source_event_id' | 'account'>): EntrySource {
+  return { eventId: payment.source_event_id, connectedAccount: payment.account };
 }
 
 /** Lines moving `amount` into `debit` out of `credit`; a negative amount moves it the other way. */
@@ -53,9 +69,9 @@ export async function postInTransaction(tx: Queryable, posting: Posting): Promis
   // A zero amount (a free invoice, a zero refund) is not an accounting event.
   if (lines.length === 0) return 'nothing_to_post';
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO ledger_entries (source_key, kind, reference, description, occurred_at, event_id)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_key) DO NOTHING RETURNING id`,
-    [posting.sourceKey, posting.kind, posting.reference, posting.description, posting.occurredAt, posting.eventId ?? null],
+    `INSERT INTO ledger_entries (source_key, kind, reference, account, description, occurred_at, event_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_key) DO NOTHING RETURNING id`,
+    [posting.sourceKey, posting.kind, posting.reference, posting.connectedAccount, posting.description, posting.occurredAt, posting.eventId ?? null],
   );
   if (rows.length === 0) return 'already_posted';
   await tx.query(
@@ -104,20 +120,21 @@ export interface Position {
   net: number;
 }
 
-/** What the entries about a reference (an invoice, a charge) add up to, per account and currency. */
-export async function positions(db: Queryable, reference: string): Promise<Position[]> {
+/** What the entries about a reference (an invoice, a charge) add up to, per account and currency; only entries of `kinds` when given. */
+export async function positions(db: Queryable, reference: string, kinds?: string[]): Promise<Position[]> {
   const { rows } = await db.query<Position>(
     `SELECT l.account, l.currency, sum(l.debit - l.credit)::float8 AS net
        FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
-      WHERE e.reference = $1 GROUP BY l.account, l.currency ORDER BY l.currency, l.account`,
-    [reference],
+      WHERE e.reference = $1 AND ($2::text[] IS NULL OR e.kind = ANY($2))
+      GROUP BY l.account, l.currency ORDER BY l.currency, l.account`,
+    [reference, kinds ?? null],
   );
   return rows;
 }
 
-/** The net (debit − credit) of each account over the entries about a reference, in one currency. */
-export async function netsOf(db: Queryable, reference: string, currency: string): Promise<(account: Account) => number> {
-  const inCurrency = (await positions(db, reference)).filter((p) => p.currency === currency);
+/** The net (debit − credit) of each account over the entries (of `kinds`, when given) about a reference, in one currency. */
+export async function netsOf(db: Queryable, reference: string, currency: string, kinds?: string[]): Promise<(account: Account) => number> {
+  const inCurrency = (await positions(db, reference, kinds)).filter((p) => p.currency === currency);
   return (account) => inCurrency.find((p) => p.account === account)?.net ?? 0;
 }
 
@@ -160,16 +177,25 @@ export interface TrialBalance {
   balanced: boolean;
 }
 
-export async function trialBalance(db: Db): Promise<TrialBalance> {
+/** Whose books: one connected account's, the platform's own (null), or all of them together. */
+export type Books = { connectedAccount: string | null } | 'all';
+
+/** Debits and credits per account and currency, over the books asked for. */
+export async function trialBalance(db: Db, books: Books = 'all'): Promise<TrialBalance> {
+  const scoped = books !== 'all';
   const { rows: accounts } = await db.query(
-    `SELECT account, currency, sum(debit)::float8 AS debit, sum(credit)::float8 AS credit
-       FROM ledger_lines GROUP BY account, currency ORDER BY currency, account`,
+    `SELECT l.account, l.currency, sum(l.debit)::float8 AS debit, sum(l.credit)::float8 AS credit
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE NOT $1 OR e.account IS NOT DISTINCT FROM $2
+      GROUP BY l.account, l.currency ORDER BY l.currency, l.account`,
+    [scoped, scoped ? books.connectedAccount : null],
   );
-  const { rows: totals } = await db.query(
-    `SELECT currency, sum(debit)::float8 AS debit, sum(credit)::float8 AS credit
-       FROM ledger_lines GROUP BY currency ORDER BY currency`,
-  );
-  return { accounts, totals, balanced: totals.every((t) => t.debit === t.credit) };
+  const totals = new Map<string, { currency: string; debit: number; credit: number }>();
+  for (const { currency, debit, credit } of accounts) {
+    const total = totals.get(currency) ?? { currency, debit: 0, credit: 0 };
+    totals.set(currency, { currency, debit: total.debit + debit, credit: total.credit + credit });
+  }
+  return { accounts, totals: [...totals.values()], balanced: [...totals.values()].every((t) => t.debit === t.credit) };
 }
 
 /** Where one invoice stands in the books: what was issued, and what closed or keeps its receivable. */

@@ -159,3 +159,27 @@ export function disputeWithFunds(id: string, amount: number, status: string, mov
 export function refund(id: string, chargeId: string, amount: number, status: string) {
   return stripeObject('refund', { id, charge: chargeId, amount, currency: 'usd', status });
 }
+
+export interface ChargeOptions {
+  amount: number;
+  /** What was captured (default: all of it). */
+  captured?: number;
+  paymentIntent?: string | null;
+  /** The invoice it pays, as API versions before 2025-03-31 say (null: none); left out as newer ones do. */
+  invoice?: string | null;
+}
+
+/** A succeeded, captured charge. */
+export function capturedCharge(options: ChargeOptions): Record<string, any> {
+  const { invoice, ...rest } = options;
+  return stripeObject('charge', {
+    id: `ch_test_${suffix()}`,
+    amount: rest.amount,
+    amount_captured: rest.captured ?? rest.amount,
+    captured: true,
+    status: 'succeeded',
+    currency: 'usd',
+    payment_intent: rest.paymentIntent === undefined ? `pi_test_${suffix()}` : rest.paymentIntent,
+    ...(invoice === undefined ? {} : { invoice }),
+  });
+}

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { startTestService, type TestService } from './service';
 
 /**
  * A pass-through in front of stripe-mock that remembers which API calls the service made
@@ -8,9 +9,15 @@ import http from 'node:http';
 export interface StripeRecorder {
   url: string;
   calls: string[];
+  /** The `Stripe-Account` header of each call ('' when absent), in the order of `calls`. */
+  accounts: string[];
   /** From now on, retrieving this invoice answers stripe-mock's invoice with this id and status `paid`. */
   markPaid(invoiceId: string): void;
-  /** From now on, listing this invoice's payments answers one paid payment by this payment intent. */
+  /**
+   * From now on, listing this invoice's payments, or the payments of this payment intent, answers
+   * one paid payment. Payments of any other payment intent are an empty list (a payment intent
+   * outside invoices), where stripe-mock would answer its one fixture.
+   */
   setInvoicePayment(invoiceId: string, paymentIntentId: string): void;
   stop(): Promise<void>;
 }
@@ -18,16 +25,23 @@ export interface StripeRecorder {
 export async function startStripeRecorder(stripeMockUrl: string): Promise<StripeRecorder> {
   const target = new URL(stripeMockUrl);
   const calls: string[] = [];
+  const accounts: string[] = [];
   const paid = new Set<string>();
   const invoicePayments = new Map<string, string>();
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
     calls.push(`${req.method} ${path}`);
-    const listedInvoice = path === '/v1/invoice_payments' ? new URL(req.url ?? '', 'http://x').searchParams.get('invoice') : null;
-    const paymentIntentId = listedInvoice ? invoicePayments.get(listedInvoice) : undefined;
-    if (listedInvoice && paymentIntentId) {
-      const payment = { object: 'invoice_payment', id: `inpay_${listedInvoice}`, invoice: listedInvoice, status: 'paid', is_default: true, payment: { type: 'payment_intent', payment_intent: paymentIntentId } };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [payment], has_more: false, url: path }));
+    accounts.push(String(req.headers['stripe-account'] ?? ''));
+    const query = new URL(req.url ?? '', 'http://x').searchParams;
+    const listedInvoice = path === '/v1/invoice_payments' ? query.get('invoice') : null;
+    const listedIntent = path === '/v1/invoice_payments' ? query.get('payment[payment_intent]') : null;
+    const invoiceId = listedInvoice ?? [...invoicePayments].find(([, intent]) => intent === listedIntent)?.[0];
+    const paymentIntentId = invoiceId ? invoicePayments.get(invoiceId) : undefined;
+    if (listedIntent || (listedInvoice && paymentIntentId)) {
+      const payments = invoiceId && paymentIntentId
+        ? [{ object: 'invoice_payment', id: `inpay_${invoiceId}`, invoice: invoiceId, status: 'paid', is_default: true, payment: { type: 'payment_intent', payment_intent: paymentIntentId } }]
+        : [];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: payments, has_more: false, url: path }));
       return;
     }
     const paidInvoice = req.method === 'GET' ? /^\/v1\/invoices\/([^/]+)$/.exec(path)?.[1] : undefined;
@@ -54,8 +68,27 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     calls,
+    accounts,
     markPaid: (invoiceId) => void paid.add(invoiceId),
     setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * The test file's service with a Stripe key, whose calls to Stripe go through a recorder in
+ * front of stripe-mock: started before the file's tests and stopped after them. Read `service`
+ * and `stripe` from the returned object inside tests.
+ */
+export function useServiceWithRecordedStripe(): { service: TestService; stripe: StripeRecorder } {
+  const environment = {} as { service: TestService; stripe: StripeRecorder };
+  beforeAll(async () => {
+    environment.stripe = await startStripeRecorder(process.env.TEST_STRIPE_API_BASE!);
+    environment.service = await startTestService({ overrides: { STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_API_BASE: environment.stripe.url } });
+  });
+  afterAll(async () => {
+    await environment.service?.stop();
+    await environment.stripe?.stop();
+  });
+  return environment;
 }
