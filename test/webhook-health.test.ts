@@ -1,4 +1,5 @@
 import { healthOf } from '../src/intake/webhook-health';
+import { pruneDeliveries } from '../src/store/deliveries';
 import { startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -18,7 +19,7 @@ describe('thresholds', () => {
 describe('GET /webhooks/health', () => {
   let service: TestService;
   beforeAll(async () => {
-    service = await startTestService({ worker: false });
+    service = await startTestService({ worker: false, overrides: { STRIPE_EXPECT_LIVEMODE: 'false' } });
   });
   afterAll(() => service?.stop());
 
@@ -27,24 +28,26 @@ describe('GET /webhooks/health', () => {
     return { status: response.status, body: await response.json() };
   };
   const good = () => deliver(service.url, stripeEvent('customer.created', stripeObject('customer')));
+  // Signed, so it is a delivery from Stripe, and refused: a failure health must count.
+  const refused = () => deliver(service.url, stripeEvent('customer.created', stripeObject('customer'), { livemode: true }));
   const forged = () => deliver(service.url, stripeEvent('customer.created', stripeObject('customer')), { secret: 'whsec_forged_000000' });
 
-  test('when deliveries succeed and fail, then the status follows the failure rate of the last 24 hours, with counts', async () => {
+  test('when verified deliveries succeed and fail, then the status follows the failure rate of the last 24 hours, with counts', async () => {
     for (let i = 0; i < 9; i += 1) await good();
-    await forged();
+    await refused();
     expect((await health()).body).toEqual({
       status: 'healthy',
       window: '24h',
       deliveries: 10,
       failures: 1,
       failure_rate: 0.1,
-      outcomes: { accepted: 9, signature_invalid: 1 },
+      outcomes: { accepted: 9, livemode_mismatch: 1 },
     });
 
-    await forged();
+    await refused();
     expect((await health()).body).toMatchObject({ status: 'degraded', deliveries: 11, failures: 2 });
 
-    await forged();
+    await refused();
     const unhealthy = await health();
     expect(unhealthy.body).toMatchObject({ status: 'unhealthy', deliveries: 12, failures: 3 });
     expect(unhealthy.status).toBe(503);
@@ -54,5 +57,22 @@ describe('GET /webhooks/health', () => {
     await service.database.db.query(`UPDATE webhook_deliveries SET received_at = now() - interval '25 hours' WHERE http_status >= 300`);
 
     expect((await health()).body).toMatchObject({ status: 'healthy', deliveries: 9, failures: 0 });
+  });
+
+  test('when a flood of forged requests arrives, then health does not move (only verified deliveries count)', async () => {
+    const before = (await health()).body;
+
+    for (let i = 0; i < 30; i += 1) await forged();
+
+    expect((await health()).body).toEqual(before);
+  });
+
+  test('when deliveries are older than the retention, then pruning forgets them and keeps the rest', async () => {
+    await service.database.db.query(`UPDATE webhook_deliveries SET received_at = now() - interval '31 days' WHERE http_status >= 300`);
+
+    const pruned = await pruneDeliveries(service.database.db, 30);
+
+    expect(pruned).toBe(3);
+    expect((await health()).body).toMatchObject({ deliveries: 9 });
   });
 });

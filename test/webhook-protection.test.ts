@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../src/platform/config';
 import { createAllowlist } from '../src/intake/ip-allowlist';
 import { FailureLimiter } from '../src/intake/rate-limit';
+import { limiterKey } from '../src/intake/client-address';
 import { startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -11,6 +12,10 @@ async function storedEvents(service: TestService): Promise<number> {
   return (await service.database.db.query('SELECT count(*)::int AS n FROM stripe_events')).rows[0].n;
 }
 
+async function deliveryRows(service: TestService): Promise<number> {
+  return (await service.database.db.query('SELECT count(*)::int AS n FROM webhook_deliveries')).rows[0].n;
+}
+
 describe('rate limit of invalid signatures', () => {
   let service: TestService;
   beforeAll(async () => {
@@ -18,16 +23,49 @@ describe('rate limit of invalid signatures', () => {
   });
   afterAll(() => service?.stop());
 
-  test('when an address sends more forged requests than the limit, then it gets 429 with Retry-After, even for a valid one', async () => {
+  test('when an address sends more forged requests than the limit, then the next forgery gets 429 with Retry-After and nothing is stored', async () => {
     const forged = { ...from('198.51.100.9'), secret: 'whsec_forged_0123456789' };
     for (let i = 0; i < 3; i += 1) expect((await deliver(service.url, customerEvent(), forged)).status).toBe(400);
 
-    const limited = await deliver(service.url, customerEvent(), from('198.51.100.9'));
+    const limited = await deliver(service.url, customerEvent(), forged);
 
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limited');
     expect(Number(limited.retryAfter)).toBeGreaterThan(0);
     expect(await storedEvents(service)).toBe(0);
+  });
+
+  test('when the limited address sends a correctly signed event (Stripe behind the same proxy), then it is accepted', async () => {
+    const answer = await deliver(service.url, customerEvent(), from('198.51.100.9'));
+
+    expect(answer.status).toBe(200);
+    expect(await storedEvents(service)).toBe(1);
+  });
+
+  test('when forgeries rotate through one IPv6 /64, then they count as one address', async () => {
+    const forged = (host: number) => ({ ...from(`2001:db8:7:7::${host}`), secret: 'whsec_forged_0123456789' });
+    for (let host = 1; host <= 3; host += 1) expect((await deliver(service.url, customerEvent(), forged(host))).status).toBe(400);
+
+    expect((await deliver(service.url, customerEvent(), forged(4))).status).toBe(429);
+    expect((await deliver(service.url, customerEvent(), { ...from('2001:db8:7:8::1'), secret: 'whsec_forged_0123456789' })).status).toBe(400);
+  });
+
+  test('when forged requests are refused, then nothing is written to the delivery log', async () => {
+    const before = await deliveryRows(service);
+
+    await deliver(service.url, customerEvent(), { ...from('198.51.100.77'), secret: 'whsec_forged_0123456789' });
+    await deliver(service.url, customerEvent(), { ...from('198.51.100.77'), header: 't=1,v1=00' });
+
+    expect(await deliveryRows(service)).toBe(before);
+  });
+
+  test.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['2001:db8:0:1:2:3:4:5', '2001:db8:0:1::/64'],
+    ['2001:0db8:0000:0001::9', '2001:db8:0:1::/64'],
+    ['::1', '0:0:0:0::/64'],
+  ])('when the limiter keys %s, then the key is %s', (address, key) => {
+    expect(limiterKey(address)).toBe(key);
   });
 
   test('when another address sends a valid event meanwhile, then it is accepted', async () => {
@@ -72,6 +110,20 @@ describe('WEBHOOK_IP_ALLOWLIST', () => {
     test('when the client address is listed, then the event is accepted', async () => {
       expect((await deliver(service.url, customerEvent(), from('203.0.113.7'))).status).toBe(200);
       expect((await deliver(service.url, customerEvent(), from('2001:db8::5'))).status).toBe(200);
+    });
+
+    test('when the client writes a listed address left of what the proxy appended, then the proxy\'s entry decides: 403', async () => {
+      const answer = await deliver(service.url, customerEvent(), from('203.0.113.7, 198.51.100.1'));
+
+      expect(answer.status).toBe(403);
+    });
+
+    test('when the proxy appended a listed address after whatever the client wrote, then it is accepted', async () => {
+      expect((await deliver(service.url, customerEvent(), from('198.51.100.1, 203.0.113.8'))).status).toBe(200);
+    });
+
+    test('when the entry the proxy position holds is not an IP address, then the socket peer decides: 403', async () => {
+      expect((await deliver(service.url, customerEvent(), from('203.0.113.7, not-an-address'))).status).toBe(403);
     });
 
     test('when it is not, then 403 address_not_allowed and nothing stored', async () => {

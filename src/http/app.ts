@@ -55,8 +55,10 @@ export function createApi(deps: ApiDependencies): Koa {
   const admin = createAdminRouter(deps);
 
   const app = new Koa();
-  // Behind a load balancer the client address comes from X-Forwarded-For.
-  app.proxy = deps.config.TRUST_PROXY;
+  // Behind TRUST_PROXY proxies the client address is that many entries from the right of
+  // X-Forwarded-For; what a client writes further left is never read.
+  app.proxy = deps.config.TRUST_PROXY > 0;
+  app.maxIpsCount = deps.config.TRUST_PROXY;
   app.use(requestContext(deps.log));
   app.use(errorResponses());
   app.use(router.routes());

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { normalizeAddress } from './client-address';
 
 /** Whether a remote address is inside one of the CIDRs (validated by the config schema). */
 export function createAllowlist(cidrs: string[]): (remoteAddress: string) => boolean {
@@ -9,9 +10,7 @@ export function createAllowlist(cidrs: string[]): (remoteAddress: string) => boo
     list.addSubnet(address, prefix === undefined ? (type === 'ipv4' ? 32 : 128) : Number(prefix), type);
   }
   return (remoteAddress) => {
-    // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d.
-    const address = remoteAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-    const type = isIP(address) === 4 ? 'ipv4' : isIP(address) === 6 ? 'ipv6' : undefined;
-    return type !== undefined && list.check(address, type);
+    const address = normalizeAddress(remoteAddress);
+    return address !== undefined && list.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
   };
 }

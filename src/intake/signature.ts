@@ -18,13 +18,22 @@ export interface SignatureCheck {
   nowSeconds: number;
 }
 
+/** The parts of a `Stripe-Signature` header that passed the cheap checks. */
+export interface SignatureHeader {
+  timestamp: string;
+  signatures: Buffer[];
+}
+
+/** Stripe sends one `v1` per active secret (two while rotating); more is not a Stripe header. */
+const maxSignatures = 8;
+
 /**
- * Verifies a `Stripe-Signature` header over the raw request bytes. Any `v1` entry may match
- * any configured secret (Stripe sends one per active secret while rotating). `v0` entries are
- * test signatures and never count. Timestamps too far in the future are rejected as well as
- * old ones, so a captured signature cannot be post-dated for a later replay.
+ * The checks that cost nothing: the header is there, names a timestamp within the tolerance
+ * and one to a few `v1` signatures. They run before the body is read, so a request that fails
+ * them costs neither the body nor a hash. Timestamps too far in the future are refused as well
+ * as old ones, so a captured signature cannot be post-dated for a later replay.
  */
-export function verifySignature(rawBody: Buffer, header: string | undefined, check: SignatureCheck): void {
+export function readSignatureHeader(header: string | undefined, check: Omit<SignatureCheck, 'secrets'>): SignatureHeader {
   if (!header || header.trim() === '') {
     throw new SignatureError('signature_missing', 'The Stripe-Signature header is missing.');
   }
@@ -41,17 +50,8 @@ export function verifySignature(rawBody: Buffer, header: string | undefined, che
   if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp)) {
     throw new SignatureError('signature_invalid', 'The Stripe-Signature header has no valid timestamp (t=).');
   }
-  if (signatures.length === 0) {
-    throw new SignatureError('signature_invalid', 'The Stripe-Signature header has no v1 signature.');
-  }
-  const signedPayload = Buffer.concat([Buffer.from(`${timestamp}.`, 'utf8'), rawBody]);
-  const matches = check.secrets.some((secret) => {
-    const expected = createHmac('sha256', secret).update(signedPayload).digest();
-    // Compare against every entry, without stopping early, so timing reveals nothing.
-    return signatures.reduce((found, signature) => timingSafeEqual(expected, signature) || found, false);
-  });
-  if (!matches) {
-    throw new SignatureError('signature_invalid', 'No signature matches the payload for any configured secret.');
+  if (signatures.length === 0 || signatures.length > maxSignatures) {
+    throw new SignatureError('signature_invalid', `The Stripe-Signature header must hold 1 to ${maxSignatures} v1 signatures.`);
   }
   if (Math.abs(check.nowSeconds - Number(timestamp)) > check.toleranceSeconds) {
     throw new SignatureError(
@@ -59,4 +59,28 @@ export function verifySignature(rawBody: Buffer, header: string | undefined, che
       `The signature timestamp is more than ${check.toleranceSeconds} s away from the server clock.`,
     );
   }
+  return { timestamp, signatures };
+}
+
+/**
+ * Whether the raw request bytes carry a signature of a configured secret: any `v1` entry may
+ * match any secret (Stripe sends one per active secret while rotating). `v0` entries are test
+ * signatures and never count. At most one hash per secret, over a body bounded by
+ * WEBHOOK_MAX_BYTES.
+ */
+export function verifySignedBody(rawBody: Buffer, header: SignatureHeader, secrets: string[]): void {
+  const signedPayload = Buffer.concat([Buffer.from(`${header.timestamp}.`, 'utf8'), rawBody]);
+  const matches = secrets.some((secret) => {
+    const expected = createHmac('sha256', secret).update(signedPayload).digest();
+    // Compare against every entry, without stopping early, so timing reveals nothing.
+    return header.signatures.reduce((found, signature) => timingSafeEqual(expected, signature) || found, false);
+  });
+  if (!matches) {
+    throw new SignatureError('signature_invalid', 'No signature matches the payload for any configured secret.');
+  }
+}
+
+/** Both checks at once: the header, then the body. */
+export function verifySignature(rawBody: Buffer, header: string | undefined, check: SignatureCheck): void {
+  verifySignedBody(rawBody, readSignatureHeader(header, check), check.secrets);
 }

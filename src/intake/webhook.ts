@@ -11,7 +11,8 @@ import { HttpError, requestLog } from '../platform/http-error';
 import { createAllowlist } from './ip-allowlist';
 import type { Metrics } from '../platform/metrics';
 import { FailureLimiter } from './rate-limit';
-import { SignatureError, verifySignature } from './signature';
+import { readSignatureHeader, SignatureError, verifySignedBody } from './signature';
+import { clientAddress, limiterKey } from './client-address';
 
 export interface WebhookDependencies {
   db: Db;
@@ -36,17 +37,31 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
   const allowed = config.WEBHOOK_IP_ALLOWLIST ? createAllowlist(config.WEBHOOK_IP_ALLOWLIST) : () => true;
   const forgers = new FailureLimiter(config.WEBHOOK_INVALID_SIGNATURE_LIMIT, 60_000);
 
-  function verify(rawBody: Buffer, signatureHeader: string | undefined, remoteAddr: string): void {
-    try {
-      verifySignature(rawBody, signatureHeader, {
-        secrets: config.STRIPE_WEBHOOK_SECRET ?? [],
-        toleranceSeconds: config.STRIPE_WEBHOOK_TOLERANCE_S,
-        nowSeconds: Math.floor(Date.now() / 1000),
+  /**
+   * A refused signature answers 400, or 429 once its address has sent too many: the limiter only
+   * changes how forgeries are answered, never whether a correctly signed request is accepted
+   * (behind a shared proxy address, or with a forged X-Forwarded-For, Stripe's own deliveries
+   * would otherwise be held back).
+   */
+  function refuse(err: SignatureError, address: string): never {
+    const key = limiterKey(address);
+    const retryAfter = forgers.retryAfterSeconds(key);
+    forgers.recordFailure(key);
+    if (retryAfter > 0) {
+      throw new HttpError(429, 'rate_limited', `Too many requests with invalid signatures from this address. ${err.message}`, {
+        'Retry-After': String(retryAfter),
       });
+    }
+    throw new HttpError(400, err.code, err.message);
+  }
+
+  /** Cheap checks first (header, timestamp), before the body is read; then one hash per secret. */
+  function checked<T>(address: string, check: () => T): T {
+    try {
+      return check();
     } catch (err) {
-      if (!(err instanceof SignatureError)) throw err;
-      forgers.recordFailure(remoteAddr);
-      throw new HttpError(400, err.code, err.message);
+      if (err instanceof SignatureError) refuse(err, address);
+      throw err;
     }
   }
 
@@ -70,30 +85,28 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
     }
   }
 
-  /** Refuses before reading the body: addresses outside the allowlist, and repeated forgers. */
-  function admit(remoteAddr: string): void {
-    if (!allowed(remoteAddr)) {
+  /** Refuses before reading the body: addresses outside the allowlist. */
+  function admit(address: string): void {
+    if (!allowed(address)) {
       throw new HttpError(403, 'address_not_allowed', 'This address may not post webhooks (WEBHOOK_IP_ALLOWLIST).');
-    }
-    const retryAfter = forgers.retryAfterSeconds(remoteAddr);
-    if (retryAfter > 0) {
-      throw new HttpError(429, 'rate_limited', 'Too many requests with invalid signatures from this address.', {
-        'Retry-After': String(retryAfter),
-      });
     }
   }
 
   return async (ctx) => {
     const startedAt = process.hrtime.bigint();
     const log = requestLog(ctx);
-    const signatureHeader = ctx.get('stripe-signature') || undefined;
+    const address = clientAddress(ctx);
     let outcome = 'internal';
     let httpStatus = 500;
     let eventId: string | undefined;
+    let verified = false;
     try {
-      admit(ctx.ip);
+      admit(address);
+      const now = { toleranceSeconds: config.STRIPE_WEBHOOK_TOLERANCE_S, nowSeconds: Math.floor(Date.now() / 1000) };
+      const signature = checked(address, () => readSignatureHeader(ctx.get('stripe-signature') || undefined, now));
       const rawBody = await readBody(ctx.req, ctx.get('content-length'), config.WEBHOOK_MAX_BYTES);
-      verify(rawBody, signatureHeader, ctx.ip);
+      checked(address, () => verifySignedBody(rawBody, signature, config.STRIPE_WEBHOOK_SECRET ?? []));
+      verified = true;
       const answer = await accept(rawBody, log);
       eventId = answer.eventId;
       outcome = answer.duplicate ? 'duplicate' : 'accepted';
@@ -106,9 +119,11 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
       const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
       metrics.webhookRequests.inc({ outcome });
       metrics.webhookAckSeconds.observe({ outcome }, seconds);
-      log.info({ eventId, outcome, remoteAddr: ctx.ip, ms: Math.round(seconds * 1000) }, 'webhook delivery');
-      if (signatureHeader !== undefined) {
-        await recordDelivery(db, { remoteAddr: ctx.ip, httpStatus, outcome, eventId }).catch((err: Error) =>
+      log.info({ eventId, outcome, remoteAddr: address, ms: Math.round(seconds * 1000) }, 'webhook delivery');
+      // Only deliveries proven to come from Stripe are kept: refusals are counted in metrics
+      // (outcome label) and never wait on, or write to, the database.
+      if (verified) {
+        await recordDelivery(db, { remoteAddr: address, httpStatus, outcome, eventId }).catch((err: Error) =>
           log.warn({ err: { message: err.message } }, 'webhook: could not write the delivery log'),
         );
       }

@@ -1,3 +1,4 @@
+import { pruneDeliveries } from '../store/deliveries';
 import http, { type Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -34,11 +35,18 @@ export async function startApi(config: Config, log: Logger, options: ApiOptions 
   const app = createApi({ db, temporal, config, log, metrics, stripe: createStripeClient(config) });
   const server = await listen(app.callback(), config.PORT);
   const port = (server.address() as { port: number }).port;
+  const prune = () =>
+    pruneDeliveries(db, config.WEBHOOK_DELIVERY_RETENTION_DAYS).catch((err: Error) =>
+      log.warn({ err: { message: err.message } }, 'could not prune the webhook delivery log'),
+    );
+  void prune();
+  const pruning = setInterval(prune, 3_600_000).unref();
   return {
     name: 'api',
     server,
     url: `http://localhost:${port}`,
     async stop() {
+      clearInterval(pruning);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await temporal.connection.close();
       await db.end();

@@ -30,8 +30,14 @@ function durationMs(step: string): number {
 
 const schema = z.object({
   PORT: port.default(3000),
-  // Behind a load balancer, take the client address from X-Forwarded-For.
-  TRUST_PROXY: flag.default(false),
+  // How many proxies in front of the API append to X-Forwarded-For: the client address is the one
+  // that many entries from the right (`true` is 1, `false` is 0: the socket's peer).
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2})$/, 'must be the number of trusted proxies (0 to 10), or true (1) or false (0)')
+    .transform((value) => (value === 'true' ? 1 : value === 'false' ? 0 : Number(value)))
+    .pipe(z.number().int().max(10, 'must be at most 10 proxies'))
+    .default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   STRIPE_WEBHOOK_SECRET: text
@@ -50,6 +56,8 @@ const schema = z.object({
     .optional(),
   // Requests with a bad signature allowed per remote address and minute; more are answered 429.
   WEBHOOK_INVALID_SIGNATURE_LIMIT: z.coerce.number().int().positive().default(20),
+  // Verified deliveries are logged (for /webhooks/health) and forgotten after this many days.
+  WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   STRIPE_SECRET_KEY: text.startsWith('sk_', 'must start with sk_').optional(),
   STRIPE_API_BASE: url(['http:', 'https:']).optional(),
 

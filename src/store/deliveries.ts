@@ -24,3 +24,9 @@ export async function deliveryOutcomes(db: Db, hours: number): Promise<{ outcome
   );
   return rows;
 }
+
+/** Forgets deliveries older than the retention; the log only serves the last day's health and recent forensics. */
+export async function pruneDeliveries(db: Db, retentionDays: number): Promise<number> {
+  const { rowCount } = await db.query('DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(days => $1)', [retentionDays]);
+  return rowCount ?? 0;
+}
