@@ -20,6 +20,8 @@ export interface ApiDependencies {
   metrics: Metrics;
   /** Undefined without STRIPE_SECRET_KEY; reconcile needs it. */
   stripe?: Stripe;
+  /** Set by the process while it drains before stopping: /readyz then answers 503. */
+  state?: { draining: boolean };
 }
 
 export function createApi(deps: ApiDependencies): Koa {
@@ -39,6 +41,11 @@ export function createApi(deps: ApiDependencies): Koa {
   });
 
   router.get('/readyz', async (ctx) => {
+    if (deps.state?.draining) {
+      ctx.status = 503;
+      ctx.body = { status: 'draining' };
+      return;
+    }
     const [postgres, temporal] = await Promise.all([
       isDatabaseReachable(deps.db),
       isTemporalReachable(deps.temporal),

@@ -20,7 +20,7 @@ export interface AcceptedEvent {
 /** The step of acceptance that failed; the caller decides how to answer (503, or retry later). */
 export class IntakeError extends Error {
   constructor(
-    readonly step: 'store the event' | 'start the workflow' | 'record the workflow',
+    readonly step: 'store the event' | 'start the workflow' | 'record the workflow' | 'accept the event in time',
     readonly cause: unknown,
   ) {
     super(`could not ${step}: ${(cause as Error)?.message ?? String(cause)}`);

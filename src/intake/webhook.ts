@@ -76,7 +76,7 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
       );
     }
     try {
-      const accepted = await acceptEvent(deps, event);
+      const accepted = await withinDeadline(acceptEvent(deps, event), config.WEBHOOK_DEADLINE_MS);
       return { received: true, ...accepted };
     } catch (err) {
       if (!(err instanceof IntakeError)) throw err;
@@ -129,6 +129,19 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
       }
     }
   };
+}
+
+/**
+ * The acceptance, or an IntakeError once the deadline passes: a stalled PostgreSQL or Temporal
+ * gets Stripe a 503 in time (it delivers again) instead of a hung request. Whatever the late
+ * acceptance still does is harmless: the redelivery finds the event a duplicate.
+ */
+async function withinDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new IntakeError('accept the event in time', new Error(`no answer within ${deadlineMs} ms`))), deadlineMs);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 async function readBody(req: NodeJS.ReadableStream, contentLength: string, limit: number): Promise<Buffer> {

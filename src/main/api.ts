@@ -9,7 +9,7 @@ async function main() {
   const log = createLogger(config.LOG_LEVEL);
   const api = await startApi(config, log);
   log.info({ url: `${api.url}/webhooks/stripe` }, 'API listening');
-  stopOnSignals(log, [api]);
+  stopOnSignals(log, [api], config.SHUTDOWN_TIMEOUT_MS);
 }
 
 main().catch(exitOnStartupError);

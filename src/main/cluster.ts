@@ -21,7 +21,7 @@ async function main() {
   const dataDir = path.resolve(projectRoot, settings.DATA_DIR, 'cluster');
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const running: Running[] = [];
-  stopOnSignals(log, running);
+  stopOnSignals(log, running, settings.SHUTDOWN_TIMEOUT_MS);
   try {
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (!settings.DATABASE_URL) {

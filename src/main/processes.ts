@@ -1,4 +1,3 @@
-import { pruneDeliveries } from '../store/deliveries';
 import http, { type Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
@@ -7,13 +6,14 @@ import { createActivities } from '../../activities';
 import { createApi } from '../http/app';
 import { ensureReconcileSchedule, reconcileEvents } from '../intake/reconcile';
 import type { Config } from '../platform/config';
-import { createDb, migrate } from '../platform/db';
+import { createDb, migrate, type DatabaseTimeouts } from '../platform/db';
 import type { Running } from '../platform/lifecycle';
 import { countingMailer, createMailer, type Mailer } from '../platform/mailer';
 import { createMetrics, type Metrics } from '../platform/metrics';
 import { createStripeClient } from '../platform/stripe-client';
 import { connectionOptions, createTemporalClient, ensureSearchAttributes } from '../platform/temporal-client';
 import { addDatabaseGauges } from '../store/gauges';
+import { pruneDeliveries } from '../store/deliveries';
 import { bundleWorkflowsInChild } from './workflow-bundle';
 
 export interface RunningApi extends Running {
@@ -26,13 +26,22 @@ export interface ApiOptions {
   metrics?: Metrics;
 }
 
+function databaseTimeouts(config: Config): DatabaseTimeouts {
+  return {
+    connectMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  };
+}
+
 export async function startApi(config: Config, log: Logger, options: ApiOptions = {}): Promise<RunningApi> {
-  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE);
+  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE, databaseTimeouts(config));
   await migrate(config.DATABASE_URL!, log);
   const temporal = createTemporalClient(config);
   const metrics = options.metrics ?? createMetrics();
   addDatabaseGauges(metrics, db);
-  const app = createApi({ db, temporal, config, log, metrics, stripe: createStripeClient(config) });
+  const state = { draining: false };
+  const app = createApi({ db, temporal, config, log, metrics, stripe: createStripeClient(config), state });
   const server = await listen(app.callback(), config.PORT);
   const port = (server.address() as { port: number }).port;
   const prune = () =>
@@ -41,16 +50,21 @@ export async function startApi(config: Config, log: Logger, options: ApiOptions 
     );
   void prune();
   const pruning = setInterval(prune, 3_600_000).unref();
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    clearInterval(pruning);
+    // Readiness fails first, so a load balancer stops sending before the listener closes.
+    state.draining = true;
+    if (config.SHUTDOWN_DRAIN_MS > 0) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await temporal.connection.close();
+    await db.end();
+  };
   return {
     name: 'api',
     server,
     url: `http://localhost:${port}`,
-    async stop() {
-      clearInterval(pruning);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await temporal.connection.close();
-      await db.end();
-    },
+    stop: () => (stopped ??= stop()),
   };
 }
 
@@ -69,7 +83,7 @@ export interface RunningWorker extends Running {
 }
 
 export async function startWorker(config: Config, log: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
-  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE);
+  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE, databaseTimeouts(config));
   await migrate(config.DATABASE_URL!, log);
   const client = createTemporalClient(config);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);

@@ -24,7 +24,7 @@ async function main() {
   const dataDir = path.resolve(projectRoot, settings.DATA_DIR);
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const running: Running[] = [];
-  stopOnSignals(log, running);
+  stopOnSignals(log, running, settings.SHUTDOWN_TIMEOUT_MS);
   try {
     await startAll(settings, dataDir, running, log);
   } catch (err) {

@@ -10,7 +10,7 @@ async function main() {
   const log = createLogger(config.LOG_LEVEL);
   installTemporalRuntime(log, config);
   const worker = await startWorker(config, log);
-  stopOnSignals(log, [worker]);
+  stopOnSignals(log, [worker], config.SHUTDOWN_TIMEOUT_MS);
   await worker.done;
 }
 

@@ -70,6 +70,16 @@ const schema = z.object({
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  // A stalled PostgreSQL fails callers after these instead of hanging them.
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  // A webhook not accepted by then is answered 503 (Stripe delivers it again), well before Stripe gives up on the request.
+  WEBHOOK_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
+  // On SIGTERM the API first answers /readyz 503 for this long (so a load balancer stops sending),
+  // then stops accepting; whatever has not stopped by SHUTDOWN_TIMEOUT_MS is ended with exit code 1.
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(0),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 
   TEMPORAL_ADDRESS: hostPort.optional(),
   TEMPORAL_NAMESPACE: text.default('default'),

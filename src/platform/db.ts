@@ -8,8 +8,28 @@ export type Db = Pool;
 /** The pool or one transaction's client: what a query that may run inside a transaction takes. */
 export type Queryable = Pick<Db, 'query'>;
 
-export function createDb(databaseUrl: string, max = 10): Db {
-  const pool = new Pool({ connectionString: databaseUrl, max });
+/** How long a stalled or hung PostgreSQL may hold a caller, in milliseconds. */
+export interface DatabaseTimeouts {
+  /** Opening a connection. */
+  connectMs: number;
+  /** One statement, enforced by the server, and by the client when the server does not answer at all. */
+  statementMs: number;
+  /** A transaction left open without a statement (a caller that hung mid-transaction) is ended by the server. */
+  idleInTransactionMs: number;
+}
+
+export const defaultDatabaseTimeouts: DatabaseTimeouts = { connectMs: 5_000, statementMs: 30_000, idleInTransactionMs: 60_000 };
+
+export function createDb(databaseUrl: string, max = 10, timeouts: DatabaseTimeouts = defaultDatabaseTimeouts): Db {
+  const pool = new Pool({
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    // The server cannot enforce its timeout when it (or the network) does not answer at all.
+    query_timeout: timeouts.statementMs + 1_000,
+  });
   // A connection lost while PostgreSQL restarts must not crash the process: the running query
   // fails (and is retried by its caller), the next one gets a fresh connection. pg emits the
   // loss as an 'error' event, on the pool for idle clients and on the client itself otherwise,
@@ -67,9 +87,12 @@ export async function withTransaction<T>(db: Db, fn: (client: PoolClient) => Pro
   }
 }
 
-export async function isDatabaseReachable(db: Db): Promise<boolean> {
-  return db.query('SELECT 1').then(
+export async function isDatabaseReachable(db: Db, timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const answered = db.query('SELECT 1').then(
     () => true,
     () => false,
   );
+  return Promise.race([answered, timedOut]).finally(() => clearTimeout(timer));
 }

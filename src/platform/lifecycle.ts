@@ -6,13 +6,21 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Stops everything on SIGINT / SIGTERM, in the reverse order of starting. */
-export function stopOnSignals(log: Logger, parts: Running[]): void {
+/**
+ * Stops everything on SIGINT / SIGTERM, in the reverse order of starting. A part that does not
+ * stop within the deadline (a hung connection, a stuck activity) ends the process anyway, with
+ * exit code 1, so an orchestrator never waits on it forever.
+ */
+export function stopOnSignals(log: Logger, parts: Running[], deadlineMs = 30_000): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    log.info({ signal, deadlineMs }, 'stopping');
+    setTimeout(() => {
+      log.error({ deadlineMs }, 'not stopped within the shutdown deadline; exiting anyway');
+      process.exit(1);
+    }, deadlineMs).unref();
     for (const part of [...parts].reverse()) {
       await part.stop().catch((err: Error) => log.error({ err, part: part.name }, 'error while stopping'));
       log.info({ part: part.name }, 'stopped');

@@ -70,12 +70,14 @@ export interface TestServiceOptions {
   rejectRecipients?: string[];
   /** Receives every log line of the API and the worker (set LOG_LEVEL in overrides). */
   logDestination?: DestinationStream;
+  /** How the service reaches its test database (e.g. through a proxy that can stall it). */
+  databaseUrl?: (url: string) => string;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const smtp = await startTestSmtp({ rejectRecipients: options.rejectRecipients });
   const database = await createTestDatabase();
-  const config = testConfig(database, { SMTP_URL: smtp.url, ...options.overrides });
+  const config = testConfig(database, { SMTP_URL: smtp.url, DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url, ...options.overrides });
   const log = createLogger(config.LOG_LEVEL, options.logDestination);
   // One process, as with `npm start`: the API's /metrics shows the worker's counters too.
   const metrics = createMetrics();

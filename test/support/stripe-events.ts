@@ -52,7 +52,7 @@ export interface Delivery {
 export async function deliver(
   baseUrl: string,
   event: StripeEvent | string,
-  options: { secret?: string; timestamp?: number; header?: string | null; headers?: Record<string, string> } = {},
+  options: { secret?: string; timestamp?: number; header?: string | null; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<Delivery> {
   const payload = typeof event === 'string' ? event : JSON.stringify(event);
   const header = options.header === undefined ? signatureHeader(payload, options) : options.header;
@@ -64,6 +64,7 @@ export async function deliver(
       ...options.headers,
     },
     body: payload,
+    signal: options.signal,
   });
   return { status: response.status, body: await response.json(), retryAfter: response.headers.get('retry-after') ?? undefined };
 }
