@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { withTransaction, type Db } from '../src/platform/db';
+import type { Db } from '../src/platform/db';
 import type { Attachment, Mailer } from '../src/platform/mailer';
-import { addToOutbox, lockOutboxRow, markSent } from '../src/store/outbox';
+import { addToOutbox, claimOutboxRow, markSent, releaseOutboxRow } from '../src/store/outbox';
 import { FailureType } from '../workflows/contracts';
 
 export interface OutgoingEmail {
@@ -16,44 +16,38 @@ export interface OutgoingEmail {
 }
 
 /**
- * Sends an email once per key. The outbox row is locked while sending, so a concurrent send
- * of the same key waits and then finds it sent; a crash before the commit leaves it unsent for
- * the retry. A commit lost after the mail server took the message is recorded again on a new
- * connection. The Message-ID is derived from the key, so the one window left (the process dying
- * between the mail server's answer and the commit) gives receivers a duplicate they can recognise.
+ * Sends an email once per key. The attempt first claims the outbox row for a lease longer than
+ * the mail server may take (its timeouts are below the activity's), in one statement: no
+ * transaction or pooled connection is held across the SMTP conversation, so a mail server that
+ * accepts and never answers stalls only this attempt. A concurrent attempt of the same key finds
+ * the claim, fails retryably and later finds the email sent. A failed attempt gives the claim
+ * back; a crashed one lets it expire. A record of the sending lost after the mail server took
+ * the message is written again on a new connection. The Message-ID is derived from the key, so
+ * the one window left (the process dying between the mail server's answer and the record)
+ * gives receivers a duplicate they can recognise.
  */
 export async function sendOnce(db: Db, mailer: Mailer, from: string, email: OutgoingEmail): Promise<'sent' | 'already_sent'> {
   const messageId = `<${email.key.replace(/[^\w.-]/g, '.')}@stripe-workflows>`;
   await addToOutbox(db, { key: email.key, recipient: email.to, subject: email.subject, messageId, eventId: email.eventId ?? null });
-  let handedOver = false;
-  try {
-    return await withTransaction(db, async (tx) => {
-      if ((await lockOutboxRow(tx, email.key)).sent) return 'already_sent';
-      try {
-        await mailer.sendMail({
-          from,
-          to: email.to,
-          subject: email.subject,
-          text: email.text,
-          html: email.html,
-          messageId,
-          attachments: email.attachments,
-        });
-      } catch (err) {
-        throw permanentRejection(err, email.key) ?? err;
-      }
-      handedOver = true;
-      await markSent(tx, email.key, email.to);
-      return 'sent';
-    });
-  } catch (err) {
-    if (!handedOver) throw err;
-    // The mail server has the message but the commit was lost (PostgreSQL went away): record it
-    // on a new connection rather than let the retry send it a second time.
-    await markSentOnceReachable(db, email);
-    return 'sent';
+  const claim = await claimOutboxRow(db, email.key, sendingLeaseMs);
+  if (claim === 'sent') return 'already_sent';
+  if (claim === 'claimed_by_another') {
+    throw ApplicationFailure.retryable(`email ${email.key} is being sent by another attempt`, FailureType.EmailBeingSent);
   }
+  try {
+    await mailer.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId, attachments: email.attachments });
+  } catch (err) {
+    await releaseOutboxRow(db, email.key).catch(() => undefined);
+    throw permanentRejection(err, email.key) ?? err;
+  }
+  // The mail server has the message: record it even if PostgreSQL is away for a while, rather
+  // than let the retry send it a second time.
+  await markSentOnceReachable(db, email);
+  return 'sent';
 }
+
+/** Longer than any attempt can talk to the mail server (activity timeout 30 s, SMTP timeouts below it). */
+const sendingLeaseMs = 60_000;
 
 async function markSentOnceReachable(db: Db, email: OutgoingEmail, forMs = 30_000): Promise<void> {
   const deadline = Date.now() + forMs;

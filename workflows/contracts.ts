@@ -83,6 +83,8 @@ export const FailureType = {
   InvalidEvent: 'InvalidEvent',
   /** The mail server refused a message for good (SMTP 5xx): fix the address or relay, then retry. */
   EmailRejected: 'EmailRejected',
+  /** Another attempt holds the email's claim (retryable: the retry finds it sent, or the claim expired). */
+  EmailBeingSent: 'EmailBeingSent',
   /** A run of an event whose payload `cleanup` dropped; the event's effects exist already. */
   PayloadCleanedUp: 'PayloadCleanedUp',
   /** A processStripeEvent run whose handler failed; the event row says why. */

@@ -92,7 +92,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   await client.connection.close();
 
   const metrics = options.metrics ?? createMetrics();
-  const smtp = createMailer(config.SMTP_URL!);
+  const smtp = createMailer(config.SMTP_URL!, { timeoutMs: config.SMTP_TIMEOUT_MS, requireTLS: config.SMTP_REQUIRE_TLS });
   const mailer = countingMailer(options.mailer ?? smtp, metrics);
   const connection = await NativeConnection.connect(connectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

@@ -93,6 +93,10 @@ const schema = z.object({
   TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
 
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  // Connecting and the greeting may each take this long, silence mid-conversation twice as long.
+  SMTP_TIMEOUT_MS: z.coerce.number().int().positive().max(14_000, 'must stay below half the 30 s sending activity timeout').default(10_000),
+  // Refuse to send unless the server upgrades the connection with STARTTLS (smtps:// is TLS from the start).
+  SMTP_REQUIRE_TLS: flag.default(false),
   MAIL_FROM: text.default('Billing <billing@localhost>'),
   FINANCE_EMAIL: z.email().default('finance@localhost'),
 

@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Metrics } from './metrics';
 
 /** An attachment of an outgoing email. */
@@ -21,8 +22,21 @@ export interface Mailer {
   }): Promise<unknown>;
 }
 
-export function createMailer(smtpUrl: string): Mailer & { close(): void } {
-  return nodemailer.createTransport(smtpUrl);
+/**
+ * The SMTP transport, with timeouts well below the sending activity's 30 s (nodemailer's own are
+ * minutes): a mail server that accepts the connection and never greets, or stops answering
+ * mid-conversation, fails the attempt, which is retried, instead of holding a worker slot.
+ * `requireTLS` refuses to send over a connection that could not be upgraded with STARTTLS.
+ */
+export function createMailer(smtpUrl: string, options: { timeoutMs?: number; requireTLS?: boolean } = {}): Mailer & { close(): void } {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return nodemailer.createTransport({
+    url: smtpUrl,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: 2 * timeoutMs,
+    requireTLS: options.requireTLS ?? false,
+  } satisfies SMTPTransport.Options);
 }
 
 /** Counts every email the SMTP server accepted, by the kind its outbox key starts with. */

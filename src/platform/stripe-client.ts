@@ -6,7 +6,10 @@ export function createStripeClient(config: Pick<Config, 'STRIPE_SECRET_KEY' | 'S
   if (!config.STRIPE_SECRET_KEY) return undefined;
   const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : undefined;
   return new Stripe(config.STRIPE_SECRET_KEY, {
-    maxNetworkRetries: 2,
+    // Two tries of 10 s stay below the 30 s activity that makes the call (the SDK's own defaults,
+    // 80 s and two retries, would outlive it); the activity's retry policy does the rest.
+    timeout: 10_000,
+    maxNetworkRetries: 1,
     ...(base && {
       host: base.hostname,
       port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),

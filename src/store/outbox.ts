@@ -18,10 +18,26 @@ export async function addToOutbox(db: Db, row: OutboxRow): Promise<void> {
   );
 }
 
-/** Locks the email's row until the transaction ends and tells whether it was sent. */
-export async function lockOutboxRow(tx: Queryable, key: string): Promise<{ sent: boolean }> {
-  const { rows } = await tx.query<{ status: string }>('SELECT status FROM email_outbox WHERE key = $1 FOR UPDATE', [key]);
-  return { sent: rows[0].status === 'sent' };
+export type Claim = 'claimed' | 'sent' | 'claimed_by_another';
+
+/**
+ * Claims the email for one sending attempt, for `leaseMs`, in one statement (no transaction is
+ * held while the attempt talks to the mail server). Tells instead that it was sent, or that
+ * another attempt holds a live claim.
+ */
+export async function claimOutboxRow(db: Queryable, key: string, leaseMs: number): Promise<Claim> {
+  const { rowCount } = await db.query(
+    `UPDATE email_outbox SET claimed_until = now() + make_interval(secs => $2::float8 / 1000)
+      WHERE key = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())`,
+    [key, leaseMs],
+  );
+  if (rowCount === 1) return 'claimed';
+  return (await isSent(db, key)) ? 'sent' : 'claimed_by_another';
+}
+
+/** Gives a claim back after a failed attempt, so the retry need not wait for it to expire. */
+export async function releaseOutboxRow(db: Queryable, key: string): Promise<void> {
+  await db.query(`UPDATE email_outbox SET claimed_until = NULL WHERE key = $1 AND status = 'pending'`, [key]);
 }
 
 export async function isSent(db: Queryable, key: string): Promise<boolean> {
