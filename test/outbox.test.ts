@@ -1,5 +1,7 @@
+import { Client } from 'pg';
 import { sendOnce } from '../activities/outbox';
-import { type Mailer } from '../src/platform/mailer';
+import { createMailer, type Mailer } from '../src/platform/mailer';
+import { startTestSmtp } from './support/smtp';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
 let database: TestDatabase;
@@ -15,14 +17,18 @@ const email = (key: string) => ({ key, to: 'someone@example.com', subject: 'Rece
 test('when the database connection is lost after the mail server took the message, then it is recorded as sent and never sent again', async () => {
   const { db } = database;
   const sent: string[] = [];
-  // The mail server accepts; then PostgreSQL drops the connection holding the outbox row (a restart, a failover).
+  // The mail server accepts; then PostgreSQL drops every connection of the pool (a restart, a failover).
   const mailer: Mailer = {
     async sendMail(message) {
       sent.push(message.messageId);
-      await db.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle in transaction'`,
+      const admin = new Client({ connectionString: database.url });
+      await admin.connect();
+      const { rows } = await admin.query(
+        `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS terminated FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()`,
       );
+      await admin.end();
+      expect(rows[0].terminated).toBeGreaterThan(0);
     },
   };
 
@@ -35,12 +41,66 @@ test('when the database connection is lost after the mail server took the messag
   expect(rows).toEqual([{ status: 'sent' }]);
 });
 
-test('when the same email is sent concurrently, then the mail server gets it once', async () => {
+test('when the same email is sent concurrently, then the mail server gets it once, and the other attempts fail retryably and then find it sent', async () => {
   const sent: string[] = [];
-  const mailer: Mailer = { sendMail: async (message) => void sent.push(message.messageId) };
+  const mailer: Mailer = {
+    async sendMail(message) {
+      sent.push(message.messageId);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    },
+  };
+  const send = () => sendOnce(database.db, mailer, 'billing@example.com', email('notice:x:1'));
 
-  const answers = await Promise.all([1, 2, 3].map(() => sendOnce(database.db, mailer, 'billing@example.com', email('notice:x:1'))));
+  const attempts = await Promise.allSettled([send(), send(), send()]);
 
-  expect(answers.sort()).toEqual(['already_sent', 'already_sent', 'sent']);
+  expect(attempts.filter((a) => a.status === 'fulfilled').map((a) => a.value)).toEqual(['sent']);
+  for (const attempt of attempts.filter((a) => a.status === 'rejected')) {
+    expect(attempt.reason).toMatchObject({ type: 'EmailBeingSent', nonRetryable: false });
+  }
+  expect(await send()).toBe('already_sent');
   expect(sent).toHaveLength(1);
+});
+
+test('when a sending attempt fails, then it gives its claim back and the retry sends at once', async () => {
+  let calls = 0;
+  const mailer: Mailer = {
+    async sendMail() {
+      calls += 1;
+      if (calls === 1) throw new Error('connection reset');
+    },
+  };
+  const send = () => sendOnce(database.db, mailer, 'billing@example.com', email('notice:y:1'));
+
+  await expect(send()).rejects.toThrow('connection reset');
+
+  expect(await send()).toBe('sent');
+  expect(calls).toBe(2);
+});
+
+describe('SMTP_REQUIRE_TLS', () => {
+  const message = { from: 'billing@example.com', to: 'tls@example.com', subject: 'Receipt', text: 'Thank you.', messageId: '<tls@stripe-workflows>' };
+
+  test('when TLS is required and the mail server cannot upgrade the connection, then nothing is sent and the attempt fails', async () => {
+    const smtp = await startTestSmtp();
+    const mailer = createMailer(smtp.url, { requireTLS: true, timeoutMs: 2_000 });
+    try {
+      await expect(mailer.sendMail(message)).rejects.toThrow(/STARTTLS/i);
+      expect(smtp.messages).toHaveLength(0);
+    } finally {
+      mailer.close();
+      await smtp.stop();
+    }
+  });
+
+  test('when TLS is not required, then the same server gets the message', async () => {
+    const smtp = await startTestSmtp();
+    const mailer = createMailer(smtp.url, { timeoutMs: 2_000 });
+    try {
+      await mailer.sendMail(message);
+      expect(smtp.messages).toHaveLength(1);
+    } finally {
+      mailer.close();
+      await smtp.stop();
+    }
+  });
 });
