@@ -59,6 +59,16 @@ describe('configuration', () => {
     ]);
   });
 
+  test.each(['sk_test_123', 'sk_live_abc', 'rk_test_123', 'rk_live_abc'])('when the Stripe key is %s, then it is accepted', (key) => {
+    expect(problemsOf({ ...complete, STRIPE_SECRET_KEY: key }, 'worker')).toEqual([]);
+  });
+
+  test.each(['pk_live_abc', 'whsec_abc', 'sk_abc'])('when the Stripe key is %s, then the message says which keys are accepted', (key) => {
+    expect(problemsOf({ ...complete, STRIPE_SECRET_KEY: key }, 'worker')).toEqual([
+      'STRIPE_SECRET_KEY: must be a secret key (sk_test_…, sk_live_…) or a restricted key (rk_test_…, rk_live_…)',
+    ]);
+  });
+
   test('when a variable is set but empty, then it counts as unset', () => {
     expect(problemsOf({ ...complete, SMTP_URL: '' }, 'worker')).toEqual(['SMTP_URL: is required for `npm run worker`']);
   });

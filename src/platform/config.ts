@@ -58,7 +58,8 @@ const schema = z.object({
   WEBHOOK_INVALID_SIGNATURE_LIMIT: z.coerce.number().int().positive().default(20),
   // Verified deliveries are logged (for /webhooks/health) and forgotten after this many days.
   WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
-  STRIPE_SECRET_KEY: text.startsWith('sk_', 'must start with sk_').optional(),
+  // A secret key (sk_) or, better, a restricted key (rk_) with only the permissions the process needs (README).
+  STRIPE_SECRET_KEY: text.regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a secret key (sk_test_…, sk_live_…) or a restricted key (rk_test_…, rk_live_…)').optional(),
   STRIPE_API_BASE: url(['http:', 'https:']).optional(),
 
   // `npm run worker` serves its own /metrics here (the API serves /metrics on PORT).
