@@ -121,11 +121,18 @@ test('when npm start runs, then a signed event is processed, Ctrl-C stops everyt
   expect(first.output()).toContain(`http://localhost:${env.EMBEDDED_MAIL_UI_PORT}`);
   expect(first.output()).toContain(secret);
   expect(stillListening).toEqual([]);
+  // Only this user may read the data: as root, others may pass through to PostgreSQL's own directory.
+  const privateMode = process.getuid?.() === 0 ? 0o711 : 0o700;
+  expect(fs.statSync(dataDir).mode & 0o777).toBe(privateMode);
+  expect(fs.statSync(path.join(dataDir, 'mail')).mode & 0o777).toBe(0o700);
+  expect(fs.statSync(path.join(dataDir, 'webhook-secret')).mode & 0o777).toBe(0o600);
 
   const second = await npmStart();
   const redelivery = await deliver(baseUrl, event, { secret });
   await pressCtrlC(second);
 
   expect(redelivery.body).toEqual({ received: true, eventId: event.id, duplicate: true });
+  expect(second.output()).not.toContain(secret);
+  expect(second.output()).toContain(path.join(dataDir, 'webhook-secret'));
   expect(await portsLeftOpen()).toEqual([]);
 });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { deliver, rotatedSecret, signatureHeader, stripeEvent, stripeObject } from './support/stripe-events';
 import { startTestService, workflowExists, type TestService } from './support/service';
 import type { StripeEvent } from '../src/platform/stripe-event';
@@ -153,5 +154,27 @@ describe('POST /webhooks/stripe signature checks', () => {
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe('timestamp_out_of_tolerance');
     await expectNothingStored(stale.id);
+  });
+});
+
+describe('an oversized body sent slowly', () => {
+  test('when the declared length is over the limit, then the answer is 413 and the connection is closed without reading the rest', async () => {
+    const socket = net.connect(Number(new URL(service.url).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk));
+    let timer: NodeJS.Timeout | undefined;
+    const closed = new Promise<boolean>((resolve) => {
+      socket.once('close', () => resolve(true));
+      timer = setTimeout(() => resolve(false), 5_000);
+    }).finally(() => clearTimeout(timer));
+
+    const header = signatureHeader('{}');
+    socket.write(`POST /webhooks/stripe HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nStripe-Signature: ${header}\r\nContent-Length: 104857600\r\n\r\n`);
+    socket.write('x'.repeat(8_192));
+
+    expect(await closed).toBe(true);
+    expect(received).toMatch(/^HTTP\/1\.1 413/);
+    socket.destroy();
   });
 });

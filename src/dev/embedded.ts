@@ -16,13 +16,26 @@ export function temporalCliPath(): string {
   return path.join(projectRoot, '.tools', 'bin', 'temporal');
 }
 
-/** The development webhook secret, generated once and kept so Stripe CLI setups survive restarts. */
-export function developmentWebhookSecret(dataDir: string): string {
+/**
+ * The development webhook secret, generated once and kept so Stripe CLI setups survive restarts.
+ * `generated` tells whether this start made it (the banner shows it then, and only then).
+ */
+export function developmentWebhookSecret(dataDir: string): { secret: string; file: string; generated: boolean } {
   const file = path.join(dataDir, 'webhook-secret');
-  if (!fs.existsSync(file)) {
-    fs.writeFileSync(file, `whsec_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
-  }
-  return fs.readFileSync(file, 'utf8').trim();
+  const generated = !fs.existsSync(file);
+  if (generated) fs.writeFileSync(file, `whsec_${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  return { secret: fs.readFileSync(file, 'utf8').trim(), file, generated };
+}
+
+/**
+ * A directory only this user can read: it holds a database, a webhook secret and emails with
+ * set-password links. As root, the embedded PostgreSQL runs as the `postgres` user, which must
+ * be able to pass through (0711: others may traverse it, never list or read it).
+ */
+export function ensurePrivateDir(dir: string): void {
+  const mode = process.getuid?.() === 0 ? 0o711 : 0o700;
+  fs.mkdirSync(dir, { recursive: true, mode });
+  fs.chmodSync(dir, mode);
 }
 
 export interface EmbeddedTemporal extends Running {
@@ -98,7 +111,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   const databaseDir = path.join(path.resolve(dataDir), 'postgres');
   const asRoot = process.getuid?.() === 0;
   // As root the server runs as the `postgres` user, which must be able to reach its directory.
-  if (asRoot) fs.chmodSync(path.resolve(dataDir), 0o755);
+  ensurePrivateDir(path.resolve(dataDir));
   // The package is ESM-only; this file is CommonJS. On import it installs its own SIGINT and
   // SIGTERM handlers that exit the process at once; take them back so that Ctrl-C stops the
   // worker and the other parts in order first (stopOnSignals stops PostgreSQL last).
@@ -144,7 +157,8 @@ export interface MailSink extends Running {
 
 export async function startMailSink(dataDir: string, smtpPort: number, webPort: number): Promise<MailSink> {
   const mailDirectory = path.join(path.resolve(dataDir), 'mail');
-  fs.mkdirSync(mailDirectory, { recursive: true });
+  fs.mkdirSync(mailDirectory, { recursive: true, mode: 0o700 });
+  fs.chmodSync(mailDirectory, 0o700);
   await ensurePortFree(smtpPort, 'EMBEDDED_SMTP_PORT');
   await ensurePortFree(webPort, 'EMBEDDED_MAIL_UI_PORT');
   const child: Child = startChild(process.execPath, [

@@ -150,9 +150,9 @@ async function readBody(req: NodeJS.ReadableStream, contentLength: string, limit
   } catch (err) {
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') {
-      // Drain what is left so the client reads our answer instead of a reset connection.
-      req.resume();
-      throw new HttpError(413, 'payload_too_large', `The body exceeds the limit of ${limit} bytes.`);
+      // The rest is not read: the answer says to close the connection, and Node closes it once
+      // the answer is written, instead of draining whatever the client keeps sending.
+      throw new HttpError(413, 'payload_too_large', `The body exceeds the limit of ${limit} bytes.`, { Connection: 'close' });
     }
     throw new HttpError(400, 'payload_malformed', 'The request body could not be read.');
   }

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../platform/config';
-import { developmentWebhookSecret, projectRoot, startEmbeddedPostgres, startMailSink } from '../dev/embedded';
+import { developmentWebhookSecret, ensurePrivateDir, projectRoot, startEmbeddedPostgres, startMailSink } from '../dev/embedded';
 import { startChild, waitUntilReady, type Child } from '../dev/child-process';
 import { startTemporalCluster, startTemporalUi } from '../dev/temporal-cluster';
 import { createLogger } from '../platform/log';
@@ -19,7 +18,8 @@ async function main() {
   const settings = loadConfig(process.env, 'start');
   const log = createLogger(settings.LOG_LEVEL);
   const dataDir = path.resolve(projectRoot, settings.DATA_DIR, 'cluster');
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  ensurePrivateDir(path.dirname(dataDir));
+  ensurePrivateDir(dataDir);
   const running: Running[] = [];
   stopOnSignals(log, running, settings.SHUTDOWN_TIMEOUT_MS);
   try {
@@ -52,7 +52,7 @@ async function main() {
       running.push(mail);
       env.SMTP_URL = mail.smtpUrl;
     }
-    if (!settings.STRIPE_WEBHOOK_SECRET) env.STRIPE_WEBHOOK_SECRET = developmentWebhookSecret(dataDir);
+    if (!settings.STRIPE_WEBHOOK_SECRET) env.STRIPE_WEBHOOK_SECRET = developmentWebhookSecret(dataDir).secret;
 
     const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
     const spawnPart = (name: string, entry: string, extra: NodeJS.ProcessEnv): Child & Running => {

@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../platform/config';
 import {
   developmentWebhookSecret,
+  ensurePrivateDir,
   projectRoot,
   startEmbeddedPostgres,
   startMailSink,
@@ -22,7 +22,7 @@ async function main() {
   const log = createLogger(settings.LOG_LEVEL);
   installTemporalRuntime(log, settings);
   const dataDir = path.resolve(projectRoot, settings.DATA_DIR);
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  ensurePrivateDir(dataDir);
   const running: Running[] = [];
   stopOnSignals(log, running, settings.SHUTDOWN_TIMEOUT_MS);
   try {
@@ -61,8 +61,8 @@ async function startAll(settings: Config, dataDir: string, running: Running[], l
     env.SMTP_URL = mail.smtpUrl;
     inbox = mail.inboxUrl;
   }
-  const generatedSecret = !settings.STRIPE_WEBHOOK_SECRET;
-  if (generatedSecret) env.STRIPE_WEBHOOK_SECRET = developmentWebhookSecret(dataDir);
+  const developmentSecret = settings.STRIPE_WEBHOOK_SECRET ? undefined : developmentWebhookSecret(dataDir);
+  if (developmentSecret) env.STRIPE_WEBHOOK_SECRET = developmentSecret.secret;
 
   const config = loadConfig(env, 'worker');
   // One process: the API's /metrics shows the worker's counters too.
@@ -80,9 +80,11 @@ async function startAll(settings: Config, dataDir: string, running: Running[], l
       `  health            ${api.url}/readyz`,
       `  Temporal Web UI   ${temporalUi ?? '(not configured: set TEMPORAL_UI_URL)'}`,
       `  mail inbox        ${inbox ?? `(sent through ${new URL(config.SMTP_URL!).host})`}`,
-      generatedSecret
-        ? `  webhook secret    ${env.STRIPE_WEBHOOK_SECRET} (development secret kept in ${path.join(dataDir, 'webhook-secret')})`
-        : '  webhook secret    from STRIPE_WEBHOOK_SECRET',
+      !developmentSecret
+        ? '  webhook secret    from STRIPE_WEBHOOK_SECRET'
+        : developmentSecret.generated
+          ? `  webhook secret    ${developmentSecret.secret} (development secret, generated now and kept in ${developmentSecret.file}; shown only this once)`
+          : `  webhook secret    the development secret in ${developmentSecret.file} (cat it when you need it)`,
       `  forward events    stripe listen --forward-to localhost:${new URL(api.url).port}/webhooks/stripe`,
       '  stop              Ctrl-C',
       '',
