@@ -11,7 +11,7 @@ let customer: StripeEvent;
 let broken: StripeEvent;
 
 beforeAll(async () => {
-  service = await startTestService({ overrides: { TEMPORAL_UI_URL: temporalUi } });
+  service = await startTestService({ overrides: { TEMPORAL_UI_URL: temporalUi, ADMIN_AUTH_FAILURE_LIMIT: '100' } });
   paid = stripeEvent('invoice.paid', { ...paidInvoice(), customer: 'cus_admin_paid' });
   customer = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_admin_created' }));
   // A customer event that carries an invoice: InvalidEvent, non-retryable, so it ends `failed`.
@@ -50,7 +50,7 @@ describe('authorization', () => {
   });
 
   test('when no admin key is configured, then every admin route answers 404', async () => {
-    const keyless = await startTestService({ worker: false, overrides: { ADMIN_API_KEY: '' } });
+    const keyless = await startTestService({ worker: false, overrides: { ADMIN_API_KEY: '', ADMIN_READ_API_KEY: '' } });
     try {
       for (const [method, path] of routes) {
         expect((await admin(keyless, path, { method })).status).toBe(404);

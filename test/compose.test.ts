@@ -68,6 +68,40 @@ describe('docker-compose.yml', () => {
     expect(services.worker.container_name).toBeUndefined();
   });
 
+  test('when ports are published, then only the webhook listens on every interface; the Web UI, the mail catcher and the admin listener on loopback only', () => {
+    const published = Object.entries(services).flatMap(([name, service]) => (service.ports ?? []).map((port: string) => [name, String(port)]));
+
+    expect(published).toEqual(
+      expect.arrayContaining([
+        ['temporal-ui', '127.0.0.1:8233:8080'],
+        ['mail', '127.0.0.1:1080:1080'],
+        ['api', '3000:3000'],
+        ['api', '127.0.0.1:3001:3001'],
+      ]),
+    );
+    const everyInterface = published.filter(([, port]) => !port.startsWith('127.0.0.1:'));
+    expect(everyInterface).toEqual([['api', '3000:3000']]);
+  });
+
+  test('when the Web UI starts without the operator saying otherwise, then its write actions are off', () => {
+    const ui = environmentOf('temporal-ui');
+
+    expect(ui.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    expect(environmentOf('temporal-ui', { TEMPORAL_UI_DISABLE_WRITE_ACTIONS: 'false' }).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('false');
+  });
+
+  test('when the stack starts without the dev profile, then there is no mail catcher, and the worker sends to the SMTP_URL the operator gives', () => {
+    expect(services.mail.profiles).toEqual(['dev']);
+    expect(environmentOf('worker', { SMTP_URL: 'smtp://relay.example.com:587' }).SMTP_URL).toBe('smtp://relay.example.com:587');
+  });
+
+  test('when the API starts, then the admin API and /metrics are on their own port, not on the webhook port', () => {
+    const api = environmentOf('api', { STRIPE_WEBHOOK_SECRET: 'whsec_x' });
+
+    expect(api.ADMIN_PORT).toBe('3001');
+    expect(loadConfig(api, 'api').ADMIN_PORT).toBe(3001);
+  });
+
   test('when the image is built, then the Dockerfile pins its base and copies every source folder', () => {
     const dockerfile = fs.readFileSync(path.join(__dirname, '..', 'Dockerfile'), 'utf8');
 

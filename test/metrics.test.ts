@@ -13,7 +13,7 @@ let workerMetricsUrl: string;
 let sdkMetricsUrl: string;
 
 beforeAll(async () => {
-  service = await startTestService({ worker: false });
+  service = await startTestService({ worker: false, overrides: { LEDGER_IMBALANCE_CHECK_MS: '0' } });
   const [workerPort, sdkPort] = [await freePort(), await freePort()];
   workerMetricsUrl = `http://127.0.0.1:${workerPort}/metrics`;
   sdkMetricsUrl = `http://127.0.0.1:${sdkPort}/metrics`;
@@ -91,9 +91,29 @@ test('when a request is rejected, then it is counted by its error code', async (
 test('when the API and the worker share one process and registry, then the database gauges exist once', async () => {
   const metrics = createMetrics();
 
-  addDatabaseGauges(metrics, service.database.db);
-  addDatabaseGauges(metrics, service.database.db);
+  addDatabaseGauges(metrics, service.database.db, 0);
+  addDatabaseGauges(metrics, service.database.db, 0);
 
   const text = await metrics.registry.metrics();
   expect(text.match(/^# TYPE stripe_dunning_active_cases gauge$/gm)).toHaveLength(1);
+});
+
+test('when /metrics is scraped again within the ledger check interval, then the whole ledger is summed only once', async () => {
+  const metrics = createMetrics();
+  const sums: string[] = [];
+  const db = service.database.db;
+  const counting = {
+    query: (sql: string, ...rest: unknown[]) => {
+      if (sql.includes('ledger_lines')) sums.push(sql);
+      return (db.query as (...args: unknown[]) => unknown)(sql, ...rest);
+    },
+  } as unknown as typeof db;
+  addDatabaseGauges(metrics, counting, 60_000);
+
+  await metrics.registry.metrics();
+  await metrics.registry.metrics();
+  const text = await metrics.registry.metrics();
+
+  expect(sums).toHaveLength(1);
+  expect(text).toContain('stripe_ledger_imbalance{currency="eur"} 0');
 });

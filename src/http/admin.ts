@@ -31,7 +31,7 @@ export interface AdminDependencies {
   temporal: Client;
   config: Pick<
     Config,
-    'ADMIN_API_KEY' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_START_TIMEOUT_MS'
+    'ADMIN_API_KEY' | 'ADMIN_READ_API_KEY' | 'ADMIN_AUTH_FAILURE_LIMIT' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_START_TIMEOUT_MS'
   >;
   log: Logger;
   stripe?: Stripe;
@@ -44,7 +44,7 @@ const cleanupRequest = z.strictObject({
 export function createAdminRouter(deps: AdminDependencies): Router {
   const { db, config } = deps;
   const router = new Router({ prefix: '/admin' });
-  router.use(requireAdminKey(config.ADMIN_API_KEY));
+  router.use(requireAdminKey(config));
 
   const eventView = (event: StoredEvent) => eventAsAdminJson(event, config);
 

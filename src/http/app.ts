@@ -54,13 +54,35 @@ export function createApi(deps: ApiDependencies): Koa {
     ctx.body = { status: postgres && temporal ? 'ready' : 'unavailable', postgres, temporal };
   });
 
+  const app = newApp(deps);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  // With ADMIN_PORT the admin API and /metrics live on the internal listener only.
+  if (deps.config.ADMIN_PORT === undefined) useInternalRoutes(app, deps);
+  return app;
+}
+
+/** The internal listener (ADMIN_PORT): the admin API and /metrics, never exposed with the webhook. */
+export function createInternalApi(deps: ApiDependencies): Koa {
+  const app = newApp(deps);
+  useInternalRoutes(app, deps);
+  return app;
+}
+
+function useInternalRoutes(app: Koa, deps: ApiDependencies): void {
+  const router = new Router();
   router.get('/metrics', async (ctx) => {
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });
-
   const admin = createAdminRouter(deps);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  app.use(admin.routes());
+  app.use(admin.allowedMethods());
+}
 
+function newApp(deps: ApiDependencies): Koa {
   const app = new Koa();
   // Behind TRUST_PROXY proxies the client address is that many entries from the right of
   // X-Forwarded-For; what a client writes further left is never read.
@@ -68,9 +90,5 @@ export function createApi(deps: ApiDependencies): Koa {
   app.maxIpsCount = deps.config.TRUST_PROXY;
   app.use(requestContext(deps.log));
   app.use(errorResponses());
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  app.use(admin.routes());
-  app.use(admin.allowedMethods());
   return app;
 }

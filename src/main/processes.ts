@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../../activities';
-import { createApi } from '../http/app';
+import { createApi, createInternalApi } from '../http/app';
 import { ensureReconcileSchedule, reconcileEvents } from '../intake/reconcile';
 import type { Config } from '../platform/config';
 import { createDb, migrate, type DatabaseTimeouts } from '../platform/db';
@@ -19,6 +19,8 @@ import { bundleWorkflowsInChild } from './workflow-bundle';
 export interface RunningApi extends Running {
   server: Server;
   url: string;
+  /** Where the admin API and /metrics are served: `url`, or the internal listener (ADMIN_PORT). */
+  adminUrl: string;
 }
 
 export interface ApiOptions {
@@ -39,11 +41,13 @@ export async function startApi(config: Config, log: Logger, options: ApiOptions 
   await migrate(config.DATABASE_URL!, log);
   const temporal = createTemporalClient(config);
   const metrics = options.metrics ?? createMetrics();
-  addDatabaseGauges(metrics, db);
+  addDatabaseGauges(metrics, db, config.LEDGER_IMBALANCE_CHECK_MS);
   const state = { draining: false };
-  const app = createApi({ db, temporal, config, log, metrics, stripe: createStripeClient(config), state });
-  const server = await listen(app.callback(), config.PORT);
+  const deps = { db, temporal, config, log, metrics, stripe: createStripeClient(config), state };
+  const server = await listen(createApi(deps).callback(), config.PORT);
   const port = (server.address() as { port: number }).port;
+  const internal = config.ADMIN_PORT === undefined ? undefined : await listen(createInternalApi(deps).callback(), config.ADMIN_PORT, config.ADMIN_HOST);
+  const url = `http://localhost:${port}`;
   const prune = () =>
     pruneDeliveries(db, config.WEBHOOK_DELIVERY_RETENTION_DAYS).catch((err: Error) =>
       log.warn({ err: { message: err.message } }, 'could not prune the webhook delivery log'),
@@ -56,14 +60,15 @@ export async function startApi(config: Config, log: Logger, options: ApiOptions 
     // Readiness fails first, so a load balancer stops sending before the listener closes.
     state.draining = true;
     if (config.SHUTDOWN_DRAIN_MS > 0) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DRAIN_MS));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([server, internal].map((listener) => listener && new Promise<void>((resolve) => listener.close(() => resolve()))));
     await temporal.connection.close();
     await db.end();
   };
   return {
     name: 'api',
     server,
-    url: `http://localhost:${port}`,
+    url,
+    adminUrl: internal ? `http://${config.ADMIN_HOST}:${(internal.address() as { port: number }).port}` : url,
     stop: () => (stopped ??= stop()),
   };
 }
@@ -120,7 +125,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   });
   let metricsServer: Server | undefined;
   if (config.WORKER_METRICS_PORT !== undefined) {
-    addDatabaseGauges(metrics, db);
+    addDatabaseGauges(metrics, db, config.LEDGER_IMBALANCE_CHECK_MS);
     metricsServer = await listen(async (req, res) => {
       if (req.url !== '/metrics') return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
@@ -148,10 +153,10 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   };
 }
 
-function listen(handler: http.RequestListener, port: number): Promise<Server> {
+function listen(handler: http.RequestListener, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = http.createServer(handler);
-    server.listen(port, () => resolve(server)).on('error', reject);
+    server.listen(port, host, () => resolve(server)).on('error', reject);
   });
 }
 

@@ -23,6 +23,20 @@ const url = (protocols: string[]) =>
   );
 const hostPort = text.regex(/^[^\s:/]+:\d{1,5}$/, 'must look like host:port, for example localhost:7233');
 
+/** At least 32 random bytes, as `openssl rand -base64 32` or `openssl rand -hex 32` prints them. */
+const adminKeys = text
+  .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(
+        z.string().refine((key) => key.length >= 43 && new Set(key).size >= 16, {
+          message: 'every key must be at least 32 random bytes, e.g. the output of `openssl rand -base64 32`',
+        }),
+      )
+      .min(1)
+      .max(2, 'at most two keys (the old and the new one while rotating)'),
+  );
+
 const units = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 function durationMs(step: string): number {
   return Number(step.slice(0, -1)) * units[step.slice(-1) as keyof typeof units];
@@ -67,6 +81,8 @@ const schema = z.object({
   // Workflows a worker keeps in memory between their tasks. Event workflows finish in seconds;
   // the rest of the cache holds dunnings waiting on timers, which are cheap to replay when a
   // step is due. 100 keeps a worker under 400 MiB with 1,000 waiting dunnings (BENCHMARKS.md).
+  // How often the ledger-wide imbalance gauge sums the whole ledger (0: at every scrape).
+  LEDGER_IMBALANCE_CHECK_MS: z.coerce.number().int().min(0).default(600_000),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
@@ -148,8 +164,15 @@ const schema = z.object({
     )
     .default({}),
 
-  // Without it the admin API answers 404 everywhere.
-  ADMIN_API_KEY: text.min(16, 'must be at least 16 characters').optional(),
+  // Without any key the admin API answers 404 everywhere. Each variable takes one key, or two
+  // (comma-separated) while rotating; read keys may only GET.
+  ADMIN_API_KEY: adminKeys.optional(),
+  ADMIN_READ_API_KEY: adminKeys.optional(),
+  // Serve the admin API and /metrics on this port only (not on PORT), bound to ADMIN_HOST.
+  ADMIN_PORT: port.optional(),
+  ADMIN_HOST: text.default('127.0.0.1'),
+  // Requests with a wrong admin key allowed per address and minute; past it the address gets 429.
+  ADMIN_AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(10),
 
   // Only `npm start` reads these: where and on which ports the embedded parts run.
   DATA_DIR: text.default('.data'),

@@ -7,7 +7,7 @@ import type { Metrics } from '../platform/metrics';
  * reports the same truth. While the database is away they keep their last value, so that
  * /metrics itself still answers (and `/readyz` tells what is wrong).
  */
-export function addDatabaseGauges(metrics: Metrics, db: Db): void {
+export function addDatabaseGauges(metrics: Metrics, db: Db, ledgerCheckEveryMs: number): void {
   // Once per registry: the API and the worker share one in a single process.
   if (metrics.registry.getSingleMetric('stripe_dunning_active_cases')) return;
   new Gauge({
@@ -19,17 +19,22 @@ export function addDatabaseGauges(metrics: Metrics, db: Db): void {
       if (rows) this.set(rows[0].count);
     },
   });
+  // A sum over the whole ledger grows with it: it runs at most once per interval, however
+  // often /metrics is scraped, and scrapes in between report the last result.
+  let ledgerCheckedAt = -Infinity;
   new Gauge({
     name: 'stripe_ledger_imbalance',
-    help: 'Debits minus credits over the whole ledger, per currency, in minor units; anything but 0 is a bug',
+    help: 'Debits minus credits over the whole ledger, per currency, in minor units (checked every few minutes); anything but 0 is a bug',
     labelNames: ['currency'],
     registers: [metrics.registry],
     async collect() {
+      if (Date.now() - ledgerCheckedAt < ledgerCheckEveryMs) return;
       const rows = await rowsOrNothing<{ currency: string; imbalance: number }>(
         db,
         `SELECT currency, (sum(debit) - sum(credit))::float8 AS imbalance FROM ledger_lines GROUP BY currency`,
       );
       if (!rows) return;
+      ledgerCheckedAt = Date.now();
       this.reset();
       for (const row of rows) this.set({ currency: row.currency }, row.imbalance);
     },

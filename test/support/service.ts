@@ -12,7 +12,9 @@ import { startTestSmtp, type TestSmtp } from './smtp';
 import type { StripeEvent } from '../../src/platform/stripe-event';
 import { deliver, rotatedSecret, testSecret } from './stripe-events';
 
-export const testAdminKey = 'test-admin-key-0123456789';
+export const testAdminKey = 'test-admin-key-8KqZ3vN1xWc7RbT5yLp0HdF9sJ2mGe4A';
+/** May only read (ADMIN_READ_API_KEY). */
+export const testReadKey = 'test-read-key-Vh6Nq2Zr8Lx4Tc1Wb9Jm3Pk7Fs5Dy0Gu';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
@@ -53,6 +55,7 @@ export function testConfig(database: TestDatabase, overrides: Record<string, str
       // Nothing listens here; startTestService points it at a test SMTP server.
       SMTP_URL: 'smtp://127.0.0.1:1',
       ADMIN_API_KEY: testAdminKey,
+      ADMIN_READ_API_KEY: testReadKey,
       PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ...overrides,
@@ -151,19 +154,24 @@ export async function deliverTwiceAndWait(service: TestService, event: StripeEve
 
 /** Calls the admin API with the test key (or the given authorization header). */
 export async function admin(
-  service: Pick<TestService, 'url'>,
+  service: Pick<TestService, 'url'> & { api?: Pick<RunningApi, 'adminUrl'> },
   path: string,
-  options: { method?: string; body?: unknown; authorization?: string | null } = {},
-): Promise<{ status: number; body: any }> {
+  options: { method?: string; body?: unknown; authorization?: string | null; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: any; retryAfter?: string }> {
   const authorization = options.authorization === undefined ? `Bearer ${testAdminKey}` : options.authorization;
-  const response = await fetch(`${service.url}/admin${path}`, {
+  const response = await fetch(`${service.api?.adminUrl ?? service.url}/admin${path}`, {
     method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
     headers: {
       ...(authorization === null ? {} : { authorization }),
       ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
     },
     body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
   });
   const text = await response.text();
-  return { status: response.status, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  return {
+    status: response.status,
+    body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+    retryAfter: response.headers.get('retry-after') ?? undefined,
+  };
 }
