@@ -28,6 +28,14 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
+      name: 'production-code-uses-production-dependencies',
+      comment:
+        'The image installs only `dependencies` (npm ci --omit=dev); only `npm start`, `npm run cluster` and their embedded servers may use development packages.',
+      severity: 'error',
+      from: { path: '^(src|activities|workflows)/', pathNot: '^src/(dev/|main/(start|cluster)\\.ts$)' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'workflows-see-activities-as-types',
       severity: 'error',
       from: { path: '^workflows/' },
@@ -36,7 +44,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    includeOnly: '^(src|activities|workflows)/',
+    includeOnly: '^(src|activities|workflows|node_modules)/',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },

@@ -108,4 +108,15 @@ describe('docker-compose.yml', () => {
     expect(dockerfile).toMatch(/^FROM node:\d+\.\d+\.\d+/m);
     for (const folder of ['src', 'workflows', 'activities', 'migrations']) expect(dockerfile).toContain(`COPY ${folder} `);
   });
+
+  test('when the image runs, then it runs the compiled build with production dependencies only', () => {
+    const dockerfile = fs.readFileSync(path.join(__dirname, '..', 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+
+    expect(runtime).toContain('npm ci --omit=dev');
+    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+    expect(runtime).not.toMatch(/tsx|npm run/);
+    expect(services.api.command).toEqual(['node', 'dist/src/main/api.js']);
+    expect(services.worker.command).toEqual(['node', 'dist/src/main/worker.js']);
+  });
 });

@@ -15,9 +15,11 @@ export async function startWorkerProcess(
   service: TestService,
   env: Record<string, string>,
   ready: (lines: string[]) => Promise<boolean>,
+  /** What runs: `npm run worker` by default, or e.g. the compiled build with node. */
+  command: [string, ...string[]] = [path.join(projectRoot, 'node_modules', '.bin', 'tsx'), 'src/main/worker.ts'],
 ): Promise<WorkerProcess> {
   const { config } = service;
-  const child = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['src/main/worker.ts'], {
+  const child = spawn(command[0], command.slice(1), {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -1,0 +1,76 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { paidInvoice } from './support/billing-events';
+import { freePort } from './support/global-setup';
+import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { startWorkerProcess, type WorkerProcess } from './support/worker-process';
+import { deliver, stripeEvent, testSecret } from './support/stripe-events';
+
+/**
+ * What the image runs: the build (`npm run build`: compiled JavaScript and the migrations) started
+ * with node, no TypeScript at run time. The API and a worker from the build process a paid invoice.
+ */
+jest.setTimeout(180_000);
+
+const root = path.join(__dirname, '..');
+const dist = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-dist-'));
+let service: TestService;
+let worker: WorkerProcess;
+let api: ChildProcess;
+let apiUrl: string;
+
+beforeAll(async () => {
+  await promisify(execFile)(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', dist], { cwd: root });
+  fs.cpSync(path.join(root, 'migrations'), path.join(dist, 'migrations'), { recursive: true });
+  // The packages, as `npm ci --omit=dev` puts them next to the build in the image.
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dist, 'node_modules'));
+
+  service = await startTestService({ worker: false });
+  worker = await startWorkerProcess(service, {}, async (lines) => lines.some((line) => line.includes('"worker running"')), [
+    process.execPath,
+    path.join(dist, 'src', 'main', 'worker.js'),
+  ]);
+  const port = await freePort();
+  apiUrl = `http://127.0.0.1:${port}`;
+  api = spawn(process.execPath, [path.join(dist, 'src', 'main', 'api.js')], {
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      DATABASE_URL: service.config.DATABASE_URL,
+      TEMPORAL_ADDRESS: service.config.TEMPORAL_ADDRESS,
+      TEMPORAL_TASK_QUEUE: service.config.TEMPORAL_TASK_QUEUE,
+      STRIPE_WEBHOOK_SECRET: testSecret,
+    },
+  });
+  const deadline = Date.now() + 60_000;
+  while (!(await fetch(`${apiUrl}/readyz`).then((r) => r.ok, () => false))) {
+    if (api.exitCode !== null || Date.now() > deadline) throw new Error(`the compiled API did not become ready (exit ${api.exitCode})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+});
+
+afterAll(async () => {
+  if (api && api.exitCode === null) {
+    const exited = new Promise((resolve) => api.once('exit', resolve));
+    api.kill('SIGTERM');
+    await exited;
+  }
+  await worker?.stop();
+  await service?.stop();
+  fs.rmSync(dist, { recursive: true, force: true });
+});
+
+test('when the compiled API and worker run with node, then a paid invoice is accepted, processed and its documents emailed', async () => {
+  const event = stripeEvent('invoice.paid', paidInvoice({ subtotal: 3_300, customerEmail: 'build@example.com' }));
+
+  const answers = await Promise.all([deliver(apiUrl, event), deliver(apiUrl, event)]);
+
+  expect(answers.map((a) => a.status)).toEqual([200, 200]);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+  await service.smtp.waitForMessages(2);
+  expect(service.smtp.to('build@example.com')).toHaveLength(1);
+});
