@@ -1,5 +1,6 @@
 import { loadEventPayload } from '../src/store/events';
-import { upsertCustomer } from '../src/store/customers';
+import { customerSource, upsertCustomer } from '../src/store/customers';
+import { currentObjectOnTie } from './same-second';
 import type { StripeEvent } from '../src/platform/stripe-event';
 import { invalidEvent } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
@@ -23,10 +24,17 @@ function customerOf(event: StripeEvent) {
   };
 }
 
-export function customerActivities({ db }: ActivityDependencies) {
+export function customerActivities({ db, stripe }: ActivityDependencies) {
   return {
     async syncCustomer(eventId: string): Promise<void> {
-      await upsertCustomer(db, customerOf(await loadEventPayload(db, eventId)));
+      const event = await loadEventPayload(db, eventId);
+      const id = customerOf(event).id;
+      const current = await currentObjectOnTie(stripe, event, await customerSource(db, id), (client, _, options) =>
+        client.customers.retrieve(id, {}, options),
+      );
+      // A deleted customer reads back as `{ deleted: true }` without its details: keep the event's.
+      const state = current ? customerOf(current) : customerOf(event);
+      await upsertCustomer(db, state.deleted && current ? { ...customerOf(event), deleted: true } : state, current !== undefined);
     },
   };
 }

@@ -5,7 +5,9 @@ import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event'
 import { invalidEvent } from '../workflows/contracts';
 
 import { loadEventPayload } from '../src/store/events';
-import { lockSubscription, recordSubscriptionChange, writeSubscription } from '../src/store/subscriptions';
+import { lockSubscription, recordSubscriptionChange, subscriptionSource, writeSubscription } from '../src/store/subscriptions';
+import { currentObjectOnTie } from './same-second';
+import type Stripe from 'stripe';
 import type { ActivityDependencies } from './dependencies';
 
 type Plans = Pick<Config, 'PLAN_PRICES' | 'PLAN_ENTITLEMENTS'>;
@@ -43,7 +45,13 @@ const seconds = (value: number | null) => (value === null ? null : new Date(valu
  * not deliver in order), or the subscription is already canceled (a terminal state). Records
  * upgrades, downgrades and status changes, and re-derives the entitlements.
  */
-async function syncSubscription(db: Db, plans: Plans, event: StripeEvent): Promise<void> {
+async function syncSubscription(db: Db, plans: Plans, payloadEvent: StripeEvent, stripe: Stripe | undefined): Promise<void> {
+  const id = readSubscription(payloadEvent).id;
+  // Read outside the transaction: no lock is held while Stripe is asked.
+  const current = await currentObjectOnTie(stripe, payloadEvent, await subscriptionSource(db, id), (client, _, options) =>
+    client.subscriptions.retrieve(id, {}, options),
+  );
+  const event = current ?? payloadEvent;
   const next = readSubscription(event);
   const rank = (tier: string | null) => plans.PLAN_PRICES.findIndex((plan) => plan.tier === tier);
   const tier = plans.PLAN_PRICES.find((plan) => next.priceId && plan.prices.includes(next.priceId))?.tier ?? null;
@@ -51,9 +59,8 @@ async function syncSubscription(db: Db, plans: Plans, event: StripeEvent): Promi
     const stored = await lockSubscription(tx, next.id);
     const eventCreated = new Date(event.created * 1000);
     if (stored?.source_created) {
-      const newer =
-        eventCreated > stored.source_created ||
-        (eventCreated.getTime() === stored.source_created.getTime() && event.id > stored.source_event_id!);
+      const sameSecond = eventCreated.getTime() === stored.source_created.getTime();
+      const newer = eventCreated > stored.source_created || (sameSecond && (current !== undefined || event.id > stored.source_event_id!));
       if (!newer || stored.status === 'canceled') return;
     }
     await writeSubscription(tx, {
@@ -84,10 +91,10 @@ async function syncSubscription(db: Db, plans: Plans, event: StripeEvent): Promi
   });
 }
 
-export function subscriptionActivities({ db, config }: ActivityDependencies) {
+export function subscriptionActivities({ db, config, stripe }: ActivityDependencies) {
   return {
     async syncSubscription(eventId: string): Promise<void> {
-      await syncSubscription(db, config, await loadEventPayload(db, eventId));
+      await syncSubscription(db, config, await loadEventPayload(db, eventId), stripe);
     },
   };
 }

@@ -68,8 +68,11 @@ export interface CustomerRow {
   sourceEventId: string;
 }
 
-/** Writes a customer event's state unless the stored row was changed by a newer event. */
-export async function upsertCustomer(db: Queryable, row: CustomerRow): Promise<void> {
+/**
+ * Writes a customer event's state unless the stored row was changed by a newer event. `current`:
+ * the state was read from Stripe just now (two events of one second), so it wins a tie too.
+ */
+export async function upsertCustomer(db: Queryable, row: CustomerRow, current = false): Promise<void> {
   await db.query(
     `INSERT INTO customers (id, account, email, name, phone, address, deleted, source_created, source_event_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), $9)
@@ -79,9 +82,19 @@ export async function upsertCustomer(db: Queryable, row: CustomerRow): Promise<v
        source_created = EXCLUDED.source_created, source_event_id = EXCLUDED.source_event_id,
        updated_at = now()
      WHERE (customers.source_created, customers.source_event_id)
-         < (EXCLUDED.source_created, EXCLUDED.source_event_id)`,
-    [row.id, row.account, row.email, row.name, row.phone, row.address, row.deleted, row.sourceCreated, row.sourceEventId],
+         < (EXCLUDED.source_created, EXCLUDED.source_event_id)
+        OR ($10 AND customers.source_created = EXCLUDED.source_created)`,
+    [row.id, row.account, row.email, row.name, row.phone, row.address, row.deleted, row.sourceCreated, row.sourceEventId, current],
   );
+}
+
+/** The event that last changed the customer (Unix seconds and id), when one did. */
+export async function customerSource(db: Queryable, customerId: string): Promise<{ created: number; eventId: string } | undefined> {
+  const { rows } = await db.query<{ created: number; event_id: string }>(
+    'SELECT extract(epoch FROM source_created)::int AS created, source_event_id AS event_id FROM customers WHERE id = $1',
+    [customerId],
+  );
+  return rows[0] && { created: rows[0].created, eventId: rows[0].event_id };
 }
 
 /** What a checkout learnt about a customer fills in only what is missing: customer events are the authority. */

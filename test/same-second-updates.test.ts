@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { useServiceWithRecordedStripe } from './support/stripe-recorder';
+import { stripeEvent, stripeObject } from './support/stripe-events';
+
+/**
+ * Two updates of one object created in the same second: their time cannot order them, and event
+ * ids are not ordered by time. With a Stripe key the object is read back from Stripe; without one
+ * the greater event id wins (documented).
+ */
+
+const second = Math.floor(Date.now() / 1000) - 30;
+
+/** Two events of one second, the later-looking id delivered first so that id order would pick it. */
+function sameSecondPair(type: string, first: Record<string, unknown>, then: Record<string, unknown>) {
+  const suffix = randomBytes(6).toString('hex');
+  return [stripeEvent(type, first, { id: `evt_test_zzz_${suffix}`, created: second }), stripeEvent(type, then, { id: `evt_test_aaa_${suffix}`, created: second })];
+}
+
+async function inStripe(path: string): Promise<Record<string, any>> {
+  return (await fetch(`${process.env.TEST_STRIPE_API_BASE}/v1/${path}`, { headers: { authorization: 'Bearer sk_test_123' } })).json() as Promise<Record<string, any>>;
+}
+
+async function stored(service: TestService, table: 'customers' | 'subscriptions', id: string) {
+  return (await service.database.db.query(`SELECT * FROM ${table} WHERE id = $1`, [id])).rows[0];
+}
+
+describe('with a Stripe key', () => {
+  const environment = useServiceWithRecordedStripe();
+
+  test('when two customer updates share a second, then the customer is read from Stripe and its state written', async () => {
+    const id = 'cus_same_second_1';
+    const current = await inStripe(`customers/${id}`);
+    const pair = sameSecondPair('customer.updated', stripeObject('customer', { id, email: 'first@example.com' }), stripeObject('customer', { id, email: 'second@example.com' }));
+
+    for (const event of pair) await deliverTwiceAndWait(environment.service, event);
+
+    expect(environment.stripe.calls).toContain(`GET /v1/customers/${id}`);
+    expect(await stored(environment.service, 'customers', id)).toMatchObject({ email: current.email });
+  });
+
+  test('when two subscription updates share a second, then the subscription is read from Stripe and its status written', async () => {
+    const id = 'sub_same_second_1';
+    const current = await inStripe(`subscriptions/${id}`);
+    const other = current.status === 'past_due' ? 'unpaid' : 'past_due';
+    const pair = sameSecondPair('customer.subscription.updated', stripeObject('subscription', { id, status: other }), stripeObject('subscription', { id, status: other }));
+
+    for (const event of pair) await deliverTwiceAndWait(environment.service, event);
+
+    expect(environment.stripe.calls).toContain(`GET /v1/subscriptions/${id}`);
+    expect(await stored(environment.service, 'subscriptions', id)).toMatchObject({ status: current.status });
+  });
+});
+
+describe('without a Stripe key', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService();
+  });
+  afterAll(() => service?.stop());
+
+  test('when two customer updates share a second, then the greater event id wins whatever the order of delivery', async () => {
+    const id = 'cus_same_second_2';
+    const pair = sameSecondPair('customer.updated', stripeObject('customer', { id, email: 'zzz@example.com' }), stripeObject('customer', { id, email: 'aaa@example.com' }));
+
+    for (const event of pair) await deliverTwiceAndWait(service, event);
+
+    expect(await stored(service, 'customers', id)).toMatchObject({ email: 'zzz@example.com', source_event_id: pair[0].id });
+  });
+});
