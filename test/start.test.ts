@@ -136,3 +136,20 @@ test('when npm start runs, then a signed event is processed, Ctrl-C stops everyt
   expect(second.output()).toContain(path.join(dataDir, 'webhook-secret'));
   expect(await portsLeftOpen()).toEqual([]);
 });
+
+test('when npm start is killed with SIGKILL, then the next start stops what the first left running, becomes ready, and Ctrl-C leaves nothing listening', async () => {
+  const first = await npmStart();
+  const exited = new Promise((resolve) => first.child.once('exit', resolve));
+  process.kill(-first.child.pid!, 'SIGKILL');
+  await exited;
+
+  const second = await npmStart();
+  const secret = fs.readFileSync(path.join(dataDir, 'webhook-secret'), 'utf8').trim();
+  const event = stripeEvent('customer.created', stripeObject('customer'));
+  const answer = await deliver(`http://localhost:${env.PORT}`, event, { secret });
+  await waitForStatus(event.id, 'processed');
+  await pressCtrlC(second);
+
+  expect(answer.status).toBe(200);
+  expect(await portsLeftOpen()).toEqual([]);
+});

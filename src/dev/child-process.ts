@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A helper process (Temporal dev server, mail sink) that `npm start` owns and stops. */
@@ -9,9 +10,24 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function startChild(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Child {
+export interface ChildOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Where its pid is kept while it runs. Its own process group outlives a parent killed with
+   * SIGKILL (OOM, `kill -9`); the next start passes the same file to `stopLeftover` first.
+   */
+  pidFile?: string;
+}
+
+export function startChild(command: string, args: string[], options: ChildOptions = {}): Child {
+  const { pidFile, ...spawnOptions } = options;
   // A process group of its own: Ctrl-C in the terminal reaches only us, and we stop it in order.
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (pidFile && child.pid) {
+    fs.writeFileSync(pidFile, JSON.stringify({ pid: child.pid, argv: [command, ...args] }), { mode: 0o600 });
+    child.once('exit', () => fs.rmSync(pidFile, { force: true }));
+  }
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -42,6 +58,46 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
   } catch {
     child.kill(signal); // the group is gone; the process itself may not be
   }
+}
+
+/**
+ * Stops what an earlier start left running when it was killed without stopping its children:
+ * the process named in the pid file, if it still runs the same command line (a pid may have been
+ * reused by an unrelated process since), and its process group; SIGTERM, then SIGKILL after
+ * 10 s. Reads /proc, so it acts on Linux only.
+ */
+export async function stopLeftover(pidFile: string): Promise<void> {
+  let recorded: { pid: number; argv: string[] };
+  try {
+    recorded = JSON.parse(fs.readFileSync(pidFile, 'utf8'));
+  } catch {
+    return;
+  }
+  const running = () => {
+    try {
+      const argv = fs.readFileSync(`/proc/${recorded.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      // In order, possibly after an interpreter (a script's shebang puts one first).
+      let next = 0;
+      for (const arg of argv) if (arg === recorded.argv[next]) next += 1;
+      return next === recorded.argv.length;
+    } catch {
+      return false;
+    }
+  };
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-recorded.pid, name);
+    } catch {
+      // the group is gone
+    }
+  };
+  if (running()) {
+    signal('SIGTERM');
+    for (let waited = 0; running() && waited < 10_000; waited += 100) await sleep(100);
+    if (running()) signal('SIGKILL');
+    for (let waited = 0; running() && waited < 5_000; waited += 100) await sleep(100);
+  }
+  fs.rmSync(pidFile, { force: true });
 }
 
 /** Polls `ready` until it holds, failing early with the child's output if the child exits. */

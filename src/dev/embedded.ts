@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { allSearchAttributes } from '../../workflows/contracts';
-import { startChild, waitUntilReady, type Child } from './child-process';
+import { startChild, stopLeftover, waitUntilReady, type Child } from './child-process';
 import type { Running } from '../platform/lifecycle';
 
 /** The parts `npm start` runs itself when no production setting names them. */
@@ -49,6 +49,8 @@ export const defaultSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'];
 
 export interface TemporalDevServerOptions {
   dbFile?: string;
+  /** Kept while it runs, so that a start after a crash stops the leftover first (`stopLeftover`). */
+  pidFile?: string;
   port: number;
   uiPort?: number;
   namespace: string;
@@ -80,9 +82,10 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions) {
 }
 
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<EmbeddedTemporal> {
+  if (options.pidFile) await stopLeftover(options.pidFile);
   await ensurePortFree(options.port, 'EMBEDDED_TEMPORAL_PORT');
   if (options.uiPort !== undefined) await ensurePortFree(options.uiPort, 'EMBEDDED_TEMPORAL_UI_PORT');
-  const child = startChild(temporalCliPath(), temporalDevServerArgs(options));
+  const child = startChild(temporalCliPath(), temporalDevServerArgs(options), { pidFile: options.pidFile });
   const address = `127.0.0.1:${options.port}`;
   await waitUntilReady(child, 'The Temporal dev server', async () => {
     const connection = await Connection.connect({ address, connectTimeout: 1000 });
@@ -159,6 +162,8 @@ export async function startMailSink(dataDir: string, smtpPort: number, webPort: 
   const mailDirectory = path.join(path.resolve(dataDir), 'mail');
   fs.mkdirSync(mailDirectory, { recursive: true, mode: 0o700 });
   fs.chmodSync(mailDirectory, 0o700);
+  const pidFile = path.join(path.resolve(dataDir), 'mail-sink.pid');
+  await stopLeftover(pidFile);
   await ensurePortFree(smtpPort, 'EMBEDDED_SMTP_PORT');
   await ensurePortFree(webPort, 'EMBEDDED_MAIL_UI_PORT');
   const child: Child = startChild(process.execPath, [
@@ -172,7 +177,7 @@ export async function startMailSink(dataDir: string, smtpPort: number, webPort: 
     '--mail-directory',
     mailDirectory,
     '--silent',
-  ]);
+  ], { pidFile });
   await waitUntilReady(child, 'The mail sink (maildev)', () => isListening(smtpPort));
   return {
     name: 'mail sink',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { allSearchAttributes } from '../../workflows/contracts';
-import { startChild, waitUntilReady } from './child-process';
+import { startChild, stopLeftover, waitUntilReady } from './child-process';
 import { ensurePortFree, projectRoot, temporalCliPath, type EmbeddedTemporal } from './embedded';
 import type { Running } from '../platform/lifecycle';
 
@@ -123,17 +123,19 @@ async function registerNamespace(address: string, namespace: string) {
 }
 
 export async function startTemporalCluster(options: TemporalClusterOptions): Promise<EmbeddedTemporal> {
+  const root = path.resolve(options.dataDir, 'temporal-cluster');
+  fs.mkdirSync(path.join(root, 'config', 'dynamicconfig'), { recursive: true });
+  const pidFile = path.join(root, 'server.pid');
+  await stopLeftover(pidFile);
   for (const offset of [0, 1, 2, 3]) await ensurePortFree(options.port + offset, 'the Temporal cluster port');
   const url = new URL(options.postgresUrl);
   await prepareDatabase(url, options.databasePrefix, 'temporal');
   await prepareDatabase(url, `${options.databasePrefix}_visibility`, 'visibility');
-  const root = path.resolve(options.dataDir, 'temporal-cluster');
-  fs.mkdirSync(path.join(root, 'config', 'dynamicconfig'), { recursive: true });
   const dynamicConfigFile = path.join(root, 'config', 'dynamicconfig', 'cluster.yaml');
   fs.writeFileSync(dynamicConfigFile, dynamicConfig);
   fs.writeFileSync(path.join(root, 'config', 'cluster.yaml'), serverConfig(options, url, dynamicConfigFile), { mode: 0o600 });
 
-  const child = startChild(tool('temporal-server'), ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start']);
+  const child = startChild(tool('temporal-server'), ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'], { pidFile });
   const address = `127.0.0.1:${options.port}`;
   await waitUntilReady(child, 'The Temporal server', async () => {
     const connection = await Connection.connect({ address, connectTimeout: 1000 });
@@ -153,9 +155,11 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
  * built on its own by `setup --cluster`, pointed at the frontend. Loopback only.
  */
 export async function startTemporalUi(options: { address: string; port: number; dataDir: string; namespace: string }): Promise<Running & { url: string }> {
-  await ensurePortFree(options.port, 'EMBEDDED_TEMPORAL_UI_PORT');
   const root = path.resolve(options.dataDir, 'temporal-ui');
   fs.mkdirSync(path.join(root, 'config'), { recursive: true });
+  const pidFile = path.join(root, 'ui.pid');
+  await stopLeftover(pidFile);
+  await ensurePortFree(options.port, 'EMBEDDED_TEMPORAL_UI_PORT');
   fs.writeFileSync(
     path.join(root, 'config', 'cluster.yaml'),
     [
@@ -168,7 +172,7 @@ export async function startTemporalUi(options: { address: string; port: number; 
       '',
     ].join('\n'),
   );
-  const child = startChild(tool('temporal-ui'), ['--root', root, '--config', 'config', '--env', 'cluster', 'start']);
+  const child = startChild(tool('temporal-ui'), ['--root', root, '--config', 'config', '--env', 'cluster', 'start'], { pidFile });
   const url = `http://127.0.0.1:${options.port}`;
   await waitUntilReady(child, 'The Temporal Web UI', async () => (await fetch(url)).ok);
   return { name: 'temporal-ui', url, stop: () => child.stop() };

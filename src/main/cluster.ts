@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { loadConfig } from '../platform/config';
 import { developmentWebhookSecret, ensurePrivateDir, projectRoot, startEmbeddedPostgres, startMailSink } from '../dev/embedded';
-import { startChild, waitUntilReady, type Child } from '../dev/child-process';
+import { startChild, stopLeftover, waitUntilReady, type Child } from '../dev/child-process';
 import { startTemporalCluster, startTemporalUi } from '../dev/temporal-cluster';
 import { createLogger } from '../platform/log';
 import { stopOnSignals, type Running } from '../platform/lifecycle';
@@ -55,16 +55,18 @@ async function main() {
     if (!settings.STRIPE_WEBHOOK_SECRET) env.STRIPE_WEBHOOK_SECRET = developmentWebhookSecret(dataDir).secret;
 
     const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-    const spawnPart = (name: string, entry: string, extra: NodeJS.ProcessEnv): Child & Running => {
-      const child = startChild(tsx, [path.join(projectRoot, 'src', 'main', entry)], { env: { ...env, ...extra } });
+    const spawnPart = async (name: string, entry: string, extra: NodeJS.ProcessEnv): Promise<Child & Running> => {
+      const pidFile = path.join(dataDir, `${name.replace(/\W+/g, '-')}.pid`);
+      await stopLeftover(pidFile);
+      const child = startChild(tsx, [path.join(projectRoot, 'src', 'main', entry)], { env: { ...env, ...extra }, pidFile });
       return { ...child, name };
     };
-    const workers = Array.from({ length: settings.CLUSTER_WORKER_PROCESSES }, (_, i) => spawnPart(`worker ${i + 1}`, 'worker.ts', {}));
+    const workers = await Promise.all(Array.from({ length: settings.CLUSTER_WORKER_PROCESSES }, (_, i) => spawnPart(`worker ${i + 1}`, 'worker.ts', {})));
     running.push(...workers);
     const apiUrls: string[] = [];
     for (let i = 0; i < settings.CLUSTER_API_PROCESSES; i += 1) {
       const port = settings.PORT + i;
-      const api = spawnPart(`api ${i + 1}`, 'api.ts', { PORT: String(port) });
+      const api = await spawnPart(`api ${i + 1}`, 'api.ts', { PORT: String(port) });
       running.push(api);
       const url = `http://127.0.0.1:${port}`;
       await waitUntilReady(api, `API ${i + 1}`, async () => (await fetch(`${url}/readyz`)).ok);

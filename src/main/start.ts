@@ -46,6 +46,7 @@ async function startAll(settings: Config, dataDir: string, running: Running[], l
   if (!settings.TEMPORAL_ADDRESS) {
     const temporal = await startTemporalDevServer({
       dbFile: path.join(dataDir, 'temporal.db'),
+      pidFile: path.join(dataDir, 'temporal.pid'),
       port: settings.EMBEDDED_TEMPORAL_PORT,
       uiPort: settings.EMBEDDED_TEMPORAL_UI_PORT,
       namespace: settings.TEMPORAL_NAMESPACE,
