@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postInTransaction, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postedUnderKeys, postInTransaction, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge } from '../src/store/payments';
 import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
@@ -161,23 +161,47 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
 
 /**
  * A refund that failed (or was canceled) after it was booked returns its money to the Stripe
- * balance: its entry is reversed. Only refunds booked under their id can be matched.
+ * balance. Booked under its id, its entry is reversed. Booked from the growth of
+ * `amount_refunded` (payloads without the refund list), its amount is taken back from what the
+ * growth booked and not yet gave back, with the tax share recomputed on the cumulative amount.
  */
 async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
   const refund = event.data.object as Record<string, any>;
   const chargeId = idOf(refund.charge);
   if (refund.object !== 'refund' || typeof refund.id !== 'string' || !chargeId) throw invalidEvent(event, 'data.object is not a refund of a charge');
   if (refund.status !== 'failed' && refund.status !== 'canceled') return;
+  const description = `Refund ${refund.id} of charge ${chargeId} ${refund.status}`;
   await withTransaction(db, async (tx) => {
     await lockReference(tx, chargeId);
+    const booked = await linesOf(tx, `refund:${refund.id}`);
+    if (booked.length > 0) {
+      await postInTransaction(tx, {
+        sourceKey: `refund:${refund.id}:reversed`,
+        kind: 'refund',
+        reference: chargeId,
+        description,
+        occurredAt: at(event.created),
+        ...sourceOf(event),
+        lines: reversed(booked),
+      });
+      return;
+    }
+    const currency = String(refund.currency);
+    const fromGrowth = -(await postedUnderKeys(tx, chargeId, `charge:${chargeId}:refunded-to:%`, 'stripe_balance'));
+    const givenBack = await postedUnderKeys(tx, chargeId, 'refund:%:reversed-from-growth', 'stripe_balance');
+    const amount = Math.min(Number(refund.amount) || 0, fromGrowth - givenBack);
+    if (amount <= 0) return;
+    const payment = await paymentOfCharge(tx, chargeId, null);
+    const state = await refundState(tx, chargeId, currency);
+    const tax = state.tax - refundTax(state.refunded - amount, payment ? readInvoice(payment.invoice) : null);
     await postInTransaction(tx, {
-      sourceKey: `refund:${refund.id}:reversed`,
+      sourceKey: `refund:${refund.id}:reversed-from-growth`,
       kind: 'refund',
       reference: chargeId,
-      description: `Refund ${refund.id} of charge ${chargeId} ${refund.status}`,
+      description,
       occurredAt: at(event.created),
       ...sourceOf(event),
-      lines: reversed(await linesOf(tx, `refund:${refund.id}`)),
+      lines: reversed(refundLines(currency, amount, tax)),
     });
   });
 }

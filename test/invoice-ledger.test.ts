@@ -200,6 +200,29 @@ describe('refunds and tax', () => {
 
     expect(await movements(service, 'ch_refund_fails')).toEqual({});
   });
+
+  test('when a refund booked from the growth of amount_refunded fails, then its amount and its tax share come back', async () => {
+    const chargeId = 'ch_growth_refund_fails';
+    const invoice = invoiceStates({ subtotal: 10_000, tax: 2_000, chargeId });
+    const grown = { ...chargeWithRefunds(chargeId, 12_000, []), amount_refunded: 3_000, refunds: undefined };
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', grown));
+    expect(await movements(service, chargeId)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
+    await deliverTwiceAndWait(service, stripeEvent('refund.failed', refund('re_growth_fails', chargeId, 3_000, 'failed')));
+
+    expect(await movements(service, chargeId)).toEqual({});
+    await expectBalanced(service);
+  });
+
+  test('when a refund that was never booked fails, then the refunds booked under other ids stay', async () => {
+    const charge = chargeWithRefunds('ch_other_refund_fails', 5_000, [{ id: 're_kept', amount: 1_000 }]);
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', charge));
+    await deliverTwiceAndWait(service, stripeEvent('refund.failed', refund('re_never_booked', 'ch_other_refund_fails', 1_000, 'failed')));
+
+    expect(await movements(service, 'ch_other_refund_fails')).toEqual({ refunds: 1_000, stripe_balance: -1_000 });
+  });
 });
 
 describe('disputes', () => {

@@ -113,6 +113,17 @@ export async function postedAmount(db: Queryable, reference: string, kinds: stri
   return rows[0].amount;
 }
 
+/** The sum (debit − credit) posted to one account by entries about a reference whose source keys match a LIKE pattern. */
+export async function postedUnderKeys(db: Queryable, reference: string, sourceKeyPattern: string, account: Account): Promise<number> {
+  const { rows } = await db.query<{ amount: number }>(
+    `SELECT coalesce(sum(l.debit - l.credit), 0)::float8 AS amount
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.reference = $1 AND e.source_key LIKE $2 AND l.account = $3`,
+    [reference, sourceKeyPattern, account],
+  );
+  return rows[0].amount;
+}
+
 export interface Position {
   account: Account;
   currency: string;
