@@ -6,6 +6,7 @@ import { fromStripeTime as at, idOf, type StripeEvent } from '../src/platform/st
 import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postedUnderKeys, postInTransaction, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge } from '../src/store/payments';
+import { recordRefundFailure, refundFailuresOf } from '../src/store/refund-failures';
 import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
 import { invalidEvent } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
@@ -120,7 +121,8 @@ function chargeOf(event: StripeEvent): Record<string, any> & { id: string; curre
  * versions leave the list out, and then the growth of `amount_refunded` over what was posted is
  * what is new. Both shapes of one refund can arrive, in any order and at once, so a listed refund
  * is posted only while the total stays within what the charge says is refunded: a refund first
- * posted from the growth is not posted again under its id.
+ * posted from the growth is not posted again under its id. A refund known to have failed is
+ * never booked, however late an event of an earlier moment arrives.
  */
 async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
   const charge = chargeOf(event);
@@ -144,12 +146,16 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
       if (result === 'posted') Object.assign(state, { refunded: state.refunded + amount, tax: state.tax + tax });
     };
 
+    const failures = await refundFailuresOf(tx, charge.id);
     if (!Array.isArray(listed)) {
-      const growth = Math.max(0, charge.amount_refunded - state.refunded);
+      // A payload from before a failure still counts the failed refund in amount_refunded.
+      const failedSince = failures.filter((f) => f.failedAt > at(event.created)).reduce((sum, f) => sum + f.amount, 0);
+      const growth = Math.max(0, charge.amount_refunded - failedSince - state.refunded);
       await post(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, growth, event.created);
       return;
     }
-    const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled');
+    const failed = new Set(failures.map((f) => f.refundId));
+    const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled' && !failed.has(r.id));
     const refunded = refunds.reduce((sum, refund) => sum + refund.amount, 0);
     const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
     for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
@@ -173,6 +179,8 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
   const description = `Refund ${refund.id} of charge ${chargeId} ${refund.status}`;
   await withTransaction(db, async (tx) => {
     await lockReference(tx, chargeId);
+    // Remembered even when nothing is booked yet: a refund event of an earlier moment may follow.
+    await recordRefundFailure(tx, { refundId: refund.id, chargeId, amount: Number(refund.amount) || 0, failedAt: at(event.created) });
     const booked = await linesOf(tx, `refund:${refund.id}`);
     if (booked.length > 0) {
       await postInTransaction(tx, {

@@ -215,6 +215,31 @@ describe('refunds and tax', () => {
     await expectBalanced(service);
   });
 
+  test.each(['with the refund list', 'without it'])(
+    'when a refund\'s failure is delivered before the refund event of an earlier moment (%s), then the refund is never booked',
+    async (shape) => {
+      const chargeId = `ch_failure_first_${shape.replace(/\W/g, '_')}`;
+      const earlier = Math.floor(Date.now() / 1000) - 600;
+      const listed = chargeWithRefunds(chargeId, 5_000, [{ id: `re_${chargeId}`, amount: 2_000 }]);
+      const refunded = shape === 'without it' ? { ...listed, refunds: undefined } : listed;
+
+      await deliverTwiceAndWait(service, stripeEvent('refund.failed', refund(`re_${chargeId}`, chargeId, 2_000, 'failed')));
+      await deliverTwiceAndWait(service, stripeEvent('charge.refunded', refunded, { created: earlier }));
+
+      expect(await movements(service, chargeId)).toEqual({});
+    },
+  );
+
+  test('when a charge event without the refund list comes after a failure, then its amount_refunded (which no longer counts the failed refund) is booked as it is', async () => {
+    const chargeId = 'ch_after_failure';
+    const later = Math.floor(Date.now() / 1000) + 60;
+
+    await deliverTwiceAndWait(service, stripeEvent('refund.failed', refund('re_failed_before', chargeId, 2_000, 'failed')));
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', { ...chargeWithRefunds(chargeId, 5_000, []), amount_refunded: 1_000, refunds: undefined }, { created: later }));
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 1_000, stripe_balance: -1_000 });
+  });
+
   test('when a refund that was never booked fails, then the refunds booked under other ids stay', async () => {
     const charge = chargeWithRefunds('ch_other_refund_fails', 5_000, [{ id: 're_kept', amount: 1_000 }]);
 
