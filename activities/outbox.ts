@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Db } from '../src/platform/db';
 import type { Attachment, Mailer } from '../src/platform/mailer';
 import { addToOutbox, claimOutboxRow, markSent, releaseOutboxRow } from '../src/store/outbox';
@@ -35,8 +36,11 @@ export async function sendOnce(db: Db, mailer: Mailer, from: string, email: Outg
     throw ApplicationFailure.retryable(`email ${email.key} is being sent by another attempt`, FailureType.EmailBeingSent);
   }
   try {
-    await mailer.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId, attachments: email.attachments });
+    await whileHeartbeating(mailer.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId, attachments: email.attachments }));
   } catch (err) {
+    // Cancelled mid-conversation, the mail server may still take the message: the claim stays
+    // until its lease ends, so no other attempt sends it meanwhile.
+    if (isCancellation(err)) throw err;
     await releaseOutboxRow(db, email.key).catch(() => undefined);
     throw permanentRejection(err, email.key) ?? err;
   }
@@ -48,6 +52,28 @@ export async function sendOnce(db: Db, mailer: Mailer, from: string, email: Outg
 
 /** Longer than any attempt can talk to the mail server (activity timeout 30 s, SMTP timeouts below it). */
 const sendingLeaseMs = 60_000;
+
+/**
+ * Inside an activity, heartbeats while the mail server talks (so the activity learns of a
+ * cancellation) and gives up waiting when it is cancelled. Outside one (tests), just waits.
+ */
+async function whileHeartbeating<T>(work: Promise<T>): Promise<T> {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return work;
+  }
+  context.heartbeat();
+  const beating = setInterval(() => context.heartbeat(), 2_000);
+  try {
+    return await Promise.race([work, context.cancelled]);
+  } finally {
+    clearInterval(beating);
+  }
+}
+
+const isCancellation = (err: unknown) => err instanceof CancelledFailure;
 
 async function markSentOnceReachable(db: Db, email: OutgoingEmail, forMs = 30_000): Promise<void> {
   const deadline = Date.now() + forMs;

@@ -1,4 +1,6 @@
 import { Client } from 'pg';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { sendOnce } from '../activities/outbox';
 import { createMailer, type Mailer } from '../src/platform/mailer';
 import { startTestSmtp } from './support/smtp';
@@ -103,4 +105,20 @@ describe('SMTP_REQUIRE_TLS', () => {
       await smtp.stop();
     }
   });
+});
+
+test('when the sending activity is cancelled while the mail server has not answered, then it stops waiting, heartbeats meanwhile, and keeps its claim', async () => {
+  const environment = new MockActivityEnvironment();
+  const heartbeats: unknown[] = [];
+  environment.on('heartbeat', (details) => heartbeats.push(details));
+  const mailer: Mailer = { sendMail: () => new Promise(() => undefined) };
+
+  const attempt = environment.run(() => sendOnce(database.db, mailer, 'billing@example.com', email('notice:cancelled:1')));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  environment.cancel();
+
+  await expect(attempt).rejects.toBeInstanceOf(CancelledFailure);
+  expect(heartbeats.length).toBeGreaterThan(0);
+  const retry = sendOnce(database.db, { sendMail: async () => undefined }, 'billing@example.com', email('notice:cancelled:1'));
+  await expect(retry).rejects.toMatchObject({ type: 'EmailBeingSent' });
 });
