@@ -1,5 +1,6 @@
 import { healthOf } from '../src/intake/webhook-health';
 import { pruneDeliveries } from '../src/store/deliveries';
+import { until } from './support/until';
 import { startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -23,9 +24,14 @@ describe('GET /webhooks/health', () => {
   });
   afterAll(() => service?.stop());
 
-  const health = async () => {
+  const health = async (): Promise<{ status: number; body: any }> => {
     const response = await fetch(`${service.url}/webhooks/health`);
     return { status: response.status, body: await response.json() };
+  };
+  /** The log is written just after each answer: health once it counts this many deliveries. */
+  const healthAfter = async (deliveries: number) => {
+    await until(async () => (await health()).body.deliveries >= deliveries);
+    return health();
   };
   const good = () => deliver(service.url, stripeEvent('customer.created', stripeObject('customer')));
   // Signed, so it is a delivery from Stripe, and refused: a failure health must count.
@@ -35,7 +41,7 @@ describe('GET /webhooks/health', () => {
   test('when verified deliveries succeed and fail, then the status follows the failure rate of the last 24 hours, with counts', async () => {
     for (let i = 0; i < 9; i += 1) await good();
     await refused();
-    expect((await health()).body).toEqual({
+    expect((await healthAfter(10)).body).toEqual({
       status: 'healthy',
       window: '24h',
       deliveries: 10,
@@ -45,10 +51,10 @@ describe('GET /webhooks/health', () => {
     });
 
     await refused();
-    expect((await health()).body).toMatchObject({ status: 'degraded', deliveries: 11, failures: 2 });
+    expect((await healthAfter(11)).body).toMatchObject({ status: 'degraded', deliveries: 11, failures: 2 });
 
     await refused();
-    const unhealthy = await health();
+    const unhealthy = await healthAfter(12);
     expect(unhealthy.body).toMatchObject({ status: 'unhealthy', deliveries: 12, failures: 3 });
     expect(unhealthy.status).toBe(503);
   });

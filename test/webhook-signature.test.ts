@@ -2,6 +2,7 @@ import net from 'node:net';
 import { deliver, rotatedSecret, signatureHeader, stripeEvent, stripeObject } from './support/stripe-events';
 import { startTestService, workflowExists, type TestService } from './support/service';
 import type { StripeEvent } from '../src/platform/stripe-event';
+import { until } from './support/until';
 
 let service: TestService;
 
@@ -140,7 +141,10 @@ describe('POST /webhooks/stripe signature checks', () => {
     const event = customerCreated();
     await deliver(service.url, event);
 
-    const { rows } = await service.database.db.query(`SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT 1`);
+    // Written just after the answer.
+    const logged = async () => (await service.database.db.query(`SELECT * FROM webhook_deliveries WHERE event_id = $1`, [event.id])).rows;
+    await until(async () => (await logged()).length > 0);
+    const rows = await logged();
 
     expect(rows[0]).toMatchObject({ http_status: 200, outcome: 'accepted', event_id: event.id });
     expect(JSON.stringify(rows[0])).not.toContain('"object"');

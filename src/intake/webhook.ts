@@ -121,9 +121,10 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
       metrics.webhookAckSeconds.observe({ outcome }, seconds);
       log.info({ eventId, outcome, remoteAddr: address, ms: Math.round(seconds * 1000) }, 'webhook delivery');
       // Only deliveries proven to come from Stripe are kept: refusals are counted in metrics
-      // (outcome label) and never wait on, or write to, the database.
+      // (outcome label) and never write to the database. The log is written after the answer,
+      // so neither a slow database nor the log itself delays what Stripe waits for.
       if (verified) {
-        await recordDelivery(db, { remoteAddr: address, httpStatus, outcome, eventId }).catch((err: Error) =>
+        void recordDelivery(db, { remoteAddr: address, httpStatus, outcome, eventId }).catch((err: Error) =>
           log.warn({ err: { message: err.message } }, 'webhook: could not write the delivery log'),
         );
       }
