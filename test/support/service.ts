@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from './database';
 import { startTestSmtp, type TestSmtp } from './smtp';
 import type { StripeEvent } from '../../src/platform/stripe-event';
 import { deliver, rotatedSecret, testSecret } from './stripe-events';
+import { until } from './until';
 
 export const testAdminKey = 'test-admin-key-8KqZ3vN1xWc7RbT5yLp0HdF9sJ2mGe4A';
 /** May only read (ADMIN_READ_API_KEY). */
@@ -138,8 +139,11 @@ export async function countExecutions(temporal: Client, workflowId: string): Pro
 
 export async function eventStatusWhenDone(service: TestService, eventId: string): Promise<string> {
   await service.temporal.workflow.getHandle(eventId).result().catch(() => undefined);
-  const { rows } = await service.database.db.query('SELECT status FROM stripe_events WHERE id = $1', [eventId]);
-  return rows[0]?.status;
+  const status = async () => (await service.database.db.query('SELECT status FROM stripe_events WHERE id = $1', [eventId])).rows[0]?.status;
+  // Asking for the result can fail before the run is visible (a busy server on PostgreSQL): then
+  // wait for the row to reach a final status rather than read it mid-way.
+  await until(async () => ['processed', 'failed', 'ignored'].includes(await status()), 10_000);
+  return status();
 }
 
 /**
