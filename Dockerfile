@@ -1,6 +1,7 @@
 # The API and the worker share one image; compose picks the command. The image runs compiled
 # JavaScript with production dependencies only: no TypeScript runtime, no development servers.
-FROM node:20.20.2-bookworm-slim AS build
+# The base is the Node.js LTS in .nvmrc, the one CI runs the engine tests on.
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,7 +12,7 @@ COPY activities ./activities
 COPY migrations ./migrations
 RUN npm run build
 
-FROM node:20.20.2-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

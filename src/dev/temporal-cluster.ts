@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -30,23 +31,32 @@ export interface TemporalClusterOptions {
   namespace: string;
 }
 
-function sqlToolArgs(url: URL, database: string) {
-  return [
-    '--plugin', 'postgres12',
-    '--ep', url.hostname,
-    '-p', url.port || '5432',
-    '-u', decodeURIComponent(url.username || 'postgres'),
-    ...(url.password ? ['--pw', decodeURIComponent(url.password)] : []),
-    '--db', database,
-  ];
+/** The scripts and settings compose runs too (deploy/temporal): one source for both topologies. */
+const deployDir = path.join(projectRoot, 'deploy', 'temporal');
+
+/** deploy/temporal/temporal.env: `NAME=value` lines, `#` comments. */
+export function temporalSettings(): Record<string, string> {
+  const lines = fs.readFileSync(path.join(deployDir, 'temporal.env'), 'utf8').split('\n');
+  return Object.fromEntries(lines.filter((line) => /^\w+=/.test(line)).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]));
 }
 
-/** Creates the database when missing, sets the schema up once, and applies newer versions. */
-async function prepareDatabase(url: URL, database: string, schema: 'temporal' | 'visibility') {
-  const args = sqlToolArgs(url, database);
-  await run(tool('temporal-sql'), [...args, 'create']).catch(() => undefined); // exists already
-  await run(tool('temporal-sql'), [...args, 'setup-schema', '-v', '0.0']).catch(() => undefined); // set up already
-  await run(tool('temporal-sql'), [...args, 'update-schema', '-d', path.join(schemaDir, schema, 'versioned')]);
+/** Runs one of the deploy scripts with only the variables it reads (not the caller's Temporal or TLS settings). */
+function runDeployScript(script: string, env: Record<string, string>) {
+  return run('sh', [path.join(deployDir, script)], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...temporalSettings(), ...env } });
+}
+
+/** Both databases created when missing and their schemas brought up to the server's version. */
+async function prepareDatabases(url: URL, prefix: string) {
+  await runDeployScript('setup-schema.sh', {
+    SQL_TOOL: tool('temporal-sql'),
+    SCHEMA_DIR: schemaDir,
+    SQL_HOST: url.hostname,
+    SQL_PORT: url.port || '5432',
+    SQL_USER: decodeURIComponent(url.username || 'postgres'),
+    SQL_PASSWORD: decodeURIComponent(url.password),
+    DBNAME: prefix,
+    VISIBILITY_DBNAME: `${prefix}_visibility`,
+  });
 }
 
 function serverConfig(options: TemporalClusterOptions, url: URL, dynamicConfigFile: string): string {
@@ -104,17 +114,22 @@ dynamicConfigClient:
 `;
 }
 
-// As on the dev server: an activity scheduled by a workflow task goes back with the task's answer.
-const dynamicConfig = `system.enableActivityEagerExecution:
-  - value: true
-`;
+/** A namespace just created takes a moment to reach the frontend's namespace cache. */
+async function searchAttributesOf(cli: (...args: string[]) => Promise<{ stdout: string }>, namespace: string): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return (await cli('operator', 'search-attribute', 'list', '--namespace', namespace, '--output', 'json')).stdout;
+    } catch (err) {
+      if (attempt >= 60 || !/not found/i.test(String((err as { stderr?: string }).stderr))) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
 
 async function registerNamespace(address: string, namespace: string) {
+  await runDeployScript('create-namespace.sh', { TEMPORAL_CLI: temporalCliPath(), TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace });
   const cli = (...args: string[]) => run(temporalCliPath(), [...args, '--address', address]);
-  await cli('operator', 'namespace', 'create', '--namespace', namespace, '--retention', '72h').catch((err: Error) => {
-    if (!/already/i.test(String((err as { stderr?: string }).stderr ?? err.message))) throw err;
-  });
-  const existing = (await cli('operator', 'search-attribute', 'list', '--namespace', namespace, '--output', 'json')).stdout;
+  const existing = await searchAttributesOf(cli, namespace);
   for (const key of allSearchAttributes) {
     // Registered on an earlier start (the databases outlive the server): nothing to add.
     if (existing.includes(`"${key.name}"`)) continue;
@@ -124,15 +139,13 @@ async function registerNamespace(address: string, namespace: string) {
 
 export async function startTemporalCluster(options: TemporalClusterOptions): Promise<EmbeddedTemporal> {
   const root = path.resolve(options.dataDir, 'temporal-cluster');
-  fs.mkdirSync(path.join(root, 'config', 'dynamicconfig'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'config'), { recursive: true });
   const pidFile = path.join(root, 'server.pid');
   await stopLeftover(pidFile);
   for (const offset of [0, 1, 2, 3]) await ensurePortFree(options.port + offset, 'the Temporal cluster port');
   const url = new URL(options.postgresUrl);
-  await prepareDatabase(url, options.databasePrefix, 'temporal');
-  await prepareDatabase(url, `${options.databasePrefix}_visibility`, 'visibility');
-  const dynamicConfigFile = path.join(root, 'config', 'dynamicconfig', 'cluster.yaml');
-  fs.writeFileSync(dynamicConfigFile, dynamicConfig);
+  await prepareDatabases(url, options.databasePrefix);
+  const dynamicConfigFile = path.join(deployDir, 'dynamicconfig.yaml');
   fs.writeFileSync(path.join(root, 'config', 'cluster.yaml'), serverConfig(options, url, dynamicConfigFile), { mode: 0o600 });
 
   const child = startChild(tool('temporal-server'), ['--root', root, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'], { pidFile });

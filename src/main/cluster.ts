@@ -2,7 +2,7 @@ import path from 'node:path';
 import { loadConfig } from '../platform/config';
 import { developmentWebhookSecret, ensurePrivateDir, projectRoot, startEmbeddedPostgres, startMailSink } from '../dev/embedded';
 import { startChild, stopLeftover, waitUntilReady, type Child } from '../dev/child-process';
-import { startTemporalCluster, startTemporalUi } from '../dev/temporal-cluster';
+import { startTemporalCluster, startTemporalUi, temporalSettings } from '../dev/temporal-cluster';
 import { createLogger } from '../platform/log';
 import { stopOnSignals, type Running } from '../platform/lifecycle';
 import { exitOnStartupError } from './startup-error';
@@ -31,7 +31,7 @@ async function main() {
     }
     const temporal = await startTemporalCluster({
       postgresUrl: env.DATABASE_URL!,
-      databasePrefix: 'temporal',
+      databasePrefix: temporalSettings().DBNAME,
       dataDir,
       port: settings.EMBEDDED_TEMPORAL_PORT,
       shards: settings.CLUSTER_HISTORY_SHARDS,

@@ -127,6 +127,11 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   if (config.WORKER_METRICS_PORT !== undefined) {
     addDatabaseGauges(metrics, db, config.LEDGER_IMBALANCE_CHECK_MS);
     metricsServer = await listen(async (req, res) => {
+      // For a container healthcheck: the worker still polls its task queue.
+      if (req.url === '/healthz') {
+        const state = worker.getState();
+        return void res.writeHead(state === 'RUNNING' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ state }));
+      }
       if (req.url !== '/metrics') return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
     }, config.WORKER_METRICS_PORT);

@@ -14,6 +14,10 @@ const serversFile = path.join(projectRoot, '.data', 'test-servers.json');
  * or with TEST_TEMPORAL_CLUSTER=1 (`npm run test:cluster`) the Temporal server on PostgreSQL.
  */
 export default async function globalSetup(): Promise<void> {
+  // `.ci/run` runs the engine tests on the LTS the image carries: make sure they really do.
+  const expected = process.env.TEST_NODE_VERSION;
+  if (expected && process.version !== `v${expected}`) throw new Error(`TEST_NODE_VERSION=${expected}, but jest runs on Node.js ${process.version}`);
+  process.stdout.write(`\nNode.js ${process.version}\n`);
   stopLeftoverServers();
   const port = await freePort();
   const temporal = process.env.TEST_TEMPORAL_CLUSTER === '1' ? await startClusterEngine() : await startTemporalDevServer({ port, namespace: 'default' });
