@@ -1,13 +1,13 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { paidInvoice } from './support/billing-events';
-import { freePort } from './support/global-setup';
+import { startApiProcess, type ApiProcess } from './support/api-process';
 import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process';
-import { deliver, stripeEvent, testSecret } from './support/stripe-events';
+import { deliver, stripeEvent } from './support/stripe-events';
 
 /**
  * What the image runs: the build (`npm run build`: compiled JavaScript and the migrations) started
@@ -19,8 +19,7 @@ const root = path.join(__dirname, '..');
 const dist = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-dist-'));
 let service: TestService;
 let worker: WorkerProcess;
-let api: ChildProcess;
-let apiUrl: string;
+let api: ApiProcess;
 
 beforeAll(async () => {
   await promisify(execFile)(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', dist], { cwd: root });
@@ -33,32 +32,11 @@ beforeAll(async () => {
     process.execPath,
     path.join(dist, 'src', 'main', 'worker.js'),
   ]);
-  const port = await freePort();
-  apiUrl = `http://127.0.0.1:${port}`;
-  api = spawn(process.execPath, [path.join(dist, 'src', 'main', 'api.js')], {
-    stdio: 'ignore',
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      DATABASE_URL: service.config.DATABASE_URL,
-      TEMPORAL_ADDRESS: service.config.TEMPORAL_ADDRESS,
-      TEMPORAL_TASK_QUEUE: service.config.TEMPORAL_TASK_QUEUE,
-      STRIPE_WEBHOOK_SECRET: testSecret,
-    },
-  });
-  const deadline = Date.now() + 60_000;
-  while (!(await fetch(`${apiUrl}/readyz`).then((r) => r.ok, () => false))) {
-    if (api.exitCode !== null || Date.now() > deadline) throw new Error(`the compiled API did not become ready (exit ${api.exitCode})`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  api = await startApiProcess(service, [process.execPath, path.join(dist, 'src', 'main', 'api.js')]);
 });
 
 afterAll(async () => {
-  if (api && api.exitCode === null) {
-    const exited = new Promise((resolve) => api.once('exit', resolve));
-    api.kill('SIGTERM');
-    await exited;
-  }
+  await api?.stop();
   await worker?.stop();
   await service?.stop();
   fs.rmSync(dist, { recursive: true, force: true });
@@ -67,7 +45,7 @@ afterAll(async () => {
 test('when the compiled API and worker run with node, then a paid invoice is accepted, processed and its documents emailed', async () => {
   const event = stripeEvent('invoice.paid', paidInvoice({ subtotal: 3_300, customerEmail: 'build@example.com' }));
 
-  const answers = await Promise.all([deliver(apiUrl, event), deliver(apiUrl, event)]);
+  const answers = await Promise.all([deliver(api.url, event), deliver(api.url, event)]);
 
   expect(answers.map((a) => a.status)).toEqual([200, 200]);
   expect(await eventStatusWhenDone(service, event.id)).toBe('processed');

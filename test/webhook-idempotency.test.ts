@@ -1,6 +1,7 @@
 import { createLogger } from '../src/platform/log';
 import { startApi } from '../src/main/processes';
 import { freePort } from './support/global-setup';
+import { startApiProcess } from './support/api-process';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 import {
   countExecutions,
@@ -27,6 +28,21 @@ function customerCreated() {
 async function storedRows(eventId: string): Promise<number> {
   const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM stripe_events WHERE id = $1', [eventId]);
   return rows[0].n;
+}
+
+/** 5 events, each delivered 10 times to every API at once: one row, one execution, one first answer each. */
+async function expectOneEachWhenDeliveredToAll(urls: string[]) {
+  const events = Array.from({ length: 5 }, customerCreated);
+
+  const answers = await Promise.all(events.map((event) => Promise.all(urls.flatMap((url) => Array.from({ length: 10 }, () => deliver(url, event))))));
+
+  for (const [i, event] of events.entries()) {
+    expect(answers[i].every((a) => a.status === 200)).toBe(true);
+    expect(answers[i].filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+    expect(await storedRows(event.id)).toBe(1);
+    expect(await countExecutions(service.temporal, event.id)).toBe(1);
+  }
 }
 
 describe('one workflow per Stripe event', () => {
@@ -58,21 +74,18 @@ describe('one workflow per Stripe event', () => {
   test('when events are delivered to two API instances at once, 10 times to each, then each has one row, one execution and one answer that is not a duplicate', async () => {
     const second = await startApi({ ...service.config, PORT: 0 }, createLogger('silent'));
     try {
-      const events = Array.from({ length: 5 }, customerCreated);
-
-      const answers = await Promise.all(
-        events.map((event) => Promise.all([service.url, second.url].flatMap((url) => Array.from({ length: 10 }, () => deliver(url, event))))),
-      );
-
-      for (const [i, event] of events.entries()) {
-        expect(answers[i].every((a) => a.status === 200)).toBe(true);
-        expect(answers[i].filter((a) => a.body.duplicate === false)).toHaveLength(1);
-        expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
-        expect(await storedRows(event.id)).toBe(1);
-        expect(await countExecutions(service.temporal, event.id)).toBe(1);
-      }
+      await expectOneEachWhenDeliveredToAll([service.url, second.url]);
     } finally {
       await second.stop();
+    }
+  });
+
+  test('when events are delivered to two API processes at once (each `npm run api`, its own pool and client), 10 times to each, then each has one row, one execution and one answer that is not a duplicate', async () => {
+    const apis = await Promise.all([startApiProcess(service), startApiProcess(service)]);
+    try {
+      await expectOneEachWhenDeliveredToAll(apis.map((api) => api.url));
+    } finally {
+      await Promise.all(apis.map((api) => api.stop()));
     }
   });
 
