@@ -3,6 +3,7 @@ import { chargeWithRefunds, creditNote, disputeWithFunds, paidInvoice } from './
 import { expectBalanced, movements } from './support/ledger';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
+import { until } from './support/until';
 import type { StripeEvent } from '../src/platform/stripe-event';
 
 /**
@@ -32,6 +33,9 @@ const scenarios = [
   'partly refunded',
   'dispute lost',
   'dispute won',
+  'paid after a failed attempt',
+  'written off after a failed attempt',
+  'voided after a failed attempt',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -77,6 +81,8 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
   const finalized = stripeEvent('invoice.finalized', open);
   const uncollectible = stripeEvent('invoice.marked_uncollectible', { ...open, status: 'uncollectible' });
   const voided = stripeEvent('invoice.voided', { ...open, status: 'void', amount_remaining: 0 });
+  // A failed attempt books nothing, and starts dunning (unless the invoice is settled already).
+  const failed = stripeEvent('invoice.payment_failed', { ...open, attempted: true, attempt_count: 1 });
   const dispute = (status: string, funds: number[]) => disputeWithFunds(disputeId, due, status, funds);
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
@@ -110,6 +116,9 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       stripeEvent('charge.dispute.funds_reinstated', dispute('won', [-due, due])),
       stripeEvent('charge.dispute.closed', dispute('won', [-due, due])),
     ],
+    'paid after a failed attempt': [finalized, failed, paid(due)],
+    'written off after a failed attempt': [finalized, failed, uncollectible],
+    'voided after a failed attempt': [finalized, failed, voided],
   };
   return { invoiceId: base.id, chargeId, disputeId, events: events[spec.scenario] };
 }
@@ -127,11 +136,14 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       return { invoice: { ...issued, accounts_receivable: due }, charge: none, dispute: none };
     case 'paid':
     case 'paid after uncollectible':
+    case 'paid after a failed attempt':
       return { invoice: paid, charge: none, dispute: none };
     case 'uncollectible':
+    case 'written off after a failed attempt':
       return { invoice: { ...issued, bad_debt: due }, charge: none, dispute: none };
     case 'voided':
     case 'voided after uncollectible':
+    case 'voided after a failed attempt':
       return { invoice: none, charge: none, dispute: none };
     case 'credited before payment':
       return { invoice: { ...paid, ...credited, stripe_balance: due - part }, charge: none, dispute: none };
@@ -144,6 +156,18 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
     case 'dispute won':
       return { invoice: paid, charge: none, dispute: none };
   }
+}
+
+/** Where the dunning case of a history with a failed attempt ends (none when the failure came after the payment). */
+const dunningEndsOf: Partial<Record<Scenario, (string | null)[]>> = {
+  'paid after a failed attempt': ['recovered', null],
+  'written off after a failed attempt': ['uncollectible'],
+  'voided after a failed attempt': ['voided'],
+};
+
+async function dunningStatus(invoiceId: string): Promise<string | null> {
+  const { rows } = await service.database.db.query('SELECT status FROM dunning_cases WHERE invoice_id = $1', [invoiceId]);
+  return rows[0]?.status ?? null;
 }
 
 const withoutZeros = (books: Record<string, number>) => Object.fromEntries(Object.entries(books).filter(([, net]) => net !== 0));
@@ -175,6 +199,11 @@ test('when random billing histories are delivered in any order, then every invoi
         expect({ scenario: spec.scenario, books: await movements(service, history.invoiceId) }).toEqual({ scenario: spec.scenario, books: withoutZeros(expected.invoice) });
         expect(await movements(service, history.chargeId)).toEqual(withoutZeros(expected.charge));
         expect(await movements(service, history.disputeId)).toEqual(withoutZeros(expected.dispute));
+        const ends = dunningEndsOf[spec.scenario];
+        if (ends) {
+          await until(async () => ends.includes(await dunningStatus(history.invoiceId)));
+          expect({ scenario: spec.scenario, dunning: ends }).toEqual({ scenario: spec.scenario, dunning: expect.arrayContaining([await dunningStatus(history.invoiceId)]) });
+        }
       }
       await expectBalanced(service);
     }),
