@@ -11,6 +11,7 @@ import {
 import { readInvoiceOf } from '../src/platform/invoice';
 import type { StripeEvent } from '../src/platform/stripe-event';
 import { eventSearchAttributes } from '../src/platform/temporal-client';
+import { dunningExecutionSummary } from '../src/platform/execution-summary';
 import { getDunningCase, openDunningCase, recordPaymentFailure, settleDunningCase } from '../src/store/dunning';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfInvoice } from '../src/store/payments';
@@ -66,6 +67,15 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     signal: DunningSignal.paymentFailed,
     signalArgs: [{ eventId: event.id } satisfies PaymentFailedSignalArgs],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    ...dunningExecutionSummary({
+      invoiceId: invoice.id,
+      customerId: invoice.customerId,
+      subscriptionId: invoice.subscriptionId,
+      amount: dunningCase.amount,
+      currency: dunningCase.currency,
+      scheduleMs: input.scheduleMs,
+      finalAction: input.finalAction,
+    }),
     // Operations find the dunning of an invoice or customer in the Web UI by these.
     typedSearchAttributes: eventSearchAttributes({
       invoiceId: invoice.id,

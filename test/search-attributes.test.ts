@@ -56,6 +56,26 @@ test('when a payment fails, then its event and its dunning are found in the Web 
   expect(dunningAttributes.get(DunningStage)).toEqual(expect.any(String));
 });
 
+test('when a paid invoice and a failed payment are processed, then each execution carries a summary an operator reads in the Web UI: type, object, customer and amount, and no email address', async () => {
+  const customer = `cus_sum_${randomBytes(3).toString('hex')}`;
+  const paid: Record<string, any> = { ...paidInvoice({ subtotal: 4_900, customerEmail: 'summary@example.com' }), customer };
+  const unpaid: Record<string, any> = { ...paidInvoice({ status: 'open', subtotal: 2_500, customerEmail: 'summary@example.com' }), customer, amount_paid: 0, amount_due: 2_500, amount_remaining: 2_500 };
+  const paidEvent = stripeEvent('invoice.paid', paid);
+  const failedEvent = stripeEvent('invoice.payment_failed', unpaid);
+
+  await Promise.all([deliverTwiceAndWait(service, paidEvent), deliverTwiceAndWait(service, failedEvent)]);
+
+  const paidRun = service.temporal.workflow.getHandle(paidEvent.id);
+  expect(await (await paidRun.describe()).staticSummary()).toBe(`invoice.paid · ${paid.id} · ${customer} · ${paid.parent?.subscription_details?.subscription ?? paid.subscription} · $49.00 USD`);
+  const details = await (await paidRun.describe()).staticDetails();
+  expect(details).toContain(`**Stripe event:** ${paidEvent.id} (invoice.paid)`);
+  expect(details).toContain('**Amount:** $49.00 USD');
+  const dunning = await service.temporal.workflow.getHandle(`dunning-${unpaid.id}`).describe();
+  expect(await dunning.staticSummary()).toBe(`dunning · ${unpaid.id} · ${customer} · $25.00 USD`);
+  expect(await dunning.staticDetails()).toMatch(/\*\*Schedule:\*\* notices at \S+/);
+  for (const text of [await (await paidRun.describe()).staticSummary(), details, await dunning.staticDetails()]) expect(text).not.toContain('@');
+});
+
 function pick(attributes: TypedSearchAttributes) {
   return Object.fromEntries(
     [StripeEventType, StripeCustomerId, StripeInvoiceId, StripeSubscriptionId]

@@ -2,18 +2,20 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { WorkflowType, type ProcessStripeEventInput } from '../../workflows/contracts';
 import { eventRefs, type EventRefs, type StripeEvent } from '../platform/stripe-event';
 import { eventSearchAttributes } from '../platform/temporal-client';
+import { eventExecutionSummary, type ExecutionSummary } from '../platform/execution-summary';
 
 export interface StartedEventWorkflow {
   workflowId: string;
   runId: string;
 }
 
-function startEventOptions(taskQueue: string, event: Pick<StripeEvent, 'id' | 'type'>, refs: EventRefs) {
+function startEventOptions(taskQueue: string, event: Pick<StripeEvent, 'id' | 'type'>, refs: EventRefs, summary: ExecutionSummary) {
   return {
     workflowId: event.id,
     taskQueue,
     args: [{ eventId: event.id, type: event.type }] as [ProcessStripeEventInput],
     typedSearchAttributes: eventSearchAttributes({ eventType: event.type, ...refs }),
+    ...summary,
   };
 }
 
@@ -28,10 +30,11 @@ export async function startEventWorkflow(
   event: StripeEvent,
   timeoutMs: number,
 ): Promise<StartedEventWorkflow> {
+  const refs = eventRefs(event);
   try {
     const handle = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
       client.workflow.start(WorkflowType.processStripeEvent, {
-        ...startEventOptions(taskQueue, event, eventRefs(event)),
+        ...startEventOptions(taskQueue, event, refs, eventExecutionSummary(event, refs, event.data.object)),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
@@ -59,7 +62,7 @@ export async function restartEventWorkflow(
   refs: EventRefs,
 ): Promise<StartedEventWorkflow> {
   const handle = await client.workflow.start(WorkflowType.processStripeEvent, {
-    ...startEventOptions(taskQueue, event, refs),
+    ...startEventOptions(taskQueue, event, refs, eventExecutionSummary(event, refs, undefined, 'retried by an operator')),
     workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     workflowIdConflictPolicy: 'FAIL',
   });

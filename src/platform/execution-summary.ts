@@ -1,0 +1,88 @@
+import { formatAmount } from './money';
+import type { EventRefs, Json, StripeEvent } from './stripe-event';
+
+/**
+ * What an operator reads in the Temporal Web UI's list and at the top of an execution: which
+ * event, about which object, customer and amount. Ids and amounts only: no names, emails or
+ * card data, which the Web UI would show to everyone who can open it.
+ */
+export interface ExecutionSummary {
+  /** One line, shown in the list of executions. */
+  staticSummary: string;
+  /** Temporal markdown, shown on the execution's page. */
+  staticDetails: string;
+}
+
+/** The Web UI cuts longer summaries; ids keep theirs whole before this. */
+const summaryLimit = 200;
+
+const line = (parts: (string | null | undefined)[]) => parts.filter(Boolean).join(' · ').slice(0, summaryLimit);
+const details = (rows: [string, string | null | undefined][]) =>
+  rows
+    .filter((row): row is [string, string] => Boolean(row[1]))
+    .map(([label, value]) => `**${label}:** ${value}`)
+    .join('  \n');
+
+/** The money an event is about: what was paid for paid invoices, what is due for other invoices, else the object's amount. */
+function amountOf(type: string, object: Json): string | null {
+  if (typeof object.currency !== 'string') return null;
+  const paid = type === 'invoice.paid' || type === 'invoice.payment_succeeded';
+  const field = object.object === 'invoice' ? (paid ? 'amount_paid' : 'amount_due') : ['amount', 'amount_total', 'total'].find((name) => Number.isSafeInteger(object[name]));
+  const amount = field === undefined ? undefined : object[field];
+  return Number.isSafeInteger(amount) ? `${formatAmount(amount, object.currency)} ${object.currency.toUpperCase()}` : null;
+}
+
+/** The summary of one event's execution; `object` is absent when only the stored refs are known (an operator's retry). */
+export function eventExecutionSummary(event: Pick<StripeEvent, 'id' | 'type'> & Partial<Pick<StripeEvent, 'livemode' | 'account'>>, refs: EventRefs, object?: Json, note?: string): ExecutionSummary {
+  const objectId = typeof object?.id === 'string' ? object.id : (refs.invoiceId ?? refs.subscriptionId ?? refs.customerId);
+  const amount = object ? amountOf(event.type, object) : null;
+  const others = [refs.customerId, refs.subscriptionId, refs.invoiceId].filter((id) => id && id !== objectId);
+  return {
+    staticSummary: line([event.type, objectId, ...others, amount, note]),
+    staticDetails: details([
+      ['Stripe event', `${event.id} (${event.type})`],
+      ['Object', object && typeof object.object === 'string' ? `${object.object} ${objectId}` : objectId],
+      ['Customer', refs.customerId],
+      ['Subscription', refs.subscriptionId],
+      ['Invoice', refs.invoiceId],
+      ['Amount', amount],
+      ['Mode', event.livemode === undefined ? null : event.livemode ? 'live' : 'test'],
+      ['Connected account', event.account],
+      ['Note', note],
+    ]),
+  };
+}
+
+/** `3d`, `12h`, `30s`: the largest unit that divides the duration. */
+function durationText(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+export interface DunningSummaryInput {
+  invoiceId: string;
+  customerId: string | null;
+  subscriptionId: string | null;
+  amount: number;
+  currency: string;
+  scheduleMs: number[];
+  finalAction: string;
+}
+
+/** The summary of an invoice's dunning: which invoice and amount, and the schedule it follows. */
+export function dunningExecutionSummary(input: DunningSummaryInput): ExecutionSummary {
+  const amount = `${formatAmount(input.amount, input.currency)} ${input.currency.toUpperCase()}`;
+  const schedule = `notices at ${input.scheduleMs.map(durationText).join(', ')}, then ${input.finalAction === 'none' ? 'no final action' : input.finalAction}`;
+  return {
+    staticSummary: line(['dunning', input.invoiceId, input.customerId, amount]),
+    staticDetails: details([
+      ['Invoice', input.invoiceId],
+      ['Customer', input.customerId],
+      ['Subscription', input.subscriptionId],
+      ['Amount due', amount],
+      ['Schedule', schedule],
+    ]),
+  };
+}
