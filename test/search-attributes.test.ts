@@ -12,6 +12,7 @@ import {
 } from '../workflows/contracts';
 import { paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { until } from './support/until';
 import { stripeEvent } from './support/stripe-events';
 
 let service: TestService;
@@ -49,7 +50,10 @@ test('when a payment fails, then its event and its dunning are found in the Web 
     StripeInvoiceId: invoice.id,
     StripeSubscriptionId: expect.stringMatching(/^sub_/),
   });
-  const dunningAttributes = (await service.temporal.workflow.getHandle(`dunning-${invoice.id}`).describe()).typedSearchAttributes;
+  // The dunning's first workflow task sets DunningStage; it may not have run yet when the event is done.
+  const dunningRun = service.temporal.workflow.getHandle(`dunning-${invoice.id}`);
+  await until(async () => (await dunningRun.describe()).typedSearchAttributes.get(DunningStage) !== undefined, 10_000);
+  const dunningAttributes = (await dunningRun.describe()).typedSearchAttributes;
   expect(pick(dunningAttributes)).toMatchObject({ StripeCustomerId: invoice.customer, StripeInvoiceId: invoice.id });
   expect(await findIds(`StripeCustomerId = "${invoice.customer}"`)).toEqual([`dunning-${invoice.id}`, event.id].sort());
   expect(await findIds(`StripeInvoiceId = "${invoice.id}"`)).toEqual([`dunning-${invoice.id}`, event.id].sort());
