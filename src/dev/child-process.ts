@@ -91,11 +91,21 @@ export async function stopLeftover(pidFile: string): Promise<void> {
       // the group is gone
     }
   };
+  // Once it is known to be ours, wait for the process itself: an exiting process loses its
+  // command line a moment before it closes its sockets, and a zombie holds none.
+  const alive = () => {
+    try {
+      const stat = fs.readFileSync(`/proc/${recorded.pid}/stat`, 'utf8');
+      return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+    } catch {
+      return false;
+    }
+  };
   if (running()) {
     signal('SIGTERM');
-    for (let waited = 0; running() && waited < 10_000; waited += 100) await sleep(100);
-    if (running()) signal('SIGKILL');
-    for (let waited = 0; running() && waited < 5_000; waited += 100) await sleep(100);
+    for (let waited = 0; alive() && waited < 10_000; waited += 100) await sleep(100);
+    if (alive()) signal('SIGKILL');
+    for (let waited = 0; alive() && waited < 5_000; waited += 100) await sleep(100);
   }
   fs.rmSync(pidFile, { force: true });
 }

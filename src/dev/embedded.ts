@@ -199,9 +199,6 @@ function isListening(port: number): Promise<boolean> {
 
 /** Without this, a server left over on the port would be mistaken for the one just started. */
 export async function ensurePortFree(port: number, variable: string): Promise<void> {
-  // A leftover just stopped may still be closing its sockets: its command line is gone from
-  // /proc (so stopLeftover saw it end) a moment before its listeners are. Give it a few seconds.
-  for (let waited = 0; waited < 5_000 && (await isListening(port)); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
   if (await isListening(port)) {
     throw new Error(`Port ${port} is already in use (another \`npm start\`?). Stop that process or set ${variable}.`);
   }

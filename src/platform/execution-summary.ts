@@ -23,13 +23,15 @@ const details = (rows: [string, string | null | undefined][]) =>
     .map(([label, value]) => `**${label}:** ${value}`)
     .join('  \n');
 
+const moneyText = (amount: number, currency: string) => `${formatAmount(amount, currency)} ${currency.toUpperCase()}`;
+
 /** The money an event is about: what was paid for paid invoices, what is due for other invoices, else the object's amount. */
 function amountOf(type: string, object: Json): string | null {
   if (typeof object.currency !== 'string') return null;
   const paid = type === 'invoice.paid' || type === 'invoice.payment_succeeded';
   const field = object.object === 'invoice' ? (paid ? 'amount_paid' : 'amount_due') : ['amount', 'amount_total', 'total'].find((name) => Number.isSafeInteger(object[name]));
   const amount = field === undefined ? undefined : object[field];
-  return Number.isSafeInteger(amount) ? `${formatAmount(amount, object.currency)} ${object.currency.toUpperCase()}` : null;
+  return Number.isSafeInteger(amount) ? moneyText(amount, object.currency) : null;
 }
 
 /** The summary of one event's execution; `object` is absent when only the stored refs are known (an operator's retry). */
@@ -73,7 +75,7 @@ export interface DunningSummaryInput {
 
 /** The summary of an invoice's dunning: which invoice and amount, and the schedule it follows. */
 export function dunningExecutionSummary(input: DunningSummaryInput): ExecutionSummary {
-  const amount = `${formatAmount(input.amount, input.currency)} ${input.currency.toUpperCase()}`;
+  const amount = moneyText(input.amount, input.currency);
   const schedule = `notices at ${input.scheduleMs.map(durationText).join(', ')}, then ${input.finalAction === 'none' ? 'no final action' : input.finalAction}`;
   return {
     staticSummary: line(['dunning', input.invoiceId, input.customerId, amount]),
