@@ -1,3 +1,4 @@
+import { balanceLedgerActivities } from './balance-ledger';
 import { chargeLedgerActivities } from './charge-ledger';
 import { checkoutActivities } from './checkout';
 import { customerActivities } from './customers';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...invoicePaidActivities(deps),
     ...ledgerActivities(deps),
     ...chargeLedgerActivities(deps),
+    ...balanceLedgerActivities(deps),
     ...stripeObjectActivities(deps),
     ...noticeActivities(deps),
     ...dunningCaseActivities(deps),

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { capturedCharge, creditNote, disputeWithFunds, paidInvoice } from './support/billing-events';
+import { capturedCharge, creditNote, disputeWithFunds, paidInvoice, payout } from './support/billing-events';
 import { eventStatusWhenDone, startTestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 
@@ -50,8 +50,8 @@ async function main() {
     }
 
     // processStripeEvent: a paid invoice (every step), a type without handler, bad data (failed),
-    // the types whose ledger follows Stripe's invoice math, and a charge outside invoices (each
-    // change behind its own patch).
+    // the types whose ledger follows Stripe's invoice math, a charge outside invoices, and a payout
+    // (each change behind its own patch).
     const events = {
       'event-invoice-paid': paid,
       'event-ignored': stripeEvent('plan.created', { object: 'plan', id: 'plan_replay' }),
@@ -61,6 +61,7 @@ async function main() {
       'event-dispute-created': stripeEvent('charge.dispute.created', disputeWithFunds('dp_replay_created', 500, 'needs_response', [])),
       'event-dispute-funds-withdrawn': stripeEvent('charge.dispute.funds_withdrawn', disputeWithFunds('dp_replay', 500, 'needs_response', [-500])),
       'event-charge-succeeded': stripeEvent('charge.succeeded', capturedCharge({ amount: 800, invoice: null })),
+      'event-payout-paid': stripeEvent('payout.paid', payout('po_replay', 800, 'paid')),
     };
     for (const [name, event] of Object.entries(events)) {
       if (event !== paid) await deliver(service.url, event);

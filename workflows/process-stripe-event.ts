@@ -147,11 +147,38 @@ const handlers = {
   regular: handlersOf(regularSteps, invoicePaidStepByStep),
 };
 
-/** Later changes to what some types do, newest first, each behind its patch. */
-const patchedHandlers = [
+const earlierPatches = [
   { patchId: 'standalone-charge-sales', table: chargeSaleHandlersOf(localSteps) },
   { patchId: 'ledger-follows-invoice-math', table: invoiceMathHandlersOf(localSteps) },
 ];
+
+/** What a type did before the newest patch: the first earlier table that has it. */
+function latestEarlier(type: string): Handler | undefined {
+  const table = [...earlierPatches.map((patch) => patch.table), handlers.local].find((candidate) => Object.hasOwn(candidate, type));
+  return table?.[type];
+}
+
+/**
+ * Stripe's fee and currency conversion from the balance transactions of charges, refunds and
+ * disputes, and payouts to the bank (from 2026-12-02): each type keeps what it did and adds its
+ * booking.
+ */
+function balanceHandlersOf({ database }: Steps): Record<string, Handler> {
+  const withBalance = (type: string): Handler => both(...[latestEarlier(type)].filter((step): step is Handler => step !== undefined), database.postBalanceTransactions);
+  const balanceTypes = [
+    'charge.succeeded', 'charge.captured', 'charge.updated', 'charge.refunded',
+    'charge.refund.updated', 'refund.created', 'refund.updated', 'refund.failed',
+    'charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated',
+  ];
+  const payoutTypes = ['payout.created', 'payout.updated', 'payout.paid', 'payout.failed', 'payout.canceled'];
+  return {
+    ...Object.fromEntries(balanceTypes.map((type) => [type, withBalance(type)])),
+    ...Object.fromEntries(payoutTypes.map((type) => [type, database.postPayout])),
+  };
+}
+
+/** Later changes to what some types do, newest first, each behind its patch. */
+const patchedHandlers = [{ patchId: 'fees-payouts-currency', table: balanceHandlersOf(localSteps) }, ...earlierPatches];
 
 function handlerFor(type: string, local: boolean): Handler | undefined {
   const own = (table: Record<string, Handler>) => (Object.hasOwn(table, type) ? table[type] : undefined);

@@ -78,3 +78,27 @@ export function textParam(value: unknown, name: string): string | undefined {
   if (typeof value !== 'string' || value === '') throw new HttpError(400, 'invalid_parameter', `${name} must be a single value.`);
   return value;
 }
+
+/** `?month=YYYY-MM`: the month as [from, to) in UTC. */
+export function monthParam(value: unknown): { month: string; from: Date; to: Date } {
+  const match = typeof value === 'string' ? /^(\d{4})-(0[1-9]|1[0-2])$/.exec(value) : null;
+  if (!match) throw new HttpError(400, 'invalid_parameter', 'month must be a month like 2026-11.');
+  const [year, month] = [Number(match[1]), Number(match[2])];
+  return { month: value as string, from: new Date(Date.UTC(year, month - 1, 1)), to: new Date(Date.UTC(year, month, 1)) };
+}
+
+/** `?from=YYYY-MM-DD&to=YYYY-MM-DD`, both days included (UTC), at most 366 days: the range as [from, to). */
+export function dayRangeParams(from: unknown, to: unknown): { from: Date; to: Date } {
+  const day = (value: unknown, name: string) => {
+    const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : null;
+    if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+      throw new HttpError(400, 'invalid_parameter', `${name} must be a day like 2026-11-30.`);
+    }
+    return date;
+  };
+  const start = day(from, 'from');
+  const end = new Date(day(to, 'to').getTime() + 24 * 3600 * 1000);
+  if (end <= start) throw new HttpError(400, 'invalid_parameter', 'to must not be before from.');
+  if (end.getTime() - start.getTime() > 366 * 24 * 3600 * 1000) throw new HttpError(400, 'invalid_parameter', 'from and to may be at most 366 days apart.');
+  return { from: start, to: end };
+}

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { requireAdminKey } from './admin-auth';
+import { addFinanceRoutes } from './admin-finance';
 import { booksParam, cursorParam, jsonBody, limitParam, statusParam, textParam, windowParam } from './admin-params';
 import type { Config } from '../platform/config';
 import { customerView } from '../store/customers';
@@ -178,6 +179,8 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     const entries = await entriesAbout(db, chargeId ? [invoiceId, chargeId] : [invoiceId]);
     ctx.body = { invoice_id: invoiceId, charge_id: chargeId, position, entries };
   });
+
+  addFinanceRoutes(router, deps);
 
   return router;
 }

@@ -27,3 +27,12 @@ export function formatAmount(minorUnits: number, currency: string, locale = 'en-
     maximumFractionDigits: decimals,
   }).format(minorUnits / 10 ** decimals);
 }
+
+/** `decimalAmount(123456, 'usd')` → `1234.56`, `decimalAmount(1000, 'jpy')` → `1000`: exact, for exports. */
+export function decimalAmount(minorUnits: number, currency: string): string {
+  if (!Number.isSafeInteger(minorUnits)) throw new RangeError(`amount ${minorUnits} is not an integer of minor units`);
+  const decimals = decimalsOf(currency);
+  const digits = String(Math.abs(minorUnits)).padStart(decimals + 1, '0');
+  const whole = decimals === 0 ? digits : `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+  return minorUnits < 0 ? `-${whole}` : whole;
+}

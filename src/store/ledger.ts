@@ -11,7 +11,11 @@ export type Account =
   | 'dispute_losses'
   | 'bad_debt'
   | 'customer_balance'
-  | 'out_of_band_payments';
+  | 'out_of_band_payments'
+  | 'stripe_fees'
+  | 'fx_conversion'
+  | 'payouts_in_transit'
+  | 'bank';
 
 export interface LedgerLine {
   account: Account;
@@ -244,4 +248,41 @@ export async function invoicePosition(db: Queryable, invoiceId: string, chargeId
   if (!rows[0]) return undefined;
   // A FILTER over no rows is null; an amount nothing moved is 0.
   return Object.fromEntries(Object.entries(rows[0]).map(([key, value]) => [key, value ?? 0])) as unknown as InvoicePosition;
+}
+
+/** The net (debit − credit) of each account and currency over the entries that occurred in [from, to), in the books asked for. */
+export async function netsBetween(db: Queryable, from: Date, to: Date, books: Books = 'all'): Promise<Position[]> {
+  const scoped = books !== 'all';
+  const { rows } = await db.query<Position>(
+    `SELECT l.account, l.currency, sum(l.debit - l.credit)::float8 AS net
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND (NOT $3 OR e.account IS NOT DISTINCT FROM $4)
+      GROUP BY l.account, l.currency ORDER BY l.currency, l.account`,
+    [from, to, scoped, scoped ? books.connectedAccount : null],
+  );
+  return rows;
+}
+
+/** One line of a journal: an entry's line with the entry's date, key and description. */
+export interface JournalLine {
+  occurred_at: Date;
+  source_key: string;
+  account: Account;
+  currency: string;
+  debit: number;
+  credit: number;
+  description: string;
+}
+
+/** Every line of the entries that occurred in [from, to), in the books asked for, in the order they were posted within each moment. */
+export async function journalBetween(db: Queryable, from: Date, to: Date, books: Books = 'all'): Promise<JournalLine[]> {
+  const scoped = books !== 'all';
+  const { rows } = await db.query<JournalLine>(
+    `SELECT e.occurred_at, e.source_key, l.account, l.currency, l.debit::float8 AS debit, l.credit::float8 AS credit, e.description
+       FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND (NOT $3 OR e.account IS NOT DISTINCT FROM $4)
+      ORDER BY e.occurred_at, e.id, l.id`,
+    [from, to, scoped, scoped ? books.connectedAccount : null],
+  );
+  return rows;
 }

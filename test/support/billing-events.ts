@@ -183,3 +183,36 @@ export function capturedCharge(options: ChargeOptions): Record<string, any> {
     ...(invoice === undefined ? {} : { invoice }),
   });
 }
+
+export interface BalanceTransactionOptions {
+  source: string;
+  /** In the settlement currency: positive into the Stripe balance, negative out of it. */
+  amount: number;
+  fee: number;
+  currency?: string;
+  exchangeRate?: number;
+  type?: string;
+  created?: number;
+}
+
+/** A balance transaction as Stripe reports what reached the balance: the amount, Stripe's fee, the net. */
+export function balanceTransaction(options: BalanceTransactionOptions): Record<string, any> {
+  return stripeObject('balance_transaction', {
+    id: `txn_test_${suffix()}`,
+    source: options.source,
+    amount: options.amount,
+    fee: options.fee,
+    net: options.amount - options.fee,
+    currency: options.currency ?? 'usd',
+    exchange_rate: options.exchangeRate ?? null,
+    fee_details: options.fee ? [{ amount: options.fee, currency: options.currency ?? 'usd', type: 'stripe_fee', description: 'Stripe processing fees' }] : [],
+    type: options.type ?? 'charge',
+    reporting_category: options.type ?? 'charge',
+    created: options.created ?? now(),
+  });
+}
+
+/** A payout of the Stripe balance to the bank, in one of its statuses. */
+export function payout(id: string, amount: number, status: string, currency = 'usd') {
+  return stripeObject('payout', { id, amount, currency, status, balance_transaction: `txn_test_${suffix()}`, failure_balance_transaction: null });
+}

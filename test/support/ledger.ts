@@ -1,12 +1,16 @@
 import { admin, type TestService } from './service';
 
-/** Net movement (debit − credit) per account over the entries about one reference; zero accounts left out. */
-export async function movements(service: TestService, reference: string): Promise<Record<string, number>> {
+/**
+ * Net movement (debit − credit) per account over the entries about one reference; zero accounts
+ * left out. In one currency when given, else all together.
+ */
+export async function movements(service: TestService, reference: string, currency?: string): Promise<Record<string, number>> {
   const { rows } = await service.database.db.query(
     `SELECT l.account, sum(l.debit - l.credit)::int AS net
        FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
-      WHERE e.reference = $1 GROUP BY l.account HAVING sum(l.debit - l.credit) <> 0`,
-    [reference],
+      WHERE e.reference = $1 AND ($2::text IS NULL OR l.currency = $2)
+      GROUP BY l.account HAVING sum(l.debit - l.credit) <> 0`,
+    [reference, currency ?? null],
   );
   return Object.fromEntries(rows.map((r) => [r.account, r.net]));
 }

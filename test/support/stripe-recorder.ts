@@ -19,6 +19,12 @@ export interface StripeRecorder {
    * outside invoices), where stripe-mock would answer its one fixture.
    */
   setInvoicePayment(invoiceId: string, paymentIntentId: string): void;
+  /**
+   * From now on, retrieving this balance transaction answers it, and listing balance transactions
+   * answers those set this way whose `created` is within the list's `created[gte]` and `created[lt]`
+   * (stripe-mock answers its one fixture, whatever the id or the filter).
+   */
+  setBalanceTransaction(balanceTransaction: Record<string, any>): void;
   stop(): Promise<void>;
 }
 
@@ -28,11 +34,19 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const accounts: string[] = [];
   const paid = new Set<string>();
   const invoicePayments = new Map<string, string>();
+  const balanceTransactions = new Map<string, Record<string, any>>();
+  const answer = (res: http.ServerResponse, body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
     calls.push(`${req.method} ${path}`);
     accounts.push(String(req.headers['stripe-account'] ?? ''));
     const query = new URL(req.url ?? '', 'http://x').searchParams;
+    const balanceTransactionId = /^\/v1\/balance_transactions\/([^/]+)$/.exec(path)?.[1];
+    if (balanceTransactionId && balanceTransactions.has(balanceTransactionId)) return answer(res, balanceTransactions.get(balanceTransactionId));
+    if (path === '/v1/balance_transactions' && balanceTransactions.size > 0) {
+      const within = (bt: Record<string, any>) => bt.created >= Number(query.get('created[gte]') ?? -Infinity) && bt.created < Number(query.get('created[lt]') ?? Infinity);
+      return answer(res, { object: 'list', data: [...balanceTransactions.values()].filter(within), has_more: false, url: path });
+    }
     const listedInvoice = path === '/v1/invoice_payments' ? query.get('invoice') : null;
     const listedIntent = path === '/v1/invoice_payments' ? query.get('payment[payment_intent]') : null;
     const invoiceId = listedInvoice ?? [...invoicePayments].find(([, intent]) => intent === listedIntent)?.[0];
@@ -71,6 +85,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     accounts,
     markPaid: (invoiceId) => void paid.add(invoiceId),
     setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
+    setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

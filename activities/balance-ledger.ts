@@ -1,0 +1,176 @@
+import type Stripe from 'stripe';
+import { withTransaction, type Db, type Queryable } from '../src/platform/db';
+import { asAccount } from '../src/platform/stripe-client';
+import { fromStripeTime as at, idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
+import { advancePayout, awaitBalanceTransaction, recordBalanceTransaction, type BalanceTransaction } from '../src/store/balance-transactions';
+import { loadEventPayload } from '../src/store/events';
+import { lockReference, netsOf, postInTransaction, sourceOf, transfer, type Account, type LedgerLine } from '../src/store/ledger';
+import { invalidEvent } from '../workflows/contracts';
+import type { ActivityDependencies } from './dependencies';
+
+/**
+ * Stripe's side of the money. The sale, refund and dispute entries book amounts as the customer
+ * saw them; what reached the Stripe balance is on each one's balance transaction: Stripe's fee,
+ * and, for a charge presented in one currency and settled in another, the converted amount.
+ * Payouts then move the balance to the bank.
+ */
+
+/** Money that entered (positive) or left (negative) the Stripe balance in the currency the customer saw. */
+interface Money {
+  /** What the balance transaction is of: a charge, a refund, a refund's failure, a dispute. */
+  sourceId: string;
+  /** What the ledger entries are about (the charge, for its refunds too). */
+  reference: string;
+  currency: string;
+  amount: number;
+  balanceTransaction: unknown;
+}
+
+function readBalanceTransaction(value: Json, sourceId: string, account: string | null): BalanceTransaction {
+  const integers = ['amount', 'fee', 'net', 'created'] as const;
+  if (value.object !== 'balance_transaction' || typeof value.id !== 'string' || typeof value.currency !== 'string' || integers.some((key) => !Number.isSafeInteger(value[key]))) {
+    throw new Error(`balance transaction of ${sourceId} is malformed`);
+  }
+  return {
+    id: value.id,
+    sourceId,
+    type: String(value.type ?? 'unknown'),
+    account,
+    currency: value.currency,
+    amount: value.amount,
+    fee: value.fee,
+    net: value.net,
+    exchangeRate: typeof value.exchange_rate === 'number' ? value.exchange_rate : null,
+    created: at(value.created),
+  };
+}
+
+/** The balance transaction as the payload carries it, or as Stripe answers for its id; the id alone without a key. */
+async function balanceTransactionOf(stripe: Stripe | undefined, money: Money, account: string | null): Promise<BalanceTransaction | string | null> {
+  const ref = money.balanceTransaction;
+  if (ref && typeof ref === 'object') return readBalanceTransaction(ref as Json, money.sourceId, account);
+  if (typeof ref !== 'string') return null;
+  if (!stripe) return ref;
+  const fetched = await stripe.balanceTransactions.retrieve(ref, {}, asAccount(account));
+  return readBalanceTransaction(fetched as unknown as Json, money.sourceId, account);
+}
+
+/** Dr `debit` Cr `credit` by a signed amount, or nothing for zero. */
+const moved = (debit: Account, credit: Account, currency: string, amount: number): LedgerLine[] => (amount === 0 ? [] : transfer(debit, credit, currency, amount));
+
+/** Books Stripe's fee and, when it settled in another currency, the conversion; each once per balance transaction. */
+async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: Money, bt: BalanceTransaction): Promise<void> {
+  await lockReference(tx, money.reference);
+  await recordBalanceTransaction(tx, bt);
+  await postInTransaction(tx, {
+    sourceKey: `balance_transaction:${bt.id}:fee`,
+    kind: 'stripe_fee',
+    reference: money.reference,
+    description: `Stripe fee on ${money.sourceId} (${bt.id})`,
+    occurredAt: bt.created,
+    ...sourceOf(event),
+    lines: moved('stripe_fees', 'stripe_balance', bt.currency, bt.fee),
+  });
+  if (bt.currency === money.currency) return;
+  await postInTransaction(tx, {
+    sourceKey: `balance_transaction:${bt.id}:conversion`,
+    kind: 'currency_conversion',
+    reference: money.reference,
+    description: `${money.sourceId} settled from ${money.currency.toUpperCase()} in ${bt.currency.toUpperCase()} at ${bt.exchangeRate ?? 'an unstated rate'} (${bt.id})`,
+    occurredAt: bt.created,
+    ...sourceOf(event),
+    lines: [...moved('fx_conversion', 'stripe_balance', money.currency, money.amount), ...moved('stripe_balance', 'fx_conversion', bt.currency, bt.amount)],
+  });
+}
+
+/** The money an event's object moved through the Stripe balance, each with its balance transaction. */
+function moneyOf(event: StripeEvent): Money[] {
+  const object = event.data.object as Json;
+  if (object.object === 'charge') {
+    if (typeof object.id !== 'string' || typeof object.currency !== 'string') throw invalidEvent(event, 'data.object is not a charge');
+    const charge: Money[] = object.captured === false ? [] : [{ sourceId: object.id, reference: object.id, currency: object.currency, amount: object.amount_captured ?? object.amount, balanceTransaction: object.balance_transaction }];
+    const refunds: Json[] = Array.isArray(object.refunds?.data) ? object.refunds.data : [];
+    return [...charge, ...refunds.flatMap((refund) => refundMoney(refund, object.id))];
+  }
+  if (object.object === 'refund') {
+    const chargeId = idOf(object.charge);
+    if (typeof object.id !== 'string' || !chargeId) throw invalidEvent(event, 'data.object is not a refund of a charge');
+    return refundMoney(object, chargeId);
+  }
+  if (object.object === 'dispute') {
+    if (typeof object.id !== 'string') throw invalidEvent(event, 'data.object is not a dispute');
+    // Dispute entries are booked in the currency of these transactions already: only their fees are new.
+    const transactions: Json[] = Array.isArray(object.balance_transactions) ? object.balance_transactions : [];
+    return transactions.map((bt) => ({ sourceId: object.id, reference: object.id, currency: String(bt.currency), amount: Number(bt.amount), balanceTransaction: bt }));
+  }
+  throw invalidEvent(event, 'data.object is not a charge, refund or dispute');
+}
+
+function refundMoney(refund: Json, chargeId: string): Money[] {
+  const currency = String(refund.currency);
+  const amount = Number(refund.amount) || 0;
+  const own: Money = { sourceId: String(refund.id), reference: chargeId, currency, amount: -amount, balanceTransaction: refund.balance_transaction };
+  // A failed refund comes back through a balance transaction of its own.
+  const failure: Money = { sourceId: `${refund.id}:failure`, reference: chargeId, currency, amount, balanceTransaction: refund.failure_balance_transaction };
+  return refund.failure_balance_transaction ? [own, failure] : [own];
+}
+
+async function postBalanceTransactions({ db, stripe }: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent): Promise<void> {
+  const account = event.account ?? null;
+  for (const money of moneyOf(event)) {
+    const bt = await balanceTransactionOf(stripe, money, account);
+    if (bt === null) continue;
+    await withTransaction(db, async (tx) => {
+      if (typeof bt !== 'string') return bookBalanceTransaction(tx, event, money, bt);
+      await awaitBalanceTransaction(tx, { sourceId: money.sourceId, balanceTransactionId: bt, account, currency: money.currency, amount: money.amount, since: at(event.created) });
+    });
+  }
+}
+
+/**
+ * Where a payout's money is, by its status: in transit until paid, at the bank once paid, and
+ * back in the Stripe balance when it failed or was canceled. A status only moves forward (a paid
+ * payout can still fail), so a late event of an earlier status posts nothing.
+ */
+const payoutStages: Record<string, { rank: number; place?: Account }> = {
+  pending: { rank: 0, place: 'payouts_in_transit' },
+  in_transit: { rank: 1, place: 'payouts_in_transit' },
+  paid: { rank: 2, place: 'bank' },
+  failed: { rank: 3 },
+  canceled: { rank: 3 },
+};
+
+async function postPayout(db: Db, event: StripeEvent): Promise<void> {
+  const payout = event.data.object as Json;
+  const stage = payoutStages[String(payout.status)];
+  if (payout.object !== 'payout' || typeof payout.id !== 'string' || typeof payout.currency !== 'string' || !Number.isSafeInteger(payout.amount) || !stage) {
+    throw invalidEvent(event, 'data.object is not a payout with a known status');
+  }
+  const { id, currency, amount } = payout as { id: string; currency: string; amount: number };
+  await withTransaction(db, async (tx) => {
+    if (!(await advancePayout(tx, id, payout.status, stage.rank))) return;
+    const net = await netsOf(tx, id, currency);
+    const lines = (['payouts_in_transit', 'bank'] as const).flatMap((place) => moved(place, 'stripe_balance', currency, (stage.place === place ? amount : 0) - net(place)));
+    await postInTransaction(tx, {
+      sourceKey: `payout:${id}:${payout.status}`,
+      kind: 'payout',
+      reference: id,
+      description: `Payout ${id} ${payout.status}`,
+      occurredAt: at(event.created),
+      ...sourceOf(event),
+      lines,
+    });
+  });
+}
+
+export function balanceLedgerActivities({ db, stripe }: ActivityDependencies) {
+  return {
+    async postBalanceTransactions(eventId: string): Promise<void> {
+      await postBalanceTransactions({ db, stripe }, await loadEventPayload(db, eventId));
+    },
+
+    async postPayout(eventId: string): Promise<void> {
+      await postPayout(db, await loadEventPayload(db, eventId));
+    },
+  };
+}

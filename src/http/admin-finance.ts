@@ -1,0 +1,41 @@
+import type Router from '@koa/router';
+import type Stripe from 'stripe';
+import type { Db } from '../platform/db';
+import { closeReportCsv, journalCsv } from '../platform/finance-report';
+import { balanceTransactionWaits } from '../store/balance-transactions';
+import { closeReport } from '../store/finance';
+import { journalBetween } from '../store/ledger';
+import { booksParam, dayRangeParams, monthParam } from './admin-params';
+
+/** The admin routes finance reads: the month's close, the journal, what waits for its fee. */
+export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; stripe?: Stripe }): void {
+  router.get('/reports/close', async (ctx) => {
+    const period = monthParam(ctx.query.month);
+    // One balance at a time, as Stripe keeps them: the platform's unless an account is named.
+    const books = ctx.query.account === undefined ? { connectedAccount: null } : booksParam(ctx.query.account);
+    const report = await closeReport(db, stripe, period, books === 'all' ? { connectedAccount: null } : books);
+    if (ctx.accepts('json', 'text/csv') === 'text/csv') {
+      ctx.type = 'text/csv';
+      ctx.attachment(`close-${period.month}.csv`);
+      ctx.body = closeReportCsv(report);
+      return;
+    }
+    ctx.body = report;
+  });
+
+  router.get('/ledger/journal', async (ctx) => {
+    const { from, to } = dayRangeParams(ctx.query.from, ctx.query.to);
+    const lines = await journalBetween(db, from, to, booksParam(ctx.query.account));
+    ctx.type = 'text/csv';
+    ctx.attachment(`journal-${ctx.query.from}-${ctx.query.to}.csv`);
+    ctx.body = journalCsv(lines);
+  });
+
+  router.get('/ledger/awaiting-fees', async (ctx) => {
+    const waits = await balanceTransactionWaits(db);
+    ctx.body = {
+      data: waits.map((wait) => ({ source_id: wait.sourceId, balance_transaction_id: wait.balanceTransactionId, account: wait.account, currency: wait.currency, amount: wait.amount, since: wait.since })),
+      next_cursor: null,
+    };
+  });
+}
