@@ -1,4 +1,5 @@
 import { formatAmount } from '../src/platform/money';
+import type { DayFigures } from '../src/store/finance';
 import type { Payment } from '../src/store/payments';
 
 /** The texts of the emails the product sends: plain text and a simple HTML version of it. */
@@ -118,5 +119,27 @@ export function welcomeEmail(link: string, validHours: number, sellerName: strin
     link,
     `The link works once and expires in ${validHours} hours.`,
     sellerName,
+  ]);
+}
+
+export function dailyDigestEmail(day: string, figures: DayFigures): EmailText {
+  const money = (amount: number, currency: string) => formatAmount(amount, currency);
+  const events = figures.events.map((e) => `${e.status} ${e.count}`).join(', ') || 'none';
+  const payments = figures.payments.map((p) => `${p.count} × ${p.currency.toUpperCase()}, ${money(p.amount, p.currency)} in all`).join('\n') || 'none';
+  const totals = figures.totals
+    .map((t) => `${t.currency.toUpperCase()}: revenue ${money(t.revenue, t.currency)}, tax ${money(t.tax, t.currency)}, refunds ${money(t.refunds, t.currency)}, disputes ${money(t.disputes, t.currency)}, bad debt ${money(t.bad_debt, t.currency)}, Stripe fees ${money(t.fees, t.currency)}, paid out ${money(t.payouts, t.currency)}`)
+    .join('\n') || 'nothing booked';
+  const attention = [
+    ...(figures.failedEventCount > 0 ? [`${figures.failedEventCount} event(s) failed and wait for a retry: ${figures.failedEvents.map((e) => `${e.id} (${e.type})`).join(', ')}${figures.failedEventCount > figures.failedEvents.length ? ', …' : ''}`] : []),
+    ...figures.exhaustedDunning.map((d) => `Dunning ended without payment: invoice ${d.invoice_id}, ${money(d.amount, d.currency)}`),
+    ...(figures.awaitingFees > 0 ? [`${figures.awaitingFees} charge(s) or refund(s) wait for their Stripe fee (GET /admin/ledger/awaiting-fees)`] : []),
+  ];
+  const needsAttention = attention.length;
+  return email(`Daily digest ${day}: ${needsAttention === 0 ? 'nothing needs attention' : `${needsAttention} item(s) need attention`}`, [
+    `The books of ${day} (UTC). The day's journal is attached as CSV.`,
+    `Events received: ${events}`,
+    `Payments:\n${payments}`,
+    `Booked:\n${totals}`,
+    needsAttention === 0 ? 'Nothing needs attention.' : `Needs attention:\n${attention.join('\n')}`,
   ]);
 }

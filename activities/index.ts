@@ -6,6 +6,7 @@ import type { ActivityDependencies } from './dependencies';
 import { dunningCaseActivities } from './dunning-cases';
 import { dunningStepActivities } from './dunning-steps';
 import { eventStatusActivities } from './event-status';
+import { financeDigestActivities } from './finance-digest';
 import { invoicePaidActivities } from './invoice-paid';
 import { ledgerActivities } from './ledger';
 import { noticeActivities } from './notices';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...dunningCaseActivities(deps),
     ...dunningStepActivities(deps),
     ...reconcileActivities(deps),
+    ...financeDigestActivities(deps),
   };
 }
 

@@ -53,6 +53,12 @@ describe('configuration', () => {
     ]);
   });
 
+  test.each(['daily', '0 6 * *', '0 6 * * * *'])('when the finance digest time is %j, then the message asks for five cron fields or off', (cron) => {
+    expect(problemsOf({ ...complete, FINANCE_DIGEST_CRON: cron }, 'worker')).toEqual([
+      'FINANCE_DIGEST_CRON: must be a cron expression of five fields like "0 6 * * *" (UTC), or off',
+    ]);
+  });
+
   test('when a webhook secret lacks the whsec_ prefix, then it is rejected', () => {
     expect(problemsOf({ ...complete, STRIPE_WEBHOOK_SECRET: 'whsec_ok,sk_live_oops' }, 'api')).toEqual([
       expect.stringMatching(/^STRIPE_WEBHOOK_SECRET.*whsec_/),

@@ -11,6 +11,7 @@ export const WorkflowType = {
   processStripeEvent: 'processStripeEvent',
   dunning: 'dunning',
   reconcileStripeEvents: 'reconcileStripeEvents',
+  financeDailyDigest: 'financeDailyDigest',
 } as const;
 
 export const DunningSignal = { paymentFailed: 'paymentFailed', invoiceSettled: 'invoiceSettled' } as const;
@@ -74,6 +75,18 @@ export const StripeCustomerId = defineSearchAttributeKey('StripeCustomerId', Sea
 export const StripeInvoiceId = defineSearchAttributeKey('StripeInvoiceId', SearchAttributeType.KEYWORD);
 export const StripeSubscriptionId = defineSearchAttributeKey('StripeSubscriptionId', SearchAttributeType.KEYWORD);
 export const DunningStage = defineSearchAttributeKey('DunningStage', SearchAttributeType.KEYWORD);
+/** Set by Temporal on runs a schedule starts: the time the run was due. */
+export const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/** The daily digest to finance: one day (UTC), `YYYY-MM-DD`; absent, the day before the run was due. */
+export interface FinanceDigestInput {
+  day?: string;
+}
+
+/** Whether a digest day is a real day written `YYYY-MM-DD`. */
+export function isDigestDay(day: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day);
+}
 
 export const allSearchAttributes = [StripeEventType, StripeCustomerId, StripeInvoiceId, StripeSubscriptionId, DunningStage];
 
@@ -87,6 +100,8 @@ export const FailureType = {
   EmailBeingSent: 'EmailBeingSent',
   /** A run of an event whose payload `cleanup` dropped; the event's effects exist already. */
   PayloadCleanedUp: 'PayloadCleanedUp',
+  /** A workflow started with input it cannot use (e.g. a digest day that is not a day). */
+  InvalidInput: 'InvalidInput',
   /** A processStripeEvent run whose handler failed; the event row says why. */
   EventProcessingFailed: 'EventProcessingFailed',
 } as const;

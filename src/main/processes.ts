@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../../activities';
 import { createApi, createInternalApi } from '../http/app';
 import { ensureReconcileSchedule, reconcileEvents } from '../intake/reconcile';
+import { ensureFinanceDigestSchedule } from '../platform/finance-digest-schedule';
 import type { Config } from '../platform/config';
 import { createDb, migrate, type DatabaseTimeouts } from '../platform/db';
 import type { Running } from '../platform/lifecycle';
@@ -94,6 +95,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   const stripe = createStripeClient(config);
   if (stripe) await ensureReconcileSchedule(client, config.TEMPORAL_TASK_QUEUE);
+  await ensureFinanceDigestSchedule(client, config.TEMPORAL_TASK_QUEUE, config.FINANCE_DIGEST_CRON);
   await client.connection.close();
 
   const metrics = options.metrics ?? createMetrics();

@@ -116,6 +116,10 @@ const schema = z.object({
   SMTP_REQUIRE_TLS: flag.default(false),
   MAIL_FROM: text.default('Billing <billing@localhost>'),
   FINANCE_EMAIL: z.email().default('finance@localhost'),
+  // When finance gets the daily digest of the day before (cron, UTC), or `off`.
+  FINANCE_DIGEST_CRON: text
+    .regex(/^(off|\S+( \S+){4})$/, 'must be a cron expression of five fields like "0 6 * * *" (UTC), or off')
+    .default('0 6 * * *'),
 
   // Where customers sign in; the welcome email links to `${APP_URL}/set-password?token=…`.
   APP_URL: url(['http:', 'https:']).default('http://localhost:3000'),

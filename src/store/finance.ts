@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Queryable } from '../platform/db';
-import { closeTotals, compareWithStripe, isPayoutTransaction, stripeBalanceTransactions, type CloseReport } from '../platform/finance-report';
+import { closeTotals, compareWithStripe, isPayoutTransaction, stripeBalanceTransactions, type CloseReport, type CloseTotals } from '../platform/finance-report';
 import { balanceTransactionsBetween, balanceTransactionWaits } from './balance-transactions';
 import { netsBetween, netsOf } from './ledger';
 
@@ -29,5 +29,49 @@ export async function closeReport(db: Queryable, stripe: Stripe | undefined, per
     totals,
     stripe_comparison: comparison,
     awaiting_fees: waits.map((wait) => ({ source_id: wait.sourceId, balance_transaction_id: wait.balanceTransactionId, currency: wait.currency, amount: wait.amount, since: wait.since })),
+  };
+}
+
+/** What the daily digest tells finance about one day [from, to). */
+export interface DayFigures {
+  events: { status: string; count: number }[];
+  payments: { currency: string; count: number; amount: number }[];
+  totals: CloseTotals[];
+  /** Events that ended failed and are still failed (whenever they arrived), oldest first, at most 20. */
+  failedEvents: { id: string; type: string; last_error: string | null }[];
+  failedEventCount: number;
+  /** Dunning cases that ended without payment that day. */
+  exhaustedDunning: { invoice_id: string; amount: number; currency: string }[];
+  awaitingFees: number;
+}
+
+export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<DayFigures> {
+  const [events, payments, nets, failed, exhausted, waits] = await Promise.all([
+    db.query<{ status: string; count: number }>(
+      'SELECT status, count(*)::int AS count FROM stripe_events WHERE received_at >= $1 AND received_at < $2 GROUP BY status ORDER BY status',
+      [from, to],
+    ),
+    db.query<{ currency: string; count: number; amount: number }>(
+      'SELECT currency, count(*)::int AS count, sum(amount)::float8 AS amount FROM payments WHERE paid_at >= $1 AND paid_at < $2 GROUP BY currency ORDER BY currency',
+      [from, to],
+    ),
+    netsBetween(db, from, to),
+    db.query<{ id: string; type: string; last_error: string | null; total: number }>(
+      "SELECT id, type, last_error, count(*) OVER ()::int AS total FROM stripe_events WHERE status = 'failed' ORDER BY received_at LIMIT 20",
+    ),
+    db.query<{ invoice_id: string; amount: number; currency: string }>(
+      "SELECT invoice_id, amount::float8 AS amount, currency FROM dunning_cases WHERE status = 'exhausted' AND ended_at >= $1 AND ended_at < $2 ORDER BY ended_at",
+      [from, to],
+    ),
+    balanceTransactionWaits(db, to),
+  ]);
+  return {
+    events: events.rows,
+    payments: payments.rows,
+    totals: closeTotals(nets),
+    failedEvents: failed.rows.map(({ id, type, last_error }) => ({ id, type, last_error })),
+    failedEventCount: failed.rows[0]?.total ?? 0,
+    exhaustedDunning: exhausted.rows,
+    awaitingFees: waits.length,
   };
 }

@@ -1,0 +1,80 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { financeDigestScheduleId } from '../src/platform/finance-digest-schedule';
+import { FailureType, WorkflowType } from '../workflows/contracts';
+import { capturedCharge } from './support/billing-events';
+import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent } from './support/stripe-events';
+import { until } from './support/until';
+
+/** The daily digest: a Temporal Schedule the worker keeps, emailing finance the day before. */
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+const dayBefore = () => new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
+const digests = () => service.smtp.to(service.config.FINANCE_EMAIL).filter((mail) => mail.subject?.startsWith('Daily digest'));
+const schedule = () => service.temporal.schedule.getHandle(financeDigestScheduleId(service.config.TEMPORAL_TASK_QUEUE));
+
+/** Triggers the schedule and waits until the run it started has finished. */
+async function runSchedule(): Promise<void> {
+  const before = (await schedule().describe()).info.recentActions.length;
+  await schedule().trigger();
+  await until(async () => (await schedule().describe()).info.recentActions.length > before, 10_000);
+  const { recentActions } = (await schedule().describe()).info;
+  await service.temporal.workflow.getHandle(recentActions[recentActions.length - 1].action.workflow.workflowId).result();
+}
+
+test('when the worker starts, then the digest schedule exists and starts the digest workflow daily', async () => {
+  const description = await schedule().describe();
+
+  expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: WorkflowType.financeDailyDigest, taskQueue: service.config.TEMPORAL_TASK_QUEUE });
+  expect(description.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] })]);
+});
+
+test('when the digest runs twice for a day, then finance gets one email with the day\'s figures, what needs attention and the journal attached', async () => {
+  const day = dayBefore();
+  const noon = Date.parse(`${day}T12:00:00Z`) / 1000;
+  const sale = { ...capturedCharge({ amount: 2_500, invoice: null }), id: `ch_test_digest_${Date.now()}`, created: noon };
+  await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', sale, { created: noon }));
+  const broken = stripeEvent('customer.updated', { object: 'invoice', id: 'in_not_a_customer' });
+  await deliver(service.url, broken);
+  expect(await eventStatusWhenDone(service, broken.id)).toBe('failed');
+
+  await Promise.all([runSchedule(), runSchedule()]);
+  await runSchedule();
+
+  expect(digests()).toHaveLength(1);
+  const [digest] = digests();
+  expect(digest.subject).toBe(`Daily digest ${day}: 2 item(s) need attention`);
+  expect(digest.text).toContain('USD: revenue $25.00');
+  expect(digest.text).toContain(`1 event(s) failed and wait for a retry: ${broken.id} (customer.updated)`);
+  expect(digest.text).toContain('1 charge(s) or refund(s) wait for their Stripe fee');
+  expect(digest.attachments.map((a) => [a.filename, a.contentType])).toEqual([[`journal-${day}.csv`, 'text/csv']]);
+  const journal = digest.attachments[0].content.toString('utf8').trim().split('\n');
+  expect(journal[0]).toBe('date,reference,account,debit,credit,currency,memo');
+  expect(journal).toContain(`${day},charge:${sale.id}:sale,stripe_balance,25.00,,USD,Charge ${sale.id} outside invoices`);
+});
+
+test('when an operator starts the digest for a day that does not exist, then it fails as invalid input and sends nothing', async () => {
+  const sent = digests().length;
+
+  const run = service.temporal.workflow.execute(WorkflowType.financeDailyDigest, {
+    workflowId: `finance-digest-bad-day-${Date.now()}`,
+    taskQueue: service.config.TEMPORAL_TASK_QUEUE,
+    args: [{ day: '2026-02-30' }],
+  });
+
+  const failure = await run.catch((err: unknown) => err);
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+  expect([cause.type, cause.message]).toEqual([FailureType.InvalidInput, 'digest day "2026-02-30" is not a day like 2026-11-30']);
+  expect(digests()).toHaveLength(sent);
+});
