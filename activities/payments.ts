@@ -15,7 +15,7 @@ import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/i
 import { renderDocument, type Seller } from '../src/platform/pdf';
 import type { ActivityDependencies } from './dependencies';
 
-type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID'>;
+type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID' | 'SELLER_LOGO_PATH'>;
 
 interface PaymentReference {
   chargeId: string | null;
@@ -23,10 +23,15 @@ interface PaymentReference {
   method: string | null;
 }
 
-/** "VISA •••• 4242" from a charge's payment method details, when it is a card. */
+/** "VISA •••• 4242", or the bank and last 4 of a debit ("STRIPE TEST BANK •••• 6789"), from a charge's payment method details. */
 function cardOf(charge: Json | null | undefined): string | null {
-  const card = charge?.payment_method_details?.card;
-  return card?.last4 ? `${String(card.brand ?? 'card').toUpperCase()} •••• ${card.last4}` : null;
+  const details = charge?.payment_method_details;
+  const card = details?.card;
+  if (card?.last4) return `${String(card.brand ?? 'card').toUpperCase()} •••• ${card.last4}`;
+  const debit = details?.[details?.type];
+  if (typeof debit?.last4 !== 'string') return null;
+  const names: Record<string, string> = { sepa_debit: 'SEPA Direct Debit', us_bank_account: 'Bank account', bacs_debit: 'Bacs Direct Debit', au_becs_debit: 'BECS Direct Debit', acss_debit: 'Pre-authorized debit' };
+  return `${debit.bank_name ?? names[details.type] ?? 'Bank account'} •••• ${debit.last4}`;
 }
 
 /**
@@ -94,6 +99,7 @@ export async function createPaymentDocuments(db: Db, settings: Settings, payment
     address: settings.SELLER_ADDRESS,
     email: settings.SELLER_EMAIL,
     taxId: settings.SELLER_TAX_ID,
+    logoPath: settings.SELLER_LOGO_PATH,
   };
   const invoice = readInvoice(payment.invoice);
   const documents = await numberDocuments(db, payment.id, payment.paid_at.getUTCFullYear());

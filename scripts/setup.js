@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Prepares a fresh clone: npm dependencies and the pinned Go tools in .tools/bin (with
 // `--cluster`, also the Temporal server, its SQL tool and its PostgreSQL schema; with `--ui`,
-// the Web UI server; with `--node-lts`, the Node.js LTS the image runs, in .tools/node-lts).
+// the Web UI server; with `--node-lts`, the Node.js LTS the image runs, in .tools/node-lts; with
+// `--test`, stripe-mock and poppler-utils for the document tests).
 // Uses only Node built-ins because it runs before `npm install`.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -148,6 +149,21 @@ function provideNodeLts() {
   log(`node ${NODE_LTS}: ${path.join(target, 'bin', 'node')}`);
 }
 
+/**
+ * The document tests look at the PDFs the way a reader does: poppler's pdftoppm, pdftotext and
+ * pdffonts (Debian's poppler-utils), installed with apt-get when missing and this is root.
+ */
+function providePoppler() {
+  if (findOnPath('pdftoppm') && findOnPath('pdftotext') && findOnPath('pdffonts')) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !findOnPath('apt-get')) fail('the document tests need poppler-utils (pdftoppm, pdftotext, pdffonts): install it, e.g. apt-get install poppler-utils');
+  log('installing poppler-utils with apt-get (for the document tests; about a minute) ...');
+  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'poppler-utils'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
+  if (install() === 0) return;
+  // A fresh machine's package lists may be missing or stale.
+  if (spawnSync('apt-get', ['update'], { stdio: 'inherit' }).status !== 0 || install() !== 0) fail('apt-get install poppler-utils failed (see above)');
+}
+
 function main() {
   // `ENGINE=cluster npm run bench` (or chaos) needs the server too.
   const cluster = process.argv.includes('--cluster') || process.env.ENGINE === 'cluster';
@@ -159,6 +175,7 @@ function main() {
     ...(process.argv.includes('--ui') ? ['temporal-ui'] : []),
   ];
   installNpmDependencies();
+  if (process.argv.includes('--test')) providePoppler();
   // A production deployment sets TEMPORAL_ADDRESS and never needs the local CLI.
   if (process.env.TEMPORAL_ADDRESS && !process.argv.includes('--test')) return;
   for (const name of wanted) {

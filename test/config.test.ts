@@ -59,6 +59,13 @@ describe('configuration', () => {
     ]);
   });
 
+  test.each([
+    ['/nowhere/logo.png', 'SELLER_LOGO_PATH: no file there'],
+    [__filename, 'SELLER_LOGO_PATH: must name a .png or .jpg file'],
+  ])('when the seller logo is %s, then start-up says what is wrong with it', (file, problem) => {
+    expect(problemsOf({ ...complete, SELLER_LOGO_PATH: file }, 'worker')).toEqual([problem]);
+  });
+
   test('when a webhook secret lacks the whsec_ prefix, then it is rejected', () => {
     expect(problemsOf({ ...complete, STRIPE_WEBHOOK_SECRET: 'whsec_ok,sk_live_oops' }, 'api')).toEqual([
       expect.stringMatching(/^STRIPE_WEBHOOK_SECRET.*whsec_/),

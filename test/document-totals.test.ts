@@ -53,3 +53,43 @@ describe('document totals', () => {
     ]);
   });
 });
+
+describe('what documents read from an invoice', () => {
+  test('when a tax rate is expanded (older shape), then its name and percentage label the tax; when only its taxable amount is known, the percentage comes from it', () => {
+    const older = readInvoice({ ...paidInvoice({ shape: 'old', subtotal: 10_000 }), total_tax_amounts: [{ amount: 1_900, inclusive: false, tax_rate: { display_name: 'VAT', percentage: 19 } }] });
+    const newer = readInvoice({ ...paidInvoice({ subtotal: 10_000 }), total_taxes: [{ amount: 888, tax_behavior: 'inclusive', taxable_amount: 10_000 }] });
+
+    expect(older.taxes).toEqual([{ label: 'VAT (19%)', amount: 1_900, inclusive: false }]);
+    expect(newer.taxes).toEqual([{ label: 'Tax (8.88%)', amount: 888, inclusive: true }]);
+  });
+
+  test('when a line repeats its quantity in its description, then the description drops it and the unit price is read from either shape', () => {
+    const invoice = readInvoice({
+      ...paidInvoice({ subtotal: 14_700 }),
+      lines: {
+        data: [
+          { amount: 9_800, quantity: 2, description: '2 × Pro plan (at $49.00 / month)', price: { unit_amount: 4_900 } },
+          { amount: 4_900, quantity: 1, description: 'Pro plan', pricing: { unit_amount_decimal: '4900' } },
+          { amount: 0, quantity: 12, description: '3 × not the quantity' },
+        ],
+      },
+    });
+
+    expect(invoice.lines.map((line) => [line.description, line.quantity, line.unitAmount])).toEqual([
+      ['Pro plan (at $49.00 / month)', 2, 4_900],
+      ['Pro plan', 1, 4_900],
+      ['3 × not the quantity', 12, null],
+    ]);
+  });
+
+  test('when the customer has a billing address and tax ids, then they read as printable lines', () => {
+    const invoice = readInvoice({
+      ...paidInvoice({ subtotal: 1_000 }),
+      customer_address: { line1: '1 Rue de Rivoli', line2: null, postal_code: '75001', city: 'Paris', state: null, country: 'FR' },
+      customer_tax_ids: [{ type: 'eu_vat', value: 'FR12345678901' }, { type: 'gb_vat', value: null }],
+    });
+
+    expect(invoice.customerAddress).toEqual(['1 Rue de Rivoli', '75001 Paris', 'FR']);
+    expect(invoice.customerTaxIds).toEqual(['EU VAT FR12345678901']);
+  });
+});

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 
@@ -130,6 +131,11 @@ const schema = z.object({
   SELLER_ADDRESS: text.default('1 Example Street, Example City'),
   SELLER_EMAIL: z.email().default('billing@example.com'),
   SELLER_TAX_ID: text.optional(),
+  // A PNG or JPEG drawn at the top right of receipts and invoices.
+  SELLER_LOGO_PATH: text
+    .refine((file) => /\.(png|jpe?g)$/i.test(file), 'must name a .png or .jpg file')
+    .refine((file) => fs.existsSync(file), 'no file there')
+    .optional(),
 
   // When dunning notices go out, as offsets from the first failed payment: `0d,3d,7d,14d`.
   DUNNING_SCHEDULE: text

@@ -10,6 +10,8 @@ import { idOf, type StripeEvent, type Json } from './stripe-event';
 export interface InvoiceLine {
   description: string;
   quantity: number;
+  /** The price of one unit in minor units, when the line says it (and it is whole). */
+  unitAmount: number | null;
   amount: number;
   /** Unix seconds of the service period the line bills, when it has one. */
   period: { start: number; end: number } | null;
@@ -46,7 +48,22 @@ export interface InvoiceFacts {
   paidAt: number | null;
   finalizedAt: number | null;
   hostedInvoiceUrl: string | null;
+  /** When the invoice took effect (Unix seconds): `effective_at`, else finalized, else created. */
+  issuedAt: number | null;
+  dueDate: number | null;
+  /** The customer's billing address as printable lines, and tax ids (`EU VAT DE123456789`). */
+  customerAddress: string[];
+  customerTaxIds: string[];
+  /** Tax per rate, as the invoice lists it. */
+  taxes: InvoiceTax[];
   lines: InvoiceLine[];
+}
+
+export interface InvoiceTax {
+  /** `VAT (20%)` when the rate is known (expanded, or from the taxable amount), else `Tax`. */
+  label: string;
+  amount: number;
+  inclusive: boolean;
 }
 
 
@@ -86,6 +103,51 @@ function taxOf(invoice: Json): number {
   return sum(invoice.total_tax_amounts, (t) => t.amount);
 }
 
+/** The price of one unit: `price.unit_amount` (older), `pricing.unit_amount_decimal` (newer, a decimal string), `plan.amount`. */
+function unitAmountOf(line: Json): number | null {
+  const candidates = [line.price?.unit_amount, line.pricing?.unit_amount_decimal, line.pricing?.price_details?.unit_amount_decimal, line.plan?.amount];
+  for (const candidate of candidates) {
+    const value = typeof candidate === 'string' ? Number(candidate) : candidate;
+    if (Number.isSafeInteger(value)) return value;
+  }
+  return null;
+}
+
+/** A printable percentage: 20, 8.875. */
+const percent = (value: number) => `${Number(value.toFixed(3))}%`;
+
+function taxesOf(invoice: Json): InvoiceTax[] {
+  const newer = Array.isArray(invoice.total_taxes);
+  const taxes: Json[] = (newer ? invoice.total_taxes : invoice.total_tax_amounts) ?? [];
+  return taxes.map((tax) => {
+    const inclusive = tax.tax_behavior === 'inclusive' || tax.inclusive === true;
+    const rate = typeof tax.tax_rate === 'object' && tax.tax_rate ? tax.tax_rate : tax.tax_rate_details;
+    const name = typeof rate?.display_name === 'string' ? rate.display_name : 'Tax';
+    const percentage = Number.isFinite(rate?.percentage)
+      ? rate.percentage
+      : Number(tax.taxable_amount) > 0
+        ? (Number(tax.amount) * 100) / Number(tax.taxable_amount)
+        : null;
+    return { label: percentage === null ? name : `${name} (${percent(percentage)})`, amount: Number(tax.amount) || 0, inclusive };
+  });
+}
+
+function addressOf(address: Json | null | undefined): string[] {
+  if (!address) return [];
+  const locality = [address.postal_code, address.city, address.state].filter(Boolean).join(' ');
+  return [address.line1, address.line2, locality, address.country].filter((part): part is string => typeof part === 'string' && part.trim() !== '');
+}
+
+/** `eu_vat` → `EU VAT`. */
+const taxIdLabel = (type: string) => type.replace(/_/g, ' ').toUpperCase();
+
+/** Stripe's subscription lines already say `1 × Pro plan (at $49.00 / month)`: the quantity has its own column. */
+function descriptionOf(line: Json): string {
+  const description = typeof line.description === 'string' && line.description.trim() !== '' ? line.description : 'Item';
+  const quantity = Number.isSafeInteger(line.quantity) ? line.quantity : 1;
+  return description.replace(new RegExp(`^${quantity}\\s*[×x]\\s+`), '');
+}
+
 export function readInvoice(object: Json): InvoiceFacts {
   if (object?.object !== 'invoice' || typeof object.id !== 'string') {
     throw new InvoicePayloadError('data.object is not an invoice');
@@ -121,9 +183,17 @@ export function readInvoice(object: Json): InvoiceFacts {
     paidAt: object.status_transitions?.paid_at ?? null,
     finalizedAt: object.status_transitions?.finalized_at ?? null,
     hostedInvoiceUrl: object.hosted_invoice_url ?? null,
+    issuedAt: object.effective_at ?? object.status_transitions?.finalized_at ?? object.created ?? null,
+    dueDate: object.due_date ?? null,
+    customerAddress: addressOf(object.customer_address),
+    customerTaxIds: (Array.isArray(object.customer_tax_ids) ? object.customer_tax_ids : [])
+      .filter((taxId: Json) => typeof taxId?.value === 'string')
+      .map((taxId: Json) => `${taxIdLabel(String(taxId.type ?? 'tax id'))} ${taxId.value}`),
+    taxes: taxesOf(object),
     lines: (object.lines?.data ?? []).map((line: Json) => ({
-      description: line.description ?? 'Item',
+      description: descriptionOf(line),
       quantity: line.quantity ?? 1,
+      unitAmount: unitAmountOf(line),
       amount: integer(line.amount, 'invoice line amount'),
       period:
         Number.isInteger(line.period?.start) && Number.isInteger(line.period?.end)

@@ -15,17 +15,26 @@ export function decimalsOf(currency: string): number {
   return 2;
 }
 
+const formats = new Map<string, Intl.NumberFormat>();
+
 /** `formatAmount(123456, 'usd')` → `$1,234.56`; `formatAmount(1500, 'kwd')` → `KWD 1.500`. */
 export function formatAmount(minorUnits: number, currency: string, locale = 'en-US'): string {
   if (!Number.isSafeInteger(minorUnits)) throw new RangeError(`amount ${minorUnits} is not an integer of minor units`);
   const decimals = decimalsOf(currency);
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    currencyDisplay: 'symbol',
-    minimumFractionDigits: decimals,
-    maximumFractionDigits: decimals,
-  }).format(minorUnits / 10 ** decimals);
+  const key = `${locale}:${currency.toUpperCase()}`;
+  // Building a NumberFormat costs far more than using one; documents format dozens of amounts.
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: currency.toUpperCase(),
+      currencyDisplay: 'symbol',
+      minimumFractionDigits: decimals,
+      maximumFractionDigits: decimals,
+    });
+    formats.set(key, format);
+  }
+  return format.format(minorUnits / 10 ** decimals);
 }
 
 /** `decimalAmount(123456, 'usd')` → `1234.56`, `decimalAmount(1000, 'jpy')` → `1000`: exact, for exports. */

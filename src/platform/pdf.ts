@@ -1,6 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { formatAmount } from './money';
 import type { InvoiceFacts } from './invoice';
+import { boldFace, regularFace, runsOf, type Run } from './pdf-fonts';
 
 /** The two documents of a payment. */
 export type DocumentKind = 'receipt' | 'invoice';
@@ -10,6 +11,8 @@ export interface Seller {
   address: string;
   email: string;
   taxId?: string;
+  /** A PNG or JPEG drawn at the top right. */
+  logoPath?: string;
 }
 
 export interface DocumentContent {
@@ -23,15 +26,94 @@ export interface DocumentContent {
 
 const titles: Record<DocumentKind, string> = { receipt: 'Receipt', invoice: 'Invoice' };
 
-/** Renders a receipt or an invoice as a PDF. */
-export function renderDocument(content: DocumentContent): Promise<Buffer> {
-  const { invoice, seller } = content;
-  const money = (amount: number) => formatAmount(amount, invoice.currency);
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: 50,
-    info: { Title: `${titles[content.kind]} ${content.number}`, Author: seller.name },
+// A4 in points, and where things go on it.
+const page = { width: 595.28, height: 841.89, margin: 50 };
+const contentWidth = page.width - 2 * page.margin;
+const bottom = page.height - page.margin - 24; // room for the footer
+const grey = '#6b7280';
+const ink = '#111827';
+const columns = {
+  description: { x: page.margin, width: 250 },
+  quantity: { x: page.margin + 255, width: 40 },
+  unitPrice: { x: page.margin + 300, width: 90 },
+  amount: { x: page.margin + 395, width: contentWidth - 395 },
+};
+
+interface TextOptions {
+  size?: number;
+  bold?: boolean;
+  color?: string;
+  width?: number;
+  align?: 'left' | 'right' | 'center';
+}
+
+/** Writes text at (x, y) in as many fonts as its scripts need; returns the y below it. */
+function write(doc: PDFKit.PDFDocument, text: string, x: number, y: number, options: TextOptions = {}): number {
+  const runs: Run[] = runsOf(text, options.bold ? boldFace : regularFace);
+  // pdfkit drops the whitespace that ends a continued piece: it starts the next one instead.
+  for (let index = 0; index < runs.length - 1; index++) {
+    const [, kept, space] = /^(.*?)(\s*)$/su.exec(runs[index].text)!;
+    if (space && kept) Object.assign(runs[index], { text: kept }), (runs[index + 1].text = space + runs[index + 1].text);
+  }
+  doc.fontSize(options.size ?? 9).fillColor(options.color ?? ink);
+  runs.forEach((run, index) => {
+    useFace(doc, run.face);
+    const layout = { width: options.width, align: options.align ?? 'left', continued: index < runs.length - 1, lineGap: 1 };
+    const text = run.face.rtl ? asOneWord(run.text) : run.text;
+    if (index === 0) doc.text(text, x, y, layout);
+    else doc.text(text, layout);
   });
+  return doc.y;
+}
+
+/**
+ * pdfkit lays out a line word by word, left to right, and the font orders each word's letters:
+ * words of a right-to-left run would come out in reverse order. Joined by no-break spaces, the
+ * run is one word, which the font lays out right to left as a whole.
+ */
+const asOneWord = (text: string) => text.replace(/ /g, '\u00a0');
+
+const registered = new WeakMap<PDFKit.PDFDocument, Set<string>>();
+
+function useFace(doc: PDFKit.PDFDocument, face: Run['face']): void {
+  const names = registered.get(doc) ?? new Set<string>();
+  registered.set(doc, names);
+  if (!names.has(face.name)) {
+    // pdfkit takes the parsed font itself: parsing a face's layout tables costs tens of
+    // milliseconds, so every document of the process shares one parse.
+    doc.registerFont(face.name, face.font as unknown as Buffer);
+    names.add(face.name);
+  }
+  doc.font(face.name);
+}
+
+/** The height text takes in a column (measured in the primary font; other scripts are of similar height). */
+function heightOf(doc: PDFKit.PDFDocument, text: string, width: number, size: number): number {
+  useFace(doc, runsOf('A', regularFace)[0].face);
+  return doc.fontSize(size).heightOfString(text, { width, lineGap: 1 });
+}
+
+const day = (seconds: number | null | Date) =>
+  seconds === null ? '—' : new Date(seconds instanceof Date ? seconds : seconds * 1000).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' });
+
+const shortDay = (seconds: number) => new Date(seconds * 1000).toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+
+function tableHeader(doc: PDFKit.PDFDocument, y: number): number {
+  write(doc, 'Description', columns.description.x, y, { size: 8, color: grey, width: columns.description.width });
+  write(doc, 'Qty', columns.quantity.x, y, { size: 8, color: grey, width: columns.quantity.width, align: 'right' });
+  write(doc, 'Unit price', columns.unitPrice.x, y, { size: 8, color: grey, width: columns.unitPrice.width, align: 'right' });
+  write(doc, 'Amount', columns.amount.x, y, { size: 8, color: grey, width: columns.amount.width, align: 'right' });
+  const below = y + 14;
+  doc.moveTo(page.margin, below).lineTo(page.width - page.margin, below).lineWidth(0.5).strokeColor('#d1d5db').stroke();
+  return below + 6;
+}
+
+/** Renders a receipt or an invoice as a PDF, laid out the way Stripe's own documents are. */
+export function renderDocument(content: DocumentContent): Promise<Buffer> {
+  const { invoice, seller, kind } = content;
+  const money = (amount: number) => formatAmount(amount, invoice.currency);
+  const title = `${titles[kind]} ${content.number}`;
+  const doc = new PDFDocument({ size: 'A4', margin: page.margin, bufferPages: true, info: { Title: title, Author: seller.name } });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -39,32 +121,110 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
     doc.on('error', reject);
   });
 
-  doc.fontSize(20).text(`${titles[content.kind]} ${content.number}`);
-  doc.moveDown(0.5).fontSize(10);
-  doc.text(seller.name).text(seller.address).text(seller.email);
-  if (seller.taxId) doc.text(`Tax ID: ${seller.taxId}`);
+  // Title, logo and the document's facts.
+  write(doc, titles[kind], page.margin, page.margin, { size: 22, bold: true });
+  if (seller.logoPath) doc.image(seller.logoPath, page.width - page.margin - 140, page.margin, { fit: [140, 48], align: 'right' });
+  const facts: [string, string][] = [
+    [kind === 'receipt' ? 'Receipt number' : 'Invoice number', content.number],
+    ['Stripe invoice', invoice.number ?? invoice.id],
+    ['Date of issue', day(invoice.issuedAt)],
+    ...(kind === 'invoice' && invoice.dueDate ? [['Date due', day(invoice.dueDate)] as [string, string]] : []),
+    ['Date paid', day(content.paidAt)],
+    ['Payment method', content.paymentMethod],
+  ];
+  let y = page.margin + 40;
+  for (const [label, value] of facts) {
+    write(doc, label, page.margin, y, { color: grey, width: 100 });
+    y = Math.max(y + 13, write(doc, value, page.margin + 105, y, { width: contentWidth - 105 }));
+  }
 
-  doc.moveDown();
-  doc.text(`Billed to: ${invoice.customerName ?? invoice.customerEmail ?? invoice.customerId ?? 'Customer'}`);
-  if (invoice.customerEmail) doc.text(invoice.customerEmail);
-  doc.text(`Stripe invoice: ${invoice.number ?? invoice.id}`);
-  doc.text(`Paid on: ${content.paidAt.toISOString().slice(0, 10)}`);
-  doc.text(`Payment method: ${content.paymentMethod}`);
+  // Seller and customer, side by side.
+  const blockTop = y + 14;
+  const half = contentWidth / 2 - 10;
+  let sellerY = write(doc, seller.name, page.margin, blockTop, { bold: true, width: half });
+  for (const line of [seller.address, seller.email, ...(seller.taxId ? [`Tax ID: ${seller.taxId}`] : [])]) sellerY = write(doc, line, page.margin, sellerY, { width: half });
+  const customerX = page.margin + half + 20;
+  let customerY = write(doc, 'Bill to', customerX, blockTop, { bold: true, width: half });
+  const customer = [invoice.customerName ?? invoice.customerEmail ?? invoice.customerId ?? 'Customer', ...invoice.customerAddress, ...(invoice.customerName && invoice.customerEmail ? [invoice.customerEmail] : []), ...invoice.customerTaxIds];
+  for (const line of customer) customerY = write(doc, line, customerX, customerY, { width: half });
 
-  doc.moveDown();
-  doc.fontSize(11).text('Items', { underline: true }).fontSize(10);
+  // What happened, in one line.
+  y = Math.max(sellerY, customerY) + 18;
+  const headline =
+    kind === 'receipt' || invoice.amountRemaining === 0
+      ? `${money(kind === 'receipt' ? paidAmount(invoice) : invoice.amountDue)} paid on ${day(content.paidAt)}`
+      : `${money(invoice.amountRemaining)} due ${invoice.dueDate ? day(invoice.dueDate) : 'now'}`;
+  write(doc, headline, page.margin, y, { size: 14, bold: true, width: contentWidth - 80 });
+  if (kind === 'receipt') {
+    doc.roundedRect(page.width - page.margin - 60, y - 2, 60, 22, 4).lineWidth(1.2).strokeColor('#059669').stroke();
+    write(doc, 'PAID', page.width - page.margin - 60, y + 3, { size: 11, bold: true, color: '#059669', width: 60, align: 'center' });
+  }
+
+  // The lines, flowing over pages with the header repeated.
+  y = tableHeader(doc, y + 36);
   for (const line of invoice.lines) {
-    doc.text(`${line.quantity} × ${line.description}`, { continued: true }).text(`  ${money(line.amount)}`, { align: 'right' });
+    const period = line.period && line.period.end > line.period.start ? `${shortDay(line.period.start)} – ${shortDay(line.period.end)}` : null;
+    const height = heightOf(doc, line.description, columns.description.width, 9) + (period ? 12 : 0) + 8;
+    if (y + height > bottom) {
+      doc.addPage();
+      y = tableHeader(doc, page.margin);
+    }
+    let rowBottom = write(doc, line.description, columns.description.x, y, { width: columns.description.width });
+    if (period) rowBottom = write(doc, period, columns.description.x, rowBottom + 1, { size: 8, color: grey, width: columns.description.width });
+    write(doc, String(line.quantity), columns.quantity.x, y, { width: columns.quantity.width, align: 'right' });
+    if (line.unitAmount !== null) write(doc, money(line.unitAmount), columns.unitPrice.x, y, { width: columns.unitPrice.width, align: 'right' });
+    write(doc, money(line.amount), columns.amount.x, y, { width: columns.amount.width, align: 'right' });
+    y = Math.max(rowBottom, y + 12) + 8;
   }
 
-  doc.moveDown();
-  for (const [label, amount] of documentTotals(invoice, content.kind)) {
-    doc.text(`${label}: ${money(amount)}`, { align: 'right' });
+  // The totals, right-aligned under the amounts.
+  const rows = totalsWithTaxRates(invoice, kind);
+  if (y + rows.length * 15 + 20 > bottom) {
+    doc.addPage();
+    y = page.margin;
   }
-  if (invoice.taxInclusive > 0) doc.text(`Total includes tax of ${money(invoice.taxInclusive)}.`, { align: 'right' });
-  doc.moveDown().fontSize(8).text(`All amounts in ${invoice.currency.toUpperCase()}.`);
+  doc.moveTo(columns.unitPrice.x - 90, y).lineTo(page.width - page.margin, y).lineWidth(0.5).strokeColor('#d1d5db').stroke();
+  y += 8;
+  for (const [label, amount, strong] of rows) {
+    write(doc, label, columns.unitPrice.x - 90, y, { width: 180, align: 'right', bold: strong, color: strong ? ink : grey });
+    write(doc, money(amount), columns.amount.x, y, { width: columns.amount.width, align: 'right', bold: strong });
+    y += 15;
+  }
+  write(doc, `All amounts in ${invoice.currency.toUpperCase()}.`, page.margin, y + 10, { size: 8, color: grey, width: contentWidth });
+
+  // Footer on every page.
+  const range = doc.bufferedPageRange();
+  for (let index = range.start; index < range.start + range.count; index++) {
+    doc.switchToPage(index);
+    write(doc, `${content.number} · ${seller.name} · Page ${index + 1} of ${range.count}`, page.margin, page.height - page.margin - 14, { size: 7, color: grey, width: contentWidth });
+  }
   doc.end();
   return done;
+}
+
+function paidAmount(invoice: InvoiceFacts): number {
+  return invoice.paidOutOfBand ? invoice.amountPaid || invoice.amountDue : invoice.amountPaid;
+}
+
+/** The totals block with its tax shown per rate where the invoice lists rates; `true` marks the rows in bold. */
+function totalsWithTaxRates(invoice: InvoiceFacts, kind: DocumentKind): [string, number, boolean][] {
+  const exclusive = invoice.taxes.filter((tax) => !tax.inclusive);
+  const perRate = exclusive.length > 0 && exclusive.reduce((sum, tax) => sum + tax.amount, 0) === invoice.tax - invoice.taxInclusive;
+  const rows: [string, number, boolean][] = [];
+  for (const [label, amount] of documentTotals(invoice, kind)) {
+    if (label === 'Tax' && perRate) {
+      for (const tax of exclusive) rows.push([tax.label, tax.amount, false]);
+      continue;
+    }
+    rows.push([label, amount, label === 'Total' || label === 'Amount due' || label.startsWith('Amount paid')]);
+    if (label === 'Total') {
+      for (const tax of invoice.taxes.filter((t) => t.inclusive)) rows.push([`Includes ${tax.label}`, tax.amount, false]);
+    }
+  }
+  if (kind === 'invoice' && invoice.amountPaid > 0) {
+    rows.push(['Amount paid', invoice.amountPaid, false], ['Amount remaining', invoice.amountRemaining, false]);
+  }
+  return rows;
 }
 
 /**
@@ -87,7 +247,7 @@ export function documentTotals(invoice: InvoiceFacts, kind: DocumentKind): [stri
     totals.push(['Credit notes', invoice.amountDue - (invoice.total - invoice.balanceApplied)]);
   }
   if (kind === 'receipt') {
-    totals.push([invoice.paidOutOfBand ? 'Amount paid (outside Stripe)' : 'Amount paid', invoice.paidOutOfBand ? invoice.amountPaid || invoice.amountDue : invoice.amountPaid]);
+    totals.push([invoice.paidOutOfBand ? 'Amount paid (outside Stripe)' : 'Amount paid', paidAmount(invoice)]);
   } else {
     totals.push(['Amount due', invoice.amountDue]);
   }
