@@ -82,10 +82,11 @@ async function finishDunning(
   invoiceId: string,
   outcome: DunningOutcome,
   finalAction: DunningFinalAction,
+  reason: string | null = null,
 ): Promise<void> {
   const dunningCase = await getDunningCase(deps.db, invoiceId);
   if (!dunningCase) return;
-  await endDunningCase(deps.db, invoiceId, outcome);
+  await endDunningCase(deps.db, invoiceId, outcome, reason);
   const amount = formatAmount(dunningCase.amount, dunningCase.currency);
   // A case an invoice event closed as voided or written off was not paid: no thank-you for it.
   const paid = outcome === 'recovered' && dunningCase.status !== 'voided' && dunningCase.status !== 'uncollectible';
@@ -139,8 +140,9 @@ export function dunningStepActivities(deps: ActivityDependencies) {
       await retryInvoicePayment(deps, invoiceId, step);
     },
 
-    async finishDunning(invoiceId: string, outcome: DunningOutcome, finalAction: DunningFinalAction): Promise<void> {
-      await finishDunning(deps, invoiceId, outcome, finalAction);
+    /** `reason`: why an operator stopped it (runs started before operator controls pass none). */
+    async finishDunning(invoiceId: string, outcome: DunningOutcome, finalAction: DunningFinalAction, reason?: string | null): Promise<void> {
+      await finishDunning(deps, invoiceId, outcome, finalAction, reason ?? null);
     },
   };
 }

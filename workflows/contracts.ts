@@ -16,6 +16,17 @@ export const WorkflowType = {
 
 export const DunningSignal = { paymentFailed: 'paymentFailed', invoiceSettled: 'invoiceSettled' } as const;
 export const DunningQuery = { status: 'status' } as const;
+/** What an operator may do to a running dunning (Temporal updates: validated, answered with the status). */
+export const DunningUpdate = { pause: 'pause', resume: 'resume', stop: 'stop', skipToFinalAction: 'skipToFinalAction' } as const;
+
+export interface DunningPauseArgs {
+  reason?: string;
+}
+
+export interface DunningStopArgs {
+  /** Why the dunning ends without its final action (kept on the case). */
+  reason: string;
+}
 
 /** One execution per Stripe event: its workflow id is the event id. */
 export interface ProcessStripeEventInput {
@@ -42,13 +53,18 @@ export type InvoiceStanding = 'unpaid' | DunningSettlement;
 
 /** How an invoice left dunning from outside: paid, voided or written off. */
 export type DunningSettlement = 'recovered' | 'voided' | 'uncollectible';
-export type DunningOutcome = DunningSettlement | 'exhausted';
+/** `stopped`: an operator ended it without the final action. */
+export type DunningOutcome = DunningSettlement | 'exhausted' | 'stopped';
 
 export interface DunningStatus {
   stage: string;
   nextStepAt: string | null;
   attempts: number;
   outcome: DunningOutcome | null;
+  /** Set while an operator holds the dunning (absent in runs started before operator controls). */
+  paused?: { since: string; reason: string | null } | null;
+  /** Why an operator stopped it, once stopped. */
+  stopReason?: string | null;
 }
 
 export interface PaymentFailedSignalArgs {

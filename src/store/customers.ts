@@ -17,6 +17,8 @@ export interface CustomerView {
     currency: string;
     started_at: Date;
     ended_at: Date | null;
+    /** Why an operator stopped it. */
+    ended_reason: string | null;
   }[];
 }
 
@@ -29,7 +31,7 @@ export async function customerView(db: Db, customerId: string): Promise<Customer
       [customerId],
     ),
     db.query(
-      `SELECT invoice_id, status, stage, next_step_at, amount::float8 AS amount, currency, started_at, ended_at
+      `SELECT invoice_id, status, stage, next_step_at, amount::float8 AS amount, currency, started_at, ended_at, ended_reason
          FROM dunning_cases WHERE customer_id = $1 ORDER BY (status = 'open') DESC, started_at DESC`,
       [customerId],
     ),

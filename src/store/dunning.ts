@@ -65,10 +65,10 @@ export async function setDunningStage(db: Db, invoiceId: string, stage: string, 
 }
 
 /** Ends an open case; false when it had ended already. */
-export async function endDunningCase(db: Db, invoiceId: string, outcome: DunningOutcome): Promise<boolean> {
+export async function endDunningCase(db: Db, invoiceId: string, outcome: DunningOutcome, reason: string | null = null): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE dunning_cases SET status = $2, ended_at = now(), next_step_at = NULL WHERE invoice_id = $1 AND status = 'open'`,
-    [invoiceId, outcome],
+    `UPDATE dunning_cases SET status = $2, ended_reason = $3, ended_at = now(), next_step_at = NULL WHERE invoice_id = $1 AND status = 'open'`,
+    [invoiceId, outcome, reason],
   );
   return rowCount === 1;
 }
