@@ -1,4 +1,4 @@
-import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { localUntilDone, retryQuickly, retryUntilDone } from './activity-proxies';
 import {
@@ -205,6 +205,12 @@ export async function processStripeEvent(input: ProcessStripeEventInput): Promis
   try {
     await handler(input.eventId);
   } catch (err) {
+    // An operator cancelled the run (Web UI "Cancel"): the event row says so, then the run ends
+    // cancelled. The row is written outside the cancelled scope, which would refuse any step.
+    if (isCancellation(err) && patched('cancelled-runs-mark-their-event')) {
+      await CancellationScope.nonCancellable(() => bookkeeping.markEventFinished(input.eventId, 'failed', 'cancelled by an operator; POST /admin/events/:id/retry runs it again'));
+      throw err;
+    }
     await bookkeeping.markEventFinished(input.eventId, 'failed', describe(err));
     // Failing the execution makes it visible (and resettable) in the Temporal Web UI.
     throw ApplicationFailure.nonRetryable(`processing ${input.type} failed: ${describe(err)}`, FailureType.EventProcessingFailed);
