@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startWorker, type RunningWorker } from '../src/main/processes';
-import { createLogger } from '../src/platform/log';
+import type { RunningWorker } from '../src/main/processes';
 import { paidInvoice } from './support/billing-events';
-import { admin, eventStatusWhenDone, startTestService, workflowBundle, type TestService } from './support/service';
+import { restartWorkerWithRightFinance, rightFinance, startServiceRefusingFinance } from './support/refused-finance';
+import { admin, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 import { until } from './support/until';
 
@@ -24,14 +24,11 @@ async function count(service: TestService, sql: string, params: unknown[]): Prom
 }
 
 describe('reset', () => {
-  // The relay refuses this address for good, until ops fix FINANCE_EMAIL.
-  const wrongFinance = 'finance@typo.example';
-  const rightFinance = 'finance@example.com';
   let service: TestService;
   let fixedWorker: RunningWorker | undefined;
 
   beforeAll(async () => {
-    service = await startTestService({ overrides: { FINANCE_EMAIL: wrongFinance }, rejectRecipients: [wrongFinance] });
+    service = await startServiceRefusingFinance();
   });
 
   afterAll(async () => {
@@ -45,8 +42,7 @@ describe('reset', () => {
     await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
     expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
     const failedRun = (await admin(service, `/events/${event.id}`)).body.run_id;
-    await service.worker!.stop();
-    fixedWorker = await startWorker({ ...service.config, FINANCE_EMAIL: rightFinance }, createLogger('silent'), { workflowBundle: await workflowBundle() });
+    fixedWorker = await restartWorkerWithRightFinance(service);
 
     await temporalCli(service, 'workflow', 'reset', '--workflow-id', event.id, '--type', 'FirstWorkflowTask', '--reason', 'finance address fixed', '--yes');
 

@@ -1,19 +1,15 @@
-import { startWorker, type RunningWorker } from '../src/main/processes';
-import { createLogger } from '../src/platform/log';
+import type { RunningWorker } from '../src/main/processes';
 import { createMailer } from '../src/platform/mailer';
+import { restartWorkerWithRightFinance, rightFinance, startServiceRefusingFinance, wrongFinance } from './support/refused-finance';
 import { paidInvoice } from './support/billing-events';
-import { admin, eventStatusWhenDone, startTestService, workflowBundle, type TestService } from './support/service';
+import { admin, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
-
-// The relay refuses this address for good: a misconfigured FINANCE_EMAIL.
-const wrongFinance = 'finance@typo.example';
-const rightFinance = 'finance@example.com';
 
 let service: TestService;
 let fixedWorker: RunningWorker | undefined;
 
 beforeAll(async () => {
-  service = await startTestService({ overrides: { FINANCE_EMAIL: wrongFinance }, rejectRecipients: [wrongFinance] });
+  service = await startServiceRefusingFinance();
 });
 
 afterAll(async () => {
@@ -24,13 +20,6 @@ afterAll(async () => {
 async function count(sql: string, params: unknown[]): Promise<number> {
   const { rows } = await service.database.db.query(`SELECT count(*)::int AS n FROM (${sql}) AS counted`, params);
   return rows[0].n;
-}
-
-/** Ops fix the configuration: the worker restarts with the right finance address. */
-async function restartWorkerWithRightFinanceAddress(): Promise<void> {
-  await service.worker!.stop();
-  const config = { ...service.config, FINANCE_EMAIL: rightFinance };
-  fixedWorker = await startWorker(config, createLogger('silent'), { workflowBundle: await workflowBundle() });
 }
 
 test('when the mail server refuses the finance address, then the event fails with a clear error, and a retry after the fix ends processed with every effect once', async () => {
@@ -45,7 +34,7 @@ test('when the mail server refuses the finance address, then the event fails wit
   expect(failed.body.last_error).not.toContain(wrongFinance);
   expect(service.smtp.to(invoice.customer_email)).toHaveLength(1);
 
-  await restartWorkerWithRightFinanceAddress();
+  fixedWorker = await restartWorkerWithRightFinance(service);
 
   // Act: two operators press retry at once.
   const answers = await Promise.all([
