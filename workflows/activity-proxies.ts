@@ -1,5 +1,6 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { stepSummary } from './step-summaries';
 
 // The activity options the workflows use, named for how they retry. Start-to-close timeouts are
 // short: a worker that dies mid-activity (SIGKILL, OOM) is noticed when they expire, and the
@@ -10,13 +11,13 @@ import type { Activities } from '../activities';
  * no round trip to the server per step. Retried until done like the others; after a worker
  * crash the whole workflow task, and with it these steps, runs again on another worker.
  */
-export const localUntilDone = proxyLocalActivities<Activities>({
+export const localUntilDone = described(proxyLocalActivities, {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
 /** Bookkeeping of the event row: quick database steps, retried until done, at most a minute apart. */
-export const retryQuickly = proxyActivities<Activities>({
+export const retryQuickly = described(proxyActivities, {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -26,13 +27,33 @@ export const retryQuickly = proxyActivities<Activities>({
  * accepted event must end processed. Bad data fails at once with a typed, non-retryable
  * ApplicationFailure instead.
  */
-export const retryUntilDone = proxyActivities<Activities>({
+export const retryUntilDone = described(proxyActivities, {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
 });
 
 /** Reconcile lists a long outage's events from Stripe; each start inside is idempotent. */
-export const retryFiveTimes = proxyActivities<Activities>({
+export const retryFiveTimes = described(proxyActivities, {
   startToCloseTimeout: '15 minutes',
   retry: { initialInterval: '10 seconds', maximumInterval: '5 minutes', maximumAttempts: 5 },
 });
+
+/**
+ * Activities whose every call carries a one-line summary of what it does to which object (see
+ * step-summaries), shown in the Web UI's history: the summary is per call, so each call is
+ * made through a proxy with its own options.
+ */
+function described<Options extends ActivityOptions | LocalActivityOptions>(
+  proxy: (options: Options) => Activities,
+  options: Options,
+): Activities {
+  return new Proxy({} as Activities, {
+    get: (_target, name) => {
+      if (typeof name !== 'string') return undefined;
+      return (...args: unknown[]) => {
+        const step = proxy({ ...options, summary: stepSummary(name, args) })[name as keyof Activities] as (...a: unknown[]) => Promise<unknown>;
+        return step(...args);
+      };
+    },
+  });
+}

@@ -1,0 +1,55 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { paidInvoice } from './support/billing-events';
+import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { stripeEvent } from './support/stripe-events';
+
+/** Every step of an execution carries a summary, so its history in the Web UI reads as the business process. */
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** The summaries of the steps in an execution's history, in order: local activities (markers) and activities. */
+async function stepSummariesOf(workflowId: string): Promise<string[]> {
+  const history = await service.temporal.workflow.getHandle(workflowId).fetchHistory();
+  // Patch markers (`core_patch`) are Temporal's own bookkeeping, not steps.
+  const isStep = (event: temporal.api.history.v1.IHistoryEvent) =>
+    (event.markerRecordedEventAttributes && event.markerRecordedEventAttributes.markerName !== 'core_patch') || event.activityTaskScheduledEventAttributes;
+  const steps = (history.events ?? []).filter(isStep);
+  return steps.map((event) => {
+    const summary = event.userMetadata?.summary;
+    return summary ? defaultPayloadConverter.fromPayload<string>(summary as never) : '(no summary)';
+  });
+}
+
+test('when a paid invoice is processed, then each step in its history says what it did to which invoice and customer', async () => {
+  const invoice = paidInvoice({ subtotal: 4_900, customerEmail: 'summary@example.com' });
+  const event = stripeEvent('invoice.paid', invoice);
+
+  await deliverTwiceAndWait(service, event);
+
+  const objects = `invoice ${invoice.id} · subscription sub_test_1 · customer ${invoice.customer}`;
+  expect(await stepSummariesOf(event.id)).toEqual([
+    `Mark the event processing · ${objects}`,
+    `Record the payment, documents, ledger and paid period · ${objects}`,
+    `Email the receipt and invoice to the customer and finance · ${objects}`,
+    `Mark the event processed · ${objects}`,
+  ]);
+});
+
+test('when a dunning sends its notices, then each notice step names its place in the schedule and the invoice', async () => {
+  const invoice = paidInvoice({ status: 'open', subtotal: 2_000, customerEmail: 'summary-dunning@example.com' });
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+  await service.temporal.workflow.getHandle(`dunning-${invoice.id}`).terminate('test over');
+
+  const summaries = await stepSummariesOf(`dunning-${invoice.id}`);
+  expect(summaries[0]).toMatch(new RegExp(`^Send dunning notice 1 of 4 · invoice ${invoice.id}`));
+});
