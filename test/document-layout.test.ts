@@ -87,10 +87,10 @@ test('when an invoice has more lines than a page holds, then it flows over pages
 const faces: Record<keyof typeof namesInScripts, string> = {
   Japanese: 'NotoSansJP-Regular', Chinese: 'NotoSansJP-Regular', Korean: 'NotoSansKR-Regular', Arabic: 'NotoSansArabic-Regular', Hebrew: 'NotoSansHebrew-Regular',
   Devanagari: 'NotoSans-Regular', Bengali: 'NotoSansBengali-Regular', Tamil: 'NotoSansTamil-Regular', Thai: 'NotoSansThai-Regular', Greek: 'NotoSans-Regular',
-  Cyrillic: 'NotoSans-Regular', Armenian: 'NotoSansArmenian-Regular', Georgian: 'NotoSansGeorgian-Regular', Ethiopic: 'NotoSansEthiopic-Regular', Vietnamese: 'NotoSans-Regular',
+  Cyrillic: 'NotoSans-Regular', Armenian: 'NotoSansArmenian-Regular', Georgian: 'NotoSansGeorgian-Regular', Ethiopic: 'NotoSansEthiopic-Regular', Vietnamese: 'NotoSans-Regular', Polish: 'NotoSans-Regular',
 };
 /** Scripts whose letters pdftotext gives back as written (shaped, right-to-left and stacked-diacritic ones are checked by their font). */
-const readableBack = new Set(['Japanese', 'Chinese', 'Korean', 'Greek', 'Cyrillic', 'Armenian', 'Georgian', 'Ethiopic']);
+const readableBack = new Set(['Japanese', 'Chinese', 'Korean', 'Greek', 'Cyrillic', 'Armenian', 'Georgian', 'Ethiopic', 'Polish']);
 
 test.each(Object.entries(namesInScripts))('when the customer\'s name is %s (%s), then every letter has a glyph and the PDF embeds the font that draws it', async (script, name) => {
   expect(runsOf(name, regularFace).every((run) => [...run.text].every((char) => run.face.font.hasGlyphForCodePoint(char.codePointAt(0)!)))).toBe(true);
@@ -99,6 +99,12 @@ test.each(Object.entries(namesInScripts))('when the customer\'s name is %s (%s),
 
   expect(await fontsOf(pdf)).toContain(faces[script as keyof typeof faces]);
   if (readableBack.has(script)) expect((await pageTexts(pdf))[0]).toContain(name);
+});
+
+test('when a document has only Windows-1252 text, then it is drawn in the standard fonts and embeds none', async () => {
+  const pdf = await renderDocument(documentOf('receipt', subscriptionInvoice()));
+
+  expect((await fontsOf(pdf)).sort()).toEqual(['Helvetica', 'Helvetica-Bold']);
 });
 
 test('when a logo is configured, then it is drawn at the top right inside the margins', async () => {

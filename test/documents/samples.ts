@@ -66,4 +66,5 @@ export const namesInScripts = {
   Georgian: 'გიორგი ბერიძე',
   Ethiopic: 'አበበ በቀለ',
   Vietnamese: 'Nguyễn Thị Hồng',
+  Polish: 'Łukasz Wróbel',
 } as const;
