@@ -2,10 +2,10 @@
 // Prepares a fresh clone: npm dependencies and the pinned Go tools in .tools/bin (with
 // `--cluster`, also the Temporal server, its SQL tool and its PostgreSQL schema; with `--ui`,
 // the Web UI server; with `--node-lts`, the Node.js LTS the image runs, in .tools/node-lts; with
-// `--test`, stripe-mock and poppler-utils for the document tests).
+// `--test`, stripe-mock, and poppler-utils and Chromium for the document and Web UI tests).
 // Uses only Node built-ins because it runs before `npm install`.
 'use strict';
-const { execFileSync, spawnSync } = require('node:child_process');
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -17,14 +17,14 @@ const userCacheBin = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedi
 
 const TOOLS = {
   // `go install` builds report version 0.0.0-DEV; v1.5.1 is the CLI that ships server 1.29.1.
-  temporal: { module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1', version: 'Server 1.29.1' },
-  'stripe-mock': { module: 'github.com/stripe/stripe-mock@v0.197.0', version: '0.197.0' },
+  temporal: { module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1', version: 'Server 1.29.1', usually: '10 to 20 minutes on a fresh machine (most of it downloading Go modules), 2 to 4 with a warm Go cache' },
+  'stripe-mock': { module: 'github.com/stripe/stripe-mock@v0.197.0', version: '0.197.0', usually: '1 to 3 minutes' },
   // The production topology (`--cluster`): the whole Temporal server and its SQL schema tool,
   // the same release the CLI embeds.
-  'temporal-server': { module: 'go.temporal.io/server/cmd/server@v1.29.1', binary: 'server' },
-  'temporal-sql': { module: 'go.temporal.io/server/cmd/tools/sql@v1.29.1', binary: 'sql' },
+  'temporal-server': { module: 'go.temporal.io/server/cmd/server@v1.29.1', binary: 'server', usually: 'about 5 minutes' },
+  'temporal-sql': { module: 'go.temporal.io/server/cmd/tools/sql@v1.29.1', binary: 'sql', usually: 'about a minute after the server' },
   // The Web UI server the CLI embeds, on its own, for the server above.
-  'temporal-ui': { module: 'github.com/temporalio/ui-server/v2/cmd/server@v2.42.1', binary: 'server' },
+  'temporal-ui': { module: 'github.com/temporalio/ui-server/v2/cmd/server@v2.42.1', binary: 'server', usually: 'about 5 minutes' },
 };
 const serverModule = 'go.temporal.io/server@v1.29.1';
 const schemaDir = path.join(root, '.tools', 'temporal-schema');
@@ -88,13 +88,28 @@ function provideTool(name) {
         `  GOBIN=${toolsBin} go install ${module}`,
     );
   }
-  log(`${name}: building with go install ${module} (first time only, can take several minutes) ...`);
-  const result = spawnSync('go', ['install', module], {
-    cwd: os.tmpdir(),
-    env: { ...process.env, GOBIN: toolsBin },
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) fail(`go install ${module} failed with exit code ${result.status}`);
+  const buildLog = path.join(root, '.tools', `build-${name}.log`);
+  log(`${name}: not found, building it from source with go install ${module}`);
+  log(`${name}: first time only; usually takes ${TOOLS[name].usually}. The build's output goes to ${path.relative(root, buildLog)}.`);
+  const started = Date.now();
+  const ticker = startProgressTicker(name);
+  const output = fs.openSync(buildLog, 'w');
+  let result;
+  try {
+    result = spawnSync('go', ['install', module], {
+      cwd: os.tmpdir(),
+      env: { ...process.env, GOBIN: toolsBin },
+      stdio: ['ignore', output, output],
+    });
+  } finally {
+    ticker.kill();
+    fs.closeSync(output);
+  }
+  if (result.status !== 0) {
+    const tail = fs.readFileSync(buildLog, 'utf8').trim().split('\n').slice(-30).join('\n');
+    fail(`go install ${module} failed with exit code ${result.status}; the end of ${buildLog}:\n${tail}`);
+  }
+  log(`${name}: built in ${elapsed(Date.now() - started)}`);
   const binary = TOOLS[name].binary;
   if (binary) fs.renameSync(path.join(toolsBin, binary), target);
   try {
@@ -105,6 +120,21 @@ function provideTool(name) {
     log(`could not keep a copy of ${name} in ${userCacheBin}: ${err.message}`);
   }
   return target;
+}
+
+function elapsed(ms) {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+/**
+ * While a build blocks this process, a small child says every 30 s that it is still going (the
+ * build's own output, module downloads mostly, goes to its log file instead of the terminal).
+ */
+function startProgressTicker(name) {
+  const script = `const t = Date.now(); setInterval(() => { const s = Math.round((Date.now() - t) / 1000);
+    process.stderr.write('[setup] ${name}: still building, ' + (s < 60 ? s + ' s' : Math.floor(s / 60) + ' min ' + (s % 60) + ' s') + ' so far\\n'); }, 30000);`;
+  return spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** The server's PostgreSQL schema files ship in its module source: kept next to the binaries. */
@@ -150,18 +180,19 @@ function provideNodeLts() {
 }
 
 /**
- * The document tests look at the PDFs the way a reader does: poppler's pdftoppm, pdftotext and
- * pdffonts (Debian's poppler-utils), installed with apt-get when missing and this is root.
+ * Tests look at what users see the way they do: the PDFs through poppler (pdftoppm, pdftotext,
+ * pdffonts) and the Temporal Web UI through a real Chromium. Both are Debian packages, installed
+ * with apt-get when missing and this is root.
  */
-function providePoppler() {
-  if (findOnPath('pdftoppm') && findOnPath('pdftotext') && findOnPath('pdffonts')) return;
+function provideDebianPackage(pkg, binaries, purpose) {
+  if (binaries.every((binary) => findOnPath(binary))) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot || !findOnPath('apt-get')) fail('the document tests need poppler-utils (pdftoppm, pdftotext, pdffonts): install it, e.g. apt-get install poppler-utils');
-  log('installing poppler-utils with apt-get (for the document tests; about a minute) ...');
-  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'poppler-utils'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
+  if (!isRoot || !findOnPath('apt-get')) fail(`${purpose} need ${binaries.join(', ')} (Debian package ${pkg}): install it, e.g. apt-get install ${pkg}`);
+  log(`installing ${pkg} with apt-get (${purpose}; a minute or two) ...`);
+  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
   if (install() === 0) return;
   // A fresh machine's package lists may be missing or stale.
-  if (spawnSync('apt-get', ['update'], { stdio: 'inherit' }).status !== 0 || install() !== 0) fail('apt-get install poppler-utils failed (see above)');
+  if (spawnSync('apt-get', ['update'], { stdio: 'inherit' }).status !== 0 || install() !== 0) fail(`apt-get install ${pkg} failed (see above)`);
 }
 
 function main() {
@@ -175,7 +206,10 @@ function main() {
     ...(process.argv.includes('--ui') ? ['temporal-ui'] : []),
   ];
   installNpmDependencies();
-  if (process.argv.includes('--test')) providePoppler();
+  if (process.argv.includes('--test')) {
+    provideDebianPackage('poppler-utils', ['pdftoppm', 'pdftotext', 'pdffonts'], 'the document tests');
+    provideDebianPackage('chromium', ['chromium'], 'the Web UI test');
+  }
   // A production deployment sets TEMPORAL_ADDRESS and never needs the local CLI.
   if (process.env.TEMPORAL_ADDRESS && !process.argv.includes('--test')) return;
   for (const name of wanted) {

@@ -6,7 +6,7 @@ import { exitOnStartupError } from './startup-error';
 
 async function main() {
   const config = loadConfig(process.env, 'api');
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   const api = await startApi(config, log);
   log.info({ url: `${api.url}/webhooks/stripe` }, 'API listening');
   stopOnSignals(log, [api], config.SHUTDOWN_TIMEOUT_MS);

@@ -16,7 +16,7 @@ import { exitOnStartupError } from './startup-error';
  */
 async function main() {
   const settings = loadConfig(process.env, 'start');
-  const log = createLogger(settings.LOG_LEVEL);
+  const log = createLogger(settings.LOG_LEVEL, undefined, settings.LOG_FORMAT);
   const dataDir = path.resolve(projectRoot, settings.DATA_DIR, 'cluster');
   ensurePrivateDir(path.dirname(dataDir));
   ensurePrivateDir(dataDir);

@@ -19,7 +19,7 @@ import { exitOnStartupError } from './startup-error';
 /** `npm start`: the whole service on one machine, with embedded defaults for what is not configured. */
 async function main() {
   const settings = loadConfig(process.env, 'start');
-  const log = createLogger(settings.LOG_LEVEL);
+  const log = createLogger(settings.LOG_LEVEL, undefined, settings.LOG_FORMAT);
   installTemporalRuntime(log, settings);
   const dataDir = path.resolve(projectRoot, settings.DATA_DIR);
   ensurePrivateDir(dataDir);

@@ -7,7 +7,7 @@ import { exitOnStartupError } from './startup-error';
 
 async function main() {
   const config = loadConfig(process.env, 'worker');
-  const log = createLogger(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL, undefined, config.LOG_FORMAT);
   installTemporalRuntime(log, config);
   const worker = await startWorker(config, log);
   stopOnSignals(log, [worker], config.SHUTDOWN_TIMEOUT_MS);

@@ -54,6 +54,8 @@ const schema = z.object({
     .pipe(z.number().int().max(10, 'must be at most 10 proxies'))
     .default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // `auto`: human-readable lines when standard output is a terminal, JSON lines otherwise.
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 
   STRIPE_WEBHOOK_SECRET: text
     .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))

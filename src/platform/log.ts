@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * Paths never written to the logs: secrets, signatures, card data, email addresses and
@@ -38,7 +39,18 @@ export function maskEmails(value: unknown, depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskEmails(item, depth + 1)]));
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** A person at a terminal reads lines; a log collector reads JSON. */
+export function resolveLogFormat(format: LogFormat, isTerminal = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
+  return format === 'auto' ? (isTerminal ? 'pretty' : 'json') : format;
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
+  const output =
+    resolveLogFormat(format) === 'pretty'
+      ? pretty({ destination: destination ?? 1, colorize: !destination && Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true })
+      : destination;
   return pino(
     {
       level,
@@ -49,6 +61,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         },
       },
     },
-    destination,
+    output,
   );
 }
