@@ -145,6 +145,24 @@ describe('a paid invoice', () => {
   });
 
   test.each([
+    ['sepa_debit', { last4: '3000', bank_code: '37040044' }, 'SEPA Direct Debit •••• 3000'],
+    ['us_bank_account', { last4: '6789', bank_name: 'STRIPE TEST BANK' }, 'STRIPE TEST BANK •••• 6789'],
+  ])('when the invoice was paid by %s, then the payment and the receipt name the bank account by its last 4', async (type, details, shown) => {
+    const invoice = paidInvoice({ shape: 'old', subtotal: 3_300 });
+    invoice.charge = { id: `ch_${type}_${invoice.id}`, object: 'charge', payment_method_details: { type, [type]: details } };
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+
+    const [payment] = await rowsOf('SELECT payment_method FROM payments WHERE invoice_id = $1', [invoice.id]);
+    expect(payment.payment_method).toBe(shown);
+    const [receipt] = await rowsOf(
+      `SELECT d.pdf FROM documents d JOIN payments p ON p.id = d.payment_id WHERE p.invoice_id = $1 AND d.kind = 'receipt'`,
+      [invoice.id],
+    );
+    expect(await pdfText(receipt.pdf)).toContain(shown);
+  });
+
+  test.each([
     ['jpy', 1_000, '¥1,000'],
     ['kwd', 1_500, 'KWD 1.500'],
   ])('when the invoice is in %s, then the documents show the amount in its own minor units', async (currency, amount, shown) => {
