@@ -197,10 +197,16 @@ function isListening(port: number): Promise<boolean> {
   });
 }
 
-/** Without this, a server left over on the port would be mistaken for the one just started. */
+/**
+ * Without this, a server left over on the port would be mistaken for the one just started. A
+ * leftover just stopped may hold its port a little longer on a loaded machine (seen in CI after
+ * a SIGKILLed `npm start`, 1 run in 4), so a busy port is looked at again for up to 10 s before
+ * start-up refuses.
+ */
 export async function ensurePortFree(port: number, variable: string): Promise<void> {
-  if (await isListening(port)) {
-    throw new Error(`Port ${port} is already in use (another \`npm start\`?). Stop that process or set ${variable}.`);
+  for (let waited = 0; await isListening(port); waited += 250) {
+    if (waited >= 10_000) throw new Error(`Port ${port} is already in use (another \`npm start\`?). Stop that process or set ${variable}.`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
