@@ -4,7 +4,7 @@ import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import { advancePayout, awaitBalanceTransaction, recordBalanceTransaction, type BalanceTransaction } from '../src/store/balance-transactions';
 import { loadEventPayload } from '../src/store/events';
-import { lockReference, netsOf, postInTransaction, sourceOf, transfer, type Account, type LedgerLine } from '../src/store/ledger';
+import { lockReference, netsOf, postInTransaction, sourceOf, transfer, type Account } from '../src/store/ledger';
 import { invalidEvent } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
 
@@ -55,9 +55,6 @@ async function balanceTransactionOf(stripe: Stripe | undefined, money: Money, ac
   return readBalanceTransaction(fetched as unknown as Json, money.sourceId, account);
 }
 
-/** Dr `debit` Cr `credit` by a signed amount, or nothing for zero. */
-const moved = (debit: Account, credit: Account, currency: string, amount: number): LedgerLine[] => (amount === 0 ? [] : transfer(debit, credit, currency, amount));
-
 /** Books Stripe's fee and, when it settled in another currency, the conversion; each once per balance transaction. */
 async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: Money, bt: BalanceTransaction): Promise<void> {
   await lockReference(tx, money.reference);
@@ -69,7 +66,7 @@ async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: 
     description: `Stripe fee on ${money.sourceId} (${bt.id})`,
     occurredAt: bt.created,
     ...sourceOf(event),
-    lines: moved('stripe_fees', 'stripe_balance', bt.currency, bt.fee),
+    lines: transfer('stripe_fees', 'stripe_balance', bt.currency, bt.fee),
   });
   if (bt.currency === money.currency) return;
   await postInTransaction(tx, {
@@ -79,7 +76,7 @@ async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: 
     description: `${money.sourceId} settled from ${money.currency.toUpperCase()} in ${bt.currency.toUpperCase()} at ${bt.exchangeRate ?? 'an unstated rate'} (${bt.id})`,
     occurredAt: bt.created,
     ...sourceOf(event),
-    lines: [...moved('fx_conversion', 'stripe_balance', money.currency, money.amount), ...moved('stripe_balance', 'fx_conversion', bt.currency, bt.amount)],
+    lines: [...transfer('fx_conversion', 'stripe_balance', money.currency, money.amount), ...transfer('stripe_balance', 'fx_conversion', bt.currency, bt.amount)],
   });
 }
 
@@ -150,7 +147,7 @@ async function postPayout(db: Db, event: StripeEvent): Promise<void> {
   await withTransaction(db, async (tx) => {
     if (!(await advancePayout(tx, id, payout.status, stage.rank))) return;
     const net = await netsOf(tx, id, currency);
-    const lines = (['payouts_in_transit', 'bank'] as const).flatMap((place) => moved(place, 'stripe_balance', currency, (stage.place === place ? amount : 0) - net(place)));
+    const lines = (['payouts_in_transit', 'bank'] as const).flatMap((place) => transfer(place, 'stripe_balance', currency, (stage.place === place ? amount : 0) - net(place)));
     await postInTransaction(tx, {
       sourceKey: `payout:${id}:${payout.status}`,
       kind: 'payout',

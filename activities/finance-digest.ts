@@ -2,7 +2,7 @@ import { journalCsv } from '../src/platform/finance-report';
 import { dayFigures } from '../src/store/finance';
 import { journalBetween } from '../src/store/ledger';
 import { ApplicationFailure } from '@temporalio/activity';
-import { FailureType, isDigestDay } from '../workflows/contracts';
+import { FailureType, isCalendarDay } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
 import { dailyDigestEmail } from './emails';
 import { sendOnce } from './outbox';
@@ -11,7 +11,7 @@ export function financeDigestActivities({ db, mailer, config }: ActivityDependen
   return {
     /** Emails finance one day's figures with its journal attached; once per day. */
     async emailDailyDigest(day: string): Promise<'sent' | 'already_sent'> {
-      if (!isDigestDay(day)) throw ApplicationFailure.nonRetryable(`digest day ${JSON.stringify(day)} is not a day like 2026-11-30`, FailureType.InvalidInput);
+      if (!isCalendarDay(day)) throw ApplicationFailure.nonRetryable(`digest day ${JSON.stringify(day)} is not a day like 2026-11-30`, FailureType.InvalidInput);
       const from = new Date(`${day}T00:00:00Z`);
       const to = new Date(from.getTime() + 24 * 3600 * 1000);
       const [figures, journal] = await Promise.all([dayFigures(db, from, to), journalBetween(db, from, to)]);

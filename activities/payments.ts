@@ -24,7 +24,7 @@ interface PaymentReference {
 }
 
 /** "VISA •••• 4242", or the bank and last 4 of a debit ("STRIPE TEST BANK •••• 6789"), from a charge's payment method details. */
-function cardOf(charge: Json | null | undefined): string | null {
+function paymentMethodOf(charge: Json | null | undefined): string | null {
   const details = charge?.payment_method_details;
   const card = details?.card;
   if (card?.last4) return `${String(card.brand ?? 'card').toUpperCase()} •••• ${card.last4}`;
@@ -41,7 +41,7 @@ function cardOf(charge: Json | null | undefined): string | null {
  */
 async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: InvoiceFacts, event: StripeEvent): Promise<PaymentReference> {
   const payload = event.data.object as Json;
-  const known = { chargeId: invoice.chargeId, paymentIntentId: invoice.paymentIntentId, method: cardOf(payload.charge) };
+  const known = { chargeId: invoice.chargeId, paymentIntentId: invoice.paymentIntentId, method: paymentMethodOf(payload.charge) };
   if (known.chargeId || known.paymentIntentId || !stripe) return known;
   // Asked of Stripe only once: a payment already recorded keeps what was found (the insert
   // that follows finds its row and changes nothing).
@@ -52,7 +52,7 @@ async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: Inv
   if (!paymentIntentId) return { ...known, chargeId: idOf(paid?.payment?.charge) };
   const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] }, asAccount(event.account));
   const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
-  return { chargeId: idOf(intent.latest_charge), paymentIntentId, method: cardOf(charge) };
+  return { chargeId: idOf(intent.latest_charge), paymentIntentId, method: paymentMethodOf(charge) };
 }
 
 /**
@@ -85,7 +85,7 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, e
 
 /** "Visa •••• 4242" when known, else the Stripe payment reference. */
 function paymentMethodSummary(payment: Payment): string {
-  const card = payment.payment_method ?? cardOf(payment.invoice.charge);
+  const card = payment.payment_method ?? paymentMethodOf(payment.invoice.charge);
   if (card) return card;
   if (payment.invoice.paid_out_of_band) return 'Paid outside Stripe';
   if (payment.payment_intent_id) return `Stripe payment ${payment.payment_intent_id}`;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { RunningWorker } from '../src/main/processes';
 import { paidInvoice } from './support/billing-events';
+import { countRows } from './support/database';
 import { restartWorkerWithRightFinance, rightFinance, startServiceRefusingFinance } from './support/refused-finance';
 import { admin, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
@@ -18,10 +19,7 @@ jest.setTimeout(90_000);
 const temporalCli = (service: TestService, ...args: string[]) =>
   promisify(execFile)(path.join(__dirname, '..', '.tools', 'bin', 'temporal'), [...args, '--address', service.config.TEMPORAL_ADDRESS!, '--namespace', service.config.TEMPORAL_NAMESPACE]);
 
-async function count(service: TestService, sql: string, params: unknown[]): Promise<number> {
-  const { rows } = await service.database.db.query(`SELECT count(*)::int AS n FROM (${sql}) AS counted`, params);
-  return rows[0].n;
-}
+const count = (service: TestService, sql: string, params: unknown[]) => countRows(service.database.db, sql, params);
 
 describe('reset', () => {
   let service: TestService;

@@ -2,6 +2,7 @@ import type { RunningWorker } from '../src/main/processes';
 import { createMailer } from '../src/platform/mailer';
 import { restartWorkerWithRightFinance, rightFinance, startServiceRefusingFinance, wrongFinance } from './support/refused-finance';
 import { paidInvoice } from './support/billing-events';
+import { countRows } from './support/database';
 import { admin, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -17,10 +18,7 @@ afterAll(async () => {
   await service?.stop();
 });
 
-async function count(sql: string, params: unknown[]): Promise<number> {
-  const { rows } = await service.database.db.query(`SELECT count(*)::int AS n FROM (${sql}) AS counted`, params);
-  return rows[0].n;
-}
+const count = (sql: string, params: unknown[]) => countRows(service.database.db, sql, params);
 
 test('when the mail server refuses the finance address, then the event fails with a clear error, and a retry after the fix ends processed with every effect once', async () => {
   // Arrange: the event fails once, by configuration.

@@ -99,9 +99,10 @@ export interface FinanceDigestInput {
   day?: string;
 }
 
-/** Whether a digest day is a real day written `YYYY-MM-DD`. */
-export function isDigestDay(day: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(day) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day);
+/** Whether a text is a real calendar day written `YYYY-MM-DD` (a digest day, a journal bound). */
+export function isCalendarDay(day: string): boolean {
+  const date = new Date(`${day}T00:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(date.getTime()) && date.toISOString().startsWith(day);
 }
 
 export const allSearchAttributes = [StripeEventType, StripeCustomerId, StripeInvoiceId, StripeSubscriptionId, DunningStage];

@@ -171,7 +171,7 @@ export async function dunning(input: DunningInput): Promise<DunningOutcome> {
 
   outcome = settlement ?? (stopReason !== null ? 'stopped' : 'exhausted');
   setStage(outcome);
-  if (outcome === 'stopped') await retryUntilDone.finishDunning(input.invoiceId, outcome, 'none', stopReason);
-  else await retryUntilDone.finishDunning(input.invoiceId, outcome, input.finalAction);
+  // Only an exhausted dunning takes the final action; a stopped one keeps its reason.
+  await retryUntilDone.finishDunning(input.invoiceId, outcome, input.finalAction, stopReason);
   return outcome;
 }

@@ -1,6 +1,6 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import { retryUntilDone } from './activity-proxies';
-import { FailureType, isDigestDay, TemporalScheduledStartTime, type FinanceDigestInput } from './contracts';
+import { FailureType, isCalendarDay, TemporalScheduledStartTime, type FinanceDigestInput } from './contracts';
 
 const dayMs = 24 * 3600 * 1000;
 
@@ -13,7 +13,7 @@ export async function financeDailyDigest(input: FinanceDigestInput = {}): Promis
   // The workflow's clock is the time of its task, replayed as recorded.
   const due = workflowInfo().typedSearchAttributes.get(TemporalScheduledStartTime) ?? new Date();
   const day = input.day ?? new Date(due.getTime() - dayMs).toISOString().slice(0, 10);
-  if (!isDigestDay(day)) throw ApplicationFailure.nonRetryable(`digest day ${JSON.stringify(day)} is not a day like 2026-11-30`, FailureType.InvalidInput);
+  if (!isCalendarDay(day)) throw ApplicationFailure.nonRetryable(`digest day ${JSON.stringify(day)} is not a day like 2026-11-30`, FailureType.InvalidInput);
   await retryUntilDone.emailDailyDigest(day);
   return { day };
 }

@@ -164,7 +164,10 @@ function latestEarlier(type: string): Handler | undefined {
  * booking.
  */
 function balanceHandlersOf({ database }: Steps): Record<string, Handler> {
-  const withBalance = (type: string): Handler => both(...[latestEarlier(type)].filter((step): step is Handler => step !== undefined), database.postBalanceTransactions);
+  const withBalance = (type: string): Handler => {
+    const earlier = latestEarlier(type);
+    return earlier ? both(earlier, database.postBalanceTransactions) : database.postBalanceTransactions;
+  };
   const balanceTypes = [
     'charge.succeeded', 'charge.captured', 'charge.updated', 'charge.refunded',
     'charge.refund.updated', 'refund.created', 'refund.updated', 'refund.failed',

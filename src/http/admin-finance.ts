@@ -12,7 +12,7 @@ export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; strip
   router.get('/reports/close', async (ctx) => {
     const period = monthParam(ctx.query.month);
     // One balance at a time, as Stripe keeps them: the platform's unless an account is named.
-    const books = ctx.query.account === undefined ? { connectedAccount: null } : booksParam(ctx.query.account);
+    const books = booksParam(ctx.query.account);
     const report = await closeReport(db, stripe, period, books === 'all' ? { connectedAccount: null } : books);
     if (ctx.accepts('json', 'text/csv') === 'text/csv') {
       ctx.type = 'text/csv';

@@ -1,3 +1,4 @@
+import { isCalendarDay } from '../../workflows/contracts';
 import type { ParameterizedContext } from 'koa';
 import getRawBody from 'raw-body';
 import type { z } from 'zod';
@@ -90,11 +91,8 @@ export function monthParam(value: unknown): { month: string; from: Date; to: Dat
 /** `?from=YYYY-MM-DD&to=YYYY-MM-DD`, both days included (UTC), at most 366 days: the range as [from, to). */
 export function dayRangeParams(from: unknown, to: unknown): { from: Date; to: Date } {
   const day = (value: unknown, name: string) => {
-    const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : null;
-    if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
-      throw new HttpError(400, 'invalid_parameter', `${name} must be a day like 2026-11-30.`);
-    }
-    return date;
+    if (typeof value !== 'string' || !isCalendarDay(value)) throw new HttpError(400, 'invalid_parameter', `${name} must be a day like 2026-11-30.`);
+    return new Date(`${value}T00:00:00Z`);
   };
   const start = day(from, 'from');
   const end = new Date(day(to, 'to').getTime() + 24 * 3600 * 1000);

@@ -128,6 +128,7 @@ export async function stripeBalanceTransactions(stripe: Stripe, from: Date, to: 
   return transactions;
 }
 
+/** One line of a journal: an entry's line with the entry's date, key and description. */
 export interface JournalRow {
   occurred_at: Date;
   source_key: string;

@@ -37,17 +37,15 @@ const fallbackFaces: FontFace[] = [
 ];
 
 interface LoadedFace extends FontFace {
-  data: Buffer;
   font: fontkit.Font;
 }
 
 const loaded = new Map<string, LoadedFace>();
 
-export function load(fontFace: FontFace): LoadedFace {
+function load(fontFace: FontFace): LoadedFace {
   let found = loaded.get(fontFace.name);
   if (!found) {
-    const data = fs.readFileSync(fontFace.file);
-    found = { ...fontFace, data, font: fontkit.create(data) as fontkit.Font };
+    found = { ...fontFace, font: fontkit.create(fs.readFileSync(fontFace.file)) as fontkit.Font };
     loaded.set(fontFace.name, found);
   }
   return found;

@@ -65,8 +65,10 @@ function write(doc: PDFKit.PDFDocument, text: string, x: number, y: number, opti
   const runs: Run[] = runsOf(text, options.bold ? boldFace : regularFace);
   // pdfkit drops the whitespace that ends a continued piece: it starts the next one instead.
   for (let index = 0; index < runs.length - 1; index++) {
-    const [, kept, space] = /^(.*?)(\s*)$/su.exec(runs[index].text)!;
-    if (space && kept) Object.assign(runs[index], { text: kept }), (runs[index + 1].text = space + runs[index + 1].text);
+    const space = /\s*$/u.exec(runs[index].text)![0];
+    if (space === '' || space === runs[index].text) continue;
+    runs[index].text = runs[index].text.slice(0, -space.length);
+    runs[index + 1].text = space + runs[index + 1].text;
   }
   // Noto's ascender is taller than Helvetica's: raised by the difference, the baselines of both
   // sit at the same height, and the line below starts below the taller line.

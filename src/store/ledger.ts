@@ -1,4 +1,5 @@
 import { withTransaction, type Db, type Queryable } from '../platform/db';
+import type { JournalRow } from '../platform/finance-report';
 import type { StripeEvent } from '../platform/stripe-event';
 import type { Payment } from './payments';
 
@@ -263,21 +264,10 @@ export async function netsBetween(db: Queryable, from: Date, to: Date, books: Bo
   return rows;
 }
 
-/** One line of a journal: an entry's line with the entry's date, key and description. */
-export interface JournalLine {
-  occurred_at: Date;
-  source_key: string;
-  account: Account;
-  currency: string;
-  debit: number;
-  credit: number;
-  description: string;
-}
-
 /** Every line of the entries that occurred in [from, to), in the books asked for, in the order they were posted within each moment. */
-export async function journalBetween(db: Queryable, from: Date, to: Date, books: Books = 'all'): Promise<JournalLine[]> {
+export async function journalBetween(db: Queryable, from: Date, to: Date, books: Books = 'all'): Promise<JournalRow[]> {
   const scoped = books !== 'all';
-  const { rows } = await db.query<JournalLine>(
+  const { rows } = await db.query<JournalRow>(
     `SELECT e.occurred_at, e.source_key, l.account, l.currency, l.debit::float8 AS debit, l.credit::float8 AS credit, e.description
        FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
       WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND (NOT $3 OR e.account IS NOT DISTINCT FROM $4)

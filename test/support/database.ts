@@ -38,3 +38,9 @@ async function withAdmin<T>(fn: (admin: Client) => Promise<T>): Promise<T> {
     await admin.end();
   }
 }
+
+/** How many rows a query returns: `countRows(db, 'SELECT 1 FROM payments WHERE invoice_id = $1', [id])`. */
+export async function countRows(db: Db, sql: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) AS counted`, params);
+  return rows[0].n;
+}
