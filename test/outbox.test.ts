@@ -107,6 +107,41 @@ describe('SMTP_REQUIRE_TLS', () => {
   });
 });
 
+describe('SMTP connections', () => {
+  const message = (n: number) => ({ from: 'billing@example.com', to: 'pool@example.com', subject: `Receipt ${n}`, text: 'Thank you.', messageId: `<pool.${n}@stripe-workflows>` });
+
+  test('when several emails go out one after another, then they share one connection instead of opening one each', async () => {
+    const smtp = await startTestSmtp();
+    const mailer = createMailer(smtp.url, { timeoutMs: 2_000 });
+    try {
+      for (let n = 1; n <= 5; n += 1) await mailer.sendMail(message(n));
+
+      expect(smtp.messages.map((mail) => mail.subject)).toEqual(['Receipt 1', 'Receipt 2', 'Receipt 3', 'Receipt 4', 'Receipt 5']);
+      expect(smtp.connections()).toBe(1);
+    } finally {
+      mailer.close();
+      await smtp.stop();
+    }
+  });
+
+  test('when the mail server has closed the idle pooled connection, then the next email opens a new one and is sent', async () => {
+    const smtp = await startTestSmtp({ idleTimeoutMs: 200 });
+    const mailer = createMailer(smtp.url, { timeoutMs: 2_000 });
+    try {
+      await mailer.sendMail(message(1));
+      await new Promise((resolve) => setTimeout(resolve, 600));
+
+      await mailer.sendMail(message(2));
+
+      expect(smtp.messages.map((mail) => mail.subject)).toEqual(['Receipt 1', 'Receipt 2']);
+      expect(smtp.connections()).toBe(2);
+    } finally {
+      mailer.close();
+      await smtp.stop();
+    }
+  });
+});
+
 test('when the sending activity is cancelled while the mail server has not answered, then it stops waiting, heartbeats meanwhile, and keeps its claim', async () => {
   const environment = new MockActivityEnvironment();
   const heartbeats: unknown[] = [];

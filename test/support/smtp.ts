@@ -5,16 +5,27 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 export interface TestSmtp {
   url: string;
   messages: ParsedMail[];
+  /** SMTP connections clients opened. */
+  connections(): number;
   to(address: string): ParsedMail[];
   waitForMessages(count: number, timeoutMs?: number): Promise<ParsedMail[]>;
   stop(): Promise<void>;
 }
 
-/** `rejectRecipients`: addresses answered `550 mailbox unavailable`, as a relay does for a bad address. */
-export async function startTestSmtp(options: { rejectRecipients?: string[] } = {}): Promise<TestSmtp> {
+/**
+ * `rejectRecipients`: addresses answered `550 mailbox unavailable`, as a relay does for a bad
+ * address. `idleTimeoutMs`: the server closes a connection idle that long, as relays do.
+ */
+export async function startTestSmtp(options: { rejectRecipients?: string[]; idleTimeoutMs?: number } = {}): Promise<TestSmtp> {
   const messages: ParsedMail[] = [];
+  let connections = 0;
   const rejected = new Set((options.rejectRecipients ?? []).map((address) => address.toLowerCase()));
   const server = await listenSmtp({
+    ...(options.idleTimeoutMs && { socketTimeout: options.idleTimeoutMs }),
+    onConnect(_session, callback) {
+      connections += 1;
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       if (!rejected.has(address.address.toLowerCase())) return callback();
       callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
@@ -33,6 +44,7 @@ export async function startTestSmtp(options: { rejectRecipients?: string[] } = {
   return {
     ...server,
     messages,
+    connections: () => connections,
     to: (address) => messages.filter((mail) => addressesOf(mail).includes(address.toLowerCase())),
     async waitForMessages(count, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
@@ -77,7 +89,7 @@ export async function startCountingSmtp(): Promise<CountingSmtp> {
 }
 
 /** An SMTP server on a free local port, without TLS or authentication, with the given handlers. */
-async function listenSmtp(handlers: Pick<SMTPServerOptions, 'onRcptTo' | 'onData'>): Promise<{ url: string; stop(): Promise<void> }> {
+async function listenSmtp(handlers: Pick<SMTPServerOptions, 'onConnect' | 'onRcptTo' | 'onData' | 'socketTimeout'>): Promise<{ url: string; stop(): Promise<void> }> {
   const server = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS'], logger: false, ...handlers });
   // A client killed mid-session (the chaos run SIGKILLs workers) resets its connection; a real
   // mail server shrugs that off, and so must this one.
