@@ -77,6 +77,18 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions) {
     // instead of through another poll: one server round trip less per email (off by default).
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // The CLI makes every start and search-attribute upsert read the attribute definitions from
+    // SQLite again (so that attributes created a moment ago show at once). Ours are all created
+    // here, at start-up, so the server's cache may serve them.
+    '--dynamic-config-value',
+    'system.forceSearchAttributesCacheRefreshOnRead=false',
+    // One partition per task queue: with a handful of pollers on one server, four partitions
+    // mostly forward tasks between themselves or write them to SQLite instead of handing them
+    // to a waiting poller.
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
     ...allSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
   ];
 }
