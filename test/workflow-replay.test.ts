@@ -9,7 +9,8 @@ import { workflowBundle } from './support/service';
 // activities, and, labelled `final-grace`, dunning runs with the grace period before the final
 // action. `before-invoice-math` (recorded from dc51033) and `invoice-math`: the event types
 // whose ledger postings changed behind the `ledger-follows-invoice-math` patch (void, credit
-// note, disputes), before and after. A change that would break executions already running in production fails here:
+// note, disputes), before and after. `generation` (2026-12-02): runs started with the handler
+// generation in their input, which take the newest handlers without patch markers. A change that would break executions already running in production fails here:
 // guard it with patched() or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');
 const histories = fs.readdirSync(dir).filter((file) => file.endsWith('.json'));

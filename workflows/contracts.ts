@@ -32,7 +32,16 @@ export interface DunningStopArgs {
 export interface ProcessStripeEventInput {
   eventId: string;
   type: string;
+  /**
+   * The handlers the starter expects: a run of the current generation takes the newest
+   * handlers without patch markers. Absent in runs started before 2026-12-02, which ask their
+   * patches. Workers must run code that knows a generation before starters send it.
+   */
+  generation?: number;
 }
+
+/** The generation of event handlers this code starts (see ProcessStripeEventInput.generation). */
+export const currentEventGeneration = 1;
 
 export type ProcessStripeEventResult = { status: 'processed' | 'ignored' };
 

@@ -2,6 +2,7 @@ import { ApplicationFailure, CancellationScope, isCancellation, patched, workflo
 import type { Activities } from '../activities';
 import { localUntilDone, retryQuickly, retryUntilDone } from './activity-proxies';
 import {
+  currentEventGeneration,
   FailureType,
   type NoticeKind,
   type PlainObjectTable,
@@ -183,24 +184,33 @@ function balanceHandlersOf({ database }: Steps): Record<string, Handler> {
 /** Later changes to what some types do, newest first, each behind its patch. */
 const patchedHandlers = [{ patchId: 'fees-payouts-currency', table: balanceHandlersOf(localSteps) }, ...earlierPatches];
 
-function handlerFor(type: string, local: boolean): Handler | undefined {
+/**
+ * The handler of a type, as the run decides: `isPatched` answers for a patch (Temporal's
+ * `patched()` in runs started before handler generations, always yes in the current generation).
+ */
+function handlerFor(type: string, local: boolean, isPatched: (patchId: string) => boolean): Handler | undefined {
   const own = (table: Record<string, Handler>) => (Object.hasOwn(table, type) ? table[type] : undefined);
   if (!local) return own(handlers.regular);
   // A patch is asked only for the types it changes, so other events carry no extra marker.
   for (const { patchId, table } of patchedHandlers) {
-    if (Object.hasOwn(table, type) && patched(patchId)) return own(table);
+    if (Object.hasOwn(table, type) && isPatched(patchId)) return own(table);
   }
   return own(handlers.local);
 }
 
 /** One execution per Stripe event; its workflow id is the event id. */
 export async function processStripeEvent(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
+  // A run started with the current generation takes the newest handlers without asking any
+  // patch: a patch records a marker and upserts the TemporalChangeVersion search attribute, a
+  // visibility write per event. Runs started before generations existed ask their patches.
+  const current = input.generation === currentEventGeneration;
+  const isPatched = (patchId: string) => current || patched(patchId);
   // Runs started by the code before 2026-11-25 scheduled every step as a regular activity.
-  const local = patched('database-steps-as-local-activities');
+  const local = isPatched('database-steps-as-local-activities');
   const { bookkeeping } = local ? localSteps : regularSteps;
   await bookkeeping.markEventProcessing(input.eventId, workflowInfo().runId);
 
-  const handler = handlerFor(input.type, local);
+  const handler = handlerFor(input.type, local, isPatched);
   if (!handler) {
     await bookkeeping.markEventFinished(input.eventId, 'ignored');
     return { status: 'ignored' };
@@ -210,7 +220,7 @@ export async function processStripeEvent(input: ProcessStripeEventInput): Promis
   } catch (err) {
     // An operator cancelled the run (Web UI "Cancel"): the event row says so, then the run ends
     // cancelled. The row is written outside the cancelled scope, which would refuse any step.
-    if (isCancellation(err) && patched('cancelled-runs-mark-their-event')) {
+    if (isCancellation(err) && isPatched('cancelled-runs-mark-their-event')) {
       await CancellationScope.nonCancellable(() => bookkeeping.markEventFinished(input.eventId, 'failed', 'cancelled by an operator; POST /admin/events/:id/retry runs it again'));
       throw err;
     }

@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowType, type ProcessStripeEventInput } from '../../workflows/contracts';
+import { currentEventGeneration, WorkflowType, type ProcessStripeEventInput } from '../../workflows/contracts';
 import { eventRefs, type EventRefs, type StripeEvent } from '../platform/stripe-event';
 import { eventSearchAttributes } from '../platform/temporal-client';
 import { eventExecutionSummary, type ExecutionSummary } from '../platform/execution-summary';
@@ -13,7 +13,7 @@ function startEventOptions(taskQueue: string, event: Pick<StripeEvent, 'id' | 't
   return {
     workflowId: event.id,
     taskQueue,
-    args: [{ eventId: event.id, type: event.type }] as [ProcessStripeEventInput],
+    args: [{ eventId: event.id, type: event.type, generation: currentEventGeneration }] as [ProcessStripeEventInput],
     typedSearchAttributes: eventSearchAttributes({ eventType: event.type, ...refs }),
     ...summary,
   };

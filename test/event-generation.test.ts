@@ -1,0 +1,64 @@
+import { WorkflowType, type ProcessStripeEventInput } from '../workflows/contracts';
+import { insertEvent } from '../src/store/events';
+import { paidInvoice } from './support/billing-events';
+import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { stripeEvent } from './support/stripe-events';
+
+/**
+ * Runs started by this code carry the handler generation and take the newest handlers without
+ * patch markers (each of which also upserts a search attribute: a visibility write per event);
+ * runs started without one, by the code before it, still ask their patches.
+ */
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+async function historyOf(workflowId: string) {
+  return (await service.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+}
+
+const patchMarkers = (events: Awaited<ReturnType<typeof historyOf>>) =>
+  events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
+const searchAttributeUpserts = (events: Awaited<ReturnType<typeof historyOf>>) =>
+  events.filter((event) => event.upsertWorkflowSearchAttributesEventAttributes);
+
+test('when a paid invoice is delivered, then its run records no patch marker and upserts no search attribute, and every effect happens once', async () => {
+  const event = stripeEvent('invoice.paid', paidInvoice({ customerEmail: 'generation@example.com' }));
+
+  await deliverTwiceAndWait(service, event);
+
+  const history = await historyOf(event.id);
+  expect(patchMarkers(history)).toEqual([]);
+  expect(searchAttributeUpserts(history)).toEqual([]);
+  // Local steps in the first workflow task, one email activity, a closing task.
+  expect(history.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(1);
+  expect(history.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(2);
+  const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM payments WHERE source_event_id = $1', [event.id]);
+  expect(rows[0].n).toBe(1);
+  expect(service.smtp.to('generation@example.com')).toHaveLength(1);
+});
+
+test('when a run is started without a generation, as the code before generations started it, then it asks its patch and processes the event', async () => {
+  const event = stripeEvent('invoice.paid', paidInvoice({ customerEmail: 'before-generation@example.com' }));
+  await insertEvent(service.database.db, event);
+
+  await service.temporal.workflow.start(WorkflowType.processStripeEvent, {
+    workflowId: event.id,
+    taskQueue: service.config.TEMPORAL_TASK_QUEUE,
+    args: [{ eventId: event.id, type: event.type } satisfies ProcessStripeEventInput],
+  });
+
+  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+  const markers = patchMarkers(await historyOf(event.id));
+  expect(markers).toHaveLength(1);
+  const patch = markers[0].markerRecordedEventAttributes!.details!['patch-data'].payloads![0].data!;
+  expect(JSON.parse(Buffer.from(patch).toString())).toMatchObject({ id: 'database-steps-as-local-activities' });
+  expect(service.smtp.to('before-generation@example.com')).toHaveLength(1);
+});
