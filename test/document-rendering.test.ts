@@ -73,3 +73,12 @@ test('when two renders store a PDF for one number, then the first stays and the 
   expect(['%PDF-first', '%PDF-second']).toContain(stored?.pdf.toString());
   expect(again.find((d) => d.number === receipt.number)?.rendered).toBe(true);
 });
+
+test('when a year passes a million documents, then the number keeps every digit', async () => {
+  await database.db.query(`INSERT INTO document_counters (account, kind, year, last_number) VALUES ('', 'receipt', 2033, 999999), ('', 'invoice', 2033, 41)`);
+  const payment = await aPayment('in_render_millionth');
+
+  const numbered = await numberDocuments(database.db, payment.id, 2033);
+
+  expect(numbered.map((document) => document.number)).toEqual(['R-2033-1000000', 'INV-2033-000042']);
+});

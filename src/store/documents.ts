@@ -1,60 +1,52 @@
 import { withTransaction, type Db } from '../platform/db';
 import type { DocumentKind } from '../platform/pdf';
 
-const prefixes: Record<DocumentKind, string> = { receipt: 'R', invoice: 'INV' };
-
-/**
- * `R-2026-000001`; a connected account's documents are numbered in a series of their own, so its
- * number carries the account (`acct_123-R-2026-000001`) and stays unique across accounts.
- */
-export function documentNumber(kind: DocumentKind, year: number, sequence: number, connectedAccount: string | null): string {
-  const number = `${prefixes[kind]}-${year}-${String(sequence).padStart(6, '0')}`;
-  return connectedAccount ? `${connectedAccount}-${number}` : number;
-}
-
 export interface StoredDocument {
   number: string;
   kind: DocumentKind;
 }
 
 /**
- * Gives the payment its two document numbers, once. A number comes from its per-account, per-year counter in
- * the same transaction that inserts the document row, so numbers have no gaps (nothing rolls
- * back after the commit) and no duplicates (the counter row is locked until commit). The PDF is
- * not part of it: rendering outside the lock keeps concurrent payments from queueing behind one
- * renderer. The payment row is locked first, so two events of one payment number it once.
+ * Gives the payment its two document numbers, once: `R-2026-000001` and `INV-2026-000001`; a
+ * connected account's documents are numbered in a series of their own, so its numbers carry the
+ * account (`acct_123-R-2026-000001`) and stay unique across accounts.
+ *
+ * A number comes from its per-account, per-year counter in the same transaction that inserts the
+ * document row, so numbers have no gaps (nothing rolls back after the commit) and no duplicates
+ * (the counter row is locked until commit). Every payment of the year goes through the same two
+ * counter rows, so the lock is held for one statement and the commit only: both counters and both
+ * documents in one statement, not a round trip each (which a busy worker stretched into a queue).
+ * The payment row is locked first, so two events of one payment number it once. The PDF is not
+ * part of it: it is rendered after the commit.
  */
 export async function numberDocuments(db: Db, paymentId: number, year: number): Promise<(StoredDocument & { rendered: boolean })[]> {
   return withTransaction(db, async (tx) => {
-    const { rows: payments } = await tx.query<{ account: string | null }>('SELECT account FROM payments WHERE id = $1 FOR UPDATE', [paymentId]);
-    const connectedAccount = payments[0]?.account ?? null;
-    const { rows: existing } = await tx.query<StoredDocument & { rendered: boolean }>(
-      'SELECT number, kind, pdf IS NOT NULL AS rendered FROM documents WHERE payment_id = $1',
-      [paymentId],
-    );
-    const documents = [...existing];
-    // Always receipt before invoice, so concurrent transactions lock counters in one order.
-    for (const kind of ['receipt', 'invoice'] as const) {
-      if (existing.some((document) => document.kind === kind)) continue;
-      const { rows } = await tx.query<{ last_number: number }>(
-        `INSERT INTO document_counters (account, kind, year, last_number) VALUES ($1, $2, $3, 1)
+    const { rows: payments } = await tx.query<{ account: string }>(`SELECT coalesce(account, '') AS account FROM payments WHERE id = $1 FOR UPDATE`, [paymentId]);
+    // A fresh snapshot, taken once the payment is locked: documents a concurrent run committed are seen.
+    const { rows } = await tx.query<StoredDocument & { rendered: boolean }>(
+      `WITH missing AS (
+         SELECT kind, ord FROM unnest(ARRAY['receipt', 'invoice']) WITH ORDINALITY AS k(kind, ord)
+          WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.payment_id = $1 AND d.kind = k.kind)),
+       counted AS (
+         -- Always receipt before invoice, so concurrent transactions lock counters in one order.
+         INSERT INTO document_counters (account, kind, year, last_number)
+         SELECT $2, kind, $3, 1 FROM missing ORDER BY ord
          ON CONFLICT (account, kind, year) DO UPDATE SET last_number = document_counters.last_number + 1
-         RETURNING last_number`,
-        [connectedAccount ?? '', kind, year],
-      );
-      const sequence = rows[0].last_number;
-      const number = documentNumber(kind, year, sequence, connectedAccount);
-      await tx.query('INSERT INTO documents (number, account, kind, year, sequence, payment_id) VALUES ($1, $2, $3, $4, $5, $6)', [
-        number,
-        connectedAccount ?? '',
-        kind,
-        year,
-        sequence,
-        paymentId,
-      ]);
-      documents.push({ number, kind, rendered: false });
-    }
-    return documents.sort((a, b) => a.kind.localeCompare(b.kind)).reverse();
+         RETURNING kind, last_number),
+       inserted AS (
+         INSERT INTO documents (number, account, kind, year, sequence, payment_id)
+         SELECT concat(nullif($2, '') || '-', CASE kind WHEN 'receipt' THEN 'R' ELSE 'INV' END, '-', $3::int, '-',
+                       lpad(last_number::text, greatest(6, length(last_number::text)), '0')),
+                $2, kind, $3, last_number, $1
+           FROM counted
+         RETURNING number, kind, false AS rendered)
+       SELECT number, kind, rendered FROM inserted
+       UNION ALL
+       SELECT number, kind, pdf IS NOT NULL FROM documents WHERE payment_id = $1
+       ORDER BY kind DESC`,
+      [paymentId, payments[0]?.account ?? '', year],
+    );
+    return rows;
   });
 }
 
