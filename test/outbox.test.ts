@@ -142,6 +142,16 @@ describe('SMTP connections', () => {
   });
 });
 
+test('when the mail server answers at once, then the sending activity heartbeats nothing (no write on the Temporal server)', async () => {
+  const environment = new MockActivityEnvironment();
+  const heartbeats: unknown[] = [];
+  environment.on('heartbeat', (details) => heartbeats.push(details));
+
+  await environment.run(() => sendOnce(database.db, { sendMail: async () => undefined }, 'billing@example.com', email('notice:quick:1')));
+
+  expect(heartbeats).toEqual([]);
+});
+
 test('when the sending activity is cancelled while the mail server has not answered, then it stops waiting, heartbeats meanwhile, and keeps its claim', async () => {
   const environment = new MockActivityEnvironment();
   const heartbeats: unknown[] = [];
@@ -149,7 +159,7 @@ test('when the sending activity is cancelled while the mail server has not answe
   const mailer: Mailer = { sendMail: () => new Promise(() => undefined) };
 
   const attempt = environment.run(() => sendOnce(database.db, mailer, 'billing@example.com', email('notice:cancelled:1')));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
   environment.cancel();
 
   await expect(attempt).rejects.toBeInstanceOf(CancelledFailure);
