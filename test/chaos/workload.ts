@@ -42,7 +42,9 @@ export function buildWorkload(count: number, duplicateShare = 0.2, random = seed
   while (unique.length < count) {
     const roll = mix === 'paid-invoices' ? 0 : random();
     if (roll < 0.4) {
-      const invoice = paidInvoice({ customerEmail: `payer-${hex()}@example.com` });
+      // Each payment has a charge and subscription of its own, as in Stripe (a shared one would
+      // queue every payment behind one charge's ledger lock).
+      const invoice = paidInvoice({ customerEmail: `payer-${hex()}@example.com`, chargeId: `ch_chaos_${hex()}`, subscriptionId: `sub_chaos_paid_${hex()}` });
       unique.push(stripeEvent('invoice.paid', invoice));
       if (random() < 0.1 && unique.length < count) unique.push(stripeEvent('invoice.payment_succeeded', invoice));
       expected.payments += 1;

@@ -18,6 +18,8 @@ export interface InvoiceOptions {
   period?: { start: number; end: number };
   /** The charge that paid it (default `ch_test_1`, shared by invoices that do not care). */
   chargeId?: string;
+  /** The subscription it bills (default `sub_test_1`, shared by invoices that do not care). */
+  subscriptionId?: string;
 }
 
 /** A paid invoice, built on Stripe's sample invoice, in the shape of an old or new API version. */
@@ -65,11 +67,11 @@ export function paidInvoice(options: InvoiceOptions = {}): Record<string, any> {
   if ((options.shape ?? 'new') === 'old') {
     delete invoice.parent;
     delete invoice.total_taxes;
-    return { ...invoice, subscription: 'sub_test_1', charge: options.chargeId ?? 'ch_test_1', payment_intent: 'pi_test_1', tax, total_tax_amounts: [{ amount: tax }] };
+    return { ...invoice, subscription: options.subscriptionId ?? 'sub_test_1', charge: options.chargeId ?? 'ch_test_1', payment_intent: 'pi_test_1', tax, total_tax_amounts: [{ amount: tax }] };
   }
   return {
     ...invoice,
-    parent: { type: 'subscription_details', subscription_details: { subscription: 'sub_test_1', metadata: {} } },
+    parent: { type: 'subscription_details', subscription_details: { subscription: options.subscriptionId ?? 'sub_test_1', metadata: {} } },
     total_taxes: tax ? [{ amount: tax, tax_behavior: 'exclusive', taxability_reason: 'standard_rated' }] : [],
     payments: {
       object: 'list',
