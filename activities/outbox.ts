@@ -53,6 +53,8 @@ export async function sendOnce(db: Db, mailer: Mailer, from: string, email: Outg
 /** Longer than any attempt can talk to the mail server (activity timeout 30 s, SMTP timeouts below it). */
 const sendingLeaseMs = 60_000;
 
+const heartbeatEveryMs = 1_000;
+
 /**
  * Inside an activity, heartbeats while the mail server talks (so the activity learns of a
  * cancellation) and gives up waiting when it is cancelled. Outside one (tests), just waits.
@@ -73,8 +75,6 @@ async function whileHeartbeating<T>(work: Promise<T>): Promise<T> {
     clearInterval(beating);
   }
 }
-
-const heartbeatEveryMs = 1_000;
 
 const isCancellation = (err: unknown) => err instanceof CancelledFailure;
 

@@ -1,7 +1,7 @@
 import { WorkflowType, type ProcessStripeEventInput } from '../workflows/contracts';
 import { insertEvent } from '../src/store/events';
 import { paidInvoice } from './support/billing-events';
-import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { deliverTwiceAndWait, eventStatusWhenDone, historyOf, isPatchMarker, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
 
 /**
@@ -20,23 +20,14 @@ afterAll(async () => {
   await service?.stop();
 });
 
-async function historyOf(workflowId: string) {
-  return (await service.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-}
-
-const patchMarkers = (events: Awaited<ReturnType<typeof historyOf>>) =>
-  events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
-const searchAttributeUpserts = (events: Awaited<ReturnType<typeof historyOf>>) =>
-  events.filter((event) => event.upsertWorkflowSearchAttributesEventAttributes);
-
 test('when a paid invoice is delivered, then its run records no patch marker and upserts no search attribute, and every effect happens once', async () => {
   const event = stripeEvent('invoice.paid', paidInvoice({ customerEmail: 'generation@example.com' }));
 
   await deliverTwiceAndWait(service, event);
 
-  const history = await historyOf(event.id);
-  expect(patchMarkers(history)).toEqual([]);
-  expect(searchAttributeUpserts(history)).toEqual([]);
+  const history = await historyOf(service, event.id);
+  expect(history.filter(isPatchMarker)).toEqual([]);
+  expect(history.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
   // Local steps in the first workflow task, one email activity, a closing task.
   expect(history.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(1);
   expect(history.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(2);
@@ -56,7 +47,7 @@ test('when a run is started without a generation, as the code before generations
   });
 
   expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
-  const markers = patchMarkers(await historyOf(event.id));
+  const markers = (await historyOf(service, event.id)).filter(isPatchMarker);
   expect(markers).toHaveLength(1);
   const patch = markers[0].markerRecordedEventAttributes!.details!['patch-data'].payloads![0].data!;
   expect(JSON.parse(Buffer.from(patch).toString())).toMatchObject({ id: 'database-steps-as-local-activities' });

@@ -1,7 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { paidInvoice } from './support/billing-events';
-import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { deliverTwiceAndWait, historyOf, isPatchMarker, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
 
 /** Every step of an execution carries a summary, so its history in the Web UI reads as the business process. */
@@ -18,11 +18,9 @@ afterAll(async () => {
 
 /** The summaries of the steps in an execution's history, in order: local activities (markers) and activities. */
 async function stepSummariesOf(workflowId: string): Promise<string[]> {
-  const history = await service.temporal.workflow.getHandle(workflowId).fetchHistory();
-  // Patch markers (`core_patch`) are Temporal's own bookkeeping, not steps.
   const isStep = (event: temporal.api.history.v1.IHistoryEvent) =>
-    (event.markerRecordedEventAttributes && event.markerRecordedEventAttributes.markerName !== 'core_patch') || event.activityTaskScheduledEventAttributes;
-  const steps = (history.events ?? []).filter(isStep);
+    (event.markerRecordedEventAttributes && !isPatchMarker(event)) || event.activityTaskScheduledEventAttributes;
+  const steps = (await historyOf(service, workflowId)).filter(isStep);
   return steps.map((event) => {
     const summary = event.userMetadata?.summary;
     return summary ? defaultPayloadConverter.fromPayload<string>(summary as never) : '(no summary)';

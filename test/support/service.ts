@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
 import { loadConfig, type Config } from '../../src/platform/config';
 import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/platform/log';
@@ -136,6 +137,14 @@ export async function countExecutions(temporal: Client, workflowId: string): Pro
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The events of an execution's history, in order. */
+export async function historyOf(service: TestService, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  return (await service.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+}
+
+/** A marker `patched()` recorded: Temporal's own bookkeeping, not a step of the business process. */
+export const isPatchMarker = (event: temporal.api.history.v1.IHistoryEvent) => event.markerRecordedEventAttributes?.markerName === 'core_patch';
 
 export async function eventStatusWhenDone(service: TestService, eventId: string): Promise<string> {
   await service.temporal.workflow.getHandle(eventId).result().catch(() => undefined);
