@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Db } from '../src/platform/db';
 import type { Attachment, Mailer } from '../src/platform/mailer';
-import { addToOutbox, claimOutboxRow, markSent, releaseOutboxRow } from '../src/store/outbox';
+import { claimOutboxRow, markSent, releaseOutboxRow } from '../src/store/outbox';
 import { FailureType } from '../workflows/contracts';
 
 export interface OutgoingEmail {
@@ -17,8 +17,8 @@ export interface OutgoingEmail {
 }
 
 /**
- * Sends an email once per key. The attempt first claims the outbox row for a lease longer than
- * the mail server may take (its timeouts are below the activity's), in one statement: no
+ * Sends an email once per key. The attempt first adds and claims the outbox row for a lease
+ * longer than the mail server may take (its timeouts are below the activity's), in one statement: no
  * transaction or pooled connection is held across the SMTP conversation, so a mail server that
  * accepts and never answers stalls only this attempt. A concurrent attempt of the same key finds
  * the claim, fails retryably and later finds the email sent. A failed attempt gives the claim
@@ -29,8 +29,7 @@ export interface OutgoingEmail {
  */
 export async function sendOnce(db: Db, mailer: Mailer, from: string, email: OutgoingEmail): Promise<'sent' | 'already_sent'> {
   const messageId = `<${email.key.replace(/[^\w.-]/g, '.')}@stripe-workflows>`;
-  await addToOutbox(db, { key: email.key, recipient: email.to, subject: email.subject, messageId, eventId: email.eventId ?? null });
-  const claim = await claimOutboxRow(db, email.key, sendingLeaseMs);
+  const claim = await claimOutboxRow(db, { key: email.key, recipient: email.to, subject: email.subject, messageId, eventId: email.eventId ?? null }, sendingLeaseMs);
   if (claim === 'sent') return 'already_sent';
   if (claim === 'claimed_by_another') {
     throw ApplicationFailure.retryable(`email ${email.key} is being sent by another attempt`, FailureType.EmailBeingSent);

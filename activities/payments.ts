@@ -1,7 +1,7 @@
 import type { Config } from '../src/platform/config';
 import type Stripe from 'stripe';
 import type { Db } from '../src/platform/db';
-import { documentsOfPayment, numberDocuments, storeDocumentPdf } from '../src/store/documents';
+import { documentsOfPayment, numberDocuments, storeDocumentPdfs } from '../src/store/documents';
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import { asAccount } from '../src/platform/stripe-client';
 import type { Mailer } from '../src/platform/mailer';
@@ -103,10 +103,11 @@ export async function createPaymentDocuments(db: Db, settings: Settings, payment
   };
   const invoice = readInvoice(payment.invoice);
   const documents = await numberDocuments(db, payment.id, payment.paid_at.getUTCFullYear());
+  const rendered = [];
   for (const { kind, number } of documents.filter((document) => !document.rendered)) {
-    const pdf = await renderDocument({ kind, number, seller, invoice, paidAt: payment.paid_at, paymentMethod: paymentMethodSummary(payment) });
-    await storeDocumentPdf(db, number, pdf);
+    rendered.push({ number, pdf: await renderDocument({ kind, number, seller, invoice, paidAt: payment.paid_at, paymentMethod: paymentMethodSummary(payment) }) });
   }
+  if (rendered.length > 0) await storeDocumentPdfs(db, rendered);
   return documents.map((document) => document.number);
 }
 

@@ -1,4 +1,4 @@
-import { getDocument, numberDocuments, storeDocumentPdf } from '../src/store/documents';
+import { getDocument, numberDocuments, storeDocumentPdfs } from '../src/store/documents';
 import { recordPayment } from '../src/store/payments';
 import { createTestDatabase, type TestDatabase } from './support/database';
 
@@ -64,8 +64,8 @@ test('when two renders store a PDF for one number, then the first stays and the 
   const [receipt] = await numberDocuments(database.db, payment.id, 2032);
 
   await Promise.all([
-    storeDocumentPdf(database.db, receipt.number, Buffer.from('%PDF-first')),
-    storeDocumentPdf(database.db, receipt.number, Buffer.from('%PDF-second')),
+    storeDocumentPdfs(database.db, [{ number: receipt.number, pdf: Buffer.from('%PDF-first') }]),
+    storeDocumentPdfs(database.db, [{ number: receipt.number, pdf: Buffer.from('%PDF-second') }]),
   ]);
   const stored = await getDocument(database.db, receipt.number);
   const again = await numberDocuments(database.db, payment.id, 2032);

@@ -50,9 +50,14 @@ export async function numberDocuments(db: Db, paymentId: number, year: number): 
   });
 }
 
-/** Stores a numbered document's PDF unless a concurrent render stored one first. */
-export async function storeDocumentPdf(db: Db, number: string, pdf: Buffer): Promise<void> {
-  await db.query('UPDATE documents SET pdf = $2 WHERE number = $1 AND pdf IS NULL', [number, pdf]);
+/** Stores numbered documents' PDFs, in one statement, except where a concurrent render stored one first. */
+export async function storeDocumentPdfs(db: Db, rendered: { number: string; pdf: Buffer }[]): Promise<void> {
+  await db.query(
+    `UPDATE documents d SET pdf = r.pdf
+       FROM unnest($1::text[], $2::bytea[]) AS r (number, pdf)
+      WHERE d.number = r.number AND d.pdf IS NULL`,
+    [rendered.map((document) => document.number), rendered.map((document) => document.pdf)],
+  );
 }
 
 /** The payment's rendered documents (a document still being rendered is not among them). */

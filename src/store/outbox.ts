@@ -1,5 +1,4 @@
-import type { Db, Queryable } from '../platform/db';
-
+import type { Queryable } from '../platform/db';
 
 export interface OutboxRow {
   key: string;
@@ -9,30 +8,24 @@ export interface OutboxRow {
   eventId: string | null;
 }
 
-/** Adds the email unless its key is known. */
-export async function addToOutbox(db: Db, row: OutboxRow): Promise<void> {
-  await db.query(
-    `INSERT INTO email_outbox (key, recipient, subject, message_id, event_id) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (key) DO NOTHING`,
-    [row.key, row.recipient, row.subject, row.messageId, row.eventId],
-  );
-}
-
 export type Claim = 'claimed' | 'sent' | 'claimed_by_another';
 
 /**
- * Claims the email for one sending attempt, for `leaseMs`, in one statement (no transaction is
- * held while the attempt talks to the mail server). Tells instead that it was sent, or that
- * another attempt holds a live claim.
+ * Adds the email unless its key is known, and claims it for one sending attempt for `leaseMs`,
+ * in one statement (no transaction is held while the attempt talks to the mail server). Tells
+ * instead that it was sent, or that another attempt holds a live claim. A first attempt is one
+ * round trip: the row is inserted already claimed.
  */
-export async function claimOutboxRow(db: Queryable, key: string, leaseMs: number): Promise<Claim> {
+export async function claimOutboxRow(db: Queryable, row: OutboxRow, leaseMs: number): Promise<Claim> {
   const { rowCount } = await db.query(
-    `UPDATE email_outbox SET claimed_until = now() + make_interval(secs => $2::float8 / 1000)
-      WHERE key = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())`,
-    [key, leaseMs],
+    `INSERT INTO email_outbox (key, recipient, subject, message_id, event_id, claimed_until)
+     VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::float8 / 1000))
+     ON CONFLICT (key) DO UPDATE SET claimed_until = excluded.claimed_until
+      WHERE email_outbox.status = 'pending' AND (email_outbox.claimed_until IS NULL OR email_outbox.claimed_until < now())`,
+    [row.key, row.recipient, row.subject, row.messageId, row.eventId, leaseMs],
   );
   if (rowCount === 1) return 'claimed';
-  return (await isSent(db, key)) ? 'sent' : 'claimed_by_another';
+  return (await isSent(db, row.key)) ? 'sent' : 'claimed_by_another';
 }
 
 /** Gives a claim back after a failed attempt, so the retry need not wait for it to expire. */
