@@ -81,11 +81,11 @@ const schema = z.object({
 
   // `npm run worker` serves its own /metrics here (the API serves /metrics on PORT).
   WORKER_METRICS_PORT: port.optional(),
-  // Workflows a worker keeps in memory between their tasks. Event workflows finish in seconds;
-  // the rest of the cache holds dunnings waiting on timers, which are cheap to replay when a
-  // step is due. 100 keeps a worker under 400 MiB with 1,000 waiting dunnings (BENCHMARKS.md).
   // How often the ledger-wide imbalance gauge sums the whole ledger (0: at every scrape).
   LEDGER_IMBALANCE_CHECK_MS: z.coerce.number().int().min(0).default(600_000),
+  // Workflows a worker keeps in memory between their tasks. Event workflows finish in seconds;
+  // the rest of the cache holds dunnings waiting on timers, which are cheap to replay when a
+  // step is due (BENCHMARKS.md).
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
