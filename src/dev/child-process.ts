@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** A helper process (Temporal dev server, mail sink) that `npm start` owns and stops. */
 export interface Child {
   process: ChildProcess;
-  /** The last lines it printed, to explain a failed start. */
+  /** The last lines it printed, after the first that gives a reason to fail, to explain a failed start. */
   output(): string;
   stop(): Promise<void>;
 }
@@ -20,6 +20,8 @@ export interface ChildOptions {
   pidFile?: string;
 }
 
+const failureReason = /^(panic|fatal error|Error):/;
+
 export function startChild(command: string, args: string[], options: ChildOptions = {}): Child {
   const { pidFile, ...spawnOptions } = options;
   // A process group of its own: Ctrl-C in the terminal reaches only us, and we stop it in order.
@@ -29,8 +31,13 @@ export function startChild(command: string, args: string[], options: ChildOption
     child.once('exit', () => fs.rmSync(pidFile, { force: true }));
   }
   const lines: string[] = [];
+  // A Go panic prints its reason first and then a stack trace longer than the lines kept: the
+  // reason is kept apart, so that a failed start still says why.
+  let reason: string | undefined;
   const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    const printed = chunk.toString('utf8').split('\n').filter(Boolean);
+    reason ??= printed.find((line) => failureReason.test(line));
+    lines.push(...printed);
     lines.splice(0, Math.max(0, lines.length - 20));
   };
   child.stdout?.on('data', keep);
@@ -38,7 +45,7 @@ export function startChild(command: string, args: string[], options: ChildOption
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     process: child,
-    output: () => lines.join('\n'),
+    output: () => (reason && !lines.includes(reason) ? [reason, '…', ...lines] : lines).join('\n'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
