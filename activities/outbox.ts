@@ -18,14 +18,14 @@ export interface OutgoingEmail {
 
 /**
  * Sends an email once per key. The attempt first adds and claims the outbox row for a lease
- * longer than the mail server may take (its timeouts are below the activity's), in one statement: no
- * transaction or pooled connection is held across the SMTP conversation, so a mail server that
- * accepts and never answers stalls only this attempt. A concurrent attempt of the same key finds
- * the claim, fails retryably and later finds the email sent. A failed attempt gives the claim
- * back; a crashed one lets it expire. A record of the sending lost after the mail server took
- * the message is written again on a new connection. The Message-ID is derived from the key, so
- * the one window left (the process dying between the mail server's answer and the record)
- * gives receivers a duplicate they can recognise.
+ * longer than the mail server may take (its timeouts are below the activity's), in one
+ * statement: no transaction or pooled connection is held across the SMTP conversation, so a mail
+ * server that accepts and never answers stalls only this attempt. A concurrent attempt of the
+ * same key finds the claim, fails retryably and later finds the email sent. A failed attempt
+ * gives the claim back; a crashed one lets it expire. A record of the sending lost after the
+ * mail server took the message is written again on a new connection. The Message-ID is derived
+ * from the key, so the one window left (the process dying between the mail server's answer and
+ * the record) gives receivers a duplicate they can recognise.
  */
 export async function sendOnce(db: Db, mailer: Mailer, from: string, email: OutgoingEmail): Promise<'sent' | 'already_sent'> {
   const messageId = `<${email.key.replace(/[^\w.-]/g, '.')}@stripe-workflows>`;
