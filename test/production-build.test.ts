@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { paidInvoice } from './support/billing-events';
 import { startApiProcess, type ApiProcess } from './support/api-process';
+import { buildForProduction } from './support/production-build';
 import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process';
 import { deliver, stripeEvent } from './support/stripe-events';
@@ -22,17 +23,14 @@ let worker: WorkerProcess;
 let api: ApiProcess;
 
 beforeAll(async () => {
-  await promisify(execFile)(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', dist], { cwd: root });
-  fs.cpSync(path.join(root, 'migrations'), path.join(dist, 'migrations'), { recursive: true });
-  // The packages, as `npm ci --omit=dev` puts them next to the build in the image.
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dist, 'node_modules'));
+  const build = await buildForProduction(dist);
 
   service = await startTestService({ worker: false });
   worker = await startWorkerProcess(service, {}, async (lines) => lines.some((line) => line.includes('"worker running"')), [
     process.execPath,
-    path.join(dist, 'src', 'main', 'worker.js'),
+    build.entry('worker'),
   ]);
-  api = await startApiProcess(service, [process.execPath, path.join(dist, 'src', 'main', 'api.js')]);
+  api = await startApiProcess(service, [process.execPath, build.entry('api')]);
 });
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { createDb, type Db } from '../../src/platform/db';
 import { projectRoot, temporalCliPath } from '../../src/dev/embedded';
 import { buildWorkload, type WorkloadMix } from '../chaos/workload';
 import { paidInvoice } from '../support/billing-events';
-import { engineOf, serviceProcess, startDeployment, type Deployment } from '../support/deployment';
+import { engineOf, serviceCodeOf, serviceProcess, sourceCommand, startDeployment, type Deployment } from '../support/deployment';
 import { freePort } from '../support/global-setup';
 import { stripeEvent } from '../support/stripe-events';
 import { baselineSteps, capacity, serviceSteps, stepTable, writeChart } from './capacity';
@@ -27,6 +27,8 @@ import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
  * With BENCH_RATE set it runs the earlier method instead: BENCH_EVENTS at that one rate, with a
  * verify-and-store-only baseline too.
  * Both end with the worker's memory while BENCH_DUNNING (1000) dunning workflows wait on timers.
+ * The API and the worker run the build, as the image runs them; SERVICE_CODE=source runs the
+ * TypeScript through tsx, as `npm run api` and `npm run worker` do.
  * Also: BENCH_SQLITE_PRAGMAS (`default` for SQLite's own, else comma-separated; the embedded WAL
  * setting when unset), DATABASE_POOL_SIZE, WORKER_MAX_CACHED_WORKFLOWS.
  */
@@ -42,6 +44,7 @@ const settings = {
   },
   dunning: Number(process.env.BENCH_DUNNING ?? 1000),
   engine: engineOf(process.env),
+  code: serviceCodeOf(process.env),
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
   poolSize: process.env.DATABASE_POOL_SIZE,
   maxCachedWorkflows: process.env.WORKER_MAX_CACHED_WORKFLOWS,
@@ -58,6 +61,7 @@ async function main() {
   const deployment = await startDeployment({
     name: 'bench',
     engine: settings.engine,
+    code: settings.code,
     env: {
       DUNNING_SCHEDULE: '0s,1h',
       ...(settings.poolSize ? { DATABASE_POOL_SIZE: settings.poolSize } : {}),
@@ -81,7 +85,8 @@ async function main() {
 
 function machineLine(): string {
   const engine = settings.engine === 'cluster' ? 'engine: the Temporal server on PostgreSQL (4 history shards)' : 'engine: the Temporal dev server (SQLite)';
-  return `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}; ${engine}.`;
+  const code = settings.code === 'build' ? 'API and worker: the build, run with node (as the image runs them)' : 'API and worker: the TypeScript through tsx (npm run api / worker)';
+  return `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}; ${engine}; ${code}.`;
 }
 
 function settingsLine(): string {
@@ -217,7 +222,7 @@ async function storeOnlyWebhook(deployment: Deployment, db: Db): Promise<Sent> {
   const port = await freePort();
   const api = serviceProcess({
     name: 'store-only-api',
-    entry: 'test/bench/store-only-api.ts',
+    command: sourceCommand('test/bench/store-only-api.ts'),
     env: { ...deployment.env, DATABASE_URL: url.toString(), PORT: String(port) },
     logFile: `${deployment.dir}/store-only-api.log`,
     ready: async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../../src/platform/db';
 import type { StripeEvent } from '../../src/platform/stripe-event';
-import { startDeployment, type Engine, type ServiceProcess } from '../support/deployment';
+import { startDeployment, type Engine, type ServiceCode, type ServiceProcess } from '../support/deployment';
 import { deliver } from '../support/stripe-events';
 import type { CountingSmtp } from '../support/smtp';
 import { buildWorkload, type Workload } from './workload';
@@ -16,6 +16,8 @@ export interface ChaosOptions {
   rate: number;
   /** The dev server (default), or the Temporal server on PostgreSQL. */
   engine?: Engine;
+  /** The build (default), or the TypeScript through tsx. */
+  code?: ServiceCode;
   log?: (line: string) => void;
 }
 
@@ -35,7 +37,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const say = options.log ?? (() => undefined);
   const workload = buildWorkload(options.events);
   const engine = options.engine ?? 'dev';
-  const deployment = await startDeployment({ name: 'chaos', engine, env: { DUNNING_SCHEDULE: '0s,1h' } });
+  const deployment = await startDeployment({ name: 'chaos', engine, code: options.code, env: { DUNNING_SCHEDULE: '0s,1h' } });
   const { apiUrl, smtp, api, worker } = deployment;
   say(`chaos: ${workload.unique.length} events, ${workload.deliveries.length} deliveries, logs in ${deployment.dir}`);
   const db = createDb(deployment.databaseUrl, 4);

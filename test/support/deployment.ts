@@ -12,13 +12,14 @@ import {
 } from '../../src/dev/embedded';
 import { startTemporalCluster } from '../../src/dev/temporal-cluster';
 import { freePort, freePortRange } from './global-setup';
+import { buildForProduction } from './production-build';
 import { startCountingSmtp, type CountingSmtp } from './smtp';
 import { testSecret } from './stripe-events';
 
 /**
- * The service deployed as in production, on one machine: `npm run api` and `npm run worker` as
- * separate supervised processes, embedded PostgreSQL, the Temporal engine and an SMTP server
- * that counts what it receives. The chaos run and the benchmark use it. The engine is the dev
+ * The service deployed as in production, on one machine: the API and the worker as separate
+ * supervised processes (by default the build, as the image runs them), embedded PostgreSQL, the
+ * Temporal engine and an SMTP server that counts what it receives. The chaos run and the benchmark use it. The engine is the dev
  * server with a SQLite file, or with ENGINE=cluster the Temporal server keeping its state in
  * the same PostgreSQL (4 history shards), as a production deployment runs it.
  */
@@ -28,6 +29,19 @@ export function engineOf(env: NodeJS.ProcessEnv): Engine {
   if (env.ENGINE === undefined || env.ENGINE === '' || env.ENGINE === 'dev') return 'dev';
   if (env.ENGINE === 'cluster') return 'cluster';
   throw new Error(`ENGINE must be dev or cluster, not ${JSON.stringify(env.ENGINE)}`);
+}
+
+/**
+ * What the API and the worker run: `build`, the compiled JavaScript with node, as the image runs
+ * them (built once per deployment); `source`, the TypeScript through tsx, as `npm run api` and
+ * `npm run worker` do.
+ */
+export type ServiceCode = 'build' | 'source';
+
+export function serviceCodeOf(env: NodeJS.ProcessEnv): ServiceCode {
+  if (env.SERVICE_CODE === undefined || env.SERVICE_CODE === '' || env.SERVICE_CODE === 'build') return 'build';
+  if (env.SERVICE_CODE === 'source') return 'source';
+  throw new Error(`SERVICE_CODE must be build or source, not ${JSON.stringify(env.SERVICE_CODE)}`);
 }
 
 export interface Deployment {
@@ -49,6 +63,8 @@ export interface Deployment {
 export async function startDeployment(options: {
   name: string;
   engine?: Engine;
+  /** The build by default. */
+  code?: ServiceCode;
   env?: Record<string, string>;
   /** The dev server's SQLite pragmas; the embedded default when omitted. */
   sqlitePragmas?: string[];
@@ -63,6 +79,8 @@ export async function startDeployment(options: {
     api: await freePort(),
     worker: await freePort(),
   };
+  const build = options.code === 'source' ? undefined : await buildForProduction(path.join(dir, 'build'));
+  const command = (part: 'api' | 'worker') => (build ? [process.execPath, build.entry(part)] : sourceCommand(`src/main/${part}.ts`));
   let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres(dir, ports.postgres);
   const startEngine = () =>
     engine === 'cluster'
@@ -85,14 +103,14 @@ export async function startDeployment(options: {
   const workerMetricsUrl = `http://127.0.0.1:${ports.worker}/metrics`;
   const api = serviceProcess({
     name: 'api',
-    entry: 'src/main/api.ts',
+    command: command('api'),
     env: { ...env, PORT: String(ports.api) },
     logFile: path.join(dir, 'api.log'),
     ready: async () => (await fetch(`${apiUrl}/healthz`)).ok,
   });
   const worker = serviceProcess({
     name: 'worker',
-    entry: 'src/main/worker.ts',
+    command: command('worker'),
     env: { ...env, WORKER_METRICS_PORT: String(ports.worker) },
     logFile: path.join(dir, 'worker.log'),
     ready: async () => (await fetch(workerMetricsUrl)).ok,
@@ -148,9 +166,15 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
+/** A TypeScript entry point run through tsx, as the npm scripts run it. */
+export function sourceCommand(entry: string): string[] {
+  return [path.join(projectRoot, 'node_modules', '.bin', 'tsx'), entry];
+}
+
 export function serviceProcess(options: {
   name: string;
-  entry: string;
+  /** The program and its script (node and a built file, or tsx and a TypeScript file). */
+  command: string[];
   env: NodeJS.ProcessEnv;
   logFile: string;
   ready: () => Promise<boolean>;
@@ -161,7 +185,9 @@ export function serviceProcess(options: {
   const log = fs.openSync(options.logFile, 'a');
 
   const spawnChild = () => {
-    child = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [...(options.name === 'worker' && process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROF_DIR] : []), options.entry], {
+    const [program, script] = options.command;
+    const profile = options.name === 'worker' && process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROF_DIR] : [];
+    child = spawn(program, [...profile, script], {
       cwd: projectRoot,
       env: options.env,
       stdio: ['ignore', log, log],
