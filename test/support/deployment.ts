@@ -12,16 +12,17 @@ import {
 } from '../../src/dev/embedded';
 import { startTemporalCluster } from '../../src/dev/temporal-cluster';
 import { freePort, freePortRange } from './global-setup';
-import { buildForProduction } from './production-build';
+import { buildForProduction, type ServicePart } from './production-build';
 import { startCountingSmtp, type CountingSmtp } from './smtp';
 import { testSecret } from './stripe-events';
 
 /**
  * The service deployed as in production, on one machine: the API and the worker as separate
  * supervised processes (by default the build, as the image runs them), embedded PostgreSQL, the
- * Temporal engine and an SMTP server that counts what it receives. The chaos run and the benchmark use it. The engine is the dev
- * server with a SQLite file, or with ENGINE=cluster the Temporal server keeping its state in
- * the same PostgreSQL (4 history shards), as a production deployment runs it.
+ * Temporal engine and an SMTP server that counts what it receives. The chaos run and the
+ * benchmark use it. The engine is the dev server with a SQLite file, or with ENGINE=cluster the
+ * Temporal server keeping its state in the same PostgreSQL (4 history shards), as a production
+ * deployment runs it.
  */
 export type Engine = 'dev' | 'cluster';
 
@@ -80,7 +81,7 @@ export async function startDeployment(options: {
     worker: await freePort(),
   };
   const build = options.code === 'source' ? undefined : await buildForProduction(path.join(dir, 'build'));
-  const command = (part: 'api' | 'worker') => (build ? [process.execPath, build.entry(part)] : sourceCommand(`src/main/${part}.ts`));
+  const command = (part: ServicePart) => (build ? [process.execPath, build.entry(part)] : sourceCommand(`src/main/${part}.ts`));
   let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres(dir, ports.postgres);
   const startEngine = () =>
     engine === 'cluster'
