@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -127,6 +128,21 @@ describe('docker-compose.yml', () => {
     expect(runtime).toMatch(/^USER node$/m);
     expect(services.api.command).toEqual(['node', 'dist/src/main/api.js']);
     expect(services.worker.command).toEqual(['node', 'dist/src/main/worker.js']);
+  });
+
+  test("when the image's Node.js options are given to node, then node accepts them and keeps the young generation at 32 MiB", () => {
+    const runtime = read('Dockerfile').slice(read('Dockerfile').lastIndexOf('FROM '));
+    const nodeOptions = /^ENV NODE_OPTIONS=(.+)$/m.exec(runtime)?.[1];
+    // Allocates short-lived objects until the young generation has grown as far as V8 lets it.
+    const script = `const v8 = require('v8'); let keep = [], max = 0;
+      for (let i = 0; i < 2e6; i++) { keep.push({ i }); if (keep.length > 2e5) keep = [];
+        if (i % 5e4 === 0) max = Math.max(max, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size); }
+      console.log(max);`;
+
+    const youngBytes = Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' }));
+
+    expect(nodeOptions).toBe('--max-semi-space-size=16');
+    expect(youngBytes / 2 ** 20).toBeLessThanOrEqual(32);
   });
 
   describe('the Temporal server', () => {
