@@ -11,6 +11,11 @@ const compose = parse(fs.readFileSync(path.join(__dirname, '..', 'docker-compose
 const services: Record<string, any> = compose.services;
 const root = path.join(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
+/** The Dockerfile's last stage: what the image runs. */
+function runtimeStage(): string {
+  const dockerfile = read('Dockerfile');
+  return dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+}
 
 /** Compose's `${NAME:-default}` and `${NAME:?message}`, with what an operator would export. */
 function interpolate(value: string, exported: Record<string, string>): string {
@@ -119,8 +124,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('when the image runs, then it runs the compiled build with production dependencies only, as a user other than root', () => {
-    const dockerfile = read('Dockerfile');
-    const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+    const runtime = runtimeStage();
 
     expect(runtime).toContain('npm ci --omit=dev');
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
@@ -131,8 +135,7 @@ describe('docker-compose.yml', () => {
   });
 
   test("when the image's Node.js options are given to node, then node accepts them and keeps the young generation at 32 MiB", () => {
-    const runtime = read('Dockerfile').slice(read('Dockerfile').lastIndexOf('FROM '));
-    const nodeOptions = /^ENV NODE_OPTIONS=(.+)$/m.exec(runtime)?.[1];
+    const nodeOptions = /^ENV NODE_OPTIONS=(.+)$/m.exec(runtimeStage())?.[1];
     // Allocates short-lived objects until the young generation has grown as far as V8 lets it.
     const script = `const v8 = require('v8'); let keep = [], max = 0;
       for (let i = 0; i < 2e6; i++) { keep.push({ i }); if (keep.length > 2e5) keep = [];

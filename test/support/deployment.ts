@@ -26,10 +26,16 @@ import { testSecret } from './stripe-events';
  */
 export type Engine = 'dev' | 'cluster';
 
+/** One of `choices` from the variable `name`; the first when it is unset or empty. */
+function choiceOf<T extends string>(env: NodeJS.ProcessEnv, name: string, choices: readonly [T, ...T[]]): T {
+  const value = env[name];
+  if (value === undefined || value === '') return choices[0];
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new Error(`${name} must be ${choices.join(' or ')}, not ${JSON.stringify(value)}`);
+}
+
 export function engineOf(env: NodeJS.ProcessEnv): Engine {
-  if (env.ENGINE === undefined || env.ENGINE === '' || env.ENGINE === 'dev') return 'dev';
-  if (env.ENGINE === 'cluster') return 'cluster';
-  throw new Error(`ENGINE must be dev or cluster, not ${JSON.stringify(env.ENGINE)}`);
+  return choiceOf(env, 'ENGINE', ['dev', 'cluster']);
 }
 
 /**
@@ -40,9 +46,7 @@ export function engineOf(env: NodeJS.ProcessEnv): Engine {
 export type ServiceCode = 'build' | 'source';
 
 export function serviceCodeOf(env: NodeJS.ProcessEnv): ServiceCode {
-  if (env.SERVICE_CODE === undefined || env.SERVICE_CODE === '' || env.SERVICE_CODE === 'build') return 'build';
-  if (env.SERVICE_CODE === 'source') return 'source';
-  throw new Error(`SERVICE_CODE must be build or source, not ${JSON.stringify(env.SERVICE_CODE)}`);
+  return choiceOf(env, 'SERVICE_CODE', ['build', 'source']);
 }
 
 export interface Deployment {
@@ -81,7 +85,7 @@ export async function startDeployment(options: {
     worker: await freePort(),
   };
   const build = options.code === 'source' ? undefined : await buildForProduction(path.join(dir, 'build'));
-  const command = (part: ServicePart) => (build ? [process.execPath, build.entry(part)] : sourceCommand(`src/main/${part}.ts`));
+  const command = (part: ServicePart): ServiceCommand => (build ? [process.execPath, build.entry(part)] : sourceCommand(`src/main/${part}.ts`));
   let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres(dir, ports.postgres);
   const startEngine = () =>
     engine === 'cluster'
@@ -167,15 +171,17 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
+/** The program and its script: node and a built file, or tsx and a TypeScript file. */
+export type ServiceCommand = [program: string, script: string];
+
 /** A TypeScript entry point run through tsx, as the npm scripts run it. */
-export function sourceCommand(entry: string): string[] {
+export function sourceCommand(entry: string): ServiceCommand {
   return [path.join(projectRoot, 'node_modules', '.bin', 'tsx'), entry];
 }
 
 export function serviceProcess(options: {
   name: string;
-  /** The program and its script (node and a built file, or tsx and a TypeScript file). */
-  command: string[];
+  command: ServiceCommand;
   env: NodeJS.ProcessEnv;
   logFile: string;
   ready: () => Promise<boolean>;
