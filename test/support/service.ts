@@ -13,6 +13,7 @@ import { startTestSmtp, type TestSmtp } from './smtp';
 import type { StripeEvent } from '../../src/platform/stripe-event';
 import { deliver, rotatedSecret, testSecret } from './stripe-events';
 import { until } from './until';
+import { reconcileScheduleId } from '../../src/intake/reconcile';
 
 export const testAdminKey = 'test-admin-key-8KqZ3vN1xWc7RbT5yLp0HdF9sJ2mGe4A';
 /** May only read (ADMIN_READ_API_KEY). */
@@ -97,6 +98,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const api = await startApi(config, log, { metrics });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  if (worker && config.STRIPE_SECRET_KEY) await pauseReconcileSchedule(temporal, config.TEMPORAL_TASK_QUEUE);
   return {
     url: api.url,
     smtp,
@@ -113,6 +115,16 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await smtp.stop();
     },
   };
+}
+
+/**
+ * Test files share one Temporal server, and stripe-mock lists the same one event to all of them.
+ * An hourly reconcile firing at the top of the hour in one file would start that event's one
+ * workflow on its own task queue, and another file reconciling it later would find it taken.
+ * Tests run reconcile themselves (or trigger the schedule, which a pause does not stop).
+ */
+async function pauseReconcileSchedule(temporal: Client, taskQueue: string): Promise<void> {
+  await temporal.schedule.getHandle(reconcileScheduleId(taskQueue)).pause('tests reconcile on demand');
 }
 
 /** Whether any execution exists for this workflow id. */
