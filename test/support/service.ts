@@ -14,6 +14,7 @@ import type { StripeEvent } from '../../src/platform/stripe-event';
 import { deliver, rotatedSecret, testSecret } from './stripe-events';
 import { until } from './until';
 import { reconcileScheduleId } from '../../src/intake/reconcile';
+import { financeDigestScheduleId } from '../../src/platform/finance-digest-schedule';
 
 export const testAdminKey = 'test-admin-key-8KqZ3vN1xWc7RbT5yLp0HdF9sJ2mGe4A';
 /** May only read (ADMIN_READ_API_KEY). */
@@ -98,7 +99,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const api = await startApi(config, log, { metrics });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  if (worker && config.STRIPE_SECRET_KEY) await pauseReconcileSchedule(temporal, config.TEMPORAL_TASK_QUEUE);
+  if (worker) await pauseSchedules(temporal, config);
   return {
     url: api.url,
     smtp,
@@ -118,13 +119,18 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
 }
 
 /**
- * Test files share one Temporal server, and stripe-mock lists the same one event to all of them.
- * An hourly reconcile firing at the top of the hour in one file would start that event's one
- * workflow on its own task queue, and another file reconciling it later would find it taken.
- * Tests run reconcile themselves (or trigger the schedule, which a pause does not stop).
+ * Schedules fire on the wall clock, and test files share one Temporal server: at the top of an
+ * hour a reconcile would start stripe-mock's one event (the same id in every file) on its own
+ * task queue, so another file reconciling it later finds it taken; at 06:00 every service would
+ * email finance a digest. Tests trigger a schedule when they want a run (a pause does not stop that).
  */
-async function pauseReconcileSchedule(temporal: Client, taskQueue: string): Promise<void> {
-  await temporal.schedule.getHandle(reconcileScheduleId(taskQueue)).pause('tests reconcile on demand');
+async function pauseSchedules(temporal: Client, config: Config): Promise<void> {
+  const queue = config.TEMPORAL_TASK_QUEUE;
+  const scheduleIds = [
+    ...(config.FINANCE_DIGEST_CRON === 'off' ? [] : [financeDigestScheduleId(queue)]),
+    ...(config.STRIPE_SECRET_KEY ? [reconcileScheduleId(queue)] : []),
+  ];
+  await Promise.all(scheduleIds.map((scheduleId) => temporal.schedule.getHandle(scheduleId).pause('tests trigger schedules themselves')));
 }
 
 /** Whether any execution exists for this workflow id. */
