@@ -4,7 +4,7 @@ import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import { advancePayout, awaitBalanceTransaction, recordBalanceTransaction, type BalanceTransaction } from '../src/store/balance-transactions';
 import { loadEventPayload } from '../src/store/events';
-import { lockReference, netsOf, postInTransaction, sourceOf, transfer, type Account } from '../src/store/ledger';
+import { lockReference, netsOf, post, sourceOf, transfer, type Account } from '../src/store/ledger';
 import { invalidEvent } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
 
@@ -59,7 +59,7 @@ async function balanceTransactionOf(stripe: Stripe | undefined, money: Money, ac
 async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: Money, bt: BalanceTransaction): Promise<void> {
   await lockReference(tx, money.reference);
   await recordBalanceTransaction(tx, bt);
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `balance_transaction:${bt.id}:fee`,
     kind: 'stripe_fee',
     reference: money.reference,
@@ -69,7 +69,7 @@ async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: 
     lines: transfer('stripe_fees', 'stripe_balance', bt.currency, bt.fee),
   });
   if (bt.currency === money.currency) return;
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `balance_transaction:${bt.id}:conversion`,
     kind: 'currency_conversion',
     reference: money.reference,
@@ -148,7 +148,7 @@ async function postPayout(db: Db, event: StripeEvent): Promise<void> {
     if (!(await advancePayout(tx, id, payout.status, stage.rank))) return;
     const net = await netsOf(tx, id, currency);
     const lines = (['payouts_in_transit', 'bank'] as const).flatMap((place) => transfer(place, 'stripe_balance', currency, (stage.place === place ? amount : 0) - net(place)));
-    await postInTransaction(tx, {
+    await post(tx, {
       sourceKey: `payout:${id}:${payout.status}`,
       kind: 'payout',
       reference: id,

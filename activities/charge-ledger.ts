@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postedUnderKeys, postInTransaction, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postedUnderKeys, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge } from '../src/store/payments';
 import { recordRefundFailure, refundFailuresOf } from '../src/store/refund-failures';
@@ -54,7 +54,7 @@ export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: 
   await lockReference(tx, chargeId);
   const state = await refundState(tx, chargeId, invoice.currency);
   const share = refundTax(state.refunded, invoice) - state.tax;
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `charge:${chargeId}:refund-tax-at:${state.refunded}`,
     kind: 'refund',
     reference: chargeId,
@@ -132,9 +132,9 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
     const payment = await paymentOfCharge(tx, charge.id, idOf(charge.payment_intent));
     const invoice = payment ? readInvoice(payment.invoice) : null;
     const state = await refundState(tx, charge.id, charge.currency);
-    const post = async (sourceKey: string, description: string, amount: number, occurredAt: number) => {
+    const postRefund = async (sourceKey: string, description: string, amount: number, occurredAt: number) => {
       const tax = refundTax(state.refunded + amount, invoice) - state.tax;
-      const result = await postInTransaction(tx, {
+      const result = await post(tx, {
         sourceKey,
         kind: 'refund',
         reference: charge.id,
@@ -151,7 +151,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
       // A payload from before a failure still counts the failed refund in amount_refunded.
       const failedSince = failures.filter((f) => f.failedAt > at(event.created)).reduce((sum, f) => sum + f.amount, 0);
       const growth = Math.max(0, charge.amount_refunded - failedSince - state.refunded);
-      await post(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, growth, event.created);
+      await postRefund(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, growth, event.created);
       return;
     }
     const failed = new Set(failures.map((f) => f.refundId));
@@ -160,7 +160,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
     const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
     for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
       if (already.has(`refund:${refund.id}`) || state.refunded + refund.amount > refunded) continue;
-      await post(`refund:${refund.id}`, `Refund ${refund.id} of charge ${charge.id}`, refund.amount, refund.created ?? event.created);
+      await postRefund(`refund:${refund.id}`, `Refund ${refund.id} of charge ${charge.id}`, refund.amount, refund.created ?? event.created);
     }
   });
 }
@@ -183,7 +183,7 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
     await recordRefundFailure(tx, { refundId: refund.id, chargeId, amount: Number(refund.amount) || 0, failedAt: at(event.created) });
     const booked = await linesOf(tx, `refund:${refund.id}`);
     if (booked.length > 0) {
-      await postInTransaction(tx, {
+      await post(tx, {
         sourceKey: `refund:${refund.id}:reversed`,
         kind: 'refund',
         reference: chargeId,
@@ -202,7 +202,7 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
     const payment = await paymentOfCharge(tx, chargeId, null);
     const state = await refundState(tx, chargeId, currency);
     const tax = state.tax - refundTax(state.refunded - amount, payment ? readInvoice(payment.invoice) : null);
-    await postInTransaction(tx, {
+    await post(tx, {
       sourceKey: `refund:${refund.id}:reversed-from-growth`,
       kind: 'refund',
       reference: chargeId,
@@ -263,7 +263,7 @@ async function postDispute(db: Db, event: StripeEvent): Promise<void> {
       // Each direction only grows: an older payload delivered late posts nothing.
       const target = funds[direction.name];
       const posted = direction.lossSign * (await postedAmount(tx, dispute.id, [...direction.kinds], 'dispute_losses'));
-      await postInTransaction(tx, {
+      await post(tx, {
         sourceKey: `dispute:${dispute.id}:${direction.name}-to:${target}`,
         kind: direction.kinds[0],
         reference: dispute.id,

@@ -1,6 +1,6 @@
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, positions, postedKeys, postInTransaction, reversed, sourceOf, sourceOfPayment, transfer, type Account, type EntrySource, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type Account, type EntrySource, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { requirePayment, type Payment } from '../src/store/payments';
 import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
@@ -30,7 +30,7 @@ function label(invoice: InvoiceFacts) {
 /** Receivable, revenue and tax, and the customer balance's share: once, from whichever event comes first. */
 async function postIssued(tx: Queryable, invoice: InvoiceFacts, source: EntrySource, fallbackTime: number) {
   const occurredAt = at(invoice.finalizedAt ?? fallbackTime);
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `invoice:${invoice.id}:recognized`,
     kind: 'invoice_recognized',
     reference: invoice.id,
@@ -43,7 +43,7 @@ async function postIssued(tx: Queryable, invoice: InvoiceFacts, source: EntrySou
       { account: 'tax_payable', currency: invoice.currency, credit: invoice.tax },
     ],
   });
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `invoice:${invoice.id}:customer-balance`,
     kind: 'customer_balance_applied',
     reference: invoice.id,
@@ -57,7 +57,7 @@ async function postIssued(tx: Queryable, invoice: InvoiceFacts, source: EntrySou
 /** A paid invoice: a write-off recovered, then what was paid, through Stripe or out of band. */
 async function postPaid(tx: Queryable, invoice: InvoiceFacts, payment: Payment) {
   const writtenOff = (await netsOf(tx, invoice.id, invoice.currency))('bad_debt');
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `invoice:${invoice.id}:recovered`,
     kind: 'bad_debt_recovered',
     reference: invoice.id,
@@ -70,7 +70,7 @@ async function postPaid(tx: Queryable, invoice: InvoiceFacts, payment: Payment) 
   const [account, amount]: [Account, number] = invoice.paidOutOfBand
     ? ['out_of_band_payments', invoice.amountPaid || invoice.amountDue]
     : ['stripe_balance', invoice.amountPaid];
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `payment:${invoice.id}:settled`,
     kind: 'payment_settled',
     reference: invoice.id,
@@ -96,7 +96,7 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
 /** What is still receivable on an uncollectible invoice becomes bad debt; after payment, nothing is. */
 async function postUncollectible(tx: Queryable, invoice: InvoiceFacts, event: StripeEvent) {
   const outstanding = (await netsOf(tx, invoice.id, invoice.currency))('accounts_receivable');
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `invoice:${invoice.id}:uncollectible`,
     kind: 'bad_debt',
     reference: invoice.id,
@@ -112,7 +112,7 @@ async function postVoided(tx: Queryable, invoice: InvoiceFacts, event: StripeEve
   const lines = (await positions(tx, invoice.id)).map(({ account, currency, net }) =>
     net > 0 ? { account, currency, credit: net } : { account, currency, debit: -net },
   );
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `invoice:${invoice.id}:voided`,
     kind: 'invoice_voided',
     reference: invoice.id,
@@ -151,7 +151,7 @@ function creditNoteLines(note: CreditNoteFacts, writtenOff: number, outstanding:
 
 async function postCreditNoteIssued(tx: Queryable, note: CreditNoteFacts, event: StripeEvent) {
   const net = await netsOf(tx, note.invoiceId, note.currency);
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `credit_note:${note.id}:issued`,
     kind: 'credit_note',
     reference: note.invoiceId,
@@ -165,7 +165,7 @@ async function postCreditNoteIssued(tx: Queryable, note: CreditNoteFacts, event:
 async function postCreditNoteVoided(tx: Queryable, note: CreditNoteFacts, event: StripeEvent) {
   // The void may be the first event about the note: book what it reverses first.
   await postCreditNoteIssued(tx, note, event);
-  await postInTransaction(tx, {
+  await post(tx, {
     sourceKey: `credit_note:${note.id}:voided`,
     kind: 'credit_note_voided',
     reference: note.invoiceId,

@@ -2,6 +2,7 @@ import { chargeWithRefunds, dispute, paidInvoice } from './support/billing-event
 import { expectBalanced as expectBalancedOf, movements as movementsOf } from './support/ledger';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
+import { post, transfer } from '../src/store/ledger';
 
 let service: TestService;
 
@@ -130,6 +131,44 @@ describe('ledger postings', () => {
     } finally {
       client.release();
     }
+  });
+
+  test('when one entry is posted twice at once, then its entry and lines are stored once and one posting says already posted', async () => {
+    const posting = {
+      sourceKey: 'test:posted-once',
+      kind: 'test',
+      reference: 'ref_posted_once',
+      connectedAccount: null,
+      description: 'posted once',
+      occurredAt: new Date(),
+      lines: transfer('stripe_balance', 'revenue', 'usd', 2_500),
+    };
+
+    const results = await Promise.all([post(service.database.db, posting), post(service.database.db, posting)]);
+
+    expect(results.sort()).toEqual(['already_posted', 'posted']);
+    expect(await movements('ref_posted_once')).toEqual({ revenue: -2_500, stripe_balance: 2_500 });
+  });
+
+  test('when an unbalanced entry is posted, then the database refuses it and neither the entry nor a line remains', async () => {
+    const unbalanced = {
+      sourceKey: 'test:unbalanced-post',
+      kind: 'test',
+      reference: 'ref_unbalanced_post',
+      connectedAccount: null,
+      description: 'unbalanced',
+      occurredAt: new Date(),
+      lines: [{ account: 'revenue' as const, currency: 'usd', debit: 100 }],
+    };
+
+    await expect(post(service.database.db, unbalanced)).rejects.toThrow(/does not balance/);
+
+    const { rows } = await service.database.db.query(
+      `SELECT (SELECT count(*) FROM ledger_entries WHERE source_key = $1)::int AS entries,
+              (SELECT count(*) FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id WHERE e.source_key = $1)::int AS lines`,
+      [unbalanced.sourceKey],
+    );
+    expect(rows[0]).toEqual({ entries: 0, lines: 0 });
   });
 
   test('when a posted line is changed, then the database refuses it (append-only)', async () => {

@@ -1,4 +1,4 @@
-import { withTransaction, type Db, type Queryable } from '../platform/db';
+import { type Db, type Queryable } from '../platform/db';
 import type { JournalRow } from '../platform/finance-report';
 import type { StripeEvent } from '../platform/stripe-event';
 import type { Payment } from './payments';
@@ -63,34 +63,38 @@ export function reversed(lines: LedgerLine[]): LedgerLine[] {
 
 export type PostingResult = 'posted' | 'already_posted' | 'nothing_to_post';
 
-/** Posts an entry once per source key; the database refuses it unless it balances per currency. */
-export async function post(db: Db, posting: Posting): Promise<PostingResult> {
-  return withTransaction(db, (tx) => postInTransaction(tx, posting));
-}
-
-/** `post` inside the caller's transaction (which must not be the pool: the lines follow the entry). */
-export async function postInTransaction(tx: Queryable, posting: Posting): Promise<PostingResult> {
+/**
+ * Posts an entry once per source key; the database refuses it unless it balances per currency.
+ * The entry and its lines are one statement, so it is atomic on its own: `db` may be the pool
+ * or a transaction the posting belongs to.
+ */
+export async function post(db: Queryable, posting: Posting): Promise<PostingResult> {
   const lines = posting.lines.filter((line) => (line.debit ?? 0) > 0 || (line.credit ?? 0) > 0);
   // A zero amount (a free invoice, a zero refund) is not an accounting event.
   if (lines.length === 0) return 'nothing_to_post';
-  const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO ledger_entries (source_key, kind, reference, account, description, occurred_at, event_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_key) DO NOTHING RETURNING id`,
-    [posting.sourceKey, posting.kind, posting.reference, posting.connectedAccount, posting.description, posting.occurredAt, posting.eventId ?? null],
-  );
-  if (rows.length === 0) return 'already_posted';
-  await tx.query(
-    `INSERT INTO ledger_lines (entry_id, account, currency, debit, credit)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])`,
+  const { rows } = await db.query<{ posted: boolean }>(
+    `WITH entry AS (
+       INSERT INTO ledger_entries (source_key, kind, reference, account, description, occurred_at, event_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_key) DO NOTHING RETURNING id),
+     lines AS (
+       INSERT INTO ledger_lines (entry_id, account, currency, debit, credit)
+       SELECT entry.id, line.* FROM entry, unnest($8::text[], $9::text[], $10::bigint[], $11::bigint[]) AS line)
+     SELECT EXISTS (SELECT 1 FROM entry) AS posted`,
     [
-      rows[0].id,
+      posting.sourceKey,
+      posting.kind,
+      posting.reference,
+      posting.connectedAccount,
+      posting.description,
+      posting.occurredAt,
+      posting.eventId ?? null,
       lines.map((line) => line.account),
       lines.map((line) => line.currency),
       lines.map((line) => line.debit ?? 0),
       lines.map((line) => line.credit ?? 0),
     ],
   );
-  return 'posted';
+  return rows[0].posted ? 'posted' : 'already_posted';
 }
 
 /**
