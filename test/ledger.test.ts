@@ -2,7 +2,7 @@ import { chargeWithRefunds, dispute, paidInvoice } from './support/billing-event
 import { expectBalanced as expectBalancedOf, movements as movementsOf } from './support/ledger';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
-import { post, transfer } from '../src/store/ledger';
+import { post, transfer, type LedgerLine, type Posting } from '../src/store/ledger';
 
 let service: TestService;
 
@@ -16,6 +16,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop();
 });
+
+/** A posting of the test's own, about `reference`. */
+function testPosting(reference: string, lines: LedgerLine[]): Posting {
+  return { sourceKey: `test:${reference}`, kind: 'test', reference, connectedAccount: null, description: reference, occurredAt: new Date(), lines };
+}
 
 describe('ledger postings', () => {
   test('when a charge is refunded partially and then fully, then each refund id is posted once', async () => {
@@ -134,15 +139,7 @@ describe('ledger postings', () => {
   });
 
   test('when one entry is posted twice at once, then its entry and lines are stored once and one posting says already posted', async () => {
-    const posting = {
-      sourceKey: 'test:posted-once',
-      kind: 'test',
-      reference: 'ref_posted_once',
-      connectedAccount: null,
-      description: 'posted once',
-      occurredAt: new Date(),
-      lines: transfer('stripe_balance', 'revenue', 'usd', 2_500),
-    };
+    const posting = testPosting('ref_posted_once', transfer('stripe_balance', 'revenue', 'usd', 2_500));
 
     const results = await Promise.all([post(service.database.db, posting), post(service.database.db, posting)]);
 
@@ -151,15 +148,7 @@ describe('ledger postings', () => {
   });
 
   test('when an unbalanced entry is posted, then the database refuses it and neither the entry nor a line remains', async () => {
-    const unbalanced = {
-      sourceKey: 'test:unbalanced-post',
-      kind: 'test',
-      reference: 'ref_unbalanced_post',
-      connectedAccount: null,
-      description: 'unbalanced',
-      occurredAt: new Date(),
-      lines: [{ account: 'revenue' as const, currency: 'usd', debit: 100 }],
-    };
+    const unbalanced = testPosting('ref_unbalanced_post', [{ account: 'revenue', currency: 'usd', debit: 100 }]);
 
     await expect(post(service.database.db, unbalanced)).rejects.toThrow(/does not balance/);
 
