@@ -56,6 +56,10 @@ export async function revokeAccess(db: Db, subscriptionId: string, planEntitleme
  * by paying its own invoice.
  */
 export async function restoreAccessAfterPayment(db: Db, subscriptionId: string, planEntitlements: Record<string, string[]>): Promise<void> {
+  // Almost every payment finds access intact, and one read says so without a transaction. It sees
+  // what the UPDATE below would: a revocation not committed yet is missed by both alike.
+  const { rowCount } = await db.query('SELECT 1 FROM subscriptions WHERE id = $1 AND access_revoked_at IS NOT NULL', [subscriptionId]);
+  if (rowCount === 0) return;
   await withTransaction(db, async (tx) => {
     const { rowCount } = await tx.query(
       `UPDATE subscriptions s SET access_revoked_at = NULL
