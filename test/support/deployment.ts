@@ -193,7 +193,7 @@ export function serviceProcess(options: {
 
   const spawnChild = () => {
     const [program, script] = options.command;
-    const profile = options.name === 'worker' && process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.PROF_DIR] : [];
+    const profile = process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(process.env.PROF_DIR, options.name)] : [];
     child = spawn(program, [...profile, script], {
       cwd: projectRoot,
       env: options.env,
