@@ -35,6 +35,14 @@ export interface StepSettings {
 const say = (line: string) => console.log(line);
 
 /**
+ * Whether a step's backlog drained in time: every event done, the last within `drainSeconds` of
+ * the window's end. The processing times decide, not the poll that saw them (it may come later).
+ */
+function drainedInTime(settings: StepSettings, allDone: boolean, lastDoneAt: number, windowEnd: number): boolean {
+  return allDone && lastDoneAt - windowEnd <= settings.drainSeconds * 1000;
+}
+
+/**
  * Steps the offered rate up until a step's backlog does not drain within `drainSeconds` (that
  * step is reported and is the last one). Capacity is the highest step that drained.
  */
@@ -81,8 +89,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
       }
       const allDone = done.size === ids.length;
       const lastProcessed = Math.max(...done.values());
-      // The last poll may come a moment after the limit: the processing times decide.
-      const drained = allDone && lastProcessed - windowEnd <= settings.drainSeconds * 1000;
+      const drained = drainedInTime(settings, allDone, lastProcessed, windowEnd);
       const endToEnd = [...done].map(([id, at]) => at - sent.firstScheduled.get(id)!);
       const elapsed = ((allDone ? lastProcessed : Date.now()) - sent.startedAt) / 1000;
       return {
@@ -163,7 +170,7 @@ export async function baselineSteps(deployment: Deployment, settings: StepSettin
         }
         const allClosed = closed.size === count;
         const lastClosed = Math.max(...closed.values());
-        const drained = allClosed && lastClosed - windowEnd <= settings.drainSeconds * 1000;
+        const drained = drainedInTime(settings, allClosed, lastClosed, windowEnd);
         const endToEnd = [...closed].map(([id, at]) => at - due.get(id)!);
         return {
           offered: rate,

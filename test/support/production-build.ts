@@ -8,7 +8,6 @@ import { projectRoot } from '../../src/dev/embedded';
 export type ServicePart = 'api' | 'worker';
 
 export interface ProductionBuild {
-  dir: string;
   entry(part: ServicePart): string;
 }
 
@@ -20,5 +19,5 @@ export async function buildForProduction(dir: string): Promise<ProductionBuild> 
   await promisify(execFile)(path.join(projectRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', dir], { cwd: projectRoot });
   fs.cpSync(path.join(projectRoot, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
   fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(dir, 'node_modules'));
-  return { dir, entry: (part) => path.join(dir, 'src', 'main', `${part}.js`) };
+  return { entry: (part) => path.join(dir, 'src', 'main', `${part}.js`) };
 }
