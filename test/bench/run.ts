@@ -26,7 +26,8 @@ import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
  * BENCHMARKS.md. BENCH_MIX is `billing` (the chaos mix) or `paid-invoices`.
  * With BENCH_RATE set it runs the earlier method instead: BENCH_EVENTS at that one rate, with a
  * verify-and-store-only baseline too.
- * Both end with the worker's memory while BENCH_DUNNING (1000) dunning workflows wait on timers.
+ * Both end with the worker's memory while BENCH_DUNNING (1000) dunning workflows wait on timers:
+ * 2 s after the last one started, and again after BENCH_SETTLE_SECONDS (120) idle.
  * The API and the worker run the build, as the image runs them; SERVICE_CODE=source runs the
  * TypeScript through tsx, as `npm run api` and `npm run worker` do.
  * Also: BENCH_SQLITE_PRAGMAS (`default` for SQLite's own, else comma-separated; the embedded WAL
@@ -43,6 +44,7 @@ const settings = {
     mix: (process.env.BENCH_MIX ?? 'billing') as WorkloadMix,
   },
   dunning: Number(process.env.BENCH_DUNNING ?? 1000),
+  settleSeconds: Number(process.env.BENCH_SETTLE_SECONDS ?? 120),
   engine: engineOf(process.env),
   code: serviceCodeOf(process.env),
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
@@ -124,7 +126,7 @@ async function capacityRun(deployment: Deployment, db: Db) {
     '',
     `Capacity: service ${ours ? `${ours.offered}/s offered, ${ours.processedPerSecond.toFixed(1)} events/s processed` : 'below the first step'}; baseline ${theirs ? `${theirs.offered}/s offered, ${theirs.processedPerSecond.toFixed(1)} workflows/s` : 'below the first step'}; ratio ${ours && theirs ? (ours.offered / theirs.offered).toFixed(2) : '–'}× offered, ${ours && theirs ? (ours.processedPerSecond / theirs.processedPerSecond).toFixed(2) : '–'}× processed.`,
     sameRate && ours ? `Ack p99 at the service's capacity step (${ours.offered}/s): service ${Math.round(ours.ackP99)} ms, bare start ${Math.round(sameRate.ackP99)} ms (${ratio(ours.ackP99, sameRate.ackP99)}).` : '',
-    `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the steps; worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) with ${settings.dunning} dunning workflows waiting on timers.`,
+    `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the steps; with ${settings.dunning} dunning workflows waiting on timers, worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) 2 s after the last one started and ${mib(dunningMemory.settledWorker)} after ${settings.settleSeconds} s idle.`,
     `Chart: ${path.relative(projectRoot, chart)}.`,
   ];
   say(['', ...lines, ''].join('\n'));
@@ -168,7 +170,7 @@ async function fixedRateRun(deployment: Deployment, db: Db) {
     `| send → processed p99 (vs no-op start → closed) | ${ms(percentile(endToEnd, 99))} | ${ms(percentile(bare.endToEndMs, 99))} | ${ratio(percentile(endToEnd, 99), percentile(bare.endToEndMs, 99))} |`,
     `| errors (non-2xx or no answer) | ${ours.errors} | ${storeOnly.errors} | |`,
     '',
-    `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the run; worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) with ${settings.dunning} dunning workflows waiting on timers.`,
+    `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the run; with ${settings.dunning} dunning workflows waiting on timers, worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) 2 s after the last one started and ${mib(dunningMemory.settledWorker)} after ${settings.settleSeconds} s idle.`,
   ];
   say(['', ...lines, ''].join('\n'));
 }
@@ -250,7 +252,12 @@ async function dunningWorkflows(deployment: Deployment, db: Db, count: number) {
     await sleep(500);
   }
   await sleep(2000);
-  return { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+  const right = { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+  // V8 keeps the heap it grew under the burst until the isolate has been idle for a while (its
+  // memory reducer); what the dunnings themselves hold shows once it has run.
+  say(`bench: worker idle for ${settings.settleSeconds} s with the dunnings waiting`);
+  await sleep(settings.settleSeconds * 1000);
+  return { ...right, settledWorker: await rss(deployment.workerMetricsUrl) };
 }
 
 function temporalVersion(): string {
