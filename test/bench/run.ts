@@ -100,7 +100,7 @@ async function capacityRun(deployment: Deployment, db: Db) {
   const { steps } = settings;
   say(`bench: the service, ${steps.mix} mix, ${steps.windowSeconds} s per step, drain within ${steps.drainSeconds} s`);
   const service = await serviceSteps(deployment, db, steps);
-  const memory = { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+  const memory = await memoryOf(deployment);
   say('bench: baseline, a bare Temporal client starting no-op workflows on the same server');
   const baseline = await baselineSteps(deployment, steps);
   say(`bench: ${settings.dunning} dunning workflows waiting on timers`);
@@ -126,7 +126,7 @@ async function capacityRun(deployment: Deployment, db: Db) {
     '',
     `Capacity: service ${ours ? `${ours.offered}/s offered, ${ours.processedPerSecond.toFixed(1)} events/s processed` : 'below the first step'}; baseline ${theirs ? `${theirs.offered}/s offered, ${theirs.processedPerSecond.toFixed(1)} workflows/s` : 'below the first step'}; ratio ${ours && theirs ? (ours.offered / theirs.offered).toFixed(2) : '–'}× offered, ${ours && theirs ? (ours.processedPerSecond / theirs.processedPerSecond).toFixed(2) : '–'}× processed.`,
     sameRate && ours ? `Ack p99 at the service's capacity step (${ours.offered}/s): service ${Math.round(ours.ackP99)} ms, bare start ${Math.round(sameRate.ackP99)} ms (${ratio(ours.ackP99, sameRate.ackP99)}).` : '',
-    `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the steps; with ${settings.dunning} dunning workflows waiting on timers, worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) 2 s after the last one started and ${mib(dunningMemory.settledWorker)} after ${settings.settleSeconds} s idle.`,
+    memoryLine(memory, 'after the steps', dunningMemory),
     `Chart: ${path.relative(projectRoot, chart)}.`,
   ];
   say(['', ...lines, ''].join('\n'));
@@ -140,7 +140,7 @@ async function fixedRateRun(deployment: Deployment, db: Db) {
   const processedAt = await waitForProcessed(db, workload.unique.map((e) => e.id));
   const endToEnd = [...processedAt].map(([id, at]) => at - ours.firstScheduled.get(id)!);
   const lastProcessed = Math.max(...processedAt.values());
-  const memory = { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+  const memory = await memoryOf(deployment);
 
   say('bench: baseline 1, a bare Temporal client starting a no-op workflow');
   const bare = await bareTemporal(deployment, workload.unique.length, settings.rate * (workload.unique.length / workload.deliveries.length));
@@ -170,9 +170,24 @@ async function fixedRateRun(deployment: Deployment, db: Db) {
     `| send → processed p99 (vs no-op start → closed) | ${ms(percentile(endToEnd, 99))} | ${ms(percentile(bare.endToEndMs, 99))} | ${ratio(percentile(endToEnd, 99), percentile(bare.endToEndMs, 99))} |`,
     `| errors (non-2xx or no answer) | ${ours.errors} | ${storeOnly.errors} | |`,
     '',
-    `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} after the run; with ${settings.dunning} dunning workflows waiting on timers, worker ${mib(dunningMemory.worker)} (API ${mib(dunningMemory.api)}) 2 s after the last one started and ${mib(dunningMemory.settledWorker)} after ${settings.settleSeconds} s idle.`,
+    memoryLine(memory, 'after the run', dunningMemory),
   ];
   say(['', ...lines, ''].join('\n'));
+}
+
+/** Both runs' last line: the memory after the load, and with the dunnings waiting. */
+function memoryLine(memory: Memory, after: string, dunning: Awaited<ReturnType<typeof dunningWorkflows>>): string {
+  return `Memory (RSS): API ${mib(memory.api)}, worker ${mib(memory.worker)} ${after}; with ${settings.dunning} dunning workflows waiting on timers, worker ${mib(dunning.worker)} (API ${mib(dunning.api)}) 2 s after the last one started and ${mib(dunning.settledWorker)} after ${settings.settleSeconds} s idle.`;
+}
+
+interface Memory {
+  api: number;
+  worker: number;
+}
+
+/** Resident memory of the API and the worker, from their /metrics. */
+async function memoryOf(deployment: Deployment): Promise<Memory> {
+  return { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
 }
 
 async function rss(metricsUrl: string): Promise<number> {
@@ -252,12 +267,12 @@ async function dunningWorkflows(deployment: Deployment, db: Db, count: number) {
     await sleep(500);
   }
   await sleep(2000);
-  const right = { api: await rss(`${deployment.apiUrl}/metrics`), worker: await rss(deployment.workerMetricsUrl) };
+  const afterBurst = await memoryOf(deployment);
   // V8 keeps the heap it grew under the burst until the isolate has been idle for a while (its
   // memory reducer); what the dunnings themselves hold shows once it has run.
   say(`bench: worker idle for ${settings.settleSeconds} s with the dunnings waiting`);
   await sleep(settings.settleSeconds * 1000);
-  return { ...right, settledWorker: await rss(deployment.workerMetricsUrl) };
+  return { ...afterBurst, settledWorker: await rss(deployment.workerMetricsUrl) };
 }
 
 function temporalVersion(): string {
