@@ -39,19 +39,31 @@ export function readSignatureHeader(header: string | undefined, check: Omit<Sign
   }
   let timestamp: string | undefined;
   const signatures: Buffer[] = [];
+  let malformed = 0;
   for (const part of header.split(',')) {
     const separator = part.indexOf('=');
     if (separator < 0) continue;
     const key = part.slice(0, separator).trim();
     const value = part.slice(separator + 1).trim();
     if (key === 't') timestamp = value;
-    else if (key === 'v1' && /^[0-9a-f]{64}$/i.test(value)) signatures.push(Buffer.from(value, 'hex'));
+    else if (key === 'v1') {
+      if (/^[0-9a-f]{64}$/i.test(value)) signatures.push(Buffer.from(value, 'hex'));
+      else malformed += 1;
+    }
   }
   if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp)) {
     throw new SignatureError('signature_invalid', 'The Stripe-Signature header has no valid timestamp (t=).');
   }
-  if (signatures.length === 0 || signatures.length > maxSignatures) {
-    throw new SignatureError('signature_invalid', `The Stripe-Signature header must hold 1 to ${maxSignatures} v1 signatures.`);
+  if (signatures.length === 0) {
+    throw new SignatureError(
+      'signature_invalid',
+      malformed > 0
+        ? 'The Stripe-Signature header has no well-formed v1 signature: a v1 value is 64 hexadecimal characters (HMAC-SHA256).'
+        : 'The Stripe-Signature header has no v1 signature.',
+    );
+  }
+  if (signatures.length > maxSignatures) {
+    throw new SignatureError('signature_invalid', `The Stripe-Signature header holds ${signatures.length} v1 signatures; at most ${maxSignatures} are accepted.`);
   }
   if (Math.abs(check.nowSeconds - Number(timestamp)) > check.toleranceSeconds) {
     throw new SignatureError(
