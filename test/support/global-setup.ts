@@ -105,13 +105,16 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
+/**
+ * A port free now, below the kernel's range for ports handed out on request (32768 and up): a
+ * port from listen(0) is free again at once, and the next process asking the kernel for any
+ * port may get it before the test binds it. The Temporal dev server asks for several as it
+ * starts, and once took the one chosen for `npm start`'s mail sink that way.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = 10_000 + Math.floor(Math.random() * 10_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port between 10000 and 19999');
 }
