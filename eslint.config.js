@@ -49,4 +49,19 @@ module.exports = tseslint.config(
       ],
     },
   },
+  {
+    // Statements are prepared per connection (src/platform/db.ts). A prepared `SELECT *` fails
+    // with "cached plan must not change result type" once a migration adds a column, so a
+    // rolling deploy would break the processes still running the old release.
+    files: ['src/store/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['TemplateElement[value.raw', 'Literal[value'].map((node) => ({
+          selector: `${node}=/(SELECT|RETURNING)\\s+\\*/i]`,
+          message: 'Name the columns: prepared statements outlive migrations that add columns (src/platform/db.ts).',
+        })),
+      ],
+    },
+  },
 );

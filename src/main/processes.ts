@@ -7,7 +7,7 @@ import { createApi, createInternalApi } from '../http/app';
 import { ensureReconcileSchedule, reconcileEvents } from '../intake/reconcile';
 import { ensureFinanceDigestSchedule } from '../platform/finance-digest-schedule';
 import type { Config } from '../platform/config';
-import { createDb, migrate, type DatabaseTimeouts } from '../platform/db';
+import { createDb, migrate, type DatabaseSettings } from '../platform/db';
 import type { Running } from '../platform/lifecycle';
 import { countingMailer, createMailer, type Mailer } from '../platform/mailer';
 import { createMetrics, type Metrics } from '../platform/metrics';
@@ -29,16 +29,17 @@ export interface ApiOptions {
   metrics?: Metrics;
 }
 
-function databaseTimeouts(config: Config): DatabaseTimeouts {
+function databaseSettings(config: Config): DatabaseSettings {
   return {
     connectMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     idleInTransactionMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
   };
 }
 
 export async function startApi(config: Config, log: Logger, options: ApiOptions = {}): Promise<RunningApi> {
-  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE, databaseTimeouts(config));
+  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE, databaseSettings(config));
   await migrate(config.DATABASE_URL!, log);
   const temporal = createTemporalClient(config);
   const metrics = options.metrics ?? createMetrics();
@@ -89,7 +90,7 @@ export interface RunningWorker extends Running {
 }
 
 export async function startWorker(config: Config, log: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
-  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE, databaseTimeouts(config));
+  const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE, databaseSettings(config));
   await migrate(config.DATABASE_URL!, log);
   const client = createTemporalClient(config);
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);

@@ -94,6 +94,8 @@ const schema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  // Off only behind a pooler in transaction mode that does not keep prepared statements apart (PgBouncer before 1.21).
+  DATABASE_PREPARED_STATEMENTS: flag.default(true),
   // A webhook not accepted by then is answered 503 (Stripe delivers it again), well before Stripe gives up on the request.
   WEBHOOK_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
   // On SIGTERM the API first answers /readyz 503 for this long (so a load balancer stops sending),

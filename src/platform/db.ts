@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { Pool, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from 'pino';
 
@@ -8,27 +9,61 @@ export type Db = Pool;
 /** The pool or one transaction's client: what a query that may run inside a transaction takes. */
 export type Queryable = Pick<Db, 'query'>;
 
-/** How long a stalled or hung PostgreSQL may hold a caller, in milliseconds. */
-export interface DatabaseTimeouts {
+/** How the pool talks to PostgreSQL: its timeouts, and whether it prepares statements. */
+export interface DatabaseSettings {
   /** Opening a connection. */
   connectMs: number;
   /** One statement, enforced by the server, and by the client when the server does not answer at all. */
   statementMs: number;
   /** A transaction left open without a statement (a caller that hung mid-transaction) is ended by the server. */
   idleInTransactionMs: number;
+  /** Statements with parameters are prepared once per connection (PreparingClient). */
+  preparedStatements: boolean;
 }
 
-export const defaultDatabaseTimeouts: DatabaseTimeouts = { connectMs: 5_000, statementMs: 30_000, idleInTransactionMs: 60_000 };
+export const defaultDatabaseSettings: DatabaseSettings = { connectMs: 5_000, statementMs: 30_000, idleInTransactionMs: 60_000, preparedStatements: true };
 
-export function createDb(databaseUrl: string, max = 10, timeouts: DatabaseTimeouts = defaultDatabaseTimeouts): Db {
+const statementNames = new Map<string, string>();
+
+/** The same name for the same text in every process, so that a name never stands for two texts. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `s_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * Prepares every statement with parameters once per connection, named by its text, and from
+ * then on only binds and executes it. Unnamed, PostgreSQL parses and plans the statement again
+ * on every call: that was a third of its CPU per paid invoice (BENCHMARKS.md). Every text is a
+ * constant of the code (values are always parameters), so a connection holds a few dozen, and
+ * they name their columns, so a column added by a migration while they are prepared changes
+ * nothing they return.
+ */
+class PreparingClient extends Client {
+  // pg's overloads cannot be forwarded one by one; the pool calls query(text, values, callback).
+  override query(...args: any[]): any {
+    const [text, values, callback] = args;
+    if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
+      return super.query({ name: statementName(text), text, values }, callback);
+    }
+    return (super.query as (...all: any[]) => any)(...args);
+  }
+}
+
+export function createDb(databaseUrl: string, max = 10, settings: DatabaseSettings = defaultDatabaseSettings): Db {
   const pool = new Pool({
+    ...(settings.preparedStatements ? { Client: PreparingClient } : {}),
     connectionString: databaseUrl,
     max,
-    connectionTimeoutMillis: timeouts.connectMs,
-    statement_timeout: timeouts.statementMs,
-    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    connectionTimeoutMillis: settings.connectMs,
+    statement_timeout: settings.statementMs,
+    idle_in_transaction_session_timeout: settings.idleInTransactionMs,
     // The server cannot enforce its timeout when it (or the network) does not answer at all.
-    query_timeout: timeouts.statementMs + 1_000,
+    query_timeout: settings.statementMs + 1_000,
   });
   // A connection lost while PostgreSQL restarts must not crash the process: the running query
   // fails (and is retried by its caller), the next one gets a fresh connection. pg emits the

@@ -34,7 +34,7 @@ export async function insertEvent(db: Db, event: StripeEvent): Promise<StoredEve
        VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7, $8, $9, $10)
        ON CONFLICT (id) DO NOTHING
        RETURNING ${eventColumns})
-     SELECT * FROM inserted
+     SELECT ${eventColumns} FROM inserted
      UNION ALL
      SELECT ${eventColumns} FROM stripe_events WHERE id = $1`,
     [
