@@ -81,6 +81,8 @@ export async function startDeployment(options: {
   const ports = {
     postgres: await freePort(),
     temporal: engine === 'cluster' ? await freePortRange() : await freePort(),
+    api: await freePort(),
+    worker: await freePort(),
   };
   const build = options.code === 'source' ? undefined : await buildForProduction(path.join(dir, 'build'));
   const command = (part: ServicePart): ServiceCommand => (build ? [process.execPath, build.entry(part)] : sourceCommand(`src/main/${part}.ts`));
@@ -91,9 +93,6 @@ export async function startDeployment(options: {
       : startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db'), port: ports.temporal, namespace: 'default', sqlitePragmas: options.sqlitePragmas });
   let temporal: EmbeddedTemporal = await startEngine();
   const smtp = await startCountingSmtp();
-  // Only now: the engine takes ports of its own as it starts (the dev server its internal
-  // services'), and one of them was once the API's, chosen before it.
-  const servicePorts = { api: await freePort(), worker: await freePort() };
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     DATABASE_URL: postgres.url,
@@ -105,19 +104,19 @@ export async function startDeployment(options: {
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const apiUrl = `http://127.0.0.1:${servicePorts.api}`;
-  const workerMetricsUrl = `http://127.0.0.1:${servicePorts.worker}/metrics`;
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  const workerMetricsUrl = `http://127.0.0.1:${ports.worker}/metrics`;
   const api = serviceProcess({
     name: 'api',
     command: command('api'),
-    env: { ...env, PORT: String(servicePorts.api) },
+    env: { ...env, PORT: String(ports.api) },
     logFile: path.join(dir, 'api.log'),
     ready: async () => (await fetch(`${apiUrl}/healthz`)).ok,
   });
   const worker = serviceProcess({
     name: 'worker',
     command: command('worker'),
-    env: { ...env, WORKER_METRICS_PORT: String(servicePorts.worker) },
+    env: { ...env, WORKER_METRICS_PORT: String(ports.worker) },
     logFile: path.join(dir, 'worker.log'),
     ready: async () => (await fetch(workerMetricsUrl)).ok,
   });
