@@ -48,7 +48,7 @@ test('when the service starts, then every metric is exposed: the API, the worker
   const own = await scrape(workerMetricsUrl);
   const sdk = await scrape(sdkMetricsUrl);
 
-  for (const name of ['stripe_webhook_requests_total', 'stripe_webhook_ack_seconds', 'stripe_dunning_active_cases', 'stripe_ledger_imbalance']) {
+  for (const name of ['stripe_webhook_requests_total', 'stripe_webhook_ack_seconds', 'stripe_webhook_acceptance_step_seconds', 'stripe_dunning_active_cases', 'stripe_ledger_imbalance']) {
     expect(api).toContain(`# TYPE ${name} `);
   }
   for (const name of ['stripe_events_processed_total', 'stripe_event_processing_seconds', 'stripe_emails_sent_total']) {
@@ -78,6 +78,21 @@ test('when a paid invoice arrives twice, then requests, processed events, proces
   expect(value(own, 'stripe_event_processing_seconds_count', { type: 'invoice.paid' })).toBe(1);
   expect(value(own, 'stripe_emails_sent_total', { kind: 'payment' })).toBe(2);
   expect(value(api, 'stripe_ledger_imbalance', { currency: 'eur' })).toBe(0);
+});
+
+test('when an event is delivered and then delivered again, then the acceptance times its steps: both stores, one start and one record', async () => {
+  const steps = async () => {
+    const api = await scrape(`${service.url}/metrics`);
+    return ['store', 'start', 'record'].map((step) => value(api, 'stripe_webhook_acceptance_step_seconds_count', { step }) ?? 0);
+  };
+  const before = await steps();
+  const event = stripeEvent('customer.created', stripeObject('customer', { id: `cus_steps_${Date.now()}` }));
+
+  await deliver(service.url, event);
+  await deliver(service.url, event);
+
+  const after = await steps();
+  expect(after.map((count, i) => count - before[i])).toEqual([2, 1, 1]);
 });
 
 test('when a payment fails, then the active dunning cases go up', async () => {

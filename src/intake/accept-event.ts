@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
+import type { Metrics } from '../platform/metrics';
 import { insertEvent, markAccepted } from '../store/events';
 import { type StripeEvent } from '../platform/stripe-event';
 import { startEventWorkflow } from './event-workflow';
@@ -9,6 +10,8 @@ export interface IntakeDependencies {
   db: Db;
   temporal: Client;
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_START_TIMEOUT_MS'>;
+  /** The webhook's: each step's time. Reconcile, which answers no one, does not time its steps. */
+  metrics?: Pick<Metrics, 'acceptanceStepSeconds'>;
 }
 
 export interface AcceptedEvent {
@@ -34,6 +37,7 @@ export class IntakeError extends Error {
  */
 export async function acceptEvent(deps: IntakeDependencies, event: StripeEvent): Promise<AcceptedEvent> {
   const { db, temporal, config } = deps;
+  const step = timedSteps(deps.metrics);
   const stored = await step('store the event', () => insertEvent(db, event));
   if (stored.accepted_at) return { eventId: event.id, duplicate: true };
 
@@ -44,10 +48,20 @@ export async function acceptEvent(deps: IntakeDependencies, event: StripeEvent):
   return { eventId: event.id, duplicate: !first };
 }
 
-async function step<T>(name: IntakeError['step'], fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new IntakeError(name, err);
-  }
+type Step = Exclude<IntakeError['step'], 'accept the event in time'>;
+
+const stepLabels: Record<Step, string> = { 'store the event': 'store', 'start the workflow': 'start', 'record the workflow': 'record' };
+
+/** Runs a step of acceptance: its failure named for the step, its time observed (failed or not). */
+function timedSteps(metrics: IntakeDependencies['metrics']) {
+  return async <T>(name: Step, fn: () => Promise<T>): Promise<T> => {
+    const endTimer = metrics?.acceptanceStepSeconds.startTimer({ step: stepLabels[name] });
+    try {
+      return await fn();
+    } catch (err) {
+      throw new IntakeError(name, err);
+    } finally {
+      endTimer?.();
+    }
+  };
 }

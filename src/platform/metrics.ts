@@ -5,6 +5,7 @@ export interface Metrics {
   registry: Registry;
   webhookRequests: Counter<'outcome'>;
   webhookAckSeconds: Histogram<'outcome'>;
+  acceptanceStepSeconds: Histogram<'step'>;
   eventsProcessed: Counter<'type' | 'result'>;
   eventProcessingSeconds: Histogram<'type'>;
   emailsSent: Counter<'kind'>;
@@ -29,6 +30,14 @@ export function createMetrics(): Metrics {
       help: 'Time from receiving a webhook request to answering it',
       labelNames: ['outcome'],
       buckets: secondsBuckets,
+      registers,
+    }),
+    // Where an acknowledgement's time goes: a slow answer is PostgreSQL's or Temporal's.
+    acceptanceStepSeconds: new Histogram({
+      name: 'stripe_webhook_acceptance_step_seconds',
+      help: 'Time of each step of accepting an event: store (the event row), start (its workflow), record (that the workflow exists)',
+      labelNames: ['step'],
+      buckets: [0.001, 0.0025, ...secondsBuckets],
       registers,
     }),
     eventsProcessed: new Counter({

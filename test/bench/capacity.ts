@@ -23,7 +23,11 @@ export interface StepResult {
   endToEndP50: number;
   endToEndP99: number;
   errors: number;
+  /** The service: mean time of each acceptance step inside the API over the window (its /metrics). */
+  acceptanceMeanMs?: AcceptanceMeans;
 }
+
+export type AcceptanceMeans = Record<'store' | 'start' | 'record', number>;
 
 export interface StepSettings {
   rates: number[];
@@ -79,8 +83,10 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
       );
     }, 3000);
     try {
+      const stepsBefore = await acceptanceSteps(deployment.apiUrl);
       const sent = await sendAtRate(deployment.apiUrl, workload.deliveries, rate, progress);
       const windowEnd = Date.now();
+      const stepsAfter = await acceptanceSteps(deployment.apiUrl);
       const backlogAtWindowEnd = ids.length - (await processedTimes(db, ids)).size;
       let done = await processedTimes(db, ids);
       while (done.size < ids.length && Date.now() < windowEnd + settings.drainSeconds * 1000) {
@@ -103,6 +109,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
         endToEndP50: percentile(endToEnd, 50),
         endToEndP99: percentile(endToEnd, 99),
         errors: sent.errors,
+        acceptanceMeanMs: meansBetween(stepsBefore, stepsAfter),
       };
     } finally {
       clearInterval(ticker);
@@ -110,6 +117,23 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
   });
   await waitForProcessed(db, all, 15 * 60_000);
   return results;
+}
+
+type StepTotals = Record<keyof AcceptanceMeans, { sum: number; count: number }>;
+
+/** The API's running totals of `stripe_webhook_acceptance_step_seconds` (sum and count per step). */
+async function acceptanceSteps(apiUrl: string): Promise<StepTotals> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const total = (series: 'sum' | 'count', step: string) =>
+    Number(new RegExp(`^stripe_webhook_acceptance_step_seconds_${series}\\{step="${step}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const of = (step: string) => ({ sum: total('sum', step), count: total('count', step) });
+  return { store: of('store'), start: of('start'), record: of('record') };
+}
+
+function meansBetween(before: StepTotals, after: StepTotals): AcceptanceMeans {
+  const mean = (step: keyof AcceptanceMeans) =>
+    ((after[step].sum - before[step].sum) / Math.max(1, after[step].count - before[step].count)) * 1000;
+  return { store: mean('store'), start: mean('start'), record: mean('record') };
 }
 
 /**
@@ -205,6 +229,17 @@ export function stepTable(name: string, results: StepResult[]): string[] {
     ...results.map(
       (step) =>
         `| ${step.offered} | ${fixed(step.acceptedPerSecond)} | ${fixed(step.processedPerSecond)} | ${step.backlogAtWindowEnd} | ${step.drainedAfterMs === null ? 'not in time' : `${(step.drainedAfterMs / 1000).toFixed(1)} s`} | ${fixed(step.ackP50, 0)} ms | ${fixed(step.ackP99, 0)} ms | ${fixed(step.endToEndP50, 0)} ms | ${fixed(step.endToEndP99, 0)} ms | ${step.errors} |`,
+    ),
+  ];
+}
+
+/** The service's acknowledgement taken apart: where its time went inside the API, step by step. */
+export function acceptanceTable(results: StepResult[]): string[] {
+  return [
+    '| service offered/s | store the event (PostgreSQL) | start the workflow (Temporal) | record the workflow (PostgreSQL) |',
+    '| --- | --- | --- | --- |',
+    ...results.map(({ offered, acceptanceMeanMs: mean }) =>
+      mean ? `| ${offered} | ${fixed(mean.store)} ms | ${fixed(mean.start)} ms | ${fixed(mean.record)} ms |` : `| ${offered} | – | – | – |`,
     ),
   ];
 }

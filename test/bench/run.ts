@@ -11,7 +11,7 @@ import { paidInvoice } from '../support/billing-events';
 import { engineOf, serviceCodeOf, serviceProcess, sourceCommand, startDeployment, type Deployment } from '../support/deployment';
 import { freePort } from '../support/global-setup';
 import { stripeEvent } from '../support/stripe-events';
-import { baselineSteps, capacity, serviceSteps, stepTable, writeChart } from './capacity';
+import { acceptanceTable, baselineSteps, capacity, serviceSteps, stepTable, writeChart } from './capacity';
 import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
 
 /**
@@ -121,6 +121,10 @@ async function capacityRun(deployment: Deployment, db: Db) {
     `Load: ${steps.mix} mix, steps of ${steps.windowSeconds} s at ${steps.rates.join(', ')} deliveries/s (a fifth of the events delivered twice; the baseline starts one workflow per unique event), open loop; a step counts when its backlog drains within ${steps.drainSeconds} s. ${settingsLine()}`,
     '',
     ...stepTable('service', service),
+    '',
+    'Inside the API, the mean time of each step of accepting an event (`stripe_webhook_acceptance_step_seconds`):',
+    '',
+    ...acceptanceTable(service),
     '',
     ...stepTable('baseline', baseline),
     '',
