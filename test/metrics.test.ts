@@ -2,6 +2,7 @@ import { createMetrics } from '../src/platform/metrics';
 import { addDatabaseGauges } from '../src/store/gauges';
 import { paidInvoice } from './support/billing-events';
 import { freePort } from './support/global-setup';
+import { sampleValue } from './support/metrics-text';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process';
@@ -32,17 +33,6 @@ async function scrape(url: string): Promise<string> {
   return response.text();
 }
 
-/** The value of one sample, e.g. value(text, 'stripe_webhook_requests_total', { outcome: 'accepted' }). */
-function value(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([\w:]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const sample = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, expected]) => sample[key] === expected)) return Number(match[3]);
-  }
-  return undefined;
-}
-
 test('when the service starts, then every metric is exposed: the API, the worker and the Temporal SDK', async () => {
   const api = await scrape(`${service.url}/metrics`);
   const own = await scrape(workerMetricsUrl);
@@ -71,19 +61,19 @@ test('when a paid invoice arrives twice, then requests, processed events, proces
 
   const api = await scrape(`${service.url}/metrics`);
   const own = await scrape(workerMetricsUrl);
-  expect(value(api, 'stripe_webhook_requests_total', { outcome: 'accepted' })).toBe(1);
-  expect(value(api, 'stripe_webhook_requests_total', { outcome: 'duplicate' })).toBe(1);
-  expect(value(api, 'stripe_webhook_ack_seconds_count', { outcome: 'accepted' })).toBe(1);
-  expect(value(own, 'stripe_events_processed_total', { type: 'invoice.paid', result: 'processed' })).toBe(1);
-  expect(value(own, 'stripe_event_processing_seconds_count', { type: 'invoice.paid' })).toBe(1);
-  expect(value(own, 'stripe_emails_sent_total', { kind: 'payment' })).toBe(2);
-  expect(value(api, 'stripe_ledger_imbalance', { currency: 'eur' })).toBe(0);
+  expect(sampleValue(api, 'stripe_webhook_requests_total', { outcome: 'accepted' })).toBe(1);
+  expect(sampleValue(api, 'stripe_webhook_requests_total', { outcome: 'duplicate' })).toBe(1);
+  expect(sampleValue(api, 'stripe_webhook_ack_seconds_count', { outcome: 'accepted' })).toBe(1);
+  expect(sampleValue(own, 'stripe_events_processed_total', { type: 'invoice.paid', result: 'processed' })).toBe(1);
+  expect(sampleValue(own, 'stripe_event_processing_seconds_count', { type: 'invoice.paid' })).toBe(1);
+  expect(sampleValue(own, 'stripe_emails_sent_total', { kind: 'payment' })).toBe(2);
+  expect(sampleValue(api, 'stripe_ledger_imbalance', { currency: 'eur' })).toBe(0);
 });
 
 test('when an event is delivered and then delivered again, then the acceptance times its steps: both stores, one start and one record', async () => {
   const steps = async () => {
     const api = await scrape(`${service.url}/metrics`);
-    return ['store', 'start', 'record'].map((step) => value(api, 'stripe_webhook_acceptance_step_seconds_count', { step }) ?? 0);
+    return ['store', 'start', 'record'].map((step) => sampleValue(api, 'stripe_webhook_acceptance_step_seconds_count', { step }) ?? 0);
   };
   const before = await steps();
   const event = stripeEvent('customer.created', stripeObject('customer', { id: `cus_steps_${Date.now()}` }));
@@ -96,18 +86,18 @@ test('when an event is delivered and then delivered again, then the acceptance t
 });
 
 test('when a payment fails, then the active dunning cases go up', async () => {
-  const before = value(await scrape(`${service.url}/metrics`), 'stripe_dunning_active_cases') ?? 0;
+  const before = sampleValue(await scrape(`${service.url}/metrics`), 'stripe_dunning_active_cases') ?? 0;
   const failed = paidInvoice({ status: 'open', customerEmail: 'dunning-metrics@example.com' });
 
   await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', failed));
 
-  expect(value(await scrape(`${service.url}/metrics`), 'stripe_dunning_active_cases')).toBe(before + 1);
+  expect(sampleValue(await scrape(`${service.url}/metrics`), 'stripe_dunning_active_cases')).toBe(before + 1);
 });
 
 test('when a request is rejected, then it is counted by its error code', async () => {
   await deliver(service.url, stripeEvent('customer.created', stripeObject('customer')), { secret: 'whsec_forged_000000' });
 
-  expect(value(await scrape(`${service.url}/metrics`), 'stripe_webhook_requests_total', { outcome: 'signature_invalid' })).toBe(1);
+  expect(sampleValue(await scrape(`${service.url}/metrics`), 'stripe_webhook_requests_total', { outcome: 'signature_invalid' })).toBe(1);
 });
 
 test('when the API and the worker share one process and registry, then the database gauges exist once', async () => {

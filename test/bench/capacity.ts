@@ -6,6 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from '../../src/platform/db';
 import { buildWorkload, seededRandom, type WorkloadMix } from '../chaos/workload';
 import type { Deployment } from '../support/deployment';
+import { sampleValue } from '../support/metrics-text';
 import { percentile, processedTimes, sendAtRate, waitForProcessed } from './load';
 
 /** One step of offered load: what was sent, what was done, and whether the backlog drained. */
@@ -124,8 +125,7 @@ type StepTotals = Record<keyof AcceptanceMeans, { sum: number; count: number }>;
 /** The API's running totals of `stripe_webhook_acceptance_step_seconds` (sum and count per step). */
 async function acceptanceSteps(apiUrl: string): Promise<StepTotals> {
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const total = (series: 'sum' | 'count', step: string) =>
-    Number(new RegExp(`^stripe_webhook_acceptance_step_seconds_${series}\\{step="${step}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const total = (series: 'sum' | 'count', step: string) => sampleValue(text, `stripe_webhook_acceptance_step_seconds_${series}`, { step }) ?? 0;
   const of = (step: string) => ({ sum: total('sum', step), count: total('count', step) });
   return { store: of('store'), start: of('start'), record: of('record') };
 }

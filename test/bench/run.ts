@@ -10,6 +10,7 @@ import { buildWorkload, type WorkloadMix } from '../chaos/workload';
 import { paidInvoice } from '../support/billing-events';
 import { engineOf, serviceCodeOf, serviceProcess, sourceCommand, startDeployment, type Deployment } from '../support/deployment';
 import { freePort } from '../support/global-setup';
+import { sampleValue } from '../support/metrics-text';
 import { stripeEvent } from '../support/stripe-events';
 import { acceptanceTable, baselineSteps, capacity, serviceSteps, stepTable, writeChart } from './capacity';
 import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
@@ -195,8 +196,7 @@ async function memoryOf(deployment: Deployment): Promise<Memory> {
 }
 
 async function rss(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  return Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
+  return sampleValue(await (await fetch(metricsUrl)).text(), 'process_resident_memory_bytes') ?? NaN;
 }
 
 /** Baseline 1: start no-op workflows on the same server at the same rate; a worker in this process runs them. */
