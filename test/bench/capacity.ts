@@ -7,6 +7,7 @@ import type { Db } from '../../src/platform/db';
 import { buildWorkload, seededRandom, type WorkloadMix } from '../chaos/workload';
 import type { Deployment } from '../support/deployment';
 import { sampleValue } from '../support/metrics-text';
+import { countCpu, type StepCpu } from './cpu';
 import { percentile, processedTimes, sendAtRate, waitForProcessed } from './load';
 
 /** One step of offered load: what was sent, what was done, and whether the backlog drained. */
@@ -26,6 +27,8 @@ export interface StepResult {
   errors: number;
   /** The service: mean time of each acceptance step inside the API over the window (its /metrics). */
   acceptanceMeanMs?: AcceptanceMeans;
+  /** CPU per processed event, from the step's start until it drained or the drain time ran out (Linux). */
+  cpu?: StepCpu;
 }
 
 export type AcceptanceMeans = Record<'store' | 'start' | 'record', number>;
@@ -85,6 +88,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
     }, 3000);
     try {
       const stepsBefore = await acceptanceSteps(deployment.apiUrl);
+      const cpu = countCpu(deployment.pids);
       const sent = await sendAtRate(deployment.apiUrl, workload.deliveries, rate, progress);
       const windowEnd = Date.now();
       const stepsAfter = await acceptanceSteps(deployment.apiUrl);
@@ -111,6 +115,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
         endToEndP99: percentile(endToEnd, 99),
         errors: sent.errors,
         acceptanceMeanMs: meansBetween(stepsBefore, stepsAfter),
+        cpu: cpu.stop(done.size),
       };
     } finally {
       clearInterval(ticker);
@@ -170,6 +175,7 @@ export async function baselineSteps(deployment: Deployment, settings: StepSettin
           .then(({ count: closed }) => say(`  baseline @ ${rate}/s: started ${startMs.length}/${count} workflows, completed ${closed}`));
       }, 3000);
       try {
+        const cpu = countCpu(deployment.pids);
         const startedAt = Date.now();
         const starts: Promise<void>[] = [];
         for (let i = 0; i < count; i += 1) {
@@ -208,6 +214,7 @@ export async function baselineSteps(deployment: Deployment, settings: StepSettin
           endToEndP50: percentile(endToEnd, 50),
           endToEndP99: percentile(endToEnd, 99),
           errors,
+          cpu: cpu.stop(closed.size),
         };
       } finally {
         clearInterval(ticker);
@@ -242,6 +249,24 @@ export function acceptanceTable(results: StepResult[]): string[] {
     ...results.map(({ offered, acceptanceMeanMs: mean }) =>
       mean ? `| ${offered} | ${fixed(mean.store)} ms | ${fixed(mean.start)} ms | ${fixed(mean.record)} ms |` : `| ${offered} | – | – | – |`,
     ),
+  ];
+}
+
+/**
+ * Each step's CPU per processed event, by process: the figure that moves least between runs, and
+ * what capacity on a machine of N cores comes down to (N × 1000 ms divided by the sum).
+ */
+export function cpuTable(name: string, results: StepResult[]): string[] {
+  if (!results.some((step) => step.cpu)) return [];
+  const cell = (value: number | undefined) => (value === undefined ? '–' : `${fixed(value)} ms`);
+  return [
+    `| ${name} offered/s | worker | Temporal | PostgreSQL | API | load (bench process) | all | cores busy |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(({ offered, cpu }) => {
+      const per = cpu?.msPerEvent;
+      const all = per && Object.values(per).reduce((sum, value) => sum + (Number.isFinite(value) ? value : 0), 0);
+      return `| ${offered} | ${cell(per?.worker)} | ${cell(per?.engine)} | ${cell(per?.postgres)} | ${cell(per?.api)} | ${cell(per?.load)} | ${cell(all)} | ${cpu ? fixed(cpu.coresBusy, 2) : '–'} |`;
+    }),
   ];
 }
 

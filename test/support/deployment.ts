@@ -60,6 +60,8 @@ export interface Deployment {
   worker: ServiceProcess;
   /** The environment the API and worker run with. */
   env: NodeJS.ProcessEnv;
+  /** The process of each part as it runs now (a restart changes them), for the bench's CPU count. */
+  pids(): Record<'api' | 'worker' | 'engine' | 'postgres', number | undefined>;
   restartPostgres(): Promise<void>;
   restartTemporal(): Promise<void>;
   stop(): Promise<void>;
@@ -140,6 +142,7 @@ export async function startDeployment(options: {
     api,
     worker,
     env,
+    pids: () => ({ api: api.pid(), worker: worker.pid(), engine: temporal.pid, postgres: postmasterPid(path.join(dir, 'postgres')) }),
     async restartPostgres() {
       await postgres.stop();
       postgres = await startEmbeddedPostgres(dir, ports.postgres);
@@ -157,6 +160,15 @@ export async function startDeployment(options: {
   };
 }
 
+/** The server process PostgreSQL names on the first line of `postmaster.pid` in its data directory. */
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `npm run api` / `npm run worker` as a supervised child process, the way a process manager
  * runs them: restarted when it dies unexpectedly, killable with SIGKILL on purpose.
@@ -165,6 +177,8 @@ export interface ServiceProcess {
   name: string;
   /** Unplanned exits the supervisor recovered from. */
   crashes: number;
+  /** Its process while it runs. */
+  pid(): number | undefined;
   start(): Promise<void>;
   /** SIGKILL to the whole process group, then start again. */
   killAndRestart(): Promise<void>;
@@ -231,6 +245,7 @@ export function serviceProcess(options: {
   const self: ServiceProcess = {
     name: options.name,
     crashes: 0,
+    pid: () => child?.pid,
     async start() {
       spawnChild();
       const deadline = Date.now() + 90_000;
