@@ -142,6 +142,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 
 export interface EmbeddedPostgresServer extends Running {
   url: string;
+  /** The postmaster, as its `postmaster.pid` names it. */
+  pid: number | undefined;
 }
 
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresServer> {
@@ -186,6 +188,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   return {
     name: 'postgres',
     url: `postgres://postgres:postgres@127.0.0.1:${port}/stripe_workflows`,
+    pid: Number(fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined,
     // The server shares our process group, so Ctrl-C may have stopped it already; the
     // package's stop() would then wait for an exit that has happened.
     stop: () => Promise.race([pg.stop(), portClosed(port)]),

@@ -264,8 +264,7 @@ export function cpuTable(name: string, results: StepResult[]): string[] {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(({ offered, cpu }) => {
       const per = cpu?.msPerEvent;
-      const all = per && Object.values(per).reduce((sum, value) => sum + (Number.isFinite(value) ? value : 0), 0);
-      return `| ${offered} | ${cell(per?.worker)} | ${cell(per?.engine)} | ${cell(per?.postgres)} | ${cell(per?.api)} | ${cell(per?.load)} | ${cell(all)} | ${cpu ? fixed(cpu.coresBusy, 2) : '–'} |`;
+      return `| ${offered} | ${cell(per?.worker)} | ${cell(per?.engine)} | ${cell(per?.postgres)} | ${cell(per?.api)} | ${cell(per?.load)} | ${cell(cpu?.allMsPerEvent)} | ${cpu ? fixed(cpu.coresBusy, 2) : '–'} |`;
     }),
   ];
 }

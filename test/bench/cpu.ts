@@ -54,17 +54,20 @@ export function processTable(): ProcessRow[] | undefined {
 export function cpuSeconds(roots: CpuRoots, loadPid: number, table: ProcessRow[]): Record<CpuPart, number> {
   const byPid = new Map(table.map((row) => [row.pid, row]));
   const children = new Map<number, ProcessRow[]>();
-  for (const row of table) children.set(row.ppid, [...(children.get(row.ppid) ?? []), row]);
-  const tree = (pid: number): number => {
-    const row = byPid.get(pid);
+  for (const row of table) {
+    if (!children.has(row.ppid)) children.set(row.ppid, []);
+    children.get(row.ppid)!.push(row);
+  }
+  const tree = (pid: number | undefined): number => {
+    const row = pid === undefined ? undefined : byPid.get(pid);
     if (!row) return NaN;
-    return (children.get(pid) ?? []).reduce((sum, child) => sum + tree(child.pid), row.ownSeconds + row.reapedSeconds);
+    return (children.get(row.pid) ?? []).reduce((sum, child) => sum + tree(child.pid), row.ownSeconds + row.reapedSeconds);
   };
   return {
-    worker: roots.worker === undefined ? NaN : tree(roots.worker),
-    engine: roots.engine === undefined ? NaN : tree(roots.engine),
-    postgres: roots.postgres === undefined ? NaN : tree(roots.postgres),
-    api: roots.api === undefined ? NaN : tree(roots.api),
+    worker: tree(roots.worker),
+    engine: tree(roots.engine),
+    postgres: tree(roots.postgres),
+    api: tree(roots.api),
     load: byPid.get(loadPid)?.ownSeconds ?? NaN,
   };
 }
@@ -72,6 +75,8 @@ export function cpuSeconds(roots: CpuRoots, loadPid: number, table: ProcessRow[]
 /** CPU per processed event over one step, in ms, and how many cores were busy on average. */
 export interface StepCpu {
   msPerEvent: Record<CpuPart, number>;
+  /** All parts together (a part whose process was not found counts nothing). */
+  allMsPerEvent: number;
   coresBusy: number;
 }
 
@@ -90,7 +95,7 @@ export function countCpu(roots: () => CpuRoots): { stop(processed: number): Step
       const used = (part: CpuPart) => after[part] - before[part];
       const msPerEvent = Object.fromEntries(cpuParts.map((part) => [part, (used(part) * 1000) / processed])) as Record<CpuPart, number>;
       const total = cpuParts.reduce((sum, part) => sum + (Number.isFinite(used(part)) ? used(part) : 0), 0);
-      return { msPerEvent, coresBusy: total / ((Date.now() - startedAt) / 1000) };
+      return { msPerEvent, allMsPerEvent: (total * 1000) / processed, coresBusy: total / ((Date.now() - startedAt) / 1000) };
     },
   };
 }

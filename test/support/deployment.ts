@@ -142,7 +142,7 @@ export async function startDeployment(options: {
     api,
     worker,
     env,
-    pids: () => ({ api: api.pid(), worker: worker.pid(), engine: temporal.pid, postgres: postmasterPid(path.join(dir, 'postgres')) }),
+    pids: () => ({ api: api.pid(), worker: worker.pid(), engine: temporal.pid, postgres: postgres.pid }),
     async restartPostgres() {
       await postgres.stop();
       postgres = await startEmbeddedPostgres(dir, ports.postgres);
@@ -158,15 +158,6 @@ export async function startDeployment(options: {
       await postgres.stop();
     },
   };
-}
-
-/** The server process PostgreSQL names on the first line of `postmaster.pid` in its data directory. */
-function postmasterPid(dataDir: string): number | undefined {
-  try {
-    return Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
