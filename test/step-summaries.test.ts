@@ -3,6 +3,7 @@ import type { temporal } from '@temporalio/proto';
 import { paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, historyOf, isPatchMarker, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
+import { until } from './support/until';
 
 /** Every step of an execution carries a summary, so its history in the Web UI reads as the business process. */
 
@@ -45,9 +46,12 @@ test('when a paid invoice is processed, then each step in its history says what 
 test('when a dunning sends its notices, then each notice step names its place in the schedule and the invoice', async () => {
   const invoice = paidInvoice({ status: 'open', subtotal: 2_000, customerEmail: 'summary-dunning@example.com' });
 
+  const dunningId = `dunning-${invoice.id}`;
   await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
-  await service.temporal.workflow.getHandle(`dunning-${invoice.id}`).terminate('test over');
+  // The event's run ends once the dunning has started, which may be before its first step.
+  await until(async () => (await stepSummariesOf(dunningId)).length > 0);
+  await service.temporal.workflow.getHandle(dunningId).terminate('test over');
 
-  const summaries = await stepSummariesOf(`dunning-${invoice.id}`);
+  const summaries = await stepSummariesOf(dunningId);
   expect(summaries[0]).toMatch(new RegExp(`^Send dunning notice 1 of 4 · invoice ${invoice.id}`));
 });
