@@ -64,6 +64,7 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, e
   const invoice = readInvoiceOf(event);
   if (invoice.status !== 'paid' || invoice.total <= 0) return undefined;
   const reference = await paymentReference(db, stripe, invoice, event);
+  const invoiceObject = await withAllLines(db, stripe, event);
   return recordPayment(db, {
     invoice_id: invoice.id,
     invoice_number: invoice.number,
@@ -78,9 +79,25 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, e
     amount: invoice.amountPaid,
     currency: invoice.currency,
     paid_at: new Date((invoice.paidAt ?? event.created) * 1000),
-    invoice: event.data.object,
+    invoice: invoiceObject,
     source_event_id: event.id,
   });
+}
+
+/**
+ * The invoice with every line. Stripe embeds only its first lines (`lines.has_more`); with a
+ * key the rest are listed from Stripe once, before the payment is recorded, so that its
+ * documents and paid period see them all. Without a key the documents show the lines the
+ * event carries and one row for the rest.
+ */
+async function withAllLines(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<Json> {
+  const invoice = event.data.object as Json;
+  if (invoice.lines?.has_more !== true || !stripe) return invoice;
+  // A payment already recorded keeps the invoice it was recorded with.
+  if (await paymentOfInvoice(db, invoice.id)) return invoice;
+  const data = [];
+  for await (const line of stripe.invoices.listLineItems(invoice.id, { limit: 100 }, asAccount(event.account))) data.push(line);
+  return { ...invoice, lines: { ...invoice.lines, data, has_more: false, total_count: data.length } };
 }
 
 /** "Visa •••• 4242" when known, else the Stripe payment reference. */

@@ -59,6 +59,21 @@ test.each(['receipt', 'invoice'] as const)('when the %s\'s totals are read back 
   expect(lineAmounts.reduce((sum, amount) => sum + amount, 0)).toBe(totals.get('Subtotal'));
 });
 
+test('when the event carries only the invoice\'s first lines, then the table ends with one row for the rest and the totals still add up to Stripe\'s', async () => {
+  const shown = subscriptionInvoice().lines;
+  const invoice = subscriptionInvoice({ lines: { object: 'list', has_more: true, total_count: 5, data: [{ amount: 24_500, quantity: 5, description: '5 × Team plan (at €49.00 / month)' }] } });
+
+  const pdf = await renderDocument(documentOf('receipt', invoice));
+
+  const [text] = await pageTexts(pdf);
+  const omitted = shown.slice(1).reduce((sum, line) => sum + line.amount, 0);
+  expect(text).toMatch(new RegExp(`4 more line items, listed on the invoice in Stripe\\s+€${(omitted / 100).toFixed(2)}`));
+  const totals = await totalsOf(pdf);
+  expect(totals.get('Subtotal')).toBe(30_900);
+  expect(totals.get('Subtotal')! + totals.get('Discount')! + totals.get('Tax (19%)')!).toBe(totals.get('Total'));
+  expect(totals.get('Total')).toBe(34_522);
+});
+
 test('when an invoice has more lines than a page holds, then it flows over pages with the table header on each, numbered, and nothing crosses the margins', async () => {
   const lines = Array.from({ length: 70 }, (_, i) => ({ amount: 1_000, quantity: 1, description: `Usage of workspace ${i + 1}: ${'events processed and stored '.repeat(i % 7 === 0 ? 4 : 1).trim()}`, price: { unit_amount: 1_000 } }));
   const invoice = subscriptionInvoice({ lines: { object: 'list', data: lines }, subtotal: 70_000, total: 70_000, amount_due: 70_000, amount_paid: 70_000, total_discount_amounts: [], total_taxes: [] });

@@ -4,7 +4,10 @@ import { admin, deliverTwiceAndWait, testAdminKey } from './support/service';
 import { useServiceWithRecordedStripe } from './support/stripe-recorder';
 import { stripeEvent } from './support/stripe-events';
 
-/** Newer API versions leave out what paid an invoice; with a key, it is asked of Stripe. */
+/**
+ * Newer API versions leave out what paid an invoice, and every version embeds only an invoice's
+ * first lines; with a key, the rest is asked of Stripe.
+ */
 
 const environment = useServiceWithRecordedStripe();
 
@@ -33,4 +36,27 @@ test('when the invoice names its payment, then Stripe is not asked', async () =>
   const { body } = await admin(environment.service, `/payments?invoice=${invoice.id}`);
   expect(body.data[0]).toMatchObject({ charge_id: 'ch_named_1' });
   expect(environment.stripe.calls.filter((call) => call === 'GET /v1/invoice_payments')).toHaveLength(before);
+});
+
+test('when the event carries only an invoice\'s first ten lines, then the rest are listed from Stripe once and the receipt shows every line', async () => {
+  const base = paidInvoice({ subtotal: 1_200 });
+  const lines = Array.from({ length: 12 }, (_, index) => ({ id: `il_seat_${index + 1}`, object: 'line_item', amount: 100, currency: 'usd', description: `Seat ${index + 1}`, quantity: 1 }));
+  const invoice: Record<string, any> = { ...base, lines: { object: 'list', data: lines.slice(0, 10), has_more: true, total_count: 12, url: `/v1/invoices/${base.id}/lines` } };
+  environment.stripe.setInvoiceLines(invoice.id, lines);
+  const listings = () => environment.stripe.calls.filter((call) => call === `GET /v1/invoices/${invoice.id}/lines`).length;
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
+  await deliverTwiceAndWait(environment.service, stripeEvent('invoice.payment_succeeded', invoice));
+
+  const { body } = await admin(environment.service, `/payments?invoice=${invoice.id}`);
+  expect(body.data).toHaveLength(1);
+  const receipt = await fetch(`${environment.service.url}/admin/documents/${body.data[0].documents.find((n: string) => n.startsWith('R-'))}`, {
+    headers: { authorization: `Bearer ${testAdminKey}` },
+  });
+  const text = await pdfText(Buffer.from(await receipt.arrayBuffer()));
+  expect(text).toContain('Seat 11');
+  expect(text).toContain('Seat 12');
+  expect(text).not.toContain('more line items');
+  // Three pages of five, asked for the first event only: the second found the payment recorded.
+  expect(listings()).toBe(3);
 });

@@ -57,6 +57,12 @@ export interface InvoiceFacts {
   /** Tax per rate, as the invoice lists it. */
   taxes: InvoiceTax[];
   lines: InvoiceLine[];
+  /**
+   * The lines the payload leaves out: Stripe embeds only an invoice's first lines (`has_more`).
+   * Their number when the list says it, and their amount, taken as what separates the lines
+   * shown from `subtotal`, so that the documents still add up to Stripe's figures.
+   */
+  omittedLines: { count: number | null; amount: number } | null;
 }
 
 export interface InvoiceTax {
@@ -157,6 +163,7 @@ export function readInvoice(object: Json): InvoiceFacts {
   }
   const total = integer(object.total, 'invoice.total');
   const subtotal = Number.isSafeInteger(object.subtotal) ? object.subtotal : total;
+  const lines = linesOf(object);
   return {
     id: object.id,
     number: object.number ?? null,
@@ -190,17 +197,27 @@ export function readInvoice(object: Json): InvoiceFacts {
       .filter((taxId: Json) => typeof taxId?.value === 'string')
       .map((taxId: Json) => `${taxIdLabel(String(taxId.type ?? 'tax id'))} ${taxId.value}`),
     taxes: taxesOf(object),
-    lines: (object.lines?.data ?? []).map((line: Json) => ({
-      description: descriptionOf(line),
-      quantity: line.quantity ?? 1,
-      unitAmount: unitAmountOf(line),
-      amount: integer(line.amount, 'invoice line amount'),
-      period:
-        Number.isInteger(line.period?.start) && Number.isInteger(line.period?.end)
-          ? { start: line.period.start, end: line.period.end }
-          : null,
-    })),
+    lines,
+    omittedLines: object.lines?.has_more === true ? omittedLinesOf(object.lines, lines, subtotal) : null,
   };
+}
+
+function linesOf(object: Json): InvoiceLine[] {
+  return (object.lines?.data ?? []).map((line: Json) => ({
+    description: descriptionOf(line),
+    quantity: line.quantity ?? 1,
+    unitAmount: unitAmountOf(line),
+    amount: integer(line.amount, 'invoice line amount'),
+    period:
+      Number.isInteger(line.period?.start) && Number.isInteger(line.period?.end)
+        ? { start: line.period.start, end: line.period.end }
+        : null,
+  }));
+}
+
+function omittedLinesOf(list: Json, lines: InvoiceLine[], subtotal: number): NonNullable<InvoiceFacts['omittedLines']> {
+  const count = Number.isSafeInteger(list.total_count) && list.total_count > lines.length ? list.total_count - lines.length : null;
+  return { count, amount: subtotal - lines.reduce((sum, line) => sum + line.amount, 0) };
 }
 
 /** The invoice an event is about; a payload that is not one fails the event as invalid. */

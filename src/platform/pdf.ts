@@ -200,6 +200,18 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
     y = Math.max(rowBottom, y + 12) + 8;
   }
 
+  if (invoice.omittedLines) {
+    const { count, amount } = invoice.omittedLines;
+    const text = `${count === null ? 'More line items' : `${count} more line item${count === 1 ? '' : 's'}`}, listed on the invoice in Stripe`;
+    if (y + 20 > bottom) {
+      doc.addPage();
+      y = tableHeader(doc, page.margin);
+    }
+    write(doc, text, columns.description.x, y, { width: columns.description.width, color: grey });
+    write(doc, money(amount), columns.amount.x, y, { width: columns.amount.width, align: 'right' });
+    y += 20;
+  }
+
   // The totals, right-aligned under the amounts.
   const rows = totalsWithTaxRates(invoice, kind);
   if (y + rows.length * 15 + 20 > bottom) {
@@ -257,7 +269,7 @@ function totalsWithTaxRates(invoice: InvoiceFacts, kind: DocumentKind): [string,
  * inside the lines. Then what the customer balance took and, on a receipt, what was paid.
  */
 export function documentTotals(invoice: InvoiceFacts, kind: DocumentKind): [string, number][] {
-  const lines = invoice.lines.reduce((sum, line) => sum + line.amount, 0);
+  const lines = invoice.lines.reduce((sum, line) => sum + line.amount, 0) + (invoice.omittedLines?.amount ?? 0);
   const taxAdded = invoice.tax - invoice.taxInclusive;
   const discount = lines + taxAdded - invoice.total;
   const totals: [string, number][] = [['Subtotal', lines]];

@@ -25,6 +25,8 @@ export interface StripeRecorder {
    * (stripe-mock answers its one fixture, whatever the id or the filter).
    */
   setBalanceTransaction(balanceTransaction: Record<string, any>): void;
+  /** From now on, listing this invoice's lines answers these, five a page (`starting_after` pages on). */
+  setInvoiceLines(invoiceId: string, lines: Record<string, any>[]): void;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const paid = new Set<string>();
   const invoicePayments = new Map<string, string>();
   const balanceTransactions = new Map<string, Record<string, any>>();
+  const invoiceLines = new Map<string, Record<string, any>[]>();
   const answer = (res: http.ServerResponse, body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
@@ -46,6 +49,12 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     if (path === '/v1/balance_transactions' && balanceTransactions.size > 0) {
       const within = (bt: Record<string, any>) => bt.created >= Number(query.get('created[gte]') ?? -Infinity) && bt.created < Number(query.get('created[lt]') ?? Infinity);
       return answer(res, { object: 'list', data: [...balanceTransactions.values()].filter(within), has_more: false, url: path });
+    }
+    const linesOf = /^\/v1\/invoices\/([^/]+)\/lines$/.exec(path)?.[1];
+    if (linesOf && invoiceLines.has(linesOf)) {
+      const lines = invoiceLines.get(linesOf)!;
+      const from = query.has('starting_after') ? lines.findIndex((line) => line.id === query.get('starting_after')) + 1 : 0;
+      return answer(res, { object: 'list', data: lines.slice(from, from + 5), has_more: from + 5 < lines.length, url: path });
     }
     const listedInvoice = path === '/v1/invoice_payments' ? query.get('invoice') : null;
     const listedIntent = path === '/v1/invoice_payments' ? query.get('payment[payment_intent]') : null;
@@ -86,6 +95,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     markPaid: (invoiceId) => void paid.add(invoiceId),
     setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
     setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
+    setInvoiceLines: (invoiceId, lines) => void invoiceLines.set(invoiceId, lines),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
