@@ -117,7 +117,7 @@ function chargeOf(event: StripeEvent): Record<string, any> & { id: string; curre
 }
 
 /**
- * Refunds of a charge. Payloads with the refund list post each refund under its id; newer API
+ * Refunds of a charge. Payloads with the refund list (its ten newest) post each refund under its id; newer API
  * versions leave the list out, and then the growth of `amount_refunded` over what was posted is
  * what is new. Both shapes of one refund can arrive, in any order and at once, so a listed refund
  * is posted only while the total stays within what the charge says is refunded: a refund first
@@ -147,20 +147,28 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
     };
 
     const failures = await refundFailuresOf(tx, charge.id);
+    // A payload from before a failure still counts the failed refund in amount_refunded.
+    const failedSince = failures.filter((f) => f.failedAt > at(event.created)).reduce((sum, f) => sum + f.amount, 0);
     if (!Array.isArray(listed)) {
-      // A payload from before a failure still counts the failed refund in amount_refunded.
-      const failedSince = failures.filter((f) => f.failedAt > at(event.created)).reduce((sum, f) => sum + f.amount, 0);
       const growth = Math.max(0, charge.amount_refunded - failedSince - state.refunded);
       await postRefund(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, growth, event.created);
       return;
     }
     const failed = new Set(failures.map((f) => f.refundId));
     const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled' && !failed.has(r.id));
-    const refunded = refunds.reduce((sum, refund) => sum + refund.amount, 0);
+    // Stripe embeds a charge's ten newest refunds: with more, the older ones (booked from earlier
+    // events) are not in the list, and the charge's own total is what bounds the booking.
+    const refunded = charge.refunds?.has_more === true ? charge.amount_refunded - failedSince : refunds.reduce((sum, refund) => sum + refund.amount, 0);
     const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
     for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
       if (already.has(`refund:${refund.id}`) || state.refunded + refund.amount > refunded) continue;
       await postRefund(`refund:${refund.id}`, `Refund ${refund.id} of charge ${charge.id}`, refund.amount, refund.created ?? event.created);
+    }
+    // Older refunds not booked yet (their events missed or still to come) are booked from the
+    // charge's total, as without a list; their own events then find the total reached.
+    const rest = refunded - state.refunded;
+    if (charge.refunds?.has_more === true && rest > 0) {
+      await postRefund(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, rest, event.created);
     }
   });
 }

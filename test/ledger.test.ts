@@ -22,6 +22,18 @@ function testPosting(reference: string, lines: LedgerLine[]): Posting {
   return { sourceKey: `test:${reference}`, kind: 'test', reference, connectedAccount: null, description: reference, occurredAt: new Date(), lines };
 }
 
+/**
+ * A charge of $100 refunded $1 at a time, `total` times: the charge after `count` of them, its
+ * list holding the ten newest refunds, newest first, as Stripe embeds it.
+ */
+function chargeAfterRefunds(chargeId: string, total: number) {
+  const refunds = Array.from({ length: total }, (_, index) => ({ id: `re_${chargeId}_${index + 1}`, amount: 100 }));
+  return (count: number) => {
+    const charge = chargeWithRefunds(chargeId, 10_000, refunds.slice(0, count));
+    return { ...charge, refunds: { ...charge.refunds, data: charge.refunds.data.reverse().slice(0, 10), has_more: count > 10 } };
+  };
+}
+
 describe('ledger postings', () => {
   test('when a charge is refunded partially and then fully, then each refund id is posted once', async () => {
     const partial = chargeWithRefunds('ch_refund_1', 10_000, [{ id: 're_a', amount: 3_000 }]);
@@ -35,6 +47,26 @@ describe('ledger postings', () => {
     await deliverTwiceAndWait(service, stripeEvent('charge.refunded', full));
 
     expect(await movements('ch_refund_1')).toEqual({ refunds: 10_000, stripe_balance: -10_000 });
+    await expectBalanced();
+  });
+
+  test('when a charge has more refunds than its event lists (Stripe embeds the ten newest), then each new refund is still posted once', async () => {
+    const after = chargeAfterRefunds('ch_refund_many', 12);
+
+    for (let count = 1; count <= 12; count++) await deliverTwiceAndWait(service, stripeEvent('charge.refunded', after(count)));
+
+    expect(await movements('ch_refund_many')).toEqual({ refunds: 1_200, stripe_balance: -1_200 });
+    await expectBalanced();
+  });
+
+  test('when the newest event of a charge with more refunds than its list arrives first, then the unlisted refunds are booked from its total and their own events add nothing', async () => {
+    const after = chargeAfterRefunds('ch_refund_late', 12);
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', after(12)));
+    expect(await movements('ch_refund_late')).toEqual({ refunds: 1_200, stripe_balance: -1_200 });
+    for (let count = 1; count <= 11; count++) await deliverTwiceAndWait(service, stripeEvent('charge.refunded', after(count)));
+
+    expect(await movements('ch_refund_late')).toEqual({ refunds: 1_200, stripe_balance: -1_200 });
     await expectBalanced();
   });
 
