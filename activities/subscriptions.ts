@@ -31,11 +31,26 @@ function readSubscription(event: StripeEvent) {
     id: subscription.id as string,
     customerId: idOf(subscription.customer),
     status,
-    priceId: idOf(subscription.items?.data?.[0]?.price) ?? idOf(subscription.plan),
+    /** Every item's price (older versions also name one `plan`): a plan may sit beside add-ons. */
+    priceIds: [...(subscription.items?.data ?? []).map((item: Json) => idOf(item?.price)), idOf(subscription.plan)].filter(
+      (id): id is string => typeof id === 'string',
+    ),
     cancelAtPeriodEnd: subscription.cancel_at_period_end === true,
     trialEnd: subscription.trial_end ?? null,
     period: periodOf(subscription),
   };
+}
+
+/**
+ * The subscription's tier: the highest in `PLAN_PRICES` among its items' prices (add-ons beside
+ * the plan have none), and the price that gives it, else the first item's price.
+ */
+function planOf(plans: Plans, priceIds: string[]): { tier: string | null; priceId: string | null } {
+  for (const plan of [...plans.PLAN_PRICES].reverse()) {
+    const priceId = priceIds.find((id) => plan.prices.includes(id));
+    if (priceId) return { tier: plan.tier, priceId };
+  }
+  return { tier: null, priceId: priceIds[0] ?? null };
 }
 
 const seconds = (value: number | null) => (value === null ? null : new Date(value * 1000));
@@ -54,7 +69,7 @@ async function syncSubscription(db: Db, plans: Plans, payloadEvent: StripeEvent,
   const event = current ?? payloadEvent;
   const next = readSubscription(event);
   const rank = (tier: string | null) => plans.PLAN_PRICES.findIndex((plan) => plan.tier === tier);
-  const tier = plans.PLAN_PRICES.find((plan) => next.priceId && plan.prices.includes(next.priceId))?.tier ?? null;
+  const { tier, priceId } = planOf(plans, next.priceIds);
   await withTransaction(db, async (tx) => {
     const stored = await lockSubscription(tx, next.id);
     const eventCreated = new Date(event.created * 1000);
@@ -68,7 +83,7 @@ async function syncSubscription(db: Db, plans: Plans, payloadEvent: StripeEvent,
       customerId: next.customerId,
       account: event.account ?? null,
       status: next.status,
-      priceId: next.priceId,
+      priceId,
       tier,
       cancelAtPeriodEnd: next.cancelAtPeriodEnd,
       trialEnd: seconds(next.trialEnd),

@@ -69,6 +69,19 @@ describe('checkout.session.completed', () => {
 });
 
 describe('subscriptions and entitlements', () => {
+  test('when a subscription carries an add-on before its plan, then the tier is the plan\'s and its entitlements are granted', async () => {
+    const withPlan = subscription('cus_addon', 'price_team');
+    const plan = withPlan.items.data[0];
+    const addOn = { ...plan, id: 'si_addon', price: { ...plan.price, id: 'price_extra_storage' } };
+    const event = stripeEvent('customer.subscription.created', { ...withPlan, items: { ...withPlan.items, data: [addOn, plan] } });
+
+    await deliverTwiceAndWait(service, event);
+
+    const view = await customer('cus_addon');
+    expect(view.subscriptions).toMatchObject([{ status: 'active', tier: 'team' }]);
+    expect(active(view)).toEqual(['api', 'exports', 'sso']);
+  });
+
   test('when a pro subscription is created, then its entitlements are granted and a listener on entitlements_changed hears the customer id', async () => {
     const listener = new PgClient({ connectionString: service.database.url });
     await listener.connect();
