@@ -113,6 +113,22 @@ describe('GET /admin/events', () => {
   });
 });
 
+describe('ids and filters with a NUL character', () => {
+  test.each([
+    ['GET', '/events/evt_%00'],
+    ['GET', '/events?type=a%00b'],
+    ['GET', '/payments?invoice=in_%00'],
+    ['GET', '/customers/cus_%00'],
+    ['GET', '/documents/R-%00'],
+    ['POST', '/events/evt_%00/retry'],
+  ])('when %s %s, then 400 invalid_parameter, not a failed query', async (method, path) => {
+    const answer = await admin(service, path, { method });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toEqual({ code: 'invalid_parameter', message: 'Parameters must not contain the NUL character (%00).' });
+  });
+});
+
 describe('GET /admin/events/:id', () => {
   test('when a paid invoice event is shown, then its payment, documents, ledger entries and emails', async () => {
     const answer = await admin(service, `/events/${paid.id}`);

@@ -4,7 +4,9 @@ import { freePort } from './support/global-setup';
 import { startApiProcess } from './support/api-process';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 import {
+  admin,
   countExecutions,
+  deliverTwiceAndWait,
   eventStatusWhenDone,
   startTestService,
   testConfig,
@@ -102,6 +104,18 @@ describe('one workflow per Stripe event', () => {
     expect(await countExecutions(service.temporal, event.id)).toBe(1);
     const { rows } = await service.database.db.query('SELECT attempts FROM stripe_events WHERE id = $1', [event.id]);
     expect(rows[0].attempts).toBe(1);
+  });
+
+  test('when a text in the payload holds a NUL character (which PostgreSQL cannot store), then the event is stored with U+FFFD in its place and processed once', async () => {
+    const id = `cus_nul_${Date.now()}`;
+    const event = stripeEvent('customer.updated', stripeObject('customer', { id, name: 'Zoë\u0000Null', metadata: { 'note\u0000key': 'a\u0000b' } }));
+
+    await deliverTwiceAndWait(service, event);
+
+    const { rows } = await service.database.db.query('SELECT payload FROM stripe_events WHERE id = $1', [event.id]);
+    expect(rows[0].payload.data.object).toMatchObject({ name: 'Zoë\ufffdNull', metadata: { 'note\ufffdkey': 'a\ufffdb' } });
+    expect((await admin(service, `/customers/${id}`)).body).toMatchObject({ name: 'Zoë\ufffdNull' });
+    expect(await countExecutions(service.temporal, event.id)).toBe(1);
   });
 
   test('when an event type has no handler, then it is answered 200 and marked ignored', async () => {

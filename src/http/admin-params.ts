@@ -1,5 +1,5 @@
 import { isCalendarDay } from '../../workflows/contracts';
-import type { ParameterizedContext } from 'koa';
+import type { Middleware, ParameterizedContext } from 'koa';
 import getRawBody from 'raw-body';
 import type { z } from 'zod';
 import type { EventStatus } from '../store/events';
@@ -7,6 +7,18 @@ import type { Books } from '../store/ledger';
 import { HttpError } from '../platform/http-error';
 
 // Admin request parameters: each parser names the parameter in its 400 message.
+
+/**
+ * PostgreSQL text cannot hold the NUL character: an id or filter with one (`%00`) is refused
+ * here with a 400 instead of failing its query with a 500.
+ */
+export const refuseNulCharacters: Middleware = async (ctx, next) => {
+  const inQuery = Object.values(ctx.query).some((value) => [value].flat().some((item) => item?.includes('\0')));
+  if (/%00/.test(ctx.path) || inQuery) {
+    throw new HttpError(400, 'invalid_parameter', 'Parameters must not contain the NUL character (%00).');
+  }
+  await next();
+};
 
 export function limitParam(value: unknown): number {
   if (value === undefined) return 50;

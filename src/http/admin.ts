@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { z } from 'zod';
 import { requireAdminKey } from './admin-auth';
 import { addFinanceRoutes } from './admin-finance';
-import { booksParam, cursorParam, jsonBody, limitParam, statusParam, textParam, windowParam } from './admin-params';
+import { booksParam, cursorParam, jsonBody, limitParam, refuseNulCharacters, statusParam, textParam, windowParam } from './admin-params';
 import type { Config } from '../platform/config';
 import { customerView } from '../store/customers';
 import type { Db } from '../platform/db';
@@ -45,7 +45,7 @@ const cleanupRequest = z.strictObject({
 export function createAdminRouter(deps: AdminDependencies): Router {
   const { db, config } = deps;
   const router = new Router({ prefix: '/admin' });
-  router.use(requireAdminKey(config));
+  router.use(requireAdminKey(config), refuseNulCharacters);
 
   const eventView = (event: StoredEvent) => eventAsAdminJson(event, config);
 

@@ -47,11 +47,28 @@ export async function insertEvent(db: Db, event: StripeEvent): Promise<StoredEve
       refs.customerId,
       refs.invoiceId,
       refs.subscriptionId,
-      event,
+      storablePayload(event),
     ],
   );
   // A concurrent delivery that inserted first commits after this statement's snapshot.
   return rows[0] ?? (await getEvent(db, event.id))!;
+}
+
+/**
+ * The payload as jsonb takes it. PostgreSQL cannot store the NUL character (`\u0000`), which
+ * text a customer typed into a Stripe object may hold; refused, the event would be answered 503
+ * on every delivery until Stripe gives up. Such characters are stored as U+FFFD instead.
+ */
+function storablePayload(event: StripeEvent): string {
+  const json = JSON.stringify(event);
+  return json.includes('\\u0000') ? JSON.stringify(withoutNul(event)) : json;
+}
+
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('\0', '\ufffd');
+  if (Array.isArray(value)) return value.map(withoutNul);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.replaceAll('\0', '\ufffd'), withoutNul(item)]));
 }
 
 /** Records that the workflow exists. False when another delivery recorded it first. */
