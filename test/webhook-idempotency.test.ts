@@ -106,14 +106,18 @@ describe('one workflow per Stripe event', () => {
     expect(rows[0].attempts).toBe(1);
   });
 
-  test('when a text in the payload holds a NUL character (which PostgreSQL cannot store), then the event is stored with U+FFFD in its place and processed once', async () => {
+  test('when a text in the payload holds a NUL character or half a surrogate pair (which PostgreSQL cannot store), then the event is stored with U+FFFD in their place and processed once', async () => {
     const id = `cus_nul_${Date.now()}`;
-    const event = stripeEvent('customer.updated', stripeObject('customer', { id, name: 'Zoë\u0000Null', metadata: { 'note\u0000key': 'a\u0000b' } }));
+    const metadata = { 'note\u0000key': 'a\u0000b', cut: 'emoji \ud83d', stray: '\ude00 end', whole: 'ok 😀' };
+    const event = stripeEvent('customer.updated', stripeObject('customer', { id, name: 'Zoë\u0000Null', metadata }));
 
     await deliverTwiceAndWait(service, event);
 
     const { rows } = await service.database.db.query('SELECT payload FROM stripe_events WHERE id = $1', [event.id]);
-    expect(rows[0].payload.data.object).toMatchObject({ name: 'Zoë\ufffdNull', metadata: { 'note\ufffdkey': 'a\ufffdb' } });
+    expect(rows[0].payload.data.object).toMatchObject({
+      name: 'Zoë\ufffdNull',
+      metadata: { 'note\ufffdkey': 'a\ufffdb', cut: 'emoji \ufffd', stray: '\ufffd end', whole: 'ok 😀' },
+    });
     expect((await admin(service, `/customers/${id}`)).body).toMatchObject({ name: 'Zoë\ufffdNull' });
     expect(await countExecutions(service.temporal, event.id)).toBe(1);
   });

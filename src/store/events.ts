@@ -55,20 +55,27 @@ export async function insertEvent(db: Db, event: StripeEvent): Promise<StoredEve
 }
 
 /**
- * The payload as jsonb takes it. PostgreSQL cannot store the NUL character (`\u0000`), which
- * text a customer typed into a Stripe object may hold; refused, the event would be answered 503
- * on every delivery until Stripe gives up. Such characters are stored as U+FFFD instead.
+ * The payload as jsonb takes it. PostgreSQL refuses the NUL character (`\u0000`) and half a
+ * surrogate pair (`\ud800` alone), which text a customer typed into a Stripe object may hold;
+ * refused, the event would be answered 503 on every delivery until Stripe gives up. Such
+ * characters are stored as U+FFFD instead. JSON.stringify writes both as escapes, and nothing
+ * else as these, so other events are only searched, not rebuilt.
  */
 function storablePayload(event: StripeEvent): string {
   const json = JSON.stringify(event);
-  return json.includes('\\u0000') ? JSON.stringify(withoutNul(event)) : json;
+  return /\\u(0000|d[89a-f])/.test(json) ? JSON.stringify(storableValue(event)) : json;
 }
 
-function withoutNul(value: unknown): unknown {
-  if (typeof value === 'string') return value.replaceAll('\0', '\ufffd');
-  if (Array.isArray(value)) return value.map(withoutNul);
+/** A lone surrogate: a high one not followed by a low one, or a low one without its high one. */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+const storableText = (text: string) => text.replaceAll('\0', '\ufffd').replace(loneSurrogate, '\ufffd');
+
+function storableValue(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableValue);
   if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.replaceAll('\0', '\ufffd'), withoutNul(item)]));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storableValue(item)]));
 }
 
 /** Records that the workflow exists. False when another delivery recorded it first. */
