@@ -117,9 +117,9 @@ function chargeOf(event: StripeEvent): Record<string, any> & { id: string; curre
 }
 
 /**
- * Refunds of a charge. Payloads with the refund list (its ten newest) post each refund under its id; newer API
- * versions leave the list out, and then the growth of `amount_refunded` over what was posted is
- * what is new. Both shapes of one refund can arrive, in any order and at once, so a listed refund
+ * Refunds of a charge. Payloads with the refund list (its ten newest) post each refund under its
+ * id; newer API versions leave the list out, and then the growth of `amount_refunded` over what
+ * was posted is what is new. Both shapes of one refund can arrive, in any order and at once, so a listed refund
  * is posted only while the total stays within what the charge says is refunded: a refund first
  * posted from the growth is not posted again under its id. A refund known to have failed is
  * never booked, however late an event of an earlier moment arrives.
@@ -149,16 +149,18 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
     const failures = await refundFailuresOf(tx, charge.id);
     // A payload from before a failure still counts the failed refund in amount_refunded.
     const failedSince = failures.filter((f) => f.failedAt > at(event.created)).reduce((sum, f) => sum + f.amount, 0);
+    const postGrowth = (amount: number) =>
+      postRefund(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, amount, event.created);
     if (!Array.isArray(listed)) {
-      const growth = Math.max(0, charge.amount_refunded - failedSince - state.refunded);
-      await postRefund(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, growth, event.created);
+      await postGrowth(Math.max(0, charge.amount_refunded - failedSince - state.refunded));
       return;
     }
     const failed = new Set(failures.map((f) => f.refundId));
     const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled' && !failed.has(r.id));
     // Stripe embeds a charge's ten newest refunds: with more, the older ones (booked from earlier
     // events) are not in the list, and the charge's own total is what bounds the booking.
-    const refunded = charge.refunds?.has_more === true ? charge.amount_refunded - failedSince : refunds.reduce((sum, refund) => sum + refund.amount, 0);
+    const truncated = charge.refunds?.has_more === true;
+    const refunded = truncated ? charge.amount_refunded - failedSince : refunds.reduce((sum, refund) => sum + refund.amount, 0);
     const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
     for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
       if (already.has(`refund:${refund.id}`) || state.refunded + refund.amount > refunded) continue;
@@ -166,10 +168,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
     }
     // Older refunds not booked yet (their events missed or still to come) are booked from the
     // charge's total, as without a list; their own events then find the total reached.
-    const rest = refunded - state.refunded;
-    if (charge.refunds?.has_more === true && rest > 0) {
-      await postRefund(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, rest, event.created);
-    }
+    if (truncated && refunded > state.refunded) await postGrowth(refunded - state.refunded);
   });
 }
 

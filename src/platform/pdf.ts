@@ -185,13 +185,15 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
 
   // The lines, flowing over pages with the header repeated.
   y = tableHeader(doc, y + 36);
-  for (const line of invoice.lines) {
-    const period = line.period && line.period.end > line.period.start ? `${shortDay(line.period.start)} – ${shortDay(line.period.end)}` : null;
-    const height = heightOf(doc, line.description, columns.description.width, 9) + (period ? 12 : 0) + 8;
+  const makeRoom = (height: number) => {
     if (y + height > bottom) {
       doc.addPage();
       y = tableHeader(doc, page.margin);
     }
+  };
+  for (const line of invoice.lines) {
+    const period = line.period && line.period.end > line.period.start ? `${shortDay(line.period.start)} – ${shortDay(line.period.end)}` : null;
+    makeRoom(heightOf(doc, line.description, columns.description.width, 9) + (period ? 12 : 0) + 8);
     let rowBottom = write(doc, line.description, columns.description.x, y, { width: columns.description.width });
     if (period) rowBottom = write(doc, period, columns.description.x, rowBottom + 1, { size: 8, color: grey, width: columns.description.width });
     write(doc, String(line.quantity), columns.quantity.x, y, { width: columns.quantity.width, align: 'right' });
@@ -203,10 +205,7 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
   if (invoice.omittedLines) {
     const { count, amount } = invoice.omittedLines;
     const text = `${count === null ? 'More line items' : `${count} more line item${count === 1 ? '' : 's'}`}, listed on the invoice in Stripe`;
-    if (y + 20 > bottom) {
-      doc.addPage();
-      y = tableHeader(doc, page.margin);
-    }
+    makeRoom(20);
     write(doc, text, columns.description.x, y, { width: columns.description.width, color: grey });
     write(doc, money(amount), columns.amount.x, y, { width: columns.amount.width, align: 'right' });
     y += 20;
