@@ -59,6 +59,7 @@ const heartbeatEveryMs = 1_000;
  * cancellation) and gives up waiting when it is cancelled. Outside one (tests), just waits.
  * The first heartbeat goes out after a second, not at once: a mail server that answers sooner
  * costs the Temporal server no heartbeat write (the first of an attempt is never throttled).
+ * A local activity has no heartbeat (its worker cancels it on timeout) and sends none.
  */
 async function whileHeartbeating<T>(work: Promise<T>): Promise<T> {
   let context: Context;
@@ -67,7 +68,7 @@ async function whileHeartbeating<T>(work: Promise<T>): Promise<T> {
   } catch {
     return work;
   }
-  const beating = setInterval(() => context.heartbeat(), heartbeatEveryMs);
+  const beating = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), heartbeatEveryMs);
   try {
     return await Promise.race([work, context.cancelled]);
   } finally {

@@ -10,7 +10,10 @@ import { workflowBundle } from './support/service';
 // action. `before-invoice-math` (recorded from dc51033) and `invoice-math`: the event types
 // whose ledger postings changed behind the `ledger-follows-invoice-math` patch (void, credit
 // note, disputes), before and after. `generation` (2026-12-02): runs started with the handler
-// generation in their input, which take the newest handlers without patch markers. A change that would break executions already running in production fails here:
+// generation in their input, which take the newest handlers without patch markers;
+// `email-tried-locally` (2026-12-04): generation 2, whose emails make their first attempt as a
+// local activity (a paid invoice is one workflow task). A change that would break executions
+// already running in production fails here:
 // guard it with patched() or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');
 const histories = fs.readdirSync(dir).filter((file) => file.endsWith('.json'));

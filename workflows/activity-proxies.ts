@@ -1,4 +1,12 @@
-import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { stepSummary } from './step-summaries';
 
@@ -31,6 +39,43 @@ export const retryUntilDone = described(proxyActivities, {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
 });
+
+/**
+ * The first attempt of an effect on the outside world, inside the workflow task: one attempt,
+ * with the same timeout as a regular one.
+ */
+const localOnce = described(proxyLocalActivities, {
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
+
+/**
+ * Effects on the outside world (mail): the first attempt runs as a local activity, so an event
+ * whose mail server answers needs no activity task and no second workflow task, the two server
+ * round trips that cost the most per event. An attempt that fails for a reason that can pass
+ * (mail server away or slow, another attempt sending the same email) is followed by the step as
+ * a regular activity under retryUntilDone, with its retries visible in the history. A permanent
+ * failure or a cancellation ends the step as it would have there. The step is as idempotent as
+ * before (the outbox key), so running it twice changes nothing.
+ */
+export const tryLocallyThenRetry: Activities = new Proxy({} as Activities, {
+  get: (_target, name) => {
+    if (typeof name !== 'string') return undefined;
+    const step = (proxies: Activities) => proxies[name as keyof Activities] as (...a: unknown[]) => Promise<unknown>;
+    return async (...args: unknown[]) => {
+      try {
+        return await step(localOnce)(...args);
+      } catch (err) {
+        if (isCancellation(err) || isPermanent(err)) throw err;
+        return step(retryUntilDone)(...args);
+      }
+    };
+  },
+});
+
+function isPermanent(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
+}
 
 /** Reconcile lists a long outage's events from Stripe; each start inside is idempotent. */
 export const retryFiveTimes = described(proxyActivities, {

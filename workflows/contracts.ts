@@ -40,8 +40,12 @@ export interface ProcessStripeEventInput {
   generation?: number;
 }
 
-/** The generation of event handlers this code starts (see ProcessStripeEventInput.generation). */
-export const currentEventGeneration = 1;
+/**
+ * The generation of event handlers this code starts (see ProcessStripeEventInput.generation):
+ * 1 (from 2026-12-02) sends email as regular activities; 2 (from 2026-12-04) makes each email's
+ * first attempt a local activity.
+ */
+export const currentEventGeneration = 2;
 
 export type ProcessStripeEventResult = { status: 'processed' | 'ignored' };
 

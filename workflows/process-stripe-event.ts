@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { localUntilDone, retryQuickly, retryUntilDone } from './activity-proxies';
+import { localUntilDone, retryQuickly, retryUntilDone, tryLocallyThenRetry } from './activity-proxies';
 import {
   currentEventGeneration,
   FailureType,
@@ -13,9 +13,9 @@ import {
 /**
  * Where each kind of step runs. Server round trips are what limits throughput, so work that
  * only touches PostgreSQL (and signals to dunning) runs as local activities, recorded as markers
- * in the history, and only effects on the outside world (SMTP) are regular activities with
- * their own retries. Every step is idempotent (a unique key per effect), so a local activity
- * that runs again after a worker crash changes nothing.
+ * in the history, and effects on the outside world (SMTP) make their first attempt locally too
+ * and retry as regular activities. Every step is idempotent (a unique key per effect), so a local
+ * activity that runs again after a worker crash changes nothing.
  */
 interface Steps {
   /** The event row's status. */
@@ -26,7 +26,9 @@ interface Steps {
   outside: Activities;
 }
 
-const localSteps: Steps = { bookkeeping: localUntilDone, database: localUntilDone, outside: retryUntilDone };
+const localSteps: Steps = { bookkeeping: localUntilDone, database: localUntilDone, outside: tryLocallyThenRetry };
+/** How runs of generation 1 (2026-12-02 to 2026-12-04) sent email: always as a regular activity. */
+const localStepsRemoteEmail: Steps = { ...localSteps, outside: retryUntilDone };
 /** How runs started before local activities did every step: they replay that way to the end. */
 const regularSteps: Steps = { bookkeeping: retryQuickly, database: retryUntilDone, outside: retryUntilDone };
 
@@ -53,10 +55,12 @@ async function invoicePaidStepByStep(eventId: string): Promise<void> {
  * A paid invoice: the payment, its documents, the ledger and the paid period in PostgreSQL
  * (one local activity), then the documents emailed to the customer and to finance.
  */
-async function invoicePaid(eventId: string): Promise<void> {
-  const paymentId = await localUntilDone.recordInvoicePaid(eventId);
-  if (paymentId !== null) await retryUntilDone.emailPaymentDocuments(paymentId);
-}
+const invoicePaid =
+  ({ database, outside }: Steps): Handler =>
+  async (eventId) => {
+    const paymentId = await database.recordInvoicePaid(eventId);
+    if (paymentId !== null) await outside.emailPaymentDocuments(paymentId);
+  };
 
 /** What each event type does; types not listed are stored and marked `ignored`. */
 function handlersOf({ database, outside }: Steps, paidInvoice: Handler): Record<string, Handler> {
@@ -144,7 +148,8 @@ function chargeSaleHandlersOf({ database }: Steps): Record<string, Handler> {
 }
 
 const handlers = {
-  local: handlersOf(localSteps, invoicePaid),
+  local: handlersOf(localSteps, invoicePaid(localSteps)),
+  localRemoteEmail: handlersOf(localStepsRemoteEmail, invoicePaid(localStepsRemoteEmail)),
   regular: handlersOf(regularSteps, invoicePaidStepByStep),
 };
 
@@ -186,31 +191,31 @@ const patchedHandlers = [{ patchId: 'fees-payouts-currency', table: balanceHandl
 
 /**
  * The handler of a type, as the run decides: `isPatched` answers for a patch (Temporal's
- * `patched()` in runs started before handler generations, always yes in the current generation).
+ * `patched()` in runs started before handler generations, always yes in later ones), and
+ * `generation` for how email is sent.
  */
-function handlerFor(type: string, local: boolean, isPatched: (patchId: string) => boolean): Handler | undefined {
+function handlerFor(type: string, local: boolean, generation: number | undefined, isPatched: (patchId: string) => boolean): Handler | undefined {
   const own = (table: Record<string, Handler>) => (Object.hasOwn(table, type) ? table[type] : undefined);
   if (!local) return own(handlers.regular);
   // A patch is asked only for the types it changes, so other events carry no extra marker.
   for (const { patchId, table } of patchedHandlers) {
     if (Object.hasOwn(table, type) && isPatched(patchId)) return own(table);
   }
-  return own(handlers.local);
+  return own(generation === currentEventGeneration ? handlers.local : handlers.localRemoteEmail);
 }
 
 /** One execution per Stripe event; its workflow id is the event id. */
 export async function processStripeEvent(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
-  // A run started with the current generation takes the newest handlers without asking any
-  // patch: a patch records a marker and upserts the TemporalChangeVersion search attribute, a
-  // visibility write per event. Runs started before generations existed ask their patches.
-  const current = input.generation === currentEventGeneration;
-  const isPatched = (patchId: string) => current || patched(patchId);
+  // A run started with a generation takes the newest handlers of its generation without asking
+  // any patch: a patch records a marker and upserts the TemporalChangeVersion search attribute,
+  // a visibility write per event. Runs started before generations existed ask their patches.
+  const isPatched = (patchId: string) => input.generation !== undefined || patched(patchId);
   // Runs started by the code before 2026-11-25 scheduled every step as a regular activity.
   const local = isPatched('database-steps-as-local-activities');
   const { bookkeeping } = local ? localSteps : regularSteps;
   await bookkeeping.markEventProcessing(input.eventId, workflowInfo().runId);
 
-  const handler = handlerFor(input.type, local, isPatched);
+  const handler = handlerFor(input.type, local, input.generation, isPatched);
   if (!handler) {
     await bookkeeping.markEventFinished(input.eventId, 'ignored');
     return { status: 'ignored' };
