@@ -1,6 +1,7 @@
 import type { DunningStatus } from '../workflows/contracts';
 import { paidInvoice } from './support/billing-events';
-import { deliverTwiceAndWait, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
+import { deliverTwiceAndWait, historyOf, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
+import { until } from './support/until';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -66,6 +67,22 @@ describe('dunning', () => {
     expect(rows).toEqual([{ status: 'exhausted' }]);
     const subscription = await service.database.db.query(`SELECT status FROM subscriptions WHERE id = 'sub_test_1'`);
     expect(subscription.rows).toEqual([{ status: 'past_due' }]);
+  });
+
+  test('when a payment fails, then the first notice goes out once inside the first workflow task of its dunning, with no activity task for it', async () => {
+    const invoice = unpaid('first-task@example.com');
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await until(async () => service.smtp.to('first-task@example.com').length > 0);
+
+    const history = await historyOf(service, `dunning-${invoice.id}`);
+    const firstTimer = history.findIndex((e) => e.timerStartedEventAttributes);
+    const beforeTimer = history.slice(0, firstTimer);
+    expect(beforeTimer.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+    expect(beforeTimer.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+    expect(beforeTimer.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
+    expect(service.smtp.to('first-task@example.com').map((m) => m.subject)).toEqual(['Payment failed: $50.00 is due (reminder 1 of 3)']);
+    await dunningHandle(invoice.id).terminate('test done');
   });
 
   test('when dunning runs out without payment, then the subscription loses its entitlements', async () => {

@@ -12,7 +12,8 @@ import { workflowBundle } from './support/service';
 // note, disputes), before and after. `generation` (2026-12-02): runs started with the handler
 // generation in their input, which take the newest handlers without patch markers;
 // `email-tried-locally` (2026-12-04): generation 2, whose emails make their first attempt as a
-// local activity (a paid invoice is one workflow task). A change that would break executions
+// local activity (a paid invoice is one workflow task), and `notices-tried-locally`, dunning runs
+// whose notices do the same (the `dunning-notices-tried-locally` patch). A change that would break executions
 // already running in production fails here:
 // guard it with patched() or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');

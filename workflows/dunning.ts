@@ -7,7 +7,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { retryUntilDone } from './activity-proxies';
+import { retryUntilDone, tryLocallyThenRetry } from './activity-proxies';
 import {
   DunningQuery,
   DunningSignal,
@@ -142,6 +142,10 @@ export async function dunning(input: DunningInput): Promise<DunningOutcome> {
     }
   };
 
+  // A notice's first attempt runs as a local activity in the workflow task (its retries as a
+  // regular activity), as an event's emails do; runs started before 2026-12-04 send them as
+  // regular activities only.
+  const notices = patched('dunning-notices-tried-locally') ? tryLocallyThenRetry : retryUntilDone;
   const steps = input.scheduleMs.length;
   for (let step = 1; step <= steps && !ended(); step += 1) {
     nextStepAt = startedAt + input.scheduleMs[step - 1];
@@ -149,7 +153,7 @@ export async function dunning(input: DunningInput): Promise<DunningOutcome> {
     if (ended()) break;
     setStage(`notice ${step}/${steps}`);
     const following = step < steps ? new Date(startedAt + pausedMs + input.scheduleMs[step]).toISOString() : null;
-    const stillUnpaid = await retryUntilDone.sendDunningNotice(input.invoiceId, step, steps, following);
+    const stillUnpaid = await notices.sendDunningNotice(input.invoiceId, step, steps, following);
     if (!stillUnpaid) settlement = 'recovered';
     else if (input.retryPayments) await retryUntilDone.retryInvoicePayment(input.invoiceId, step);
   }
