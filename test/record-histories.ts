@@ -12,7 +12,9 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { capturedCharge, creditNote, disputeWithFunds, paidInvoice, payout } from './support/billing-events';
-import { eventStatusWhenDone, startTestService } from './support/service';
+import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { startTestSmtp } from './support/smtp';
+import { startStallingProxy } from './support/stalling-proxy';
 import { deliver, stripeEvent } from './support/stripe-events';
 
 async function main() {
@@ -33,16 +35,7 @@ async function main() {
 
     const only = process.env.HISTORY_ONLY?.split(',');
     const record = (name: string, workflowId: string) => {
-      if (only && !only.includes(name)) return;
-      const file = path.join(__dirname, 'fixtures', 'histories', `${name}-${date}.json`);
-      // The CLI writes the history in the JSON form Temporal's replayer reads.
-      const history = execFileSync(
-        path.join(__dirname, '..', '.tools', 'bin', 'temporal'),
-        ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', service.config.TEMPORAL_ADDRESS!],
-        { encoding: 'utf8' },
-      );
-      fs.writeFileSync(file, history);
-      console.log(`wrote ${file}`);
+      if (!only || only.includes(name)) writeHistory(service, name, date, workflowId);
     };
     for (const [name, invoice] of [['exhausted', exhausted], ['recovered', recovered]] as const) {
       await service.temporal.workflow.getHandle(`dunning-${invoice.id}`).result();
@@ -71,6 +64,44 @@ async function main() {
   } finally {
     await service.stop();
   }
+  await recordEmailRetried(date);
+}
+
+/**
+ * A paid invoice whose emails' first attempt (a local activity) failed: the mail server never
+ * greeted, then answered, and the step's retries as a regular activity sent them.
+ */
+async function recordEmailRetried(date: string) {
+  const name = 'event-invoice-paid-email-retried';
+  if (process.env.HISTORY_ONLY && !process.env.HISTORY_ONLY.split(',').includes(name)) return;
+  const smtp = await startTestSmtp();
+  const proxy = await startStallingProxy({ host: '127.0.0.1', port: Number(new URL(smtp.url).port) });
+  proxy.stall();
+  const service = await startTestService({ overrides: { SMTP_URL: `smtp://127.0.0.1:${proxy.port}`, SMTP_TIMEOUT_MS: '1000' } });
+  try {
+    const paid = stripeEvent('invoice.paid', paidInvoice({ customerEmail: 'replay@example.com' }));
+    await deliver(service.url, paid);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    proxy.resume();
+    await eventStatusWhenDone(service, paid.id);
+    writeHistory(service, name, date, paid.id);
+  } finally {
+    await service.stop();
+    await proxy.stop();
+    await smtp.stop();
+  }
+}
+
+/** The CLI writes the history in the JSON form Temporal's replayer reads. */
+function writeHistory(service: TestService, name: string, date: string, workflowId: string) {
+  const file = path.join(__dirname, 'fixtures', 'histories', `${name}-${date}.json`);
+  const history = execFileSync(
+    path.join(__dirname, '..', '.tools', 'bin', 'temporal'),
+    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', service.config.TEMPORAL_ADDRESS!],
+    { encoding: 'utf8' },
+  );
+  fs.writeFileSync(file, history);
+  console.log(`wrote ${file}`);
 }
 
 main().catch((err) => {

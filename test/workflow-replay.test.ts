@@ -7,15 +7,16 @@ import { workflowBundle } from './support/service';
 // runs (paid, ignored, failed), recorded from the code of commit cc25ccc (every step a regular
 // activity) and, labelled `local-activities`, from the code that runs database steps as local
 // activities, and, labelled `final-grace`, dunning runs with the grace period before the final
-// action. `before-invoice-math` (recorded from dc51033) and `invoice-math`: the event types
-// whose ledger postings changed behind the `ledger-follows-invoice-math` patch (void, credit
-// note, disputes), before and after. `generation` (2026-12-02): runs started with the handler
+// action. `before-invoice-math` (recorded from dc51033) and `invoice-math`: the event types whose
+// ledger postings changed behind the `ledger-follows-invoice-math` patch (void, credit note,
+// disputes), before and after. `generation` (2026-12-02): runs started with the handler
 // generation in their input, which take the newest handlers without patch markers;
 // `email-tried-locally` (2026-12-04): generation 2, whose emails make their first attempt as a
-// local activity (a paid invoice is one workflow task), and `notices-tried-locally`, dunning runs
-// whose notices do the same (the `dunning-notices-tried-locally` patch). A change that would break executions
-// already running in production fails here:
-// guard it with patched() or keep it compatible.
+// local activity (a paid invoice is one workflow task; `event-invoice-paid-email-retried`: that
+// attempt failed and the step's retries ran as a regular activity), and `notices-tried-locally`,
+// dunning runs whose notices do the same (the `dunning-notices-tried-locally` patch). A change
+// that would break executions already running in production fails here: guard it with patched()
+// or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');
 const histories = fs.readdirSync(dir).filter((file) => file.endsWith('.json'));
 
