@@ -74,7 +74,7 @@ describe('dunning', () => {
 
     await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
     // The first step is done once the dunning waits on its timer for the second notice.
-    let history = await historyOf(service, `dunning-${invoice.id}`);
+    let history: Awaited<ReturnType<typeof historyOf>> = [];
     await until(async () => (history = await historyOf(service, `dunning-${invoice.id}`)).some((e) => e.timerStartedEventAttributes));
 
     const firstCompleted = history.findIndex((e) => e.workflowTaskCompletedEventAttributes);
