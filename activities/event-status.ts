@@ -1,4 +1,6 @@
 import { log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../workflows/contracts';
 import { markFinished, markProcessing, type EventStatus } from '../src/store/events';
 import type { ActivityDependencies } from './dependencies';
 
@@ -6,7 +8,12 @@ import type { ActivityDependencies } from './dependencies';
 export function eventStatusActivities({ db, metrics }: ActivityDependencies) {
   return {
     async markEventProcessing(eventId: string, runId: string): Promise<void> {
-      await markProcessing(db, eventId, runId);
+      // The API commits the row while it starts the run, so the run may ask a moment early; the
+      // retry finds it. An event whose row could not be stored waits here for a redelivery.
+      if (!(await markProcessing(db, eventId, runId))) {
+        log.warn('event not stored yet', { eventId });
+        throw ApplicationFailure.retryable(`event ${eventId} is not stored yet`, FailureType.EventNotStored);
+      }
       log.info('event processing', { eventId });
     },
 

@@ -2,6 +2,7 @@ import { createLogger } from '../src/platform/log';
 import { startApi } from '../src/main/processes';
 import { freePort } from './support/global-setup';
 import { startApiProcess } from './support/api-process';
+import { startEventWorkflow } from '../src/intake/event-workflow';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 import {
   admin,
@@ -132,6 +133,26 @@ describe('one workflow per Stripe event', () => {
   });
 });
 
+describe('when a run begins before its event row is stored (the row is written beside the start)', () => {
+  test('then its first step waits for the row, a redelivery stores it and is a duplicate, and the event is processed once', async () => {
+    const event = customerCreated();
+    // What a delivery leaves behind when its workflow started but its row could not be stored.
+    await startEventWorkflow(service.temporal, service.config.TEMPORAL_TASK_QUEUE, event, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const waiting = await service.temporal.workflow.getHandle(event.id).describe();
+
+    const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
+
+    expect(waiting.status.name).toBe('RUNNING');
+    expect(answers).toEqual(Array(2).fill({ status: 200, body: { received: true, eventId: event.id, duplicate: true } }));
+    expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+    expect(await countExecutions(service.temporal, event.id)).toBe(1);
+    const { rows } = await service.database.db.query('SELECT attempts, workflow_id, run_id, accepted_at FROM stripe_events WHERE id = $1', [event.id]);
+    expect(rows).toEqual([{ attempts: 1, workflow_id: event.id, run_id: waiting.runId, accepted_at: expect.any(Date) }]);
+    expect((await admin(service, `/customers/${event.data.object.id}`)).status).toBe(200);
+  });
+});
+
 describe('when Temporal is unreachable', () => {
   async function startCutOffApi() {
     const deadPort = await freePort();
@@ -163,9 +184,10 @@ describe('when Temporal is unreachable', () => {
     expect(rows[0].attempts).toBe(1);
   });
 
-  test('then an event accepted before is still answered duplicate: the database keeps the deduplication, beyond Temporal retention', async () => {
+  test('then an event whose run began before is still answered duplicate: the database keeps the deduplication, beyond Temporal retention', async () => {
     const event = customerCreated();
     await deliver(service.url, event);
+    await eventStatusWhenDone(service, event.id);
     const cutOffApi = await startCutOffApi();
 
     let again;

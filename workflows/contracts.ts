@@ -132,6 +132,8 @@ export const FailureType = {
   PayloadCleanedUp: 'PayloadCleanedUp',
   /** A workflow started with input it cannot use (e.g. a digest day that is not a day). */
   InvalidInput: 'InvalidInput',
+  /** The run began before its event row was committed, or the row could not be stored (retryable). */
+  EventNotStored: 'EventNotStored',
   /** A processStripeEvent run whose handler failed; the event row says why. */
   EventProcessingFailed: 'EventProcessingFailed',
 } as const;

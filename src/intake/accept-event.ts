@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
 import type { Metrics } from '../platform/metrics';
-import { insertEvent, markAccepted } from '../store/events';
+import { getEvent, insertEvent } from '../store/events';
 import { type StripeEvent } from '../platform/stripe-event';
 import { startEventWorkflow } from './event-workflow';
 
@@ -23,7 +23,7 @@ export interface AcceptedEvent {
 /** The step of acceptance that failed; the caller decides how to answer (503, or retry later). */
 export class IntakeError extends Error {
   constructor(
-    readonly step: 'store the event' | 'start the workflow' | 'record the workflow' | 'accept the event in time',
+    readonly step: 'look up the event' | 'store the event' | 'start the workflow' | 'accept the event in time',
     readonly cause: unknown,
   ) {
     super(`could not ${step}: ${(cause as Error)?.message ?? String(cause)}`);
@@ -32,25 +32,34 @@ export class IntakeError extends Error {
 }
 
 /**
- * Makes an event durable: its row in PostgreSQL, then its one workflow. Webhook deliveries and
+ * Makes an event durable: its row in PostgreSQL and its one workflow. Webhook deliveries and
  * reconcile both come through here, so an event reaching us both ways still runs once.
+ *
+ * A new event's row and workflow are written at the same time, and the answer waits for both:
+ * the acknowledgement costs one wait instead of two in a row. Its run may therefore begin a
+ * moment before the row is committed; the run's first step waits for the row. Which delivery
+ * came first is Temporal's to say (the start that created the workflow); the row's `accepted_at`,
+ * set by the run's first step, keeps answering later deliveries after Temporal has forgotten
+ * the run (retention).
  */
 export async function acceptEvent(deps: IntakeDependencies, event: StripeEvent): Promise<AcceptedEvent> {
   const { db, temporal, config } = deps;
   const step = timedSteps(deps.metrics);
-  const stored = await step('store the event', () => insertEvent(db, event));
-  if (stored.accepted_at) return { eventId: event.id, duplicate: true };
+  const known = await step('look up the event', () => getEvent(db, event.id));
+  if (known?.accepted_at) return { eventId: event.id, duplicate: true };
 
-  const started = await step('start the workflow', () =>
+  // The row is sent first, so that it is usually committed before the run's first step asks for it.
+  const store = known ? undefined : step('store the event', () => insertEvent(db, event));
+  const start = step('start the workflow', () =>
     startEventWorkflow(temporal, config.TEMPORAL_TASK_QUEUE, event, config.TEMPORAL_START_TIMEOUT_MS),
   );
-  const first = await step('record the workflow', () => markAccepted(db, event.id, started.workflowId, started.runId));
-  return { eventId: event.id, duplicate: !first };
+  const [created] = await Promise.all([start, store]);
+  return { eventId: event.id, duplicate: !created };
 }
 
 type Step = Exclude<IntakeError['step'], 'accept the event in time'>;
 
-const stepLabels: Record<Step, string> = { 'store the event': 'store', 'start the workflow': 'start', 'record the workflow': 'record' };
+const stepLabels: Record<Step, string> = { 'look up the event': 'lookup', 'store the event': 'store', 'start the workflow': 'start' };
 
 /** Runs a step of acceptance: its failure named for the step, its time observed (failed or not). */
 function timedSteps(metrics: IntakeDependencies['metrics']) {

@@ -20,32 +20,23 @@ function startEventOptions(taskQueue: string, event: Pick<StripeEvent, 'id' | 't
 }
 
 /**
- * Starts the one execution of an event. Its id is the event id, and the policies make a second
- * start while it runs return the same execution and a start after it closed fail, so no event
- * ever runs twice, however many deliveries arrive.
+ * Starts the one execution of an event; true when this call created it. Its id is the event id,
+ * and the policies make a start fail while it runs or after it closed, so no event ever runs
+ * twice, however many deliveries arrive, and exactly one of them creates it.
  */
-export async function startEventWorkflow(
-  client: Client,
-  taskQueue: string,
-  event: StripeEvent,
-  timeoutMs: number,
-): Promise<StartedEventWorkflow> {
+export async function startEventWorkflow(client: Client, taskQueue: string, event: StripeEvent, timeoutMs: number): Promise<boolean> {
   const refs = eventRefs(event);
   try {
-    const handle = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+    await client.connection.withDeadline(Date.now() + timeoutMs, () =>
       client.workflow.start(WorkflowType.processStripeEvent, {
         ...startEventOptions(taskQueue, event, refs, eventExecutionSummary(event, refs, event.data.object)),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdConflictPolicy: 'FAIL',
       }),
     );
-    return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+    return true;
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      // The execution ran and closed: the event was accepted before.
-      const description = await client.workflow.getHandle(event.id).describe();
-      return { workflowId: event.id, runId: description.runId };
-    }
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
     throw err;
   }
 }

@@ -35,7 +35,7 @@ export function createMetrics(): Metrics {
     // Where an acknowledgement's time goes: a slow answer is PostgreSQL's or Temporal's.
     acceptanceStepSeconds: new Histogram({
       name: 'stripe_webhook_acceptance_step_seconds',
-      help: 'Time of each step of accepting an event: store (the event row), start (its workflow), record (that the workflow exists)',
+      help: 'Time of each step of accepting an event: lookup (whether it was accepted before), store (its row), start (its workflow); store and start run at the same time',
       labelNames: ['step'],
       buckets: [0.001, 0.0025, ...secondsBuckets],
       registers,

@@ -24,19 +24,14 @@ export interface StoredEvent {
 const eventColumns = `id, type, status, attempts, last_error, workflow_id, run_id, customer_id, invoice_id,
   subscription_id, received_at, accepted_at, processed_at`;
 
-/** Stores the event unless its id is already known; returns the stored row either way. */
-export async function insertEvent(db: Db, event: StripeEvent): Promise<StoredEvent> {
+/** Stores the event unless its id is already known. */
+export async function insertEvent(db: Db, event: StripeEvent): Promise<void> {
   const refs = eventRefs(event);
-  const { rows } = await db.query<StoredEvent>(
-    `WITH inserted AS (
-       INSERT INTO stripe_events (id, type, api_version, livemode, account, created,
-                                  customer_id, invoice_id, subscription_id, payload)
-       VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7, $8, $9, $10)
-       ON CONFLICT (id) DO NOTHING
-       RETURNING ${eventColumns})
-     SELECT ${eventColumns} FROM inserted
-     UNION ALL
-     SELECT ${eventColumns} FROM stripe_events WHERE id = $1`,
+  await db.query(
+    `INSERT INTO stripe_events (id, type, api_version, livemode, account, created,
+                                customer_id, invoice_id, subscription_id, payload)
+     VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7, $8, $9, $10)
+     ON CONFLICT (id) DO NOTHING`,
     [
       event.id,
       event.type,
@@ -50,8 +45,6 @@ export async function insertEvent(db: Db, event: StripeEvent): Promise<StoredEve
       storablePayload(event),
     ],
   );
-  // A concurrent delivery that inserted first commits after this statement's snapshot.
-  return rows[0] ?? (await getEvent(db, event.id))!;
 }
 
 /**
@@ -76,16 +69,6 @@ function storableValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(storableValue);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storableValue(item)]));
-}
-
-/** Records that the workflow exists. False when another delivery recorded it first. */
-export async function markAccepted(db: Db, eventId: string, workflowId: string, runId: string): Promise<boolean> {
-  const result = await db.query(
-    `UPDATE stripe_events SET accepted_at = now(), workflow_id = $2, run_id = $3
-      WHERE id = $1 AND accepted_at IS NULL`,
-    [eventId, workflowId, runId],
-  );
-  return result.rowCount === 1;
 }
 
 export async function getEvent(db: Db, eventId: string): Promise<StoredEvent | undefined> {
@@ -116,12 +99,19 @@ export async function loadEventPayload(db: Db, eventId: string): Promise<StripeE
   return rows[0].payload;
 }
 
-export async function markProcessing(db: Db, eventId: string, runId: string): Promise<void> {
-  await db.query(
-    `UPDATE stripe_events SET status = 'processing', attempts = attempts + 1, run_id = $2, last_error = NULL
+/**
+ * A run begins: the event is accepted (its workflow exists, and later deliveries are answered
+ * duplicate from here on) and processing. False when the row is not there (yet).
+ */
+export async function markProcessing(db: Db, eventId: string, runId: string): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE stripe_events
+        SET status = 'processing', attempts = attempts + 1, workflow_id = id, run_id = $2, last_error = NULL,
+            accepted_at = coalesce(accepted_at, now())
       WHERE id = $1`,
     [eventId, runId],
   );
+  return result.rowCount === 1;
 }
 
 /** Records the outcome; returns how long the event took from its first delivery, for metrics. */
