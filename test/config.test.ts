@@ -106,6 +106,14 @@ describe('configuration', () => {
     ]);
   });
 
+  test('when a worker may run more tasks at once than it caches workflows, then the limit is refused with both names', () => {
+    expect(problemsOf({ ...complete, WORKER_MAX_CONCURRENT_TASKS: '32', WORKER_MAX_CACHED_WORKFLOWS: '20' }, 'worker')).toEqual([
+      'WORKER_MAX_CONCURRENT_TASKS: must not exceed WORKER_MAX_CACHED_WORKFLOWS (20), or set the cache to 0',
+    ]);
+    expect(problemsOf({ ...complete, WORKER_MAX_CONCURRENT_TASKS: '32', WORKER_MAX_CACHED_WORKFLOWS: '0' }, 'worker')).toEqual([]);
+    expect(problemsOf({ ...complete, WORKER_MAX_CONCURRENT_TASKS: '1' }, 'worker')).toEqual([expect.stringMatching(/^WORKER_MAX_CONCURRENT_TASKS: .*>=2/)]);
+  });
+
   test('when npm start runs with nothing configured, then it is valid (embedded defaults)', () => {
     expect(problemsOf({}, 'start')).toEqual([]);
   });

@@ -87,6 +87,11 @@ const schema = z.object({
   // the rest of the cache holds dunnings waiting on timers, which are cheap to replay when a
   // step is due (BENCHMARKS.md).
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
+  // Events a worker works on at once: workflow tasks, and the local activities inside them. The
+  // SDK's defaults (40 and 100) suit workflows that wait on the network; an event's steps render
+  // PDFs and write PostgreSQL on the cores the engine uses too, and more of them at once only
+  // made every start, and so every acknowledgement, wait longer (BENCHMARKS.md).
+  WORKER_MAX_CONCURRENT_TASKS: z.coerce.number().int().min(2).default(16),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
@@ -231,6 +236,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role): Config {
   const missing = requiredByRole[role].filter((name) => result.data[name] === undefined);
   if (missing.length > 0) {
     throw new ConfigError(missing.map((name) => `${name}: is required for \`npm run ${role}\``));
+  }
+  const { WORKER_MAX_CONCURRENT_TASKS: tasks, WORKER_MAX_CACHED_WORKFLOWS: cached } = result.data;
+  // The SDK would quietly lower the limit to the cache's size; say so instead.
+  if (cached > 0 && tasks > cached) {
+    throw new ConfigError([`WORKER_MAX_CONCURRENT_TASKS: must not exceed WORKER_MAX_CACHED_WORKFLOWS (${cached}), or set the cache to 0`]);
   }
   return result.data;
 }
