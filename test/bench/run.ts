@@ -32,7 +32,7 @@ import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
  * The API and the worker run the build, as the image runs them; SERVICE_CODE=source runs the
  * TypeScript through tsx, as `npm run api` and `npm run worker` do.
  * Also: BENCH_SQLITE_PRAGMAS (`default` for SQLite's own, else comma-separated; the embedded WAL
- * setting when unset), DATABASE_POOL_SIZE, WORKER_MAX_CACHED_WORKFLOWS.
+ * setting when unset), DATABASE_POOL_SIZE, WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_TASKS.
  */
 const settings = {
   events: Number(process.env.BENCH_EVENTS ?? 400),
@@ -51,6 +51,7 @@ const settings = {
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
   poolSize: process.env.DATABASE_POOL_SIZE,
   maxCachedWorkflows: process.env.WORKER_MAX_CACHED_WORKFLOWS,
+  maxConcurrentTasks: process.env.WORKER_MAX_CONCURRENT_TASKS,
 };
 
 const ms = (value: number) => `${Math.round(value)} ms`;
@@ -69,6 +70,7 @@ async function main() {
       DUNNING_SCHEDULE: '0s,1h',
       ...(settings.poolSize ? { DATABASE_POOL_SIZE: settings.poolSize } : {}),
       ...(settings.maxCachedWorkflows ? { WORKER_MAX_CACHED_WORKFLOWS: settings.maxCachedWorkflows } : {}),
+      ...(settings.maxConcurrentTasks ? { WORKER_MAX_CONCURRENT_TASKS: settings.maxConcurrentTasks } : {}),
     },
     sqlitePragmas: settings.sqlitePragmas,
   });
@@ -93,7 +95,7 @@ function machineLine(): string {
 }
 
 function settingsLine(): string {
-  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}.`;
+  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}; worker tasks at once ${settings.maxConcurrentTasks ?? 'default (16)'}.`;
 }
 
 /** Steps the offered rate for the service and the baseline; capacity is the highest step that drains. */
