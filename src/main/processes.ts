@@ -109,8 +109,10 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_TASKS,
-    maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_TASKS,
+    ...(config.WORKER_MAX_CONCURRENT_TASKS !== undefined && {
+      maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_TASKS,
+      maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_TASKS,
+    }),
     activities: createActivities({
       db,
       mailer,

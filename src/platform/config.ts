@@ -87,11 +87,12 @@ const schema = z.object({
   // the rest of the cache holds dunnings waiting on timers, which are cheap to replay when a
   // step is due (BENCHMARKS.md).
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
-  // Events a worker works on at once: workflow tasks, and the local activities inside them. The
-  // SDK's defaults (40 and 100) suit workflows that wait on the network; an event's steps render
-  // PDFs and write PostgreSQL on the cores the engine uses too, and more of them at once only
-  // made every start, and so every acknowledgement, wait longer (BENCHMARKS.md).
-  WORKER_MAX_CONCURRENT_TASKS: z.coerce.number().int().min(2).default(16),
+  // Events a worker works on at once: workflow tasks, and the local activities (an event's
+  // steps) inside them. Unset: the SDK's defaults (40 and 100). Which is best depends on the
+  // deployment: on one shared machine with the dev server, 16 made starts, and so
+  // acknowledgements, faster at the same throughput; against the server on PostgreSQL, where an
+  // event takes longer, 16 halved the throughput (BENCHMARKS.md).
+  WORKER_MAX_CONCURRENT_TASKS: z.coerce.number().int().min(2).optional(),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
@@ -239,7 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, role: Role): Config {
   }
   const { WORKER_MAX_CONCURRENT_TASKS: tasks, WORKER_MAX_CACHED_WORKFLOWS: cached } = result.data;
   // The SDK would quietly lower the limit to the cache's size; say so instead.
-  if (cached > 0 && tasks > cached) {
+  if (tasks !== undefined && cached > 0 && tasks > cached) {
     throw new ConfigError([`WORKER_MAX_CONCURRENT_TASKS: must not exceed WORKER_MAX_CACHED_WORKFLOWS (${cached}), or set the cache to 0`]);
   }
   return result.data;

@@ -95,7 +95,7 @@ function machineLine(): string {
 }
 
 function settingsLine(): string {
-  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}; worker tasks at once ${settings.maxConcurrentTasks ?? 'default (16)'}.`;
+  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}; worker tasks at once ${settings.maxConcurrentTasks ?? "the SDK's (40, local activities 100)"}.`;
 }
 
 /** Steps the offered rate for the service and the baseline; capacity is the highest step that drains. */
