@@ -6,6 +6,7 @@ import type { ActivityDependencies } from './dependencies';
 import { dunningCaseActivities } from './dunning-cases';
 import { dunningStepActivities } from './dunning-steps';
 import { eventStatusActivities } from './event-status';
+import { eventStepActivities } from './event-steps';
 import { financeDigestActivities } from './finance-digest';
 import { invoicePaidActivities } from './invoice-paid';
 import { ledgerActivities } from './ledger';
@@ -19,7 +20,7 @@ export type { ActivityDependencies } from './dependencies';
 
 /** Every side effect of the workflows, as plain async functions over their dependencies. */
 export function createActivities(deps: ActivityDependencies) {
-  return {
+  const steps = {
     ...eventStatusActivities(deps),
     ...customerActivities(deps),
     ...checkoutActivities(deps),
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...reconcileActivities(deps),
     ...financeDigestActivities(deps),
   };
+  return { ...steps, ...eventStepActivities(steps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,14 +1,15 @@
 import { WorkflowType, type ProcessStripeEventInput } from '../workflows/contracts';
 import { insertEvent } from '../src/store/events';
-import { paidInvoice } from './support/billing-events';
+import { chargeWithRefunds, paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, eventStatusWhenDone, historyOf, isPatchMarker, startTestService, type TestService } from './support/service';
-import { stripeEvent } from './support/stripe-events';
+import { deliver, stripeEvent } from './support/stripe-events';
 import type { StripeEvent } from '../src/platform/stripe-event';
 
 /**
  * Runs started by this code carry the handler generation and take the newest handlers without
  * patch markers (each of which also upserts a search attribute: a visibility write per event);
- * runs started without one, by the code before it, still ask their patches.
+ * runs started without one, by the code before it, still ask their patches. Generation 3 runs
+ * each stretch of database steps, with the event's bookkeeping, as one local activity.
  */
 
 let service: TestService;
@@ -28,7 +29,15 @@ async function startAsEarlierCode(event: StripeEvent, input: ProcessStripeEventI
   return eventStatusWhenDone(service, event.id);
 }
 
-test('when a paid invoice is delivered, then its whole run is one workflow task without patch markers, the email included, and every effect happens once', async () => {
+/** The activity type of each local activity in a run, in order. */
+async function localActivitiesOf(eventId: string): Promise<string[]> {
+  return (await historyOf(service, eventId)).flatMap((e) => {
+    const details = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data : undefined;
+    return details ? [JSON.parse(Buffer.from(details).toString()).activity_type as string] : [];
+  });
+}
+
+test('when a paid invoice is delivered, then its whole run is one workflow task of three local activities without patch markers, and every effect happens once', async () => {
   const event = stripeEvent('invoice.paid', paidInvoice({ customerEmail: 'generation@example.com' }));
 
   await deliverTwiceAndWait(service, event);
@@ -39,10 +48,44 @@ test('when a paid invoice is delivered, then its whole run is one workflow task 
   // Every step local, the email's first attempt too: no activity task, no second workflow task.
   expect(history.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
   expect(history.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
-  expect(history.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(4);
+  // Marking it processing joins the payment's steps, and marking it processed follows the email.
+  expect(await localActivitiesOf(event.id)).toEqual(['runEventSteps', 'emailPaymentDocuments', 'runEventSteps']);
   const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM payments WHERE source_event_id = $1', [event.id]);
   expect(rows[0].n).toBe(1);
   expect(service.smtp.to('generation@example.com')).toHaveLength(1);
+});
+
+test('when an event without email is delivered, then its bookkeeping and all its database steps are one local activity, and every effect happens once', async () => {
+  const charge = chargeWithRefunds('ch_generation_3', 9_000, [{ id: 're_generation_3', amount: 2_500 }]);
+  const event = stripeEvent('charge.refunded', charge);
+
+  await deliverTwiceAndWait(service, event);
+
+  expect(await localActivitiesOf(event.id)).toEqual(['runEventSteps']);
+  const { rows } = await service.database.db.query("SELECT count(*)::int AS n FROM ledger_entries WHERE source_key = 'refund:re_generation_3'");
+  expect(rows[0].n).toBe(1);
+  const stored = await service.database.db.query('SELECT count(*)::int AS n FROM charges WHERE id = $1', [charge.id]);
+  expect(stored.rows[0].n).toBe(1);
+});
+
+test('when an event of a type nothing handles is delivered, then one local activity marks it ignored', async () => {
+  const event = stripeEvent('plan.created', { object: 'plan', id: 'plan_generation_3' });
+
+  const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
+
+  expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('ignored');
+  expect(await localActivitiesOf(event.id)).toEqual(['runEventSteps']);
+});
+
+test('when a run of generation 2 is started, as the code of 2026-12-04 started it, then each of its steps is a local activity of its own', async () => {
+  const event = stripeEvent('invoice.paid', paidInvoice({ customerEmail: 'generation-2@example.com' }));
+
+  const status = await startAsEarlierCode(event, { eventId: event.id, type: event.type, generation: 2 });
+
+  expect(status).toBe('processed');
+  expect(await localActivitiesOf(event.id)).toEqual(['markEventProcessing', 'recordInvoicePaid', 'emailPaymentDocuments', 'markEventFinished']);
+  expect(service.smtp.to('generation-2@example.com')).toHaveLength(1);
 });
 
 test('when a run of generation 1 is started, as the code of 2026-12-02 started it, then it emails from a regular activity and asks no patch', async () => {

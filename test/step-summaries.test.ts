@@ -1,6 +1,6 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { paidInvoice } from './support/billing-events';
+import { chargeWithRefunds, paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, historyOf, isPatchMarker, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
 import { until } from './support/until';
@@ -36,10 +36,20 @@ test('when a paid invoice is processed, then each step in its history says what 
 
   const objects = `invoice ${invoice.id} · subscription sub_test_1 · customer ${invoice.customer}`;
   expect(await stepSummariesOf(event.id)).toEqual([
-    `Mark the event processing · ${objects}`,
-    `Record the payment, documents, ledger and paid period · ${objects}`,
+    `Mark the event processing; record the payment, documents, ledger and paid period · ${objects}`,
     `Email the receipt and invoice to the customer and finance · ${objects}`,
     `Mark the event processed · ${objects}`,
+  ]);
+});
+
+test('when an event runs several database steps as one, then its one summary names each step in order', async () => {
+  const charge = { ...chargeWithRefunds('ch_summary_refunded', 6_000, [{ id: 're_summary', amount: 1_000 }]), customer: 'cus_summary' };
+  const event = stripeEvent('charge.refunded', charge);
+
+  await deliverTwiceAndWait(service, event);
+
+  expect(await stepSummariesOf(event.id)).toEqual([
+    `Mark the event processing; store the charge; post the refunds of the charge; book Stripe's fee and currency conversion; mark the event processed · customer cus_summary`,
   ]);
 });
 

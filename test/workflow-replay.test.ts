@@ -14,7 +14,9 @@ import { workflowBundle } from './support/service';
 // `email-tried-locally` (2026-12-04): generation 2, whose emails make their first attempt as a
 // local activity (a paid invoice is one workflow task; `event-invoice-paid-email-retried`: that
 // attempt failed and the step's retries ran as a regular activity), and `notices-tried-locally`,
-// dunning runs whose notices do the same (the `dunning-notices-tried-locally` patch). A change
+// dunning runs whose notices do the same (the `dunning-notices-tried-locally` patch);
+// `steps-together` (2026-12-04, evening): generation 3, each stretch of an event's database steps
+// with its bookkeeping as one local activity (`runEventSteps`). A change
 // that would break executions already running in production fails here: guard it with patched()
 // or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');

@@ -2,13 +2,13 @@ import { ApplicationFailure, CancellationScope, isCancellation, patched, workflo
 import type { Activities } from '../activities';
 import { localUntilDone, retryQuickly, retryUntilDone, tryLocallyThenRetry } from './activity-proxies';
 import {
-  currentEventGeneration,
   FailureType,
   type NoticeKind,
   type PlainObjectTable,
   type ProcessStripeEventInput,
   type ProcessStripeEventResult,
 } from './contracts';
+import { runPlannedSteps, stepRecorder, type PlannedStep, type Steps } from './planned-steps';
 
 /**
  * Where each kind of step runs. Server round trips are what limits throughput, so work that
@@ -17,15 +17,6 @@ import {
  * and retry as regular activities. Every step is idempotent (a unique key per effect), so a local
  * activity that runs again after a worker crash changes nothing.
  */
-interface Steps {
-  /** The event row's status. */
-  bookkeeping: Activities;
-  /** Payments, documents, ledger, subscriptions, stored objects, dunning cases. */
-  database: Activities;
-  /** Emails. */
-  outside: Activities;
-}
-
 const localSteps: Steps = { bookkeeping: localUntilDone, database: localUntilDone, outside: tryLocallyThenRetry };
 /** How runs of generation 1 (2026-12-02 to 2026-12-04) sent email: always as a regular activity. */
 const localStepsRemoteEmail: Steps = { ...localSteps, outside: retryUntilDone };
@@ -153,15 +144,21 @@ const handlers = {
   regular: handlersOf(regularSteps, invoicePaidStepByStep),
 };
 
-const earlierPatches = [
-  { patchId: 'standalone-charge-sales', table: chargeSaleHandlersOf(localSteps) },
-  { patchId: 'ledger-follows-invoice-math', table: invoiceMathHandlersOf(localSteps) },
-];
+interface Patch {
+  patchId: string;
+  table: Record<string, Handler>;
+}
 
-/** What a type did before the newest patch: the first earlier table that has it. */
-function latestEarlier(type: string): Handler | undefined {
-  const table = [...earlierPatches.map((patch) => patch.table), handlers.local].find((candidate) => Object.hasOwn(candidate, type));
-  return table?.[type];
+/** Later changes to what some types do, newest first, each behind its patch. */
+function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
+  const earlier = [
+    { patchId: 'standalone-charge-sales', table: chargeSaleHandlersOf(steps) },
+    { patchId: 'ledger-follows-invoice-math', table: invoiceMathHandlersOf(steps) },
+  ];
+  /** What a type did before the newest patch: the first earlier table that has it. */
+  const latestEarlier = (type: string): Handler | undefined =>
+    [...earlier.map((patch) => patch.table), base].find((table) => Object.hasOwn(table, type))?.[type];
+  return [{ patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, latestEarlier) }, ...earlier];
 }
 
 /**
@@ -169,7 +166,7 @@ function latestEarlier(type: string): Handler | undefined {
  * disputes, and payouts to the bank (from 2026-12-02): each type keeps what it did and adds its
  * booking.
  */
-function balanceHandlersOf({ database }: Steps): Record<string, Handler> {
+function balanceHandlersOf({ database }: Steps, latestEarlier: (type: string) => Handler | undefined): Record<string, Handler> {
   const withBalance = (type: string): Handler => {
     const earlier = latestEarlier(type);
     return earlier ? both(earlier, database.postBalanceTransactions) : database.postBalanceTransactions;
@@ -186,8 +183,7 @@ function balanceHandlersOf({ database }: Steps): Record<string, Handler> {
   };
 }
 
-/** Later changes to what some types do, newest first, each behind its patch. */
-const patchedHandlers = [{ patchId: 'fees-payouts-currency', table: balanceHandlersOf(localSteps) }, ...earlierPatches];
+const patchedHandlers = patchesOf(localSteps, handlers.local);
 
 /**
  * The handler of a type, as the run decides: `isPatched` answers for a patch (Temporal's
@@ -201,11 +197,57 @@ function handlerFor(type: string, local: boolean, generation: number | undefined
   for (const { patchId, table } of patchedHandlers) {
     if (Object.hasOwn(table, type) && isPatched(patchId)) return own(table);
   }
-  return own(generation === currentEventGeneration ? handlers.local : handlers.localRemoteEmail);
+  return own(generation === 2 ? handlers.local : handlers.localRemoteEmail);
+}
+
+/** The steps the newest handler of a type takes (generation 3), written down without running any. */
+async function plannedStepsOf(type: string, eventId: string): Promise<PlannedStep[] | undefined> {
+  const planned: PlannedStep[] = [];
+  const steps = stepRecorder(planned);
+  const base = handlersOf(steps, invoicePaid(steps));
+  const patch = patchesOf(steps, base).find(({ table }) => Object.hasOwn(table, type));
+  const handler = patch ? patch.table[type] : Object.hasOwn(base, type) ? base[type] : undefined;
+  if (!handler) return undefined;
+  await handler(eventId);
+  return planned;
+}
+
+/**
+ * Generation 3: each stretch of database steps, the event's bookkeeping included, is one local
+ * activity (planned-steps). A paid invoice is three local activities, most other events one.
+ */
+async function processTogether(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
+  const { eventId } = input;
+  const runId = workflowInfo().runId;
+  const planned = await plannedStepsOf(input.type, eventId);
+  if (!planned) {
+    await localUntilDone.runEventSteps({ eventId, runId, steps: [], finish: 'ignored' });
+    return { status: 'ignored' };
+  }
+  try {
+    await runPlannedSteps({ eventId, runId }, planned, localSteps);
+  } catch (err) {
+    return failed(input, err, localSteps.bookkeeping, () => true);
+  }
+  return { status: 'processed' };
+}
+
+/** Marks the event failed (or cancelled) and ends the run so. */
+async function failed(input: ProcessStripeEventInput, err: unknown, bookkeeping: Activities, isPatched: (patchId: string) => boolean): Promise<never> {
+  // An operator cancelled the run (Web UI "Cancel"): the event row says so, then the run ends
+  // cancelled. The row is written outside the cancelled scope, which would refuse any step.
+  if (isCancellation(err) && isPatched('cancelled-runs-mark-their-event')) {
+    await CancellationScope.nonCancellable(() => bookkeeping.markEventFinished(input.eventId, 'failed', 'cancelled by an operator; POST /admin/events/:id/retry runs it again'));
+    throw err;
+  }
+  await bookkeeping.markEventFinished(input.eventId, 'failed', describe(err));
+  // Failing the execution makes it visible (and resettable) in the Temporal Web UI.
+  throw ApplicationFailure.nonRetryable(`processing ${input.type} failed: ${describe(err)}`, FailureType.EventProcessingFailed);
 }
 
 /** One execution per Stripe event; its workflow id is the event id. */
 export async function processStripeEvent(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
+  if (input.generation !== undefined && input.generation >= 3) return processTogether(input);
   // A run started with a generation takes the newest handlers of its generation without asking
   // any patch: a patch records a marker and upserts the TemporalChangeVersion search attribute,
   // a visibility write per event. Runs started before generations existed ask their patches.
@@ -223,15 +265,7 @@ export async function processStripeEvent(input: ProcessStripeEventInput): Promis
   try {
     await handler(input.eventId);
   } catch (err) {
-    // An operator cancelled the run (Web UI "Cancel"): the event row says so, then the run ends
-    // cancelled. The row is written outside the cancelled scope, which would refuse any step.
-    if (isCancellation(err) && isPatched('cancelled-runs-mark-their-event')) {
-      await CancellationScope.nonCancellable(() => bookkeeping.markEventFinished(input.eventId, 'failed', 'cancelled by an operator; POST /admin/events/:id/retry runs it again'));
-      throw err;
-    }
-    await bookkeeping.markEventFinished(input.eventId, 'failed', describe(err));
-    // Failing the execution makes it visible (and resettable) in the Temporal Web UI.
-    throw ApplicationFailure.nonRetryable(`processing ${input.type} failed: ${describe(err)}`, FailureType.EventProcessingFailed);
+    return failed(input, err, bookkeeping, isPatched);
   }
   await bookkeeping.markEventFinished(input.eventId, 'processed');
   return { status: 'processed' };

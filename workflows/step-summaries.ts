@@ -1,5 +1,5 @@
 import { workflowInfo } from '@temporalio/workflow';
-import { StripeCustomerId, StripeInvoiceId, StripeSubscriptionId } from './contracts';
+import { StripeCustomerId, StripeInvoiceId, StripeSubscriptionId, type EventSteps } from './contracts';
 
 /**
  * What each step does, in the words of the business process, for the summary an operator reads
@@ -42,8 +42,20 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   emailDailyDigest: ([day]) => `Email finance the digest of ${String(day)}`,
 };
 
+const phraseOf = (name: string, args: unknown[]): string => phrases[name]?.(args) ?? name;
+
+/** Several steps in one local activity: `Mark the event processing; store the charge; …`. */
+function stepsPhrase({ runId, steps, finish }: EventSteps): string {
+  const parts = [
+    ...(runId !== undefined ? [phraseOf('markEventProcessing', [])] : []),
+    ...steps.map((step) => phraseOf(step.name, step.args)),
+    ...(finish !== undefined ? [phraseOf('markEventFinished', [undefined, finish])] : []),
+  ];
+  return parts.map((part, index) => (index === 0 ? part : part.charAt(0).toLowerCase() + part.slice(1))).join('; ');
+}
+
 export function stepSummary(name: string, args: unknown[]): string {
-  const phrase = phrases[name]?.(args) ?? name;
+  const phrase = name === 'runEventSteps' ? stepsPhrase(args[0] as EventSteps) : phraseOf(name, args);
   const attributes = workflowInfo().typedSearchAttributes;
   const objects = [
     ['invoice', attributes.get(StripeInvoiceId)],

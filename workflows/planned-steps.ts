@@ -1,0 +1,76 @@
+import type { Activities } from '../activities';
+
+/**
+ * Runs of generation 3 write down the steps their handler asks for before any runs, then run
+ * each stretch of database steps as one local activity (`runEventSteps`): the first also marks
+ * the event processing and the last marks it processed. An email stays a step of its own, tried
+ * locally and retried as an activity. Every local activity is a round trip between the worker
+ * and the workflow, which costs the worker about as much CPU as the step's own statements
+ * (BENCHMARKS.md), so a paid invoice is three local activities and most other events one.
+ */
+
+/** The steps a handler uses: the event row's status, PostgreSQL work, and emails. */
+export interface Steps {
+  bookkeeping: Activities;
+  database: Activities;
+  outside: Activities;
+}
+
+export interface PlannedStep {
+  name: string;
+  args: unknown[];
+  outside: boolean;
+}
+
+/**
+ * What a database step answers while its handler is written down: it stands for the result of
+ * the stretch it ends up in (a paid invoice's payment id, which its email is given).
+ */
+const resultOfDatabaseSteps = Object.freeze({ resultOfDatabaseSteps: true });
+
+/** Steps that only write themselves down, answering at once. */
+export function stepRecorder(planned: PlannedStep[]): Steps {
+  const recorder = (outside: boolean) =>
+    new Proxy({} as Activities, {
+      get: (_target, name) => {
+        if (typeof name !== 'string') return undefined;
+        return async (...args: unknown[]) => {
+          planned.push({ name, args, outside });
+          return outside ? undefined : resultOfDatabaseSteps;
+        };
+      },
+    });
+  return { bookkeeping: recorder(false), database: recorder(false), outside: recorder(true) };
+}
+
+type Call = (...args: unknown[]) => Promise<unknown>;
+
+/** Runs the planned steps of an event, its bookkeeping joined to its database steps. */
+export async function runPlannedSteps(
+  { eventId, runId }: { eventId: string; runId: string },
+  planned: PlannedStep[],
+  { database, outside }: Pick<Steps, 'database' | 'outside'>,
+): Promise<void> {
+  let markProcessing: string | undefined = runId;
+  let stretch: { name: string; args: unknown[] }[] = [];
+  let result: unknown;
+  const runStretch = async (finish?: 'processed') => {
+    result = await database.runEventSteps({ eventId, runId: markProcessing, steps: stretch, finish });
+    markProcessing = undefined;
+    stretch = [];
+  };
+
+  for (const step of planned) {
+    if (!step.outside) {
+      stretch.push({ name: step.name, args: step.args });
+      continue;
+    }
+    if (markProcessing !== undefined || stretch.length > 0) await runStretch();
+    const usesResult = step.args.includes(resultOfDatabaseSteps);
+    // The database steps found nothing to send (an invoice paid without a payment).
+    if (usesResult && result === null) continue;
+    const args = step.args.map((arg) => (arg === resultOfDatabaseSteps ? result : arg));
+    await (outside[step.name as keyof Activities] as Call)(...args);
+  }
+  await runStretch('processed');
+}
