@@ -43,8 +43,8 @@ export interface ProcessStripeEventInput {
 /**
  * The generation of event handlers this code starts (see ProcessStripeEventInput.generation):
  * 1 (from 2026-12-02) sends email as regular activities; 2 (from 2026-12-04) makes each email's
- * first attempt a local activity; 3 (from the evening of 2026-12-04) runs each stretch of database steps, with
- * the event's bookkeeping, as one local activity.
+ * first attempt a local activity; 3 (from the evening of 2026-12-04) runs each stretch of
+ * database steps, with the event's bookkeeping, as one local activity.
  */
 export const currentEventGeneration = 3;
 

@@ -4,15 +4,21 @@ import type { Activities } from '../activities';
  * Runs of generation 3 write down the steps their handler asks for before any runs, then run
  * each stretch of database steps as one local activity (`runEventSteps`): the first also marks
  * the event processing and the last marks it processed. An email stays a step of its own, tried
- * locally and retried as an activity. Every local activity is a round trip between the worker
- * and the workflow, which costs the worker about as much CPU as the step's own statements
- * (BENCHMARKS.md), so a paid invoice is three local activities and most other events one.
+ * locally and retried as an activity. Every local activity is a round trip between the worker's
+ * core and the workflow's sandbox, 2–3 ms of the worker's CPU on the bench machine before the
+ * step does anything (BENCHMARKS.md), so a paid invoice is three local activities and most
+ * other events one. A handler may hand a database step's result on to an email step (a paid
+ * invoice's payment id) but not decide anything else by it: it is not known while the steps are
+ * written down.
  */
 
-/** The steps a handler uses: the event row's status, PostgreSQL work, and emails. */
+/** The steps a handler uses. */
 export interface Steps {
+  /** The event row's status. */
   bookkeeping: Activities;
+  /** Payments, documents, ledger, subscriptions, stored objects, dunning cases. */
   database: Activities;
+  /** Emails. */
   outside: Activities;
 }
 
