@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type EventSteps } from '../workflows/contracts';
+import type { eventStatusActivities } from './event-status';
 
 type Step = (...args: never[]) => Promise<unknown>;
+type Bookkeeping = Pick<ReturnType<typeof eventStatusActivities>, 'markEventProcessing' | 'markEventFinished'>;
 
 /**
  * An event's database steps, and its bookkeeping, as one local activity (runs of generation 3).
@@ -9,7 +11,7 @@ type Step = (...args: never[]) => Promise<unknown>;
  * the whole runs again and the steps that were done find their keys. One activity instead of one
  * per step saves the worker a round trip into the workflow for each (BENCHMARKS.md).
  */
-export function eventStepActivities(steps: Record<string, Step>) {
+export function eventStepActivities(steps: Record<string, Step> & Bookkeeping) {
   const stepNamed = (name: string): Step => {
     if (!Object.hasOwn(steps, name)) throw ApplicationFailure.nonRetryable(`no step named ${name}`, FailureType.InvalidInput);
     return steps[name];
@@ -18,10 +20,10 @@ export function eventStepActivities(steps: Record<string, Step>) {
     /** The result of the last step: a paid invoice's payment id, for its email. */
     async runEventSteps({ eventId, runId, steps: planned, finish }: EventSteps): Promise<unknown> {
       const run = planned.map(({ name, args }) => ({ step: stepNamed(name), args: args as never[] }));
-      if (runId !== undefined) await stepNamed('markEventProcessing')(...([eventId, runId] as never[]));
+      if (runId !== undefined) await steps.markEventProcessing(eventId, runId);
       let result: unknown = undefined;
       for (const { step, args } of run) result = await step(...args);
-      if (finish !== undefined) await stepNamed('markEventFinished')(...([eventId, finish] as never[]));
+      if (finish !== undefined) await steps.markEventFinished(eventId, finish);
       return result;
     },
   };

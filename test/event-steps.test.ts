@@ -4,14 +4,16 @@ import { eventStepActivities } from '../activities/event-steps';
 
 function recordingSteps(failAt?: string) {
   const calls: string[] = [];
-  const step = (name: string, result?: unknown) => async (...args: unknown[]) => {
-    calls.push(`${name}(${args.join(', ')})`);
-    if (name === failAt) throw new Error(`${name} failed`);
-    return result;
-  };
+  const step =
+    <Result>(name: string, result?: Result) =>
+    async (...args: unknown[]) => {
+      calls.push(`${name}(${args.join(', ')})`);
+      if (name === failAt) throw new Error(`${name} failed`);
+      return result as Result;
+    };
   const steps = {
-    markEventProcessing: step('markEventProcessing'),
-    markEventFinished: step('markEventFinished'),
+    markEventProcessing: step<void>('markEventProcessing'),
+    markEventFinished: step<void>('markEventFinished'),
     recordInvoicePaid: step('recordInvoicePaid', 42),
     syncPlainObject: step('syncPlainObject'),
   };
