@@ -1,15 +1,16 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, type EventSteps } from '../workflows/contracts';
+import { FailureType, isResultOfDatabaseSteps, type EventSteps } from '../workflows/contracts';
 import type { eventStatusActivities } from './event-status';
 
 type Step = (...args: never[]) => Promise<unknown>;
 type Bookkeeping = Pick<ReturnType<typeof eventStatusActivities>, 'markEventProcessing' | 'markEventFinished'>;
 
 /**
- * An event's database steps, and its bookkeeping, as one local activity (runs of generation 3).
- * Every step is the same idempotent function it is alone, run in order; after a crash or a retry
- * the whole runs again and the steps that were done find their keys. One activity instead of one
- * per step saves the worker a round trip into the workflow for each (BENCHMARKS.md).
+ * An event's steps, and its bookkeeping, as one local activity: a stretch of database steps
+ * (generation 3), or all of them, emails included (the first attempt of generation 4). Every
+ * step is the same idempotent function it is alone, run in order; after a crash or a retry the
+ * whole runs again and the steps that were done find their keys. One activity instead of one per
+ * step saves the worker a round trip into the workflow for each (BENCHMARKS.md).
  */
 export function eventStepActivities(steps: Record<string, Step> & Bookkeeping) {
   const stepNamed = (name: string): Step => {
@@ -17,12 +18,20 @@ export function eventStepActivities(steps: Record<string, Step> & Bookkeeping) {
     return steps[name];
   };
   return {
-    /** The result of the last step: a paid invoice's payment id, for its email. */
+    /**
+     * The result of the last database step: a paid invoice's payment id, handed to the email
+     * step that asks for it (and that step left out when it is null), or returned for it.
+     */
     async runEventSteps({ eventId, runId, steps: planned, finish }: EventSteps): Promise<unknown> {
-      const run = planned.map(({ name, args }) => ({ step: stepNamed(name), args: args as never[] }));
+      const run = planned.map(({ name, args, outside }) => ({ step: stepNamed(name), args, outside }));
       if (runId !== undefined) await steps.markEventProcessing(eventId, runId);
       let result: unknown = undefined;
-      for (const { step, args } of run) result = await step(...args);
+      for (const { step, args, outside } of run) {
+        const usesResult = args.some(isResultOfDatabaseSteps);
+        if (usesResult && result === null) continue;
+        const answer = await step(...(args.map((arg) => (isResultOfDatabaseSteps(arg) ? result : arg)) as never[]));
+        if (!outside) result = answer;
+      }
       if (finish !== undefined) await steps.markEventFinished(eventId, finish);
       return result;
     },

@@ -1,7 +1,7 @@
 import { WorkflowType, type ProcessStripeEventInput } from '../workflows/contracts';
 import { insertEvent } from '../src/store/events';
 import { chargeWithRefunds, paidInvoice } from './support/billing-events';
-import { deliverTwiceAndWait, eventStatusWhenDone, historyOf, isPatchMarker, startTestService, type TestService } from './support/service';
+import { deliverTwiceAndWait, eventStatusWhenDone, historyOf, isPatchMarker, localActivitiesOf as localActivitiesOfRun, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 import type { StripeEvent } from '../src/platform/stripe-event';
 
@@ -29,15 +29,9 @@ async function startAsEarlierCode(event: StripeEvent, input: ProcessStripeEventI
   return eventStatusWhenDone(service, event.id);
 }
 
-/** The activity type of each local activity in a run, in order. */
-async function localActivitiesOf(eventId: string): Promise<string[]> {
-  return (await historyOf(service, eventId)).flatMap((e) => {
-    const details = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data : undefined;
-    return details ? [JSON.parse(Buffer.from(details).toString()).activity_type as string] : [];
-  });
-}
+const localActivitiesOf = (eventId: string) => localActivitiesOfRun(service, eventId);
 
-test('when a paid invoice is delivered, then its whole run is one workflow task of three local activities without patch markers, and every effect happens once', async () => {
+test('when a paid invoice is delivered, then its whole run is one workflow task of one local activity without patch markers, and every effect happens once', async () => {
   const event = stripeEvent('invoice.paid', paidInvoice({ customerEmail: 'generation@example.com' }));
 
   await deliverTwiceAndWait(service, event);
@@ -48,11 +42,21 @@ test('when a paid invoice is delivered, then its whole run is one workflow task 
   // Every step local, the email's first attempt too: no activity task, no second workflow task.
   expect(history.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
   expect(history.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
-  // Marking it processing joins the payment's steps, and marking it processed follows the email.
-  expect(await localActivitiesOf(event.id)).toEqual(['runEventSteps', 'emailPaymentDocuments', 'runEventSteps']);
+  // Marking it processing, the payment's steps, the email and marking it processed: one local activity.
+  expect(await localActivitiesOf(event.id)).toEqual(['runEventSteps']);
   const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM payments WHERE source_event_id = $1', [event.id]);
   expect(rows[0].n).toBe(1);
   expect(service.smtp.to('generation@example.com')).toHaveLength(1);
+});
+
+test('when a run of generation 3 is started, as the code of the evening of 2026-12-04 started it, then its email is a local activity between two of its database steps', async () => {
+  const event = stripeEvent('invoice.paid', paidInvoice({ customerEmail: 'generation-3@example.com' }));
+
+  const status = await startAsEarlierCode(event, { eventId: event.id, type: event.type, generation: 3 });
+
+  expect(status).toBe('processed');
+  expect(await localActivitiesOf(event.id)).toEqual(['runEventSteps', 'emailPaymentDocuments', 'runEventSteps']);
+  expect(service.smtp.to('generation-3@example.com')).toHaveLength(1);
 });
 
 test('when an event without email is delivered, then its bookkeeping and all its database steps are one local activity, and every effect happens once', async () => {

@@ -1,6 +1,6 @@
 import { paidInvoice } from './support/billing-events';
 import { startStallingProxy, type StallingProxy } from './support/stalling-proxy';
-import { eventStatusWhenDone, historyOf, startTestService, type TestService } from './support/service';
+import { eventStatusWhenDone, historyOf, localActivitiesOf, startTestService, type TestService } from './support/service';
 import { startTestSmtp, type TestSmtp } from './support/smtp';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -47,8 +47,10 @@ test('when the mail server never greets, then other events are processed, no tra
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(smtp.to('stalled@example.com')).toHaveLength(1);
   expect(smtp.messages).toHaveLength(2);
-  // The first attempt, inside the workflow task, gave up when the greeting did not come; the
-  // step's retries as a regular activity sent the emails.
+  // The first attempt of all the steps, inside the workflow task, gave up when the greeting did
+  // not come; then the database steps again (finding them done), the email's retries as a
+  // regular activity, which sent the emails, and the event marked processed.
   const activities = (await historyOf(service, paid.id)).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
   expect(activities).toEqual(['emailPaymentDocuments']);
+  expect(await localActivitiesOf(service, paid.id)).toEqual(['runEventSteps', 'runEventSteps', 'runEventSteps']);
 });

@@ -67,8 +67,7 @@ test('when an operator looks for a customer\'s paid invoices in the Web UI, then
 
   const { runId } = await service.temporal.workflow.getHandle(event.id).describe();
   await page.goto(`${temporal.uiUrl}/namespaces/default/workflows/${event.id}/${runId}/history`, { waitUntil: 'networkidle2' });
-  await textShown('Email the receipt and invoice to the customer and finance');
-  await textShown(`Mark the event processed · invoice ${invoice.id}`);
+  await textShown(`record the payment, documents, ledger and paid period; email the receipt and invoice to the customer and finance; mark the event processed · invoice ${invoice.id}`);
   await page.screenshot({ path: path.join(screenshots, 'web-ui-history.png') });
   // The execution's own summary sits under "User Metadata".
   await page.locator('::-p-text(User Metadata)').click();

@@ -44,7 +44,7 @@ export const retryUntilDone = described(proxyActivities, {
  * The first attempt of an effect on the outside world, inside the workflow task: one attempt,
  * with the same timeout as a regular one.
  */
-const localOnce = described(proxyLocalActivities, {
+export const localOnce = described(proxyLocalActivities, {
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });
@@ -52,11 +52,13 @@ const localOnce = described(proxyLocalActivities, {
 /**
  * Effects on the outside world (mail): the first attempt runs as a local activity, so an event
  * whose mail server answers needs no activity task and no second workflow task, the two server
- * round trips that cost the most per event. An attempt that fails for a reason that can pass
- * (mail server away or slow, another attempt sending the same email) is followed by the step as
- * a regular activity under retryUntilDone, with its retries visible in the history. A permanent
- * failure or a cancellation ends the step as it would have there. The step is as idempotent as
- * before (the outbox key), so running it twice changes nothing.
+ * round trips that cost the most per event. An attempt that fails (mail server away or slow,
+ * another attempt sending the same email) is followed by the step as a regular activity under
+ * retryUntilDone, with its retries visible in the history; a permanent failure fails there at
+ * once, a cancellation ends the step. The step is as idempotent as before (the outbox key), so
+ * running it twice changes nothing. (A local activity's failure reaches the workflow as the
+ * activity's own error, not wrapped in an ActivityFailure: runs since 2026-12-04 have always
+ * taken the regular activity after a failed local attempt, and still do, so that they replay.)
  */
 export const tryLocallyThenRetry: Activities = new Proxy({} as Activities, {
   get: (_target, name) => {
@@ -66,15 +68,20 @@ export const tryLocallyThenRetry: Activities = new Proxy({} as Activities, {
       try {
         return await step(localOnce)(...args);
       } catch (err) {
-        if (isCancellation(err) || isPermanent(err)) throw err;
+        if (isCancellation(err)) throw err;
         return step(retryUntilDone)(...args);
       }
     };
   },
 });
 
-function isPermanent(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
+/**
+ * A failure no retry can mend (bad data): a non-retryable ApplicationFailure, as a local activity
+ * reports it (itself) or a regular one (the cause of an ActivityFailure).
+ */
+export function isPermanent(err: unknown): boolean {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  return failure instanceof ApplicationFailure && failure.nonRetryable === true;
 }
 
 /** Reconcile lists a long outage's events from Stripe; each start inside is idempotent. */

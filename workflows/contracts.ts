@@ -44,18 +44,33 @@ export interface ProcessStripeEventInput {
  * The generation of event handlers this code starts (see ProcessStripeEventInput.generation):
  * 1 (from 2026-12-02) sends email as regular activities; 2 (from 2026-12-04) makes each email's
  * first attempt a local activity; 3 (from the evening of 2026-12-04) runs each stretch of
- * database steps, with the event's bookkeeping, as one local activity.
+ * database steps, with the event's bookkeeping, as one local activity; 4 (from the night of
+ * 2026-12-04) first tries all the steps of an event that sends email as one local activity.
  */
-export const currentEventGeneration = 3;
+export const currentEventGeneration = 4;
 
-/** Database steps of one event run as one local activity (generation 3), in this order. */
+/**
+ * Steps of one event run as one local activity, in this order: a stretch of database steps
+ * (generation 3), or all of them, emails included (generation 4).
+ */
 export interface EventSteps {
   eventId: string;
   /** First mark the event processing by this run. */
   runId?: string;
-  steps: { name: string; args: unknown[] }[];
+  steps: { name: string; args: unknown[]; outside?: boolean }[];
   /** Last mark the event finished so. */
   finish?: 'processed' | 'ignored';
+}
+
+/**
+ * What a database step answers while a handler's steps are written down: an argument that
+ * stands for the result of the database steps before it (a paid invoice's payment id, which its
+ * email is given). A step given it is left out when that result is null (nothing to send).
+ */
+export const resultOfDatabaseSteps = Object.freeze({ resultOfDatabaseSteps: true });
+
+export function isResultOfDatabaseSteps(arg: unknown): boolean {
+  return typeof arg === 'object' && arg !== null && (arg as { resultOfDatabaseSteps?: unknown }).resultOfDatabaseSteps === true;
 }
 
 export type ProcessStripeEventResult = { status: 'processed' | 'ignored' };

@@ -1,4 +1,7 @@
+import { isCancellation } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { isPermanent } from './activity-proxies';
+import { resultOfDatabaseSteps } from './contracts';
 
 /**
  * Runs of generation 3 write down the steps their handler asks for before any runs, then run
@@ -7,9 +10,11 @@ import type { Activities } from '../activities';
  * locally and retried as an activity. Every local activity is a round trip between the worker's
  * core and the workflow's sandbox, 2–3 ms of the worker's CPU on the bench machine before the
  * step does anything (BENCHMARKS.md), so a paid invoice is three local activities and most
- * other events one. A handler may hand a database step's result on to an email step (a paid
- * invoice's payment id) but not decide anything else by it: it is not known while the steps are
- * written down.
+ * other events one. Runs of generation 4 first try all the steps of an event that sends email,
+ * emails included, as one local activity, and take generation 3's way only when that attempt
+ * fails: a paid invoice whose mail server answers is one local activity. A handler may hand a
+ * database step's result on to an email step (a paid invoice's payment id) but not decide
+ * anything else by it: it is not known while the steps are written down.
  */
 
 /** The steps a handler uses. */
@@ -27,12 +32,6 @@ export interface PlannedStep {
   args: unknown[];
   outside: boolean;
 }
-
-/**
- * What a database step answers while its handler is written down: it stands for the result of
- * the stretch it ends up in (a paid invoice's payment id, which its email is given).
- */
-const resultOfDatabaseSteps = Object.freeze({ resultOfDatabaseSteps: true });
 
 /** Steps that only write themselves down, answering at once. */
 export function stepRecorder(planned: PlannedStep[]): Steps {
@@ -79,4 +78,23 @@ export async function runPlannedSteps(
     await (outside[step.name as keyof Activities] as Call)(...args);
   }
   await runStretch('processed');
+}
+
+/**
+ * All the planned steps, emails included, with the event's bookkeeping, as one local attempt
+ * (generation 4). True when it did them all; false when it failed for a reason that can pass,
+ * and the run then takes the steps stretch by stretch, each again (each is idempotent).
+ */
+export async function runAllStepsOnce(
+  { eventId, runId }: { eventId: string; runId: string },
+  planned: PlannedStep[],
+  localAttempt: Activities,
+): Promise<boolean> {
+  try {
+    await localAttempt.runEventSteps({ eventId, runId, steps: planned, finish: 'processed' });
+    return true;
+  } catch (err) {
+    if (isCancellation(err) || isPermanent(err)) throw err;
+    return false;
+  }
 }

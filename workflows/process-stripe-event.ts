@@ -1,6 +1,6 @@
 import { ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { localUntilDone, retryQuickly, retryUntilDone, tryLocallyThenRetry } from './activity-proxies';
+import { localOnce, localUntilDone, retryQuickly, retryUntilDone, tryLocallyThenRetry } from './activity-proxies';
 import {
   FailureType,
   type NoticeKind,
@@ -8,7 +8,7 @@ import {
   type ProcessStripeEventInput,
   type ProcessStripeEventResult,
 } from './contracts';
-import { runPlannedSteps, stepRecorder, type PlannedStep, type Steps } from './planned-steps';
+import { runAllStepsOnce, runPlannedSteps, stepRecorder, type PlannedStep, type Steps } from './planned-steps';
 
 /**
  * Where each kind of step runs. Server round trips are what limits throughput, so work that
@@ -213,8 +213,15 @@ async function plannedStepsOf(type: string, eventId: string): Promise<PlannedSte
 }
 
 /**
+ * After a failed first attempt of all the steps (generation 4), each stretch of database steps
+ * as a local activity and each email as a regular activity, its retries in the history.
+ */
+const stepsAfterAFailedAttempt: Steps = { ...localSteps, outside: retryUntilDone };
+
+/**
  * Generation 3: each stretch of database steps, the event's bookkeeping included, is one local
  * activity (planned-steps). A paid invoice is three local activities, most other events one.
+ * Generation 4: an event that sends email first tries all its steps as one local activity.
  */
 async function processTogether(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
   const { eventId } = input;
@@ -225,7 +232,9 @@ async function processTogether(input: ProcessStripeEventInput): Promise<ProcessS
     return { status: 'ignored' };
   }
   try {
-    await runPlannedSteps({ eventId, runId }, planned, localSteps);
+    const allAtOnce = input.generation! >= 4 && planned.some((step) => step.outside);
+    if (allAtOnce && (await runAllStepsOnce({ eventId, runId }, planned, localOnce))) return { status: 'processed' };
+    await runPlannedSteps({ eventId, runId }, planned, allAtOnce ? stepsAfterAFailedAttempt : localSteps);
   } catch (err) {
     return failed(input, err, localSteps.bookkeeping, () => true);
   }

@@ -161,6 +161,14 @@ export async function historyOf(service: TestService, workflowId: string): Promi
   return (await service.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
 }
 
+/** The activity type of each local activity in a run, in order (failed attempts included). */
+export async function localActivitiesOf(service: TestService, workflowId: string): Promise<string[]> {
+  return (await historyOf(service, workflowId)).flatMap((e) => {
+    const details = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data : undefined;
+    return details ? [JSON.parse(Buffer.from(details).toString()).activity_type as string] : [];
+  });
+}
+
 /** A marker `patched()` recorded: Temporal's own bookkeeping, not a step of the business process. */
 export const isPatchMarker = (event: temporal.api.history.v1.IHistoryEvent) => event.markerRecordedEventAttributes?.markerName === 'core_patch';
 
