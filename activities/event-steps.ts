@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, isResultOfDatabaseSteps, type EventSteps } from '../workflows/contracts';
+import { argsWithResult, FailureType, type EventSteps } from '../workflows/contracts';
 import type { eventStatusActivities } from './event-status';
 
 type Step = (...args: never[]) => Promise<unknown>;
@@ -27,9 +27,9 @@ export function eventStepActivities(steps: Record<string, Step> & Bookkeeping) {
       if (runId !== undefined) await steps.markEventProcessing(eventId, runId);
       let result: unknown = undefined;
       for (const { step, args, outside } of run) {
-        const usesResult = args.some(isResultOfDatabaseSteps);
-        if (usesResult && result === null) continue;
-        const answer = await step(...(args.map((arg) => (isResultOfDatabaseSteps(arg) ? result : arg)) as never[]));
+        const given = argsWithResult(args, result);
+        if (given === undefined) continue;
+        const answer = await step(...(given as never[]));
         if (!outside) result = answer;
       }
       if (finish !== undefined) await steps.markEventFinished(eventId, finish);

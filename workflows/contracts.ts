@@ -69,8 +69,18 @@ export interface EventSteps {
  */
 export const resultOfDatabaseSteps = Object.freeze({ resultOfDatabaseSteps: true });
 
-export function isResultOfDatabaseSteps(arg: unknown): boolean {
+function isResultOfDatabaseSteps(arg: unknown): boolean {
   return typeof arg === 'object' && arg !== null && (arg as { resultOfDatabaseSteps?: unknown }).resultOfDatabaseSteps === true;
+}
+
+/**
+ * A step's arguments with the database steps' result in place of its stand-in; undefined when
+ * the step asks for that result and it is null (nothing to send: the step is left out). Used in
+ * the workflow (generation 3) and inside `runEventSteps` (generation 4) alike.
+ */
+export function argsWithResult(args: unknown[], result: unknown): unknown[] | undefined {
+  if (result === null && args.some(isResultOfDatabaseSteps)) return undefined;
+  return args.map((arg) => (isResultOfDatabaseSteps(arg) ? result : arg));
 }
 
 export type ProcessStripeEventResult = { status: 'processed' | 'ignored' };

@@ -1,7 +1,7 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { isPermanent } from './activity-proxies';
-import { resultOfDatabaseSteps } from './contracts';
+import { argsWithResult, resultOfDatabaseSteps } from './contracts';
 
 /**
  * Runs of generation 3 write down the steps their handler asks for before any runs, then run
@@ -71,10 +71,9 @@ export async function runPlannedSteps(
       continue;
     }
     if (markProcessing !== undefined || stretch.length > 0) await runStretch();
-    const usesResult = step.args.includes(resultOfDatabaseSteps);
+    const args = argsWithResult(step.args, result);
     // The database steps found nothing to send (an invoice paid without a payment).
-    if (usesResult && result === null) continue;
-    const args = step.args.map((arg) => (arg === resultOfDatabaseSteps ? result : arg));
+    if (args === undefined) continue;
     await (outside[step.name as keyof Activities] as Call)(...args);
   }
   await runStretch('processed');

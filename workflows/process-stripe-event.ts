@@ -18,7 +18,10 @@ import { runAllStepsOnce, runPlannedSteps, stepRecorder, type PlannedStep, type 
  * activity that runs again after a worker crash changes nothing.
  */
 const localSteps: Steps = { bookkeeping: localUntilDone, database: localUntilDone, outside: tryLocallyThenRetry };
-/** How runs of generation 1 (2026-12-02 to 2026-12-04) sent email: always as a regular activity. */
+/**
+ * Email always as a regular activity: how runs of generation 1 (2026-12-02 to 2026-12-04) sent
+ * it, and how a run of generation 4 takes its steps after their first attempt together failed.
+ */
 const localStepsRemoteEmail: Steps = { ...localSteps, outside: retryUntilDone };
 /** How runs started before local activities did every step: they replay that way to the end. */
 const regularSteps: Steps = { bookkeeping: retryQuickly, database: retryUntilDone, outside: retryUntilDone };
@@ -213,12 +216,6 @@ async function plannedStepsOf(type: string, eventId: string): Promise<PlannedSte
 }
 
 /**
- * After a failed first attempt of all the steps (generation 4), each stretch of database steps
- * as a local activity and each email as a regular activity, its retries in the history.
- */
-const stepsAfterAFailedAttempt: Steps = { ...localSteps, outside: retryUntilDone };
-
-/**
  * Generation 3: each stretch of database steps, the event's bookkeeping included, is one local
  * activity (planned-steps). A paid invoice is three local activities, most other events one.
  * Generation 4: an event that sends email first tries all its steps as one local activity.
@@ -234,7 +231,7 @@ async function processTogether(input: ProcessStripeEventInput): Promise<ProcessS
   try {
     const allAtOnce = input.generation! >= 4 && planned.some((step) => step.outside);
     if (allAtOnce && (await runAllStepsOnce({ eventId, runId }, planned, localOnce))) return { status: 'processed' };
-    await runPlannedSteps({ eventId, runId }, planned, allAtOnce ? stepsAfterAFailedAttempt : localSteps);
+    await runPlannedSteps({ eventId, runId }, planned, allAtOnce ? localStepsRemoteEmail : localSteps);
   } catch (err) {
     return failed(input, err, localSteps.bookkeeping, () => true);
   }
