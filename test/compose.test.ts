@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { configVariables, loadConfig } from '../src/platform/config';
 import { temporalSettings } from '../src/dev/temporal-cluster';
+import { imageNodeOptions, imageRuntimeStage } from './support/image';
 
 // No Docker engine runs where the tests run, so the compose file is checked against the
 // config schema instead: what would fail at `docker compose up` fails here.
@@ -11,10 +12,10 @@ const compose = parse(fs.readFileSync(path.join(__dirname, '..', 'docker-compose
 const services: Record<string, any> = compose.services;
 const root = path.join(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
-/** The Dockerfile's last stage: what the image runs. */
-function runtimeStage(): string {
-  const dockerfile = read('Dockerfile');
-  return dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+
+/** Runs a script with the image's `NODE_OPTIONS` and returns what it printed. */
+function nodeWithImageOptions(script: string): string {
+  return execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: imageNodeOptions() }, encoding: 'utf8' });
 }
 
 /** Compose's `${NAME:-default}` and `${NAME:?message}`, with what an operator would export. */
@@ -124,7 +125,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('when the image runs, then it runs the compiled build with production dependencies only, as a user other than root', () => {
-    const runtime = runtimeStage();
+    const runtime = imageRuntimeStage();
 
     expect(runtime).toContain('npm ci --omit=dev');
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
@@ -135,17 +136,28 @@ describe('docker-compose.yml', () => {
   });
 
   test("when the image's Node.js options are given to node, then node accepts them and keeps the young generation at 32 MiB", () => {
-    const nodeOptions = /^ENV NODE_OPTIONS=(.+)$/m.exec(runtimeStage())?.[1];
     // Allocates short-lived objects until the young generation has grown as far as V8 lets it.
     const script = `const v8 = require('v8'); let keep = [], max = 0;
       for (let i = 0; i < 2e6; i++) { keep.push({ i }); if (keep.length > 2e5) keep = [];
         if (i % 5e4 === 0) max = Math.max(max, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size); }
       console.log(max);`;
 
-    const youngBytes = Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' }));
+    const youngBytes = Number(nodeWithImageOptions(script));
 
-    expect(nodeOptions).toBe('--max-semi-space-size=16');
     expect(youngBytes / 2 ** 20).toBeLessThanOrEqual(32);
+  });
+
+  test("when the image's Node.js options are given to node, then every isolate's heap, the workflow thread's too, stops at 256 MiB of old generation", () => {
+    // The worker runs workflows in a worker thread: an isolate of its own, which must get the same limit.
+    const script = `const { Worker } = require('worker_threads');
+      const limit = () => require('v8').getHeapStatistics().heap_size_limit;
+      new Worker('require("worker_threads").parentPort.postMessage(require("v8").getHeapStatistics().heap_size_limit)', { eval: true })
+        .once('message', (inThread) => console.log(JSON.stringify([limit(), inThread])));`;
+
+    const limits: number[] = JSON.parse(nodeWithImageOptions(script));
+
+    // V8's limit is the old generation plus the young one (three semi-spaces of 16 MiB).
+    expect(limits.map((bytes) => bytes / 2 ** 20)).toEqual([256 + 48, 256 + 48]);
   });
 
   describe('the Temporal server', () => {
@@ -196,6 +208,12 @@ describe('docker-compose.yml', () => {
 
     expect(longRunning.sort()).toEqual(['api', 'mail', 'postgres', 'temporal', 'temporal-ui', 'worker']);
     for (const name of longRunning) expect(services[name].healthcheck?.test?.length).toBeGreaterThan(1);
+  });
+
+  test('when a long-running service exits (a crash, the heap limit), then compose starts it again', () => {
+    const longRunning = Object.keys(services).filter((name) => !services[name].entrypoint);
+
+    for (const name of longRunning) expect([name, services[name].restart]).toEqual([name, 'unless-stopped']);
   });
 
   test('when the worker healthcheck asks, then it asks the port the worker serves /healthz on', () => {

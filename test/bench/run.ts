@@ -8,7 +8,7 @@ import { createDb, type Db } from '../../src/platform/db';
 import { projectRoot, temporalCliPath } from '../../src/dev/embedded';
 import { buildWorkload, type WorkloadMix } from '../chaos/workload';
 import { paidInvoice } from '../support/billing-events';
-import { engineOf, serviceCodeOf, serviceProcess, sourceCommand, startDeployment, type Deployment } from '../support/deployment';
+import { engineOf, serviceCodeOf, serviceNodeOptionsOf, serviceProcess, sourceCommand, startDeployment, type Deployment } from '../support/deployment';
 import { freePort } from '../support/global-setup';
 import { sampleValue } from '../support/metrics-text';
 import { stripeEvent } from '../support/stripe-events';
@@ -29,8 +29,9 @@ import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
  * verify-and-store-only baseline too.
  * Both end with the worker's memory while BENCH_DUNNING (1000) dunning workflows wait on timers:
  * 2 s after the last one started, and again after BENCH_SETTLE_SECONDS (120) idle.
- * The API and the worker run the build, as the image runs them; SERVICE_CODE=source runs the
- * TypeScript through tsx, as `npm run api` and `npm run worker` do.
+ * The API and the worker run the build with the image's NODE_OPTIONS, as the image runs them;
+ * SERVICE_CODE=source runs the TypeScript through tsx, as `npm run api` and `npm run worker` do,
+ * and SERVICE_NODE_OPTIONS replaces the options (empty: Node's defaults).
  * Also: BENCH_SQLITE_PRAGMAS (`default` for SQLite's own, else comma-separated; the embedded WAL
  * setting when unset), DATABASE_POOL_SIZE, WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_TASKS.
  */
@@ -48,6 +49,7 @@ const settings = {
   settleSeconds: Number(process.env.BENCH_SETTLE_SECONDS ?? 120),
   engine: engineOf(process.env),
   code: serviceCodeOf(process.env),
+  nodeOptions: serviceNodeOptionsOf(process.env),
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
   poolSize: process.env.DATABASE_POOL_SIZE,
   maxCachedWorkflows: process.env.WORKER_MAX_CACHED_WORKFLOWS,
@@ -91,7 +93,8 @@ async function main() {
 function machineLine(): string {
   const engine = settings.engine === 'cluster' ? 'engine: the Temporal server on PostgreSQL (4 history shards)' : 'engine: the Temporal dev server (SQLite)';
   const code = settings.code === 'build' ? 'API and worker: the build, run with node (as the image runs them)' : 'API and worker: the TypeScript through tsx (npm run api / worker)';
-  return `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}; ${engine}; ${code}.`;
+  const nodeOptions = settings.nodeOptions ? `NODE_OPTIONS ${settings.nodeOptions}` : "Node's default options";
+  return `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${mib(os.totalmem())} RAM, Node ${process.version}, ${temporalVersion()}; ${engine}; ${code}, ${nodeOptions}.`;
 }
 
 function settingsLine(): string {

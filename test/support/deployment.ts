@@ -12,6 +12,7 @@ import {
 } from '../../src/dev/embedded';
 import { startTemporalCluster } from '../../src/dev/temporal-cluster';
 import { freePort, freePortRange } from './global-setup';
+import { imageNodeOptions } from './image';
 import { buildForProduction, type ServicePart } from './production-build';
 import { startCountingSmtp, type CountingSmtp } from './smtp';
 import { testSecret } from './stripe-events';
@@ -47,6 +48,14 @@ export type ServiceCode = 'build' | 'source';
 
 export function serviceCodeOf(env: NodeJS.ProcessEnv): ServiceCode {
   return choiceOf(env, 'SERVICE_CODE', ['build', 'source']);
+}
+
+/**
+ * Node's options for the API and the worker: the image's (its heap limits), so that they run
+ * here as in production; SERVICE_NODE_OPTIONS replaces them (empty: Node's own defaults).
+ */
+export function serviceNodeOptionsOf(env: NodeJS.ProcessEnv): string {
+  return env.SERVICE_NODE_OPTIONS ?? imageNodeOptions();
 }
 
 export interface Deployment {
@@ -97,6 +106,7 @@ export async function startDeployment(options: {
   const smtp = await startCountingSmtp();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
+    NODE_OPTIONS: serviceNodeOptionsOf(process.env),
     DATABASE_URL: postgres.url,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: options.name,
