@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-
-const root = path.join(__dirname, '..', '..');
+import { projectRoot } from '../../src/dev/embedded';
 
 /** The Dockerfile's last stage: what the image runs. */
 export function imageRuntimeStage(): string {
-  const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  const dockerfile = fs.readFileSync(path.join(projectRoot, 'Dockerfile'), 'utf8');
   return dockerfile.slice(dockerfile.lastIndexOf('FROM '));
 }
 
