@@ -28,6 +28,7 @@ describe('configuration', () => {
       WEBHOOK_MAX_BYTES: 1048576,
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: 'stripe-events',
+      DATABASE_IDLE_TIMEOUT_MS: 0,
     });
   });
 
@@ -94,6 +95,7 @@ describe('configuration', () => {
         WORKER_METRICS_PORT: '70000',
         WORKER_MAX_CACHED_WORKFLOWS: '-1',
         TEMPORAL_SDK_METRICS_ADDRESS: '9464',
+        DATABASE_IDLE_TIMEOUT_MS: '-1',
       },
       'worker',
     );
@@ -102,6 +104,7 @@ describe('configuration', () => {
       expect.stringMatching(/^WEBHOOK_INVALID_SIGNATURE_LIMIT: /),
       expect.stringMatching(/^WORKER_METRICS_PORT: .*65535/),
       expect.stringMatching(/^WORKER_MAX_CACHED_WORKFLOWS: .*>=0/),
+      expect.stringMatching(/^DATABASE_IDLE_TIMEOUT_MS: .*>=0/),
       expect.stringMatching(/^TEMPORAL_SDK_METRICS_ADDRESS: must look like host:port/),
     ]);
   });

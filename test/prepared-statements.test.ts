@@ -1,26 +1,10 @@
-import { createDb, defaultDatabaseSettings, withTransaction, type Db } from '../src/platform/db';
+import { withTransaction, type Db } from '../src/platform/db';
 import { getEvent, insertEvent, loadEventPayload } from '../src/store/events';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { singleConnectionPools } from './support/database';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
-let database: TestDatabase;
-const pools: Db[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.end()));
-  await database?.drop();
-});
-
-/** A pool of one connection, so that every query sees the same session's prepared statements. */
-function oneConnection(preparedStatements = true): Db {
-  const pool = createDb(database.url, 1, { ...defaultDatabaseSettings, preparedStatements });
-  pools.push(pool);
-  return pool;
-}
+const pools = singleConnectionPools();
+const oneConnection = (preparedStatements = true) => pools.oneConnection({ preparedStatements });
 
 /** A query without parameters is never prepared, so it lists the session's statements without adding one. */
 async function preparedTexts(db: Db): Promise<string[]> {

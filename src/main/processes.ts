@@ -34,6 +34,7 @@ function databaseSettings(config: Config): DatabaseSettings {
     connectMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     idleInTransactionMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    idleMs: config.DATABASE_IDLE_TIMEOUT_MS,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
   };
 }

@@ -100,6 +100,9 @@ const schema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  // 0 keeps idle connections open: one opened on an acknowledgement's path costs it a connect and
+  // every statement's preparation again (pg closes them after 10 s idle by default).
+  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(0),
   // Off only behind a pooler in transaction mode that does not keep prepared statements apart (PgBouncer before 1.21).
   DATABASE_PREPARED_STATEMENTS: flag.default(true),
   // A webhook not accepted by then is answered 503 (Stripe delivers it again), well before Stripe gives up on the request.

@@ -19,9 +19,17 @@ export interface DatabaseSettings {
   idleInTransactionMs: number;
   /** Statements with parameters are prepared once per connection (PreparingClient). */
   preparedStatements: boolean;
+  /** An idle connection is closed after this long; 0 keeps it open. */
+  idleMs: number;
 }
 
-export const defaultDatabaseSettings: DatabaseSettings = { connectMs: 5_000, statementMs: 30_000, idleInTransactionMs: 60_000, preparedStatements: true };
+export const defaultDatabaseSettings: DatabaseSettings = {
+  connectMs: 5_000,
+  statementMs: 30_000,
+  idleInTransactionMs: 60_000,
+  preparedStatements: true,
+  idleMs: 0,
+};
 
 const statementNames = new Map<string, string>();
 
@@ -64,6 +72,12 @@ export function createDb(databaseUrl: string, max = 10, settings: DatabaseSettin
     idle_in_transaction_session_timeout: settings.idleInTransactionMs,
     // The server cannot enforce its timeout when it (or the network) does not answer at all.
     query_timeout: settings.statementMs + 1_000,
+    // Kept open, a connection is not opened (and its statements prepared again) on the path of
+    // the next webhook after a quiet spell; pg would close it after 10 s idle. At most `max` stay
+    // open, which is also what a busy moment opens. TCP keepalives keep a connection through a
+    // NAT or load balancer that drops silent ones, and expose one that died.
+    idleTimeoutMillis: settings.idleMs,
+    keepAlive: true,
   });
   // A connection lost while PostgreSQL restarts must not crash the process: the running query
   // fails (and is retried by its caller), the next one gets a fresh connection. pg emits the

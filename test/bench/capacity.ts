@@ -27,6 +27,8 @@ export interface StepResult {
   errors: number;
   /** The service: mean time of each acceptance step inside the API over the window (its /metrics). */
   acceptanceMeanMs?: AcceptanceMeans;
+  /** The service: PostgreSQL connections the API and the worker opened from the step's start until it drained. */
+  connectionsOpened?: number;
   /** CPU per processed event, from the step's start until it drained or the drain time ran out (Linux). */
   cpu?: StepCpu;
 }
@@ -88,6 +90,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
     }, 3000);
     try {
       const stepsBefore = await acceptanceSteps(deployment.apiUrl);
+      const sessionsBefore = await sessionsOpened(db);
       const cpu = countCpu(deployment.pids);
       const sent = await sendAtRate(deployment.apiUrl, workload.deliveries, rate, progress);
       const windowEnd = Date.now();
@@ -115,6 +118,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
         endToEndP99: percentile(endToEnd, 99),
         errors: sent.errors,
         acceptanceMeanMs: meansBetween(stepsBefore, stepsAfter),
+        connectionsOpened: (await sessionsOpened(db)) - sessionsBefore,
         cpu: cpu.stop(done.size),
       };
     } finally {
@@ -126,6 +130,12 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
 }
 
 type StepTotals = Record<keyof AcceptanceMeans, { sum: number; count: number }>;
+
+/** Sessions PostgreSQL has opened on the service's database so far (the bench's own few included). */
+async function sessionsOpened(db: Db): Promise<number> {
+  const { rows } = await db.query<{ sessions: string }>('SELECT sessions FROM pg_stat_database WHERE datname = current_database()');
+  return Number(rows[0].sessions);
+}
 
 /** The API's running totals of `stripe_webhook_acceptance_step_seconds` (sum and count per step). */
 async function acceptanceSteps(apiUrl: string): Promise<StepTotals> {
@@ -244,10 +254,12 @@ export function stepTable(name: string, results: StepResult[]): string[] {
 /** The service's acknowledgement taken apart: where its time went inside the API, step by step. */
 export function acceptanceTable(results: StepResult[]): string[] {
   return [
-    '| service offered/s | look up the event (PostgreSQL) | store the event (PostgreSQL), beside | start the workflow (Temporal) |',
-    '| --- | --- | --- | --- |',
-    ...results.map(({ offered, acceptanceMeanMs: mean }) =>
-      mean ? `| ${offered} | ${fixed(mean.lookup)} ms | ${fixed(mean.store)} ms | ${fixed(mean.start)} ms |` : `| ${offered} | – | – | – |`,
+    '| service offered/s | look up the event (PostgreSQL) | store the event (PostgreSQL), beside | start the workflow (Temporal) | PostgreSQL connections opened (API and worker) |',
+    '| --- | --- | --- | --- | --- |',
+    ...results.map(({ offered, acceptanceMeanMs: mean, connectionsOpened }) =>
+      mean
+        ? `| ${offered} | ${fixed(mean.lookup)} ms | ${fixed(mean.store)} ms | ${fixed(mean.start)} ms | ${connectionsOpened ?? '–'} |`
+        : `| ${offered} | – | – | – | ${connectionsOpened ?? '–'} |`,
     ),
   ];
 }

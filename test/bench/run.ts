@@ -33,7 +33,8 @@ import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
  * SERVICE_CODE=source runs the TypeScript through tsx, as `npm run api` and `npm run worker` do,
  * and SERVICE_NODE_OPTIONS replaces the options (empty: Node's defaults).
  * Also: BENCH_SQLITE_PRAGMAS (`default` for SQLite's own, else comma-separated; the embedded WAL
- * setting when unset), DATABASE_POOL_SIZE, WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_TASKS.
+ * setting when unset), DATABASE_POOL_SIZE, DATABASE_IDLE_TIMEOUT_MS, WORKER_MAX_CACHED_WORKFLOWS,
+ * WORKER_MAX_CONCURRENT_TASKS.
  */
 const settings = {
   events: Number(process.env.BENCH_EVENTS ?? 400),
@@ -52,6 +53,7 @@ const settings = {
   nodeOptions: serviceNodeOptionsOf(process.env),
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
   poolSize: process.env.DATABASE_POOL_SIZE,
+  idleTimeoutMs: process.env.DATABASE_IDLE_TIMEOUT_MS,
   maxCachedWorkflows: process.env.WORKER_MAX_CACHED_WORKFLOWS,
   maxConcurrentTasks: process.env.WORKER_MAX_CONCURRENT_TASKS,
 };
@@ -71,6 +73,7 @@ async function main() {
     env: {
       DUNNING_SCHEDULE: '0s,1h',
       ...(settings.poolSize ? { DATABASE_POOL_SIZE: settings.poolSize } : {}),
+      ...(settings.idleTimeoutMs ? { DATABASE_IDLE_TIMEOUT_MS: settings.idleTimeoutMs } : {}),
       ...(settings.maxCachedWorkflows ? { WORKER_MAX_CACHED_WORKFLOWS: settings.maxCachedWorkflows } : {}),
       ...(settings.maxConcurrentTasks ? { WORKER_MAX_CONCURRENT_TASKS: settings.maxConcurrentTasks } : {}),
     },
@@ -98,7 +101,7 @@ function machineLine(): string {
 }
 
 function settingsLine(): string {
-  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}; worker tasks at once ${settings.maxConcurrentTasks ?? "the SDK's (40, local activities 100)"}.`;
+  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}, idle connections ${settings.idleTimeoutMs ? `closed after ${settings.idleTimeoutMs} ms` : 'kept'}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}; worker tasks at once ${settings.maxConcurrentTasks ?? "the SDK's (40, local activities 100)"}.`;
 }
 
 /** Steps the offered rate for the service and the baseline; capacity is the highest step that drains. */

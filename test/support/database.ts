@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createDb, migrate, type Db } from '../../src/platform/db';
+import { createDb, defaultDatabaseSettings, migrate, type DatabaseSettings, type Db } from '../../src/platform/db';
 
 /** The PostgreSQL server tests create their databases on. */
 export const testServerUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -25,6 +25,29 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await db.end();
       await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/**
+ * A migrated database for the test file, and pools of one connection on it (so that every query
+ * of a pool runs on the same session while it is kept), all ended when the file's tests are done.
+ */
+export function singleConnectionPools(): { oneConnection(settings?: Partial<DatabaseSettings>): Db } {
+  let database: TestDatabase | undefined;
+  const pools: Db[] = [];
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.end()));
+    await database?.drop();
+  });
+  return {
+    oneConnection(settings = {}) {
+      const pool = createDb(database!.url, 1, { ...defaultDatabaseSettings, ...settings });
+      pools.push(pool);
+      return pool;
     },
   };
 }
