@@ -100,14 +100,7 @@ export async function stopLeftover(pidFile: string): Promise<void> {
   };
   // Once it is known to be ours, wait for the process itself: an exiting process loses its
   // command line a moment before it closes its sockets, and a zombie holds none.
-  const alive = () => {
-    try {
-      const stat = fs.readFileSync(`/proc/${recorded.pid}/stat`, 'utf8');
-      return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => isAlive(recorded.pid);
   if (running()) {
     signal('SIGTERM');
     for (let waited = 0; alive() && waited < 10_000; waited += 100) await sleep(100);
@@ -115,6 +108,16 @@ export async function stopLeftover(pidFile: string): Promise<void> {
     for (let waited = 0; alive() && waited < 5_000; waited += 100) await sleep(100);
   }
   fs.rmSync(pidFile, { force: true });
+}
+
+/** The process exists and has not exited: a zombie (exited, not yet reaped by its parent) is not alive. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
 }
 
 /** Polls `ready` until it holds, failing early with the child's output if the child exits. */

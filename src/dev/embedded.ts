@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { allSearchAttributes } from '../../workflows/contracts';
-import { startChild, stopLeftover, waitUntilReady, type Child } from './child-process';
+import { isAlive, startChild, stopLeftover, waitUntilReady, type Child } from './child-process';
 import type { Running } from '../platform/lifecycle';
 
 /** The parts `npm start` runs itself when no production setting names them. */
@@ -175,13 +175,19 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user.
     createPostgresUser: asRoot,
-    onLog: () => undefined,
+    onLog: (message) => void (serverLog = (serverLog + message).slice(-2000)),
     onError: () => undefined,
   });
+  let serverLog = '';
   if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     await pg.initialise();
   }
-  await pg.start();
+  await waitForExitedPostmaster(databaseDir);
+  // The package rejects with nothing when the server exits during start-up; its log says why.
+  await pg.start().catch((err: unknown) => {
+    const said = serverLog.split('\n').filter((line) => /FATAL|ERROR|HINT/.test(line)).join('\n');
+    throw new Error(`Embedded PostgreSQL did not start${err instanceof Error ? `: ${err.message}` : ''}\n${said || serverLog}`);
+  });
   await pg.createDatabase('stripe_workflows').catch((err: Error) => {
     if (!/already exists/.test(err.message)) throw err;
   });
@@ -193,6 +199,22 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     // package's stop() would then wait for an exit that has happened.
     stop: () => Promise.race([pg.stop(), portClosed(port)]),
   };
+}
+
+/**
+ * A start killed with its process group leaves its postmaster dead but, for a moment, not yet
+ * reaped: PostgreSQL takes the pid in the lock file for a running server and refuses to start.
+ * Waits (up to 10 s) until that process is gone; one still alive is left for PostgreSQL to name.
+ */
+async function waitForExitedPostmaster(databaseDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  const exitedNotReaped = () => fs.existsSync(`/proc/${pid}`) && !isAlive(pid);
+  for (let waited = 0; pid > 0 && exitedNotReaped() && waited < 10_000; waited += 100) await sleep(100);
 }
 
 export interface MailSink extends Running {
