@@ -167,6 +167,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
       if (!before[i].includes(listener)) process.removeListener(signal, listener);
     }
   });
+  // The server's last words, for the error when it exits during start-up.
+  let serverLog = '';
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -178,7 +180,6 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     onLog: (message) => void (serverLog = (serverLog + message).slice(-2000)),
     onError: () => undefined,
   });
-  let serverLog = '';
   if (!fs.existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     await pg.initialise();
   }
@@ -213,8 +214,9 @@ async function waitForExitedPostmaster(databaseDir: string): Promise<void> {
   } catch {
     return;
   }
+  if (!(pid > 0)) return;
   const exitedNotReaped = () => fs.existsSync(`/proc/${pid}`) && !isAlive(pid);
-  for (let waited = 0; pid > 0 && exitedNotReaped() && waited < 10_000; waited += 100) await sleep(100);
+  for (let waited = 0; exitedNotReaped() && waited < 10_000; waited += 100) await sleep(100);
 }
 
 export interface MailSink extends Running {
