@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { isAlive, stopLeftover } from '../src/dev/child-process';
 import { freePort } from './support/global-setup';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -14,6 +15,8 @@ jest.setTimeout(240_000);
 const root = path.join(__dirname, '..');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-start-'));
 let env: NodeJS.ProcessEnv;
+/** Every `npm start` a case ran, for afterAll to stop those a failed case left running. */
+const starts: ChildProcess[] = [];
 
 beforeAll(async () => {
   env = {
@@ -30,9 +33,38 @@ beforeAll(async () => {
   for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'STRIPE_WEBHOOK_SECRET']) delete env[name];
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await stopWhatStartsLeft();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
+
+/**
+ * A case that failed midway may leave `npm start`'s parts running (the SIGKILL case kills the
+ * parent on purpose); stop them the way the next start would, so that a failure here does not
+ * leave servers running into the rest of the suite.
+ */
+async function stopWhatStartsLeft(): Promise<void> {
+  for (const child of starts) {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+  }
+  await stopLeftover(path.join(dataDir, 'temporal.pid'));
+  await stopLeftover(path.join(dataDir, 'mail-sink.pid'));
+  const postmaster = leftoverPostmaster();
+  if (postmaster !== undefined) {
+    process.kill(postmaster, 'SIGINT'); // PostgreSQL's fast shutdown
+    for (let waited = 0; isAlive(postmaster) && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The postmaster named in the data directory's lock file, when it still runs PostgreSQL. */
+function leftoverPostmaster(): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return isAlive(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres') ? pid : undefined;
+  } catch {
+    return undefined; // no lock file: PostgreSQL stopped, or never started
+  }
+}
 
 interface Started {
   child: ChildProcess;
@@ -42,6 +74,7 @@ interface Started {
 async function npmStart(): Promise<Started> {
   // Its own process group, so the test can press "Ctrl-C" on all of it at once.
   const child = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  starts.push(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
