@@ -203,6 +203,13 @@ describe('docker-compose.yml', () => {
     });
   });
 
+  test('when the workers and the API share a busy host, then the workers get a tenth of the CPU weight of the API and the engine', () => {
+    const weight = (name: string) => Number(services[name].cpu_shares ?? 1024); // Docker's default
+
+    expect(weight('worker')).toBe(102);
+    for (const name of ['api', 'temporal', 'postgres']) expect(weight(name)).toBe(1024);
+  });
+
   test('when the stack runs, then every long-running service has a healthcheck', () => {
     const longRunning = Object.keys(services).filter((name) => !services[name].entrypoint);
 

@@ -117,6 +117,12 @@ describe('configuration', () => {
     expect(problemsOf({ ...complete, WORKER_MAX_CONCURRENT_TASKS: '1' }, 'worker')).toEqual([expect.stringMatching(/^WORKER_MAX_CONCURRENT_TASKS: .*>=2/)]);
   });
 
+  test('when npm run cluster starts workers, then they run below the API processes unless told otherwise, and a nice value past 19 is refused', () => {
+    expect(loadConfig({}, 'start').CLUSTER_WORKER_NICE).toBe(10);
+    expect(loadConfig({ CLUSTER_WORKER_NICE: '0' }, 'start').CLUSTER_WORKER_NICE).toBe(0);
+    expect(problemsOf({ CLUSTER_WORKER_NICE: '20' }, 'start')).toEqual([expect.stringMatching(/^CLUSTER_WORKER_NICE: .*<=19/)]);
+  });
+
   test('when npm start runs with nothing configured, then it is valid (embedded defaults)', () => {
     expect(problemsOf({}, 'start')).toEqual([]);
   });

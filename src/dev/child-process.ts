@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -18,14 +18,16 @@ export interface ChildOptions {
    * SIGKILL (OOM, `kill -9`); the next start passes the same file to `stopLeftover` first.
    */
   pidFile?: string;
+  /** A smaller share of the CPU than the processes beside it (`spawnWithCpuShare`); 0, the default, leaves it equal. */
+  nice?: number;
 }
 
 const failureReason = /^(panic|fatal error|Error):/;
 
 export function startChild(command: string, args: string[], options: ChildOptions = {}): Child {
-  const { pidFile, ...spawnOptions } = options;
+  const { pidFile, nice = 0, ...spawnOptions } = options;
   // A process group of its own: Ctrl-C in the terminal reaches only us, and we stop it in order.
-  const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawnWithCpuShare(nice, command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (pidFile && child.pid) {
     fs.writeFileSync(pidFile, JSON.stringify({ pid: child.pid, argv: [command, ...args] }), { mode: 0o600 });
     child.once('exit', () => fs.rmSync(pidFile, { force: true }));
@@ -57,6 +59,38 @@ export function startChild(command: string, args: string[], options: ChildOption
       }
     },
   };
+}
+
+/**
+ * Spawns a process with a smaller share of the CPU than the processes beside it when `nice` is
+ * above 0 (up to 19), as a container's lower `cpu_shares` gives it: while the cores are busy it
+ * runs after them, and it has them all when they are idle. The worker gets this beside the
+ * API, so that when the machine is saturated its backlog grows (durably, in Temporal) instead
+ * of Stripe's acknowledgements slowing (BENCHMARKS.md).
+ *
+ * Linux shares the CPU first between sessions where autogroups are on (the default of most
+ * distributions' kernels) and only then between a session's threads by their nice values; a
+ * `detached` child leads a session of its own. So both are set: every thread's nice value
+ * (`nice`, before the process starts threads of its own) and its session's
+ * (`/proc/<pid>/autogroup`, where the kernel has one).
+ */
+export function spawnWithCpuShare(nice: number, command: string, args: string[], options: SpawnOptions): ChildProcess {
+  if (nice <= 0) return spawn(command, args, options);
+  const child = spawn('nice', ['-n', String(nice), command, ...args], options);
+  if (child.pid && options.detached) setSessionNice(child.pid, nice);
+  return child;
+}
+
+function setSessionNice(pid: number, nice: number, attempt = 1): void {
+  try {
+    fs.writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  } catch (err) {
+    // Linux lets an unprivileged user set one session's nice value per second: try again.
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && attempt < 4) {
+      setTimeout(() => setSessionNice(pid, nice, attempt + 1), 1_100).unref();
+    }
+    // Otherwise no autogroups here (or the process is gone): the threads' nice values are what counts.
+  }
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals) {

@@ -55,13 +55,16 @@ async function main() {
     if (!settings.STRIPE_WEBHOOK_SECRET) env.STRIPE_WEBHOOK_SECRET = developmentWebhookSecret(dataDir).secret;
 
     const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-    const spawnPart = async (name: string, entry: string, extra: NodeJS.ProcessEnv): Promise<Child & Running> => {
+    const spawnPart = async (name: string, entry: string, extra: NodeJS.ProcessEnv, nice = 0): Promise<Child & Running> => {
       const pidFile = path.join(dataDir, `${name.replace(/\W+/g, '-')}.pid`);
       await stopLeftover(pidFile);
-      const child = startChild(tsx, [path.join(projectRoot, 'src', 'main', entry)], { env: { ...env, ...extra }, pidFile });
+      const child = startChild(tsx, [path.join(projectRoot, 'src', 'main', entry)], { env: { ...env, ...extra }, pidFile, nice });
       return { ...child, name };
     };
-    const workers = await Promise.all(Array.from({ length: settings.CLUSTER_WORKER_PROCESSES }, (_, i) => spawnPart(`worker ${i + 1}`, 'worker.ts', {})));
+    // Below the API processes: on a saturated machine the backlog grows, not Stripe's wait.
+    const workers = await Promise.all(
+      Array.from({ length: settings.CLUSTER_WORKER_PROCESSES }, (_, i) => spawnPart(`worker ${i + 1}`, 'worker.ts', {}, settings.CLUSTER_WORKER_NICE)),
+    );
     running.push(...workers);
     const apiUrls: string[] = [];
     for (let i = 0; i < settings.CLUSTER_API_PROCESSES; i += 1) {
@@ -78,7 +81,7 @@ async function main() {
         'stripe-workflows cluster is running',
         `  Temporal server   ${temporal.address} (PostgreSQL persistence and visibility, ${settings.CLUSTER_HISTORY_SHARDS} history shards)`,
         ...apiUrls.map((url, i) => `  API ${i + 1}             POST ${url}/webhooks/stripe`),
-        `  workers           ${workers.length} processes (pids ${workers.map((w) => w.process.pid).join(', ')})`,
+        `  workers           ${workers.length} processes (pids ${workers.map((w) => w.process.pid).join(', ')}, nice ${settings.CLUSTER_WORKER_NICE})`,
         `  Temporal Web UI   ${ui.url} (the UI server v2.42.1, on loopback)`,
         '  stop              Ctrl-C',
         '',

@@ -208,6 +208,8 @@ const schema = z.object({
   // Only `npm run cluster` reads these: the production topology on one machine.
   CLUSTER_API_PROCESSES: z.coerce.number().int().min(1).max(16).default(2),
   CLUSTER_WORKER_PROCESSES: z.coerce.number().int().min(1).max(16).default(2),
+  // The workers' CPU share below the API processes' (a nice value; 0: equal). BENCHMARKS.md.
+  CLUSTER_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
   CLUSTER_HISTORY_SHARDS: z.coerce.number().int().min(1).max(1024).default(4),
 });
 

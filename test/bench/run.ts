@@ -8,7 +8,7 @@ import { createDb, type Db } from '../../src/platform/db';
 import { projectRoot, temporalCliPath } from '../../src/dev/embedded';
 import { buildWorkload, type WorkloadMix } from '../chaos/workload';
 import { paidInvoice } from '../support/billing-events';
-import { engineOf, serviceCodeOf, serviceNodeOptionsOf, serviceProcess, sourceCommand, startDeployment, type Deployment } from '../support/deployment';
+import { engineOf, serviceCodeOf, serviceNodeOptionsOf, serviceProcess, serviceWorkerNiceOf, sourceCommand, startDeployment, type Deployment } from '../support/deployment';
 import { freePort } from '../support/global-setup';
 import { sampleValue } from '../support/metrics-text';
 import { stripeEvent } from '../support/stripe-events';
@@ -51,6 +51,7 @@ const settings = {
   engine: engineOf(process.env),
   code: serviceCodeOf(process.env),
   nodeOptions: serviceNodeOptionsOf(process.env),
+  workerNice: serviceWorkerNiceOf(process.env),
   sqlitePragmas: process.env.BENCH_SQLITE_PRAGMAS === undefined ? undefined : process.env.BENCH_SQLITE_PRAGMAS === 'default' ? [] : process.env.BENCH_SQLITE_PRAGMAS.split(','),
   poolSize: process.env.DATABASE_POOL_SIZE,
   idleTimeoutMs: process.env.DATABASE_IDLE_TIMEOUT_MS,
@@ -101,7 +102,7 @@ function machineLine(): string {
 }
 
 function settingsLine(): string {
-  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}, idle connections ${settings.idleTimeoutMs ? `closed after ${settings.idleTimeoutMs} ms` : 'kept'}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}; worker tasks at once ${settings.maxConcurrentTasks ?? "the SDK's (40, local activities 100)"}.`;
+  return `SQLite pragmas ${settings.sqlitePragmas === undefined ? 'embedded default (WAL, synchronous=normal)' : settings.sqlitePragmas.length ? settings.sqlitePragmas.join(', ') : "SQLite's defaults"}; pool ${settings.poolSize ?? 10}, idle connections ${settings.idleTimeoutMs ? `closed after ${settings.idleTimeoutMs} ms` : 'kept'}; worker cache ${settings.maxCachedWorkflows ?? 'default (100)'}; worker tasks at once ${settings.maxConcurrentTasks ?? "the SDK's (40, local activities 100)"}; worker CPU share ${settings.workerNice ? `below the API's (nice ${settings.workerNice})` : "the API's"}.`;
 }
 
 /** Steps the offered rate for the service and the baseline; capacity is the highest step that drains. */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import {
   type EmbeddedPostgresServer,
   type EmbeddedTemporal,
 } from '../../src/dev/embedded';
+import { spawnWithCpuShare } from '../../src/dev/child-process';
 import { startTemporalCluster } from '../../src/dev/temporal-cluster';
 import { freePort, freePortRange } from './global-setup';
 import { imageNodeOptions } from './image';
@@ -56,6 +57,17 @@ export function serviceCodeOf(env: NodeJS.ProcessEnv): ServiceCode {
  */
 export function serviceNodeOptionsOf(env: NodeJS.ProcessEnv): string {
   return env.SERVICE_NODE_OPTIONS ?? imageNodeOptions();
+}
+
+/**
+ * The worker's CPU share below the API's, as docker-compose.yml's `cpu_shares` and `npm run
+ * cluster` give it: SERVICE_WORKER_NICE (0 to 19), 10 by default; 0 runs it beside the API as an
+ * equal.
+ */
+export function serviceWorkerNiceOf(env: NodeJS.ProcessEnv): number {
+  const value = env.SERVICE_WORKER_NICE ?? '10';
+  if (!/^\d+$/.test(value) || Number(value) > 19) throw new Error(`SERVICE_WORKER_NICE must be a whole number from 0 to 19, not ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 export interface Deployment {
@@ -128,6 +140,7 @@ export async function startDeployment(options: {
   const worker = serviceProcess({
     name: 'worker',
     command: command('worker'),
+    nice: serviceWorkerNiceOf(process.env),
     env: { ...env, WORKER_METRICS_PORT: String(ports.worker) },
     logFile: path.join(dir, 'worker.log'),
     ready: async () => (await fetch(workerMetricsUrl)).ok,
@@ -200,6 +213,8 @@ export function serviceProcess(options: {
   env: NodeJS.ProcessEnv;
   logFile: string;
   ready: () => Promise<boolean>;
+  /** Its CPU share below the others' (`spawnWithCpuShare`). */
+  nice?: number;
 }): ServiceProcess {
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -209,7 +224,7 @@ export function serviceProcess(options: {
   const spawnChild = () => {
     const [program, script] = options.command;
     const profile = process.env.PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(process.env.PROF_DIR, options.name)] : [];
-    child = spawn(program, [...profile, script], {
+    child = spawnWithCpuShare(options.nice ?? 0, program, [...profile, script], {
       cwd: projectRoot,
       env: options.env,
       stdio: ['ignore', log, log],
