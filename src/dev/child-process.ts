@@ -85,9 +85,9 @@ function setSessionNice(pid: number, nice: number, attempt = 1): void {
   try {
     fs.writeFileSync(`/proc/${pid}/autogroup`, String(nice));
   } catch (err) {
-    // Linux lets an unprivileged user set one session's nice value per second: try again.
-    if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && attempt < 4) {
-      setTimeout(() => setSessionNice(pid, nice, attempt + 1), 1_100).unref();
+    // Linux lets unprivileged users set a session's nice value once per 100 ms between them all.
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && attempt < 5) {
+      setTimeout(() => setSessionNice(pid, nice, attempt + 1), 150 * attempt).unref();
     }
     // Otherwise no autogroups here (or the process is gone): the threads' nice values are what counts.
   }
