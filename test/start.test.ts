@@ -3,8 +3,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { isAlive, stopLeftover } from '../src/dev/child-process';
+import { lockFilePid } from '../src/dev/embedded';
 import { freePort } from './support/global-setup';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -52,18 +54,15 @@ async function stopWhatStartsLeft(): Promise<void> {
   const postmaster = leftoverPostmaster();
   if (postmaster !== undefined) {
     process.kill(postmaster, 'SIGINT'); // PostgreSQL's fast shutdown
-    for (let waited = 0; isAlive(postmaster) && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let waited = 0; isAlive(postmaster) && waited < 10_000; waited += 100) await sleep(100);
   }
 }
 
 /** The postmaster named in the data directory's lock file, when it still runs PostgreSQL. */
 function leftoverPostmaster(): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    return isAlive(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres') ? pid : undefined;
-  } catch {
-    return undefined; // no lock file: PostgreSQL stopped, or never started
-  }
+  const pid = lockFilePid(path.join(dataDir, 'postgres'));
+  if (pid === undefined || !isAlive(pid)) return undefined;
+  return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres') ? pid : undefined;
 }
 
 interface Started {

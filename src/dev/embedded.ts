@@ -208,15 +208,20 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
  * Waits (up to 10 s) until that process is gone; one still alive is left for PostgreSQL to name.
  */
 async function waitForExitedPostmaster(databaseDir: string): Promise<void> {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return;
-  }
-  if (!(pid > 0)) return;
+  const pid = lockFilePid(databaseDir);
+  if (pid === undefined) return;
   const exitedNotReaped = () => fs.existsSync(`/proc/${pid}`) && !isAlive(pid);
   for (let waited = 0; exitedNotReaped() && waited < 10_000; waited += 100) await sleep(100);
+}
+
+/** The postmaster's pid in a data directory's lock file; none when PostgreSQL stopped cleanly or never ran. */
+export function lockFilePid(databaseDir: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface MailSink extends Running {
