@@ -78,6 +78,8 @@ export interface TemporalDevServerOptions {
   uiPort?: number;
   namespace: string;
   sqlitePragmas?: string[];
+  /** Where the server serves its own Prometheus metrics (loopback); none when omitted. */
+  metricsPort?: number;
 }
 
 export function temporalDevServerArgs(options: TemporalDevServerOptions) {
@@ -96,6 +98,7 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions) {
     options.namespace,
     '--log-level',
     'warn',
+    ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
     // An activity scheduled by a workflow task goes back to the worker with the task's answer
     // instead of through another poll: one server round trip less per email (off by default).
     '--dynamic-config-value',

@@ -29,6 +29,8 @@ export interface TemporalClusterOptions {
   port: number;
   shards: number;
   namespace: string;
+  /** Where the server serves its own Prometheus metrics (loopback); none when omitted. */
+  metricsPort?: number;
 }
 
 /** The scripts and settings compose runs too (deploy/temporal): one source for both topologies. */
@@ -76,6 +78,14 @@ function serverConfig(options: TemporalClusterOptions, url: URL, dynamicConfigFi
       grpcPort: ${options.port + offset}
       membershipPort: ${options.port + 100 + offset}
       bindOnLocalHost: true`;
+  const metrics =
+    options.metricsPort === undefined
+      ? ''
+      : `
+  metrics:
+    prometheus:
+      listenAddress: "127.0.0.1:${options.metricsPort}"
+      handlerPath: /metrics`;
   return `log:
   stdout: true
   level: warn
@@ -89,7 +99,7 @@ persistence:
 global:
   membership:
     maxJoinDuration: 30s
-    broadcastAddress: "127.0.0.1"
+    broadcastAddress: "127.0.0.1"${metrics}
 services:
   frontend:${service(0)}
   history:${service(1)}

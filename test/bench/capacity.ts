@@ -8,6 +8,7 @@ import { buildWorkload, seededRandom, type WorkloadMix } from '../chaos/workload
 import type { Deployment } from '../support/deployment';
 import { sampleValue } from '../support/metrics-text';
 import { countCpu, type StepCpu } from './cpu';
+import { engineFiguresBetween, engineTotals, type EngineFigures } from './engine-metrics';
 import { percentile, processedTimes, sendAtRate, waitForProcessed } from './load';
 
 /** One step of offered load: what was sent, what was done, and whether the backlog drained. */
@@ -31,6 +32,8 @@ export interface StepResult {
   connectionsOpened?: number;
   /** CPU per processed event, from the step's start until it drained or the drain time ran out (Linux). */
   cpu?: StepCpu;
+  /** What the Temporal server's own metrics say about the same stretch. */
+  engine?: EngineFigures;
 }
 
 export type AcceptanceMeans = Record<'lookup' | 'store' | 'start', number>;
@@ -92,6 +95,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
       const stepsBefore = await acceptanceSteps(deployment.apiUrl);
       const sessionsBefore = await sessionsOpened(db);
       const cpu = countCpu(deployment.pids);
+      const engineBefore = await engineTotals(deployment.engineMetricsUrl, deployment.taskQueue);
       const sent = await sendAtRate(deployment.apiUrl, workload.deliveries, rate, progress);
       const windowEnd = Date.now();
       const stepsAfter = await acceptanceSteps(deployment.apiUrl);
@@ -120,6 +124,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
         acceptanceMeanMs: meansBetween(stepsBefore, stepsAfter),
         connectionsOpened: (await sessionsOpened(db)) - sessionsBefore,
         cpu: cpu.stop(done.size),
+        engine: engineFiguresBetween(engineBefore, await engineTotals(deployment.engineMetricsUrl, deployment.taskQueue)),
       };
     } finally {
       clearInterval(ticker);
@@ -186,6 +191,7 @@ export async function baselineSteps(deployment: Deployment, settings: StepSettin
       }, 3000);
       try {
         const cpu = countCpu(deployment.pids);
+        const engineBefore = await engineTotals(deployment.engineMetricsUrl, taskQueue);
         const startedAt = Date.now();
         const starts: Promise<void>[] = [];
         for (let i = 0; i < count; i += 1) {
@@ -225,6 +231,7 @@ export async function baselineSteps(deployment: Deployment, settings: StepSettin
           endToEndP99: percentile(endToEnd, 99),
           errors,
           cpu: cpu.stop(closed.size),
+          engine: engineFiguresBetween(engineBefore, await engineTotals(deployment.engineMetricsUrl, taskQueue)),
         };
       } finally {
         clearInterval(ticker);
@@ -260,6 +267,23 @@ export function acceptanceTable(results: StepResult[]): string[] {
       mean
         ? `| ${offered} | ${fixed(mean.lookup)} ms | ${fixed(mean.store)} ms | ${fixed(mean.start)} ms | ${connectionsOpened ?? '–'} |`
         : `| ${offered} | – | – | – | ${connectionsOpened ?? '–'} |`,
+    ),
+  ];
+}
+
+/**
+ * Where a start and a workflow task waited inside the Temporal server, step by step: the figures
+ * that tell an ack slower than the bare start from a server busier with the service's own work.
+ */
+export function engineTable(name: string, results: StepResult[]): string[] {
+  if (!results.some((step) => step.engine)) return [];
+  return [
+    `| ${name} offered/s | workflow tasks | of which no poller was waiting for (stored, read back) | wait for the history shard's lock, mean | StartWorkflowExecution at the frontend, mean |`,
+    '| --- | --- | --- | --- | --- |',
+    ...results.map(({ offered, engine }) =>
+      engine
+        ? `| ${offered} | ${engine.workflowTasks} | ${fixed(engine.fromBacklogShare * 100, 0)} % | ${fixed(engine.shardLockWaitMs, 2)} ms | ${fixed(engine.startMs)} ms |`
+        : `| ${offered} | – | – | – | – |`,
     ),
   ];
 }

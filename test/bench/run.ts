@@ -12,7 +12,7 @@ import { engineOf, serviceCodeOf, serviceNodeOptionsOf, serviceProcess, serviceW
 import { freePort } from '../support/global-setup';
 import { sampleValue } from '../support/metrics-text';
 import { stripeEvent } from '../support/stripe-events';
-import { acceptanceTable, baselineSteps, capacity, cpuTable, serviceSteps, stepTable, writeChart, type StepResult } from './capacity';
+import { acceptanceTable, baselineSteps, capacity, cpuTable, engineTable, serviceSteps, stepTable, writeChart } from './capacity';
 import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
 
 /**
@@ -138,7 +138,14 @@ async function capacityRun(deployment: Deployment, db: Db) {
     '',
     ...stepTable('baseline', baseline),
     '',
-    ...cpuLines(service, baseline),
+    ...tablesUnder(
+      "CPU per processed event (the baseline: per no-op workflow), by process and its children, from the step's start until it drained or the drain time ran out (`/proc`):",
+      [cpuTable('service', service), cpuTable('baseline', baseline)],
+    ),
+    ...tablesUnder("Inside the Temporal server (its own metrics), from the step's start until it drained:", [
+      engineTable('service', service),
+      engineTable('baseline', baseline),
+    ]),
     `Capacity: service ${ours ? `${ours.offered}/s offered, ${ours.processedPerSecond.toFixed(1)} events/s processed` : 'below the first step'}; baseline ${theirs ? `${theirs.offered}/s offered, ${theirs.processedPerSecond.toFixed(1)} workflows/s` : 'below the first step'}; ratio ${ours && theirs ? (ours.offered / theirs.offered).toFixed(2) : '–'}× offered, ${ours && theirs ? (ours.processedPerSecond / theirs.processedPerSecond).toFixed(2) : '–'}× processed.`,
     sameRate && ours ? `Ack p99 at the service's capacity step (${ours.offered}/s): service ${Math.round(ours.ackP99)} ms, bare start ${Math.round(sameRate.ackP99)} ms (${ratio(ours.ackP99, sameRate.ackP99)}).` : '',
     memoryLine(memory, 'after the steps', dunningMemory),
@@ -147,15 +154,11 @@ async function capacityRun(deployment: Deployment, db: Db) {
   say(['', ...lines, ''].join('\n'));
 }
 
-/** CPU per processed event by process, service and baseline, where /proc tells (Linux). */
-function cpuLines(service: StepResult[], baseline: StepResult[]): string[] {
-  const tables = [cpuTable('service', service), cpuTable('baseline', baseline)].filter((table) => table.length > 0);
-  if (tables.length === 0) return [];
-  return [
-    'CPU per processed event (the baseline: per no-op workflow), by process and its children, from the step\'s start until it drained or the drain time ran out (`/proc`):',
-    '',
-    ...tables.flatMap((table) => [...table, '']),
-  ];
+/** A heading and the tables under it, service and baseline; nothing where no table has rows (CPU where there is no /proc, the engine without metrics). */
+function tablesUnder(heading: string, tables: string[][]): string[] {
+  const shown = tables.filter((table) => table.length > 0);
+  if (shown.length === 0) return [];
+  return [heading, '', ...shown.flatMap((table) => [...table, ''])];
 }
 
 /** The earlier method: one fixed rate, with a verify-and-store-only baseline too. */

@@ -76,6 +76,10 @@ export interface Deployment {
   workerMetricsUrl: string;
   databaseUrl: string;
   temporalAddress: string;
+  /** The Temporal server's own Prometheus metrics. */
+  engineMetricsUrl: string;
+  /** The task queue the worker polls. */
+  taskQueue: string;
   smtp: CountingSmtp;
   api: ServiceProcess;
   worker: ServiceProcess;
@@ -106,14 +110,15 @@ export async function startDeployment(options: {
     temporal: engine === 'cluster' ? await freePortRange() : await freePort(),
     api: await freePort(),
     worker: await freePort(),
+    engineMetrics: await freePort(),
   };
   const build = options.code === 'source' ? undefined : await buildForProduction(path.join(dir, 'build'));
   const command = (part: ServicePart): ServiceCommand => (build ? [process.execPath, build.entry(part)] : sourceCommand(`src/main/${part}.ts`));
   let postgres: EmbeddedPostgresServer = await startEmbeddedPostgres(dir, ports.postgres);
   const startEngine = () =>
     engine === 'cluster'
-      ? startTemporalCluster({ postgresUrl: postgres.url, databasePrefix: 'temporal', dataDir: dir, port: ports.temporal, shards: 4, namespace: 'default' })
-      : startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db'), port: ports.temporal, namespace: 'default', sqlitePragmas: options.sqlitePragmas });
+      ? startTemporalCluster({ postgresUrl: postgres.url, databasePrefix: 'temporal', dataDir: dir, port: ports.temporal, shards: 4, namespace: 'default', metricsPort: ports.engineMetrics })
+      : startTemporalDevServer({ dbFile: path.join(dir, 'temporal.db'), port: ports.temporal, namespace: 'default', sqlitePragmas: options.sqlitePragmas, metricsPort: ports.engineMetrics });
   let temporal: EmbeddedTemporal = await startEngine();
   const smtp = await startCountingSmtp();
   const env: NodeJS.ProcessEnv = {
@@ -161,6 +166,8 @@ export async function startDeployment(options: {
     workerMetricsUrl,
     databaseUrl: postgres.url,
     temporalAddress: temporal.address,
+    engineMetricsUrl: `http://127.0.0.1:${ports.engineMetrics}/metrics`,
+    taskQueue: options.name,
     smtp,
     api,
     worker,

@@ -20,10 +20,13 @@ export default async function globalSetup(): Promise<void> {
   process.stdout.write(`\nNode.js ${process.version}\n`);
   stopLeftoverServers();
   const port = await freePort();
-  const temporal = process.env.TEST_TEMPORAL_CLUSTER === '1' ? await startClusterEngine() : await startTemporalDevServer({ port, namespace: 'default' });
+  const metricsPort = await freePort();
+  const temporal =
+    process.env.TEST_TEMPORAL_CLUSTER === '1' ? await startClusterEngine(metricsPort) : await startTemporalDevServer({ port, namespace: 'default', metricsPort });
   (globalThis as { testTemporal?: EmbeddedTemporal }).testTemporal = temporal;
   // Test workers are forked after this and inherit the environment.
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
+  process.env.TEST_TEMPORAL_METRICS_URL = `http://127.0.0.1:${metricsPort}/metrics`;
 
   // stripe-mock answers the whole Stripe API from fixtures, statelessly.
   const stripePort = await freePort();
@@ -39,7 +42,7 @@ export default async function globalSetup(): Promise<void> {
 }
 
 /** A fresh pair of databases per run, on the test PostgreSQL, four history shards. */
-async function startClusterEngine(): Promise<EmbeddedTemporal> {
+async function startClusterEngine(metricsPort: number): Promise<EmbeddedTemporal> {
   const port = await freePortRange();
   // The databases of this run's cluster; the teardown drops them.
   process.env.TEST_CLUSTER_DATABASE_PREFIX = `temporal_test_${process.pid}`;
@@ -50,6 +53,7 @@ async function startClusterEngine(): Promise<EmbeddedTemporal> {
     port,
     shards: 4,
     namespace: 'default',
+    metricsPort,
   });
 }
 
