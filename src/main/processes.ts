@@ -17,19 +17,6 @@ import { addDatabaseGauges } from '../store/gauges';
 import { pruneDeliveries } from '../store/deliveries';
 import { bundleWorkflowsInChild } from './workflow-bundle';
 
-/**
- * How the worker polls for workflow tasks. Nearly every run here is one workflow task long (an
- * event's), and a run's first task comes on the task queue, not on the worker's sticky queue,
- * where the SDK's default keeps 8 of its 10 polls. A task that finds no poll waiting is written to
- * the engine's store and read back later, and under load those writes held up the API's workflow
- * starts (BENCHMARKS.md, 2026-12-05, fifth section). So more polls, most of them on the task queue,
- * and no more than the tasks the worker may run at once (the SDK's 40 by default): a poll waits for a
- * free task slot.
- */
-export function workflowTaskPolling(concurrentTasks = 40) {
-  return { maxConcurrentWorkflowTaskPolls: Math.min(20, concurrentTasks), nonStickyToStickyPollRatio: 0.8 };
-}
-
 export interface RunningApi extends Running {
   server: Server;
   url: string;
@@ -123,7 +110,6 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
-    ...workflowTaskPolling(config.WORKER_MAX_CONCURRENT_TASKS),
     ...(config.WORKER_MAX_CONCURRENT_TASKS !== undefined && {
       maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_TASKS,
       maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_TASKS,
