@@ -6,7 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from '../../src/platform/db';
 import { buildWorkload, seededRandom, type WorkloadMix } from '../chaos/workload';
 import type { Deployment } from '../support/deployment';
-import { sampleValue } from '../support/metrics-text';
+import { histogramTotals, meanMsBetween, type HistogramTotals } from '../support/metrics-text';
 import { countCpu, type StepCpu } from './cpu';
 import { engineFiguresBetween, engineTotals, type EngineFigures } from './engine-metrics';
 import { percentile, processedTimes, sendAtRate, waitForProcessed } from './load';
@@ -134,7 +134,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
   return results;
 }
 
-type StepTotals = Record<keyof AcceptanceMeans, { sum: number; count: number }>;
+type StepTotals = Record<keyof AcceptanceMeans, HistogramTotals>;
 
 /** Sessions PostgreSQL has opened on the service's database so far (the bench's own few included). */
 async function sessionsOpened(db: Db): Promise<number> {
@@ -145,15 +145,13 @@ async function sessionsOpened(db: Db): Promise<number> {
 /** The API's running totals of `stripe_webhook_acceptance_step_seconds` (sum and count per step). */
 async function acceptanceSteps(apiUrl: string): Promise<StepTotals> {
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const total = (series: 'sum' | 'count', step: string) => sampleValue(text, `stripe_webhook_acceptance_step_seconds_${series}`, { step }) ?? 0;
-  const of = (step: string) => ({ sum: total('sum', step), count: total('count', step) });
+  const of = (step: string) => histogramTotals(text, 'stripe_webhook_acceptance_step_seconds', { step });
   return { lookup: of('lookup'), store: of('store'), start: of('start') };
 }
 
 function meansBetween(before: StepTotals, after: StepTotals): AcceptanceMeans {
   // No call of a step in the window (every delivery a duplicate) has no mean: NaN, shown as –.
-  const mean = (step: keyof AcceptanceMeans) =>
-    ((after[step].sum - before[step].sum) / (after[step].count - before[step].count)) * 1000;
+  const mean = (step: keyof AcceptanceMeans) => meanMsBetween(before[step], after[step]);
   return { lookup: mean('lookup'), store: mean('store'), start: mean('start') };
 }
 

@@ -1,4 +1,4 @@
-import { sampleTotal } from '../support/metrics-text';
+import { histogramTotals, meanMsBetween, sampleTotal, type HistogramTotals } from '../support/metrics-text';
 
 /**
  * What the Temporal server says about a step (its own /metrics): where a workflow start and a
@@ -20,8 +20,8 @@ export interface EngineFigures {
 export interface EngineTotals {
   polled: number;
   polledFromWaitingPoller: number;
-  shardLock: { sum: number; count: number };
-  start: { sum: number; count: number };
+  shardLock: HistogramTotals;
+  start: HistogramTotals;
 }
 
 /** The server's metrics label a task queue with every character but letters, digits and `_` replaced by `_`. */
@@ -29,18 +29,16 @@ const taskQueueLabel = (taskQueue: string) => taskQueue.replace(/[^A-Za-z0-9_]/g
 
 export function engineTotalsOf(text: string, taskQueue: string): EngineTotals {
   const queue = { taskqueue: taskQueueLabel(taskQueue), task_type: 'Workflow' };
-  const start = { operation: 'StartWorkflowExecution', service_name: 'frontend' };
   return {
     polled: sampleTotal(text, 'poll_success', queue),
     polledFromWaitingPoller: sampleTotal(text, 'poll_success_sync', queue),
-    shardLock: { sum: sampleTotal(text, 'semaphore_latency_sum', { operation: 'ShardInfo' }), count: sampleTotal(text, 'semaphore_latency_count', { operation: 'ShardInfo' }) },
-    start: { sum: sampleTotal(text, 'service_latency_sum', start), count: sampleTotal(text, 'service_latency_count', start) },
+    shardLock: histogramTotals(text, 'semaphore_latency', { operation: 'ShardInfo' }),
+    start: histogramTotals(text, 'service_latency', { operation: 'StartWorkflowExecution', service_name: 'frontend' }),
   };
 }
 
-/** The server's running totals now; undefined when it serves no metrics (a step then shows –). */
-export async function engineTotals(metricsUrl: string | undefined, taskQueue: string): Promise<EngineTotals | undefined> {
-  if (!metricsUrl) return undefined;
+/** The server's running totals now; undefined when it does not answer (a step then shows –). */
+export async function engineTotals(metricsUrl: string, taskQueue: string): Promise<EngineTotals | undefined> {
   try {
     return engineTotalsOf(await (await fetch(metricsUrl)).text(), taskQueue);
   } catch {
@@ -51,11 +49,10 @@ export async function engineTotals(metricsUrl: string | undefined, taskQueue: st
 export function engineFiguresBetween(before: EngineTotals | undefined, after: EngineTotals | undefined): EngineFigures | undefined {
   if (!before || !after) return undefined;
   const workflowTasks = after.polled - before.polled;
-  const meanMs = (key: 'shardLock' | 'start') => ((after[key].sum - before[key].sum) / (after[key].count - before[key].count)) * 1000;
   return {
     workflowTasks,
     fromBacklogShare: (workflowTasks - (after.polledFromWaitingPoller - before.polledFromWaitingPoller)) / workflowTasks,
-    shardLockWaitMs: meanMs('shardLock'),
-    startMs: meanMs('start'),
+    shardLockWaitMs: meanMsBetween(before.shardLock, after.shardLock),
+    startMs: meanMsBetween(before.start, after.start),
   };
 }

@@ -23,3 +23,19 @@ export function sampleValue(text: string, name: string, labels: Record<string, s
 export function sampleTotal(text: string, name: string, labels: Record<string, string> = {}): number {
   return matchingValues(text, name, labels).reduce((sum, value) => sum + value, 0);
 }
+
+/** A histogram's running totals: the sum and count of its observations. */
+export interface HistogramTotals {
+  sum: number;
+  count: number;
+}
+
+/** A histogram's running totals over every series whose labels include these. */
+export function histogramTotals(text: string, name: string, labels: Record<string, string> = {}): HistogramTotals {
+  return { sum: sampleTotal(text, `${name}_sum`, labels), count: sampleTotal(text, `${name}_count`, labels) };
+}
+
+/** The mean observation between two scrapes, in ms for a histogram in seconds; NaN when nothing was observed between them. */
+export function meanMsBetween(before: HistogramTotals, after: HistogramTotals): number {
+  return ((after.sum - before.sum) / (after.count - before.count)) * 1000;
+}
