@@ -2,7 +2,7 @@ import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/log';
 import { startApi } from './processes';
 import { stopOnSignals } from '../platform/lifecycle';
-import { exitOnStartupError } from './startup-error';
+import { exitOnStartupError } from './startup-steps';
 
 async function main() {
   const config = loadConfig(process.env, 'api');

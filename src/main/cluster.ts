@@ -5,7 +5,7 @@ import { startChild, stopLeftover, waitUntilReady, type Child } from '../dev/chi
 import { startTemporalCluster, startTemporalUi, temporalSettings } from '../dev/temporal-cluster';
 import { createLogger } from '../platform/log';
 import { stopOnSignals, type Running } from '../platform/lifecycle';
-import { exitOnStartupError } from './startup-error';
+import { exitOnStartupError } from './startup-steps';
 
 /**
  * `npm run cluster`: the production topology on one machine, no Docker. PostgreSQL (embedded,

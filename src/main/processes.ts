@@ -7,7 +7,7 @@ import { createApi, createInternalApi } from '../http/app';
 import { ensureReconcileSchedule, reconcileEvents } from '../intake/reconcile';
 import { ensureFinanceDigestSchedule } from '../platform/finance-digest-schedule';
 import type { Config } from '../platform/config';
-import { createDb, migrate, type DatabaseSettings } from '../platform/db';
+import { createDb, type DatabaseSettings } from '../platform/db';
 import type { Running } from '../platform/lifecycle';
 import { countingMailer, createMailer, type Mailer } from '../platform/mailer';
 import { createMetrics, type Metrics } from '../platform/metrics';
@@ -16,6 +16,7 @@ import { connectionOptions, createTemporalClient, ensureSearchAttributes } from 
 import { addDatabaseGauges } from '../store/gauges';
 import { pruneDeliveries } from '../store/deliveries';
 import { bundleWorkflowsInChild } from './workflow-bundle';
+import { migrateAtStartup, startupStep } from './startup-steps';
 
 export interface RunningApi extends Running {
   server: Server;
@@ -41,7 +42,7 @@ function databaseSettings(config: Config): DatabaseSettings {
 
 export async function startApi(config: Config, log: Logger, options: ApiOptions = {}): Promise<RunningApi> {
   const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE, databaseSettings(config));
-  await migrate(config.DATABASE_URL!, log);
+  await migrateAtStartup(config.DATABASE_URL!, log);
   const temporal = createTemporalClient(config);
   const metrics = options.metrics ?? createMetrics();
   addDatabaseGauges(metrics, db, config.LEDGER_IMBALANCE_CHECK_MS);
@@ -92,18 +93,23 @@ export interface RunningWorker extends Running {
 
 export async function startWorker(config: Config, log: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
   const db = createDb(config.DATABASE_URL!, config.DATABASE_POOL_SIZE, databaseSettings(config));
-  await migrate(config.DATABASE_URL!, log);
-  const client = createTemporalClient(config);
-  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+  await migrateAtStartup(config.DATABASE_URL!, log);
   const stripe = createStripeClient(config);
-  if (stripe) await ensureReconcileSchedule(client, config.TEMPORAL_TASK_QUEUE);
-  await ensureFinanceDigestSchedule(client, config.TEMPORAL_TASK_QUEUE, config.FINANCE_DIGEST_CRON);
-  await client.connection.close();
+  const connection = await startupStep(`use Temporal at ${config.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS)`, async () => {
+    const client = createTemporalClient(config);
+    try {
+      await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+      if (stripe) await ensureReconcileSchedule(client, config.TEMPORAL_TASK_QUEUE);
+      await ensureFinanceDigestSchedule(client, config.TEMPORAL_TASK_QUEUE, config.FINANCE_DIGEST_CRON);
+    } finally {
+      await client.connection.close();
+    }
+    return NativeConnection.connect(connectionOptions(config));
+  });
 
   const metrics = options.metrics ?? createMetrics();
   const smtp = createMailer(config.SMTP_URL!, { timeoutMs: config.SMTP_TIMEOUT_MS, requireTLS: config.SMTP_REQUIRE_TLS });
   const mailer = countingMailer(options.mailer ?? smtp, metrics);
-  const connection = await NativeConnection.connect(connectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await Worker.create({
     connection,

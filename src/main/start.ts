@@ -14,7 +14,7 @@ import { createMetrics } from '../platform/metrics';
 import { startApi, startWorker } from './processes';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { stopOnSignals, type Running } from '../platform/lifecycle';
-import { exitOnStartupError } from './startup-error';
+import { exitOnStartupError } from './startup-steps';
 
 /** `npm start`: the whole service on one machine, with embedded defaults for what is not configured. */
 async function main() {

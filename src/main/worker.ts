@@ -3,7 +3,7 @@ import { createLogger } from '../platform/log';
 import { startWorker } from './processes';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { stopOnSignals } from '../platform/lifecycle';
-import { exitOnStartupError } from './startup-error';
+import { exitOnStartupError } from './startup-steps';
 
 async function main() {
   const config = loadConfig(process.env, 'worker');

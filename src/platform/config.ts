@@ -216,11 +216,12 @@ const schema = z.object({
 export type Config = z.infer<typeof schema>;
 
 /** What a process cannot run without. */
-export type Role = 'api' | 'worker' | 'start';
+export type Role = 'api' | 'worker' | 'migrate' | 'start';
 
 const requiredByRole: Record<Role, (keyof Config)[]> = {
   api: ['STRIPE_WEBHOOK_SECRET', 'DATABASE_URL', 'TEMPORAL_ADDRESS'],
   worker: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL'],
+  migrate: ['DATABASE_URL'],
   // `npm start` fills every missing one with an embedded default.
   start: [],
 };
