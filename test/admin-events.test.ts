@@ -111,6 +111,16 @@ describe('GET /admin/events', () => {
     expect(answer.body.error.code).toBe('invalid_parameter');
     expect(answer.body.error.message).toMatch(new RegExp(`^${parameter}\\b`));
   });
+
+  test.each([
+    ['type=', 'type must not be empty.'],
+    ['customer=a&customer=b', 'customer must be given once.'],
+  ])('when the query is %s, then the message says what is wrong with it', async (query, message) => {
+    const answer = await admin(service, `/events?${query}`);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toEqual({ code: 'invalid_parameter', message });
+  });
 });
 
 describe('ids and filters with a NUL character', () => {

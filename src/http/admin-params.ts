@@ -88,7 +88,8 @@ export async function jsonBody<T>(ctx: ParameterizedContext, schema: z.ZodType<T
 
 export function textParam(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new HttpError(400, 'invalid_parameter', `${name} must be a single value.`);
+  if (value === '') throw new HttpError(400, 'invalid_parameter', `${name} must not be empty.`);
+  if (typeof value !== 'string') throw new HttpError(400, 'invalid_parameter', `${name} must be given once.`);
   return value;
 }
 
