@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './support/global-setup';
 import { createTestDatabase } from './support/database';
+import { startupStep } from '../src/main/startup-steps';
 
 // What a user sees when `npm run migrate`, `npm run api` or `npm run worker` cannot get going:
 // one line naming the setting to look at, no driver stack trace, no password.
@@ -58,4 +59,12 @@ test('when Temporal cannot be reached, then the worker says at which address', a
   } finally {
     await database.drop();
   }
+});
+
+test('when every address of a host refused, then the step says what the first refusal said', async () => {
+  const refused = new AggregateError([new Error('connect ECONNREFUSED ::1:5432'), new Error('connect ECONNREFUSED 127.0.0.1:5432')]);
+
+  const step = startupStep('migrate the database at localhost:5432/books (DATABASE_URL)', () => Promise.reject(refused));
+
+  await expect(step).rejects.toMatchObject({ message: 'could not migrate the database at localhost:5432/books (DATABASE_URL): connect ECONNREFUSED ::1:5432' });
 });

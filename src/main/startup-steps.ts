@@ -29,6 +29,9 @@ export function migrateAtStartup(databaseUrl: string, log: Logger): Promise<void
 }
 
 function firstLine(err: unknown): string {
+  // Node reports a host whose every address refused (localhost: ::1 and 127.0.0.1) as an
+  // AggregateError without a message of its own.
+  if (err instanceof AggregateError && err.message === '' && err.errors.length > 0) return firstLine(err.errors[0]);
   const message = err instanceof Error ? err.message : String(err);
   // grpc-js ends an unreachable server's message with an empty "Resolution note:".
   const line = message.split('\n')[0].replace(/\s*Resolution note:\s*$/, '').trim();
