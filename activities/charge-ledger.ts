@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postedUnderKeys, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postedUnderKeys, recordDisputeCharge, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge } from '../src/store/payments';
 import { recordRefundFailure, refundFailuresOf } from '../src/store/refund-failures';
@@ -226,7 +226,7 @@ function disputeOf(event: StripeEvent) {
   if (dispute.object !== 'dispute' || typeof dispute.id !== 'string' || !Number.isSafeInteger(dispute.amount) || typeof dispute.currency !== 'string') {
     throw invalidEvent(event, 'data.object is not a dispute');
   }
-  return dispute as { id: string; amount: number; currency: string; status: string; balance_transactions?: { amount: number; currency: string }[] };
+  return dispute as { id: string; amount: number; currency: string; status: string; charge?: unknown; balance_transactions?: { amount: number; currency: string }[] };
 }
 
 type Dispute = ReturnType<typeof disputeOf>;
@@ -264,8 +264,10 @@ const disputeDirections = [
 async function postDispute(db: Db, event: StripeEvent): Promise<void> {
   const dispute = disputeOf(event);
   const funds = disputeFunds(dispute);
+  const chargeId = idOf(dispute.charge);
   await withTransaction(db, async (tx) => {
     await lockReference(tx, dispute.id);
+    if (chargeId) await recordDisputeCharge(tx, dispute.id, chargeId);
     for (const direction of disputeDirections) {
       // Each direction only grows: an older payload delivered late posts nothing.
       const target = funds[direction.name];

@@ -298,8 +298,37 @@ describe('GET /admin/invoices/:id/ledger', () => {
       voided: 0,
       written_off: 0,
       refunded: 0,
+      disputed: 0,
       outstanding: 0,
     });
+  });
+
+  test.each(orders)('when the charge that paid an invoice is disputed (%s), then the invoice\'s ledger lists the dispute\'s entries and what it took', async (order) => {
+    const chargeId = `ch_disputed_${order.replace(/\W/g, '_')}`;
+    const disputeId = `dp_of_${chargeId}`;
+    const invoice = invoiceStates({ subtotal: 4_000, chargeId });
+    const withdrawn = { ...disputeWithFunds(disputeId, 4_000, 'needs_response', [-4_000]), charge: chargeId };
+
+    await deliverAll([stripeEvent('invoice.paid', invoice.paid), stripeEvent('charge.dispute.funds_withdrawn', withdrawn)], order);
+
+    const ledger = await invoiceLedger(invoice.id);
+    expect(ledger.entries.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['payment_settled', 'dispute_funds_withdrawn']));
+    expect(ledger.position).toMatchObject({ paid: 4_000, disputed: 4_000, outstanding: 0 });
+  });
+
+  test('when a dispute of the paying charge is won, then the invoice\'s position shows nothing disputed and both movements are listed', async () => {
+    const chargeId = 'ch_disputed_and_won';
+    const disputeId = 'dp_won_for_invoice';
+    const invoice = invoiceStates({ subtotal: 2_500, chargeId });
+    const dispute = (status: string, funds: number[]) => ({ ...disputeWithFunds(disputeId, 2_500, status, funds), charge: chargeId });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.funds_withdrawn', dispute('needs_response', [-2_500])));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.closed', dispute('won', [-2_500, 2_500])));
+
+    const ledger = await invoiceLedger(invoice.id);
+    expect(ledger.entries.map((e: { kind: string }) => e.kind).filter((kind: string) => kind.startsWith('dispute'))).toEqual(['dispute_funds_withdrawn', 'dispute_funds_reinstated']);
+    expect(ledger.position).toMatchObject({ paid: 2_500, disputed: 0 });
   });
 });
 

@@ -22,7 +22,7 @@ import {
 } from '../store/events';
 import { HttpError, requestLog } from '../platform/http-error';
 import { eventAsAdminJson } from './admin-views';
-import { entriesAbout, invoicePosition, trialBalance } from '../store/ledger';
+import { entriesAbout, invoicePosition, referencesOfPayingCharge, trialBalance } from '../store/ledger';
 import { listPayments, paymentOfInvoice } from '../store/payments';
 import { reconcileEvents } from '../intake/reconcile';
 import { restartEventWorkflow } from '../intake/event-workflow';
@@ -174,9 +174,10 @@ export function createAdminRouter(deps: AdminDependencies): Router {
   router.get('/invoices/:id/ledger', async (ctx) => {
     const invoiceId = ctx.params.id;
     const chargeId = (await paymentOfInvoice(db, invoiceId))?.charge_id ?? null;
-    const position = await invoicePosition(db, invoiceId, chargeId);
+    const chargeReferences = await referencesOfPayingCharge(db, chargeId);
+    const position = await invoicePosition(db, invoiceId, chargeReferences);
     if (!position) throw new HttpError(404, 'not_found', `No ledger entries for invoice ${invoiceId}.`);
-    const entries = await entriesAbout(db, chargeId ? [invoiceId, chargeId] : [invoiceId]);
+    const entries = await entriesAbout(db, [invoiceId, ...chargeReferences]);
     ctx.body = { invoice_id: invoiceId, charge_id: chargeId, position, entries };
   });
 

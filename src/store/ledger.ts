@@ -230,11 +230,25 @@ export interface InvoicePosition {
   voided: number;
   written_off: number;
   refunded: number;
+  /** Withdrawn from the Stripe balance by disputes of the paying charge, less what was reinstated. */
+  disputed: number;
   outstanding: number;
 }
 
-/** The position of an invoice (in its currency) from its entries and those of the charge that paid it. */
-export async function invoicePosition(db: Queryable, invoiceId: string, chargeId: string | null): Promise<InvoicePosition | undefined> {
+/** Names the charge a dispute is about, since a dispute's entries are booked under the dispute's own id. */
+export async function recordDisputeCharge(tx: Queryable, disputeId: string, chargeId: string): Promise<void> {
+  await tx.query('INSERT INTO dispute_charges (dispute_id, charge_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [disputeId, chargeId]);
+}
+
+/** What an invoice's books span besides its own entries: the charge that paid it and that charge's disputes. */
+export async function referencesOfPayingCharge(db: Queryable, chargeId: string | null): Promise<string[]> {
+  if (!chargeId) return [];
+  const { rows } = await db.query<{ dispute_id: string }>('SELECT dispute_id FROM dispute_charges WHERE charge_id = $1 ORDER BY dispute_id', [chargeId]);
+  return [chargeId, ...rows.map((row) => row.dispute_id)];
+}
+
+/** The position of an invoice (in its currency) from its entries and those of the charge that paid it and its disputes. */
+export async function invoicePosition(db: Queryable, invoiceId: string, chargeReferences: string[]): Promise<InvoicePosition | undefined> {
   const { rows } = await db.query<InvoicePosition>(
     `SELECT l.currency,
             sum(l.debit) FILTER (WHERE e.kind = 'invoice_recognized' AND l.account = 'accounts_receivable')::float8 AS recognized,
@@ -244,11 +258,12 @@ export async function invoicePosition(db: Queryable, invoiceId: string, chargeId
             sum(l.credit - l.debit) FILTER (WHERE e.kind = 'invoice_voided' AND l.account = 'accounts_receivable')::float8 AS voided,
             sum(l.debit - l.credit) FILTER (WHERE e.reference = $1 AND l.account = 'bad_debt')::float8 AS written_off,
             sum(l.credit - l.debit) FILTER (WHERE e.kind = 'refund' AND l.account = 'stripe_balance')::float8 AS refunded,
+            sum(l.debit - l.credit) FILTER (WHERE l.account = 'dispute_losses')::float8 AS disputed,
             sum(l.debit - l.credit) FILTER (WHERE e.reference = $1 AND l.account = 'accounts_receivable')::float8 AS outstanding
        FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
-      WHERE e.reference = $1 OR e.reference = $2
+      WHERE e.reference = $1 OR e.reference = ANY($2)
       GROUP BY l.currency ORDER BY count(*) FILTER (WHERE e.reference = $1) DESC LIMIT 1`,
-    [invoiceId, chargeId],
+    [invoiceId, chargeReferences],
   );
   if (!rows[0]) return undefined;
   // A FILTER over no rows is null; an amount nothing moved is 0.
