@@ -10,8 +10,8 @@ import {
   StripeInvoiceId,
   StripeSubscriptionId,
 } from '../workflows/contracts';
-import { paidInvoice } from './support/billing-events';
-import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { disputeWithFunds, paidInvoice, refund } from './support/billing-events';
+import { admin, deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { until } from './support/until';
 import { stripeEvent } from './support/stripe-events';
 
@@ -78,6 +78,33 @@ test('when a paid invoice and a failed payment are processed, then each executio
   expect(await dunning.staticSummary()).toBe(`dunning · ${unpaid.id} · ${customer} · $25.00 USD`);
   expect(await dunning.staticDetails()).toMatch(/\*\*Schedule:\*\* notices at \S+/);
   for (const text of [await (await paidRun.describe()).staticSummary(), details, await dunning.staticDetails()]) expect(text).not.toContain('@');
+});
+
+test.each([
+  ['a dispute', 'charge.dispute.created', (chargeId: string) => ({ ...disputeWithFunds(`dp_${chargeId}`, 3_000, 'needs_response', [-3_000]), charge: chargeId })],
+  ['a refund\'s update', 'charge.refund.updated', (chargeId: string) => refund(`re_${chargeId}`, chargeId, 3_000, 'failed')],
+] as const)('when %s names only the charge that paid an invoice, then its execution and its event are found by that customer and invoice', async (_kind, type, objectOf) => {
+  const chargeId = `ch_owned_${randomBytes(3).toString('hex')}`;
+  const customer = `cus_owner_${randomBytes(3).toString('hex')}`;
+  const invoice: Record<string, any> = { ...paidInvoice({ chargeId, subtotal: 3_000 }), customer };
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+  const event = stripeEvent(type, objectOf(chargeId));
+
+  await deliverTwiceAndWait(service, event);
+
+  const attributes = (await service.temporal.workflow.getHandle(event.id).describe()).typedSearchAttributes;
+  expect(pick(attributes)).toMatchObject({ StripeEventType: type, StripeCustomerId: customer, StripeInvoiceId: invoice.id });
+  const { body } = await admin(service, `/events?customer=${customer}`);
+  expect(body.data.map((row: { id: string }) => row.id)).toContain(event.id);
+});
+
+test('when a dispute names a charge nothing is stored about, then it is accepted and processed without a customer', async () => {
+  const event = stripeEvent('charge.dispute.created', { ...disputeWithFunds('dp_unknown_charge', 1_000, 'warning_needs_response', []), charge: 'ch_never_seen' });
+
+  await deliverTwiceAndWait(service, event);
+
+  const attributes = (await service.temporal.workflow.getHandle(event.id).describe()).typedSearchAttributes;
+  expect(pick(attributes)).toEqual({ StripeEventType: 'charge.dispute.created' });
 });
 
 function pick(attributes: TypedSearchAttributes) {

@@ -3,7 +3,8 @@ import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
 import type { Metrics } from '../platform/metrics';
 import { getEvent, insertEvent } from '../store/events';
-import { type StripeEvent } from '../platform/stripe-event';
+import { ownerOfCharge } from '../store/payments';
+import { eventRefs, idOf, type EventRefs, type Json, type StripeEvent } from '../platform/stripe-event';
 import { startEventWorkflow } from './event-workflow';
 
 export interface IntakeDependencies {
@@ -45,16 +46,32 @@ export class IntakeError extends Error {
 export async function acceptEvent(deps: IntakeDependencies, event: StripeEvent): Promise<AcceptedEvent> {
   const { db, temporal, config } = deps;
   const step = timedSteps(deps.metrics);
-  const known = await step('look up the event', () => getEvent(db, event.id));
+  const [known, refs] = await step('look up the event', () => Promise.all([getEvent(db, event.id), refsOf(db, event)]));
   if (known?.accepted_at) return { eventId: event.id, duplicate: true };
 
   // The row is sent first, so that it is usually committed before the run's first step asks for it.
-  const store = known ? undefined : step('store the event', () => insertEvent(db, event));
+  const store = known ? undefined : step('store the event', () => insertEvent(db, event, refs));
   const start = step('start the workflow', () =>
-    startEventWorkflow(temporal, config.TEMPORAL_TASK_QUEUE, event, config.TEMPORAL_START_TIMEOUT_MS),
+    startEventWorkflow(temporal, config.TEMPORAL_TASK_QUEUE, event, config.TEMPORAL_START_TIMEOUT_MS, refs),
   );
   const [created] = await Promise.all([start, store]);
   return { eventId: event.id, duplicate: !created };
+}
+
+/**
+ * The objects an event is about, for its row (the admin API's filters) and its execution's search
+ * attributes (the Web UI's). A dispute or a refund names only its charge: its customer and
+ * invoice come from what is stored of that charge, so a chargeback or a refund's update is found
+ * with the customer's and the invoice's other executions. Other events name theirs, and cost no
+ * query.
+ */
+async function refsOf(db: Db, event: StripeEvent): Promise<EventRefs> {
+  const named = eventRefs(event);
+  const object = event.data.object as Json;
+  const chargeId = object.object === 'dispute' || object.object === 'refund' ? idOf(object.charge) : null;
+  if (!chargeId || named.customerId) return named;
+  const owner = await ownerOfCharge(db, chargeId);
+  return { customerId: owner.customerId, invoiceId: named.invoiceId ?? owner.invoiceId, subscriptionId: named.subscriptionId ?? owner.subscriptionId };
 }
 
 type Step = Exclude<IntakeError['step'], 'accept the event in time'>;

@@ -24,8 +24,7 @@ function startEventOptions(taskQueue: string, event: Pick<StripeEvent, 'id' | 't
  * and the policies make a start fail while it runs or after it closed, so no event ever runs
  * twice, however many deliveries arrive, and exactly one of them creates it.
  */
-export async function startEventWorkflow(client: Client, taskQueue: string, event: StripeEvent, timeoutMs: number): Promise<boolean> {
-  const refs = eventRefs(event);
+export async function startEventWorkflow(client: Client, taskQueue: string, event: StripeEvent, timeoutMs: number, refs: EventRefs = eventRefs(event)): Promise<boolean> {
   try {
     await client.connection.withDeadline(Date.now() + timeoutMs, () =>
       client.workflow.start(WorkflowType.processStripeEvent, {

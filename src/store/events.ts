@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../platform/db';
 import { FailureType } from '../../workflows/contracts';
-import { eventRefs, type StripeEvent } from '../platform/stripe-event';
+import { eventRefs, type EventRefs, type StripeEvent } from '../platform/stripe-event';
 
 export type EventStatus = 'received' | 'processing' | 'processed' | 'failed' | 'ignored';
 
@@ -24,9 +24,8 @@ export interface StoredEvent {
 const eventColumns = `id, type, status, attempts, last_error, workflow_id, run_id, customer_id, invoice_id,
   subscription_id, received_at, accepted_at, processed_at`;
 
-/** Stores the event unless its id is already known. */
-export async function insertEvent(db: Db, event: StripeEvent): Promise<void> {
-  const refs = eventRefs(event);
+/** Stores the event unless its id is already known, with the objects it is about (by default those its payload names). */
+export async function insertEvent(db: Db, event: StripeEvent, refs: EventRefs = eventRefs(event)): Promise<void> {
   await db.query(
     `INSERT INTO stripe_events (id, type, api_version, livemode, account, created,
                                 customer_id, invoice_id, subscription_id, payload)

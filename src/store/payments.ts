@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../platform/db';
+import type { EventRefs } from '../platform/stripe-event';
 
 export interface Payment {
   id: number;
@@ -102,4 +103,21 @@ export async function paymentOfCharge(db: Queryable, chargeId: string, paymentIn
     [chargeId, paymentIntentId],
   );
   return rows[0];
+}
+
+/**
+ * Whose a charge is, from what is stored of it: the invoice payment it made, else the charge's
+ * own row. Nulls when neither is known.
+ */
+export async function ownerOfCharge(db: Queryable, chargeId: string): Promise<EventRefs> {
+  const { rows } = await db.query<{ customer_id: string | null; invoice_id: string | null; subscription_id: string | null }>(
+    `SELECT coalesce(p.customer_id, c.customer_id) AS customer_id, p.invoice_id, p.subscription_id
+       FROM (SELECT $1::text AS id) wanted
+       LEFT JOIN payments p ON p.charge_id = wanted.id
+       LEFT JOIN charges c ON c.id = wanted.id
+      LIMIT 1`,
+    [chargeId],
+  );
+  const owner = rows[0];
+  return { customerId: owner?.customer_id ?? null, invoiceId: owner?.invoice_id ?? null, subscriptionId: owner?.subscription_id ?? null };
 }
