@@ -2,7 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { eventStatusActivities } from '../activities/event-status';
 import type { ActivityDependencies } from '../activities/dependencies';
 import { createMetrics } from '../src/platform/metrics';
-import { getEvent, insertEvent } from '../src/store/events';
+import { getEvent, insertEvent, markFinished, markRetried } from '../src/store/events';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -49,4 +49,15 @@ test('when the event row does not come, then the step fails retryably as EventNo
 
   await expect(marking).rejects.toMatchObject({ type: 'EventNotStored', nonRetryable: false });
   expect(await getEvent(database.db, event.id)).toBeUndefined();
+});
+
+test('when a failed event is retried, then it shows received with no finishing time until its new run ends', async () => {
+  const event = stripeEvent('customer.created', stripeObject('customer'));
+  await insertEvent(database.db, event);
+  await markEventProcessing(event.id);
+  await markFinished(database.db, event.id, 'failed', 'the mail server refused');
+
+  await markRetried(database.db, event.id, event.id, 'run-2');
+
+  expect(await getEvent(database.db, event.id)).toMatchObject({ status: 'received', run_id: 'run-2', processed_at: null, last_error: 'the mail server refused' });
 });

@@ -75,11 +75,16 @@ export async function getEvent(db: Db, eventId: string): Promise<StoredEvent | u
   return rows[0];
 }
 
-/** A retry's new run exists; until it starts processing the event shows as `received` again. */
+/**
+ * A retry's new run exists; until it starts processing the event shows as `received` again, with
+ * no finishing time (the failed run's is not the new run's). A new run that got further first
+ * keeps what it wrote.
+ */
 export async function markRetried(db: Db, eventId: string, workflowId: string, runId: string): Promise<void> {
   await db.query(
     `UPDATE stripe_events
         SET run_id = $3, workflow_id = $2, accepted_at = coalesce(accepted_at, now()),
+            processed_at = CASE WHEN status IN ('failed', 'received') THEN NULL ELSE processed_at END,
             status = CASE WHEN status IN ('failed', 'received') THEN 'received' ELSE status END
       WHERE id = $1`,
     [eventId, workflowId, runId],
