@@ -11,7 +11,7 @@ import { paymentOfInvoice, recordPayment, requirePayment, type Payment } from '.
 import { recordPaidPeriod } from '../src/store/subscriptions';
 import { restoreAccessAfterPayment } from '../src/store/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
-import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
+import { creditNotesApplied, readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
 import { renderDocument, type Seller } from '../src/platform/pdf';
 import type { ActivityDependencies } from './dependencies';
 
@@ -100,14 +100,16 @@ async function withAllLines(db: Db, stripe: Stripe | undefined, event: StripeEve
   return { ...invoice, lines: { ...invoice.lines, data, has_more: false, total_count: data.length } };
 }
 
-/** "Visa •••• 4242" when known, else the Stripe payment reference. */
-function paymentMethodSummary(payment: Payment): string {
+/** "Visa •••• 4242" when known, else the Stripe payment reference, else what settled an invoice that took no money. */
+export function paymentMethodSummary(payment: Payment, invoice: InvoiceFacts): string {
   const card = payment.payment_method ?? paymentMethodOf(payment.invoice.charge);
   if (card) return card;
   if (payment.invoice.paid_out_of_band) return 'Paid outside Stripe';
   if (payment.payment_intent_id) return `Stripe payment ${payment.payment_intent_id}`;
   if (payment.charge_id) return `Stripe charge ${payment.charge_id}`;
-  return payment.amount === 0 ? 'Account credit' : 'Stripe';
+  if (payment.amount !== 0) return 'Stripe';
+  const settledBy = [invoice.balanceApplied > 0 && 'account credit', creditNotesApplied(invoice) > 0 && 'credit note'].filter(Boolean).join(' and ') || 'account credit';
+  return settledBy[0].toUpperCase() + settledBy.slice(1);
 }
 
 export async function createPaymentDocuments(db: Db, settings: Settings, payment: Payment): Promise<string[]> {
@@ -122,7 +124,7 @@ export async function createPaymentDocuments(db: Db, settings: Settings, payment
   const documents = await numberDocuments(db, payment.id, payment.paid_at.getUTCFullYear());
   const rendered = [];
   for (const { kind, number } of documents.filter((document) => !document.rendered)) {
-    rendered.push({ number, pdf: await renderDocument({ kind, number, seller, invoice, paidAt: payment.paid_at, paymentMethod: paymentMethodSummary(payment) }) });
+    rendered.push({ number, pdf: await renderDocument({ kind, number, seller, invoice, paidAt: payment.paid_at, paymentMethod: paymentMethodSummary(payment, invoice) }) });
   }
   if (rendered.length > 0) await storeDocumentPdfs(db, rendered);
   return documents.map((document) => document.number);

@@ -1,5 +1,7 @@
+import { paymentMethodSummary } from '../activities/payments';
 import { readInvoice } from '../src/platform/invoice';
 import { documentTotals } from '../src/platform/pdf';
+import type { Payment } from '../src/store/payments';
 import { paidInvoice } from './support/billing-events';
 
 /** The totals block of a document adds up, whatever discounts, taxes and credit the invoice carries. */
@@ -91,5 +93,24 @@ describe('what documents read from an invoice', () => {
 
     expect(invoice.customerAddress).toEqual(['1 Rue de Rivoli', '75001 Paris', 'FR']);
     expect(invoice.customerTaxIds).toEqual(['EU VAT FR12345678901']);
+  });
+});
+
+describe('what paid an invoice that took no money', () => {
+  /** A recorded payment of 0 with no card, charge or payment intent, as Stripe reports an invoice settled without money. */
+  function unpaidInCash(invoice: Record<string, any>): [Payment, ReturnType<typeof readInvoice>] {
+    const payment = { amount: 0, payment_method: null, payment_intent_id: null, charge_id: null, invoice } as unknown as Payment;
+    return [payment, readInvoice(invoice)];
+  }
+  const settled = { ...paidInvoice({ subtotal: 4_000 }), amount_paid: 0, amount_remaining: 0, payments: { object: 'list', data: [], has_more: false } };
+
+  test.each([
+    ['the customer\'s credit balance', { starting_balance: -4_000, ending_balance: 0, amount_due: 0 }, 'Account credit'],
+    ['a credit note before payment', { starting_balance: 0, ending_balance: 0, amount_due: 0 }, 'Credit note'],
+    ['both', { starting_balance: -1_000, ending_balance: 0, amount_due: 0 }, 'Account credit and credit note'],
+  ])('when %s settled it, then the documents name that as the payment method', (_how, balances, expected) => {
+    const [payment, invoice] = unpaidInCash({ ...settled, ...balances });
+
+    expect(paymentMethodSummary(payment, invoice)).toBe(expected);
   });
 });

@@ -147,6 +147,11 @@ function addressOf(address: Json | null | undefined): string[] {
 /** `eu_vat` → `EU VAT`. */
 const taxIdLabel = (type: string) => type.replace(/_/g, ' ').toUpperCase();
 
+/** What credit notes took off the invoice before it was paid: the part of the total that neither the customer's balance nor the amount due accounts for. */
+export function creditNotesApplied(invoice: Pick<InvoiceFacts, 'total' | 'balanceApplied' | 'amountDue'>): number {
+  return invoice.total - invoice.balanceApplied - invoice.amountDue;
+}
+
 /** Stripe's subscription lines already say `1 × Pro plan (at $49.00 / month)`: the quantity has its own column. */
 function descriptionOf(line: Json): string {
   const description = typeof line.description === 'string' && line.description.trim() !== '' ? line.description : 'Item';

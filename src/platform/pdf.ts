@@ -1,6 +1,6 @@
 import PDFDocument from 'pdfkit';
 import { formatAmount } from './money';
-import type { InvoiceFacts } from './invoice';
+import { creditNotesApplied, type InvoiceFacts } from './invoice';
 import { boldFace, regularFace, runsOf, type Run } from './pdf-fonts';
 
 /** The two documents of a payment. */
@@ -277,9 +277,8 @@ export function documentTotals(invoice: InvoiceFacts, kind: DocumentKind): [stri
   totals.push(['Total', invoice.total]);
   if (invoice.balanceApplied > 0) totals.push(['Applied from credit balance', -invoice.balanceApplied]);
   if (invoice.balanceApplied < 0) totals.push(['Added from account balance', -invoice.balanceApplied]);
-  if (invoice.amountDue !== invoice.total - invoice.balanceApplied) {
-    totals.push(['Credit notes', invoice.amountDue - (invoice.total - invoice.balanceApplied)]);
-  }
+  const credited = creditNotesApplied(invoice);
+  if (credited !== 0) totals.push(['Credit notes', -credited]);
   if (kind === 'receipt') {
     totals.push([invoice.paidOutOfBand ? 'Amount paid (outside Stripe)' : 'Amount paid', paidAmount(invoice)]);
   } else {
