@@ -89,7 +89,7 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
     await postIssued(tx, invoice, sourceOfPayment(payment), payment.paid_at.getTime() / 1000);
     await postPaid(tx, invoice, payment);
     // Refunds booked before the payment was known could not take their share of the tax.
-    if (invoice.chargeId) await settleRefundTax(tx, invoice.chargeId, invoice, payment.account);
+    for (const chargeId of [...invoice.chargeIds].sort()) await settleRefundTax(tx, chargeId, invoice, payment.account);
   });
 }
 

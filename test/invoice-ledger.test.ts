@@ -192,6 +192,20 @@ describe('refunds and tax', () => {
     expect(await movements(service, chargeId)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
   });
 
+  test.each(orders)('when an invoice paid in two parts has the second part\'s charge refunded (%s), then the refund takes its tax share and is in the invoice\'s books', async (order) => {
+    const [first, second] = [`ch_part_one_${order.replace(/\W/g, '_')}`, `ch_part_two_${order.replace(/\W/g, '_')}`];
+    const invoice = invoiceStates({ subtotal: 9_000, tax: 1_000, chargeId: first });
+    const paid: Record<string, any> = invoice.paid;
+    const part = (chargeId: string, amount: number) => ({ ...paid.payments.data[0], id: `inpay_${chargeId}`, amount_paid: amount, payment: { type: 'payment_intent', payment_intent: `pi_${chargeId}`, charge: chargeId } });
+    const paidInParts = { ...paid, payments: { ...paid.payments, data: [part(first, 6_000), part(second, 4_000)] } };
+    const refunded = { ...chargeWithRefunds(second, 4_000, [{ id: `re_${second}`, amount: 4_000 }]), payment_intent: `pi_${second}` };
+
+    await deliverAll([stripeEvent('invoice.paid', paidInParts), stripeEvent('charge.refunded', refunded)], order);
+
+    expect(await movements(service, second)).toEqual({ refunds: 3_600, tax_payable: 400, stripe_balance: -4_000 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ paid: 10_000, refunded: 4_000, outstanding: 0 });
+  });
+
   test('when a booked refund fails, then its money is back in the Stripe balance', async () => {
     const charge = chargeWithRefunds('ch_refund_fails', 5_000, [{ id: 're_fails', amount: 2_000 }]);
 

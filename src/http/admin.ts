@@ -22,8 +22,9 @@ import {
 } from '../store/events';
 import { HttpError, requestLog } from '../platform/http-error';
 import { eventAsAdminJson } from './admin-views';
-import { entriesAbout, invoicePosition, referencesOfPayingCharge, trialBalance } from '../store/ledger';
+import { entriesAbout, invoicePosition, referencesOfPayingCharges, trialBalance } from '../store/ledger';
 import { listPayments, paymentOfInvoice } from '../store/payments';
+import { readInvoice } from '../platform/invoice';
 import { reconcileEvents } from '../intake/reconcile';
 import { restartEventWorkflow } from '../intake/event-workflow';
 
@@ -173,8 +174,9 @@ export function createAdminRouter(deps: AdminDependencies): Router {
 
   router.get('/invoices/:id/ledger', async (ctx) => {
     const invoiceId = ctx.params.id;
-    const chargeId = (await paymentOfInvoice(db, invoiceId))?.charge_id ?? null;
-    const chargeReferences = await referencesOfPayingCharge(db, chargeId);
+    const payment = await paymentOfInvoice(db, invoiceId);
+    const chargeId = payment?.charge_id ?? null;
+    const chargeReferences = await referencesOfPayingCharges(db, payment ? readInvoice(payment.invoice).chargeIds : []);
     const position = await invoicePosition(db, invoiceId, chargeReferences);
     if (!position) throw new HttpError(404, 'not_found', `No ledger entries for invoice ${invoiceId}.`);
     const entries = await entriesAbout(db, [invoiceId, ...chargeReferences]);

@@ -27,6 +27,8 @@ export interface InvoiceFacts {
   subscriptionId: string | null;
   chargeId: string | null;
   paymentIntentId: string | null;
+  /** Every charge that paid it: `chargeId`, or several when it was paid in parts (newer API versions list each payment). */
+  chargeIds: string[];
   currency: string;
   subtotal: number;
   discount: number;
@@ -84,14 +86,16 @@ function sum(items: unknown, pick: (item: Json) => unknown): number {
   return Array.isArray(items) ? items.reduce((total, item) => total + (Number(pick(item)) || 0), 0) : 0;
 }
 
-/** The payment that settled the invoice: `invoice.payments` (new) or `charge` / `payment_intent` (old). */
-function paymentOf(invoice: Json): { chargeId: string | null; paymentIntentId: string | null } {
-  const payments: Json[] = invoice.payments?.data ?? [];
+/** The payment that settled the invoice: `invoice.payments` (new) or `charge` / `payment_intent` (old); and every charge that paid a part. */
+function paymentOf(invoice: Json): Pick<InvoiceFacts, 'chargeId' | 'paymentIntentId' | 'chargeIds'> {
+  const payments: Json[] = Array.isArray(invoice.payments?.data) ? invoice.payments.data : [];
   const paid = payments.find((p) => p.status === 'paid') ?? payments.find((p) => p.is_default) ?? payments[0];
-  if (paid?.payment) {
-    return { chargeId: idOf(paid.payment.charge), paymentIntentId: idOf(paid.payment.payment_intent) };
-  }
-  return { chargeId: idOf(invoice.charge), paymentIntentId: idOf(invoice.payment_intent) };
+  const main = paid?.payment
+    ? { chargeId: idOf(paid.payment.charge), paymentIntentId: idOf(paid.payment.payment_intent) }
+    : { chargeId: idOf(invoice.charge), paymentIntentId: idOf(invoice.payment_intent) };
+  const parts = payments.filter((p) => p.status === 'paid').map((p) => idOf(p.payment?.charge));
+  const chargeIds = [...new Set([main.chargeId, ...parts].filter((id): id is string => id !== null))];
+  return { ...main, chargeIds };
 }
 
 /** Inclusive taxes: `tax_behavior: 'inclusive'` (newer) or `inclusive: true` (older). */

@@ -240,14 +240,14 @@ export async function recordDisputeCharge(tx: Queryable, disputeId: string, char
   await tx.query('INSERT INTO dispute_charges (dispute_id, charge_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [disputeId, chargeId]);
 }
 
-/** What an invoice's books span besides its own entries: the charge that paid it and that charge's disputes. */
-export async function referencesOfPayingCharge(db: Queryable, chargeId: string | null): Promise<string[]> {
-  if (!chargeId) return [];
-  const { rows } = await db.query<{ dispute_id: string }>('SELECT dispute_id FROM dispute_charges WHERE charge_id = $1 ORDER BY dispute_id', [chargeId]);
-  return [chargeId, ...rows.map((row) => row.dispute_id)];
+/** What an invoice's books span besides its own entries: the charges that paid it and their disputes. */
+export async function referencesOfPayingCharges(db: Queryable, chargeIds: string[]): Promise<string[]> {
+  if (chargeIds.length === 0) return [];
+  const { rows } = await db.query<{ dispute_id: string }>('SELECT dispute_id FROM dispute_charges WHERE charge_id = ANY($1) ORDER BY dispute_id', [chargeIds]);
+  return [...chargeIds, ...rows.map((row) => row.dispute_id)];
 }
 
-/** The position of an invoice (in its currency) from its entries and those of the charge that paid it and its disputes. */
+/** The position of an invoice (in its currency) from its entries and those of the charges that paid it and their disputes. */
 export async function invoicePosition(db: Queryable, invoiceId: string, chargeReferences: string[]): Promise<InvoicePosition | undefined> {
   const { rows } = await db.query<InvoicePosition>(
     `SELECT l.currency,

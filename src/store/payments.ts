@@ -96,12 +96,19 @@ export async function listPayments(db: Db, filter: PaymentFilter): Promise<(Paym
   return rows;
 }
 
+/**
+ * A payment made by charge $1 or payment intent $2 (which may be null): the one it records, or a
+ * part of an invoice paid in parts, as the invoice's `payments` list names each. Each condition
+ * has its index; the queries using it take no LIMIT, with which PostgreSQL's generic plan for a
+ * prepared statement would read the whole table, expecting an early match.
+ */
+const madeByCharge = `charge_id = $1 OR ($2::text IS NOT NULL AND payment_intent_id = $2)
+  OR invoice -> 'payments' -> 'data' @> jsonb_build_array(jsonb_build_object('payment', jsonb_build_object('charge', $1::text)))
+  OR ($2::text IS NOT NULL AND invoice -> 'payments' -> 'data' @> jsonb_build_array(jsonb_build_object('payment', jsonb_build_object('payment_intent', $2::text))))`;
+
 /** The invoice payment made by a charge (or its payment intent), when one is recorded. */
 export async function paymentOfCharge(db: Queryable, chargeId: string, paymentIntentId: string | null): Promise<Payment | undefined> {
-  const { rows } = await db.query<Payment>(
-    `SELECT ${columns} FROM payments WHERE charge_id = $1 OR ($2::text IS NOT NULL AND payment_intent_id = $2) LIMIT 1`,
-    [chargeId, paymentIntentId],
-  );
+  const { rows } = await db.query<Payment>(`SELECT ${columns} FROM payments WHERE ${madeByCharge}`, [chargeId, paymentIntentId]);
   return rows[0];
 }
 
@@ -113,10 +120,9 @@ export async function ownerOfCharge(db: Queryable, chargeId: string): Promise<Ev
   const { rows } = await db.query<{ customer_id: string | null; invoice_id: string | null; subscription_id: string | null }>(
     `SELECT coalesce(p.customer_id, c.customer_id) AS customer_id, p.invoice_id, p.subscription_id
        FROM (SELECT $1::text AS id) wanted
-       LEFT JOIN payments p ON p.charge_id = wanted.id
-       LEFT JOIN charges c ON c.id = wanted.id
-      LIMIT 1`,
-    [chargeId],
+       LEFT JOIN LATERAL (SELECT customer_id, invoice_id, subscription_id FROM payments WHERE ${madeByCharge}) p ON true
+       LEFT JOIN charges c ON c.id = wanted.id`,
+    [chargeId, null],
   );
   const owner = rows[0];
   return { customerId: owner?.customer_id ?? null, invoiceId: owner?.invoice_id ?? null, subscriptionId: owner?.subscription_id ?? null };
