@@ -108,8 +108,9 @@ export function paymentMethodSummary(payment: Payment, invoice: InvoiceFacts): s
   if (payment.payment_intent_id) return `Stripe payment ${payment.payment_intent_id}`;
   if (payment.charge_id) return `Stripe charge ${payment.charge_id}`;
   if (payment.amount !== 0) return 'Stripe';
-  const settledBy = [invoice.balanceApplied > 0 && 'account credit', creditNotesApplied(invoice) > 0 && 'credit note'].filter(Boolean).join(' and ') || 'account credit';
-  return settledBy[0].toUpperCase() + settledBy.slice(1);
+  const byCreditNote = creditNotesApplied(invoice) > 0;
+  if (byCreditNote && invoice.balanceApplied > 0) return 'Account credit and credit note';
+  return byCreditNote ? 'Credit note' : 'Account credit';
 }
 
 export async function createPaymentDocuments(db: Db, settings: Settings, payment: Payment): Promise<string[]> {
