@@ -1,4 +1,5 @@
 import { createMetrics } from '../src/platform/metrics';
+import { insertEvent } from '../src/store/events';
 import { addDatabaseGauges } from '../src/store/gauges';
 import { paidInvoice } from './support/billing-events';
 import { freePort } from './support/global-setup';
@@ -38,7 +39,7 @@ test('when the service starts, then every metric is exposed: the API, the worker
   const own = await scrape(workerMetricsUrl);
   const sdk = await scrape(sdkMetricsUrl);
 
-  for (const name of ['stripe_webhook_requests_total', 'stripe_webhook_ack_seconds', 'stripe_webhook_acceptance_step_seconds', 'stripe_dunning_active_cases', 'stripe_ledger_imbalance']) {
+  for (const name of ['stripe_webhook_requests_total', 'stripe_webhook_ack_seconds', 'stripe_webhook_acceptance_step_seconds', 'stripe_dunning_active_cases', 'stripe_ledger_imbalance', 'stripe_events_unfinished', 'stripe_events_unfinished_oldest_seconds']) {
     expect(api).toContain(`# TYPE ${name} `);
   }
   for (const name of ['stripe_events_processed_total', 'stripe_event_processing_seconds', 'stripe_emails_sent_total']) {
@@ -99,6 +100,40 @@ test('when a request is rejected, then it is counted by its error code', async (
   await deliver(service.url, stripeEvent('customer.created', stripeObject('customer')), { secret: 'whsec_forged_000000' });
 
   expect(sampleValue(await scrape(`${service.url}/metrics`), 'stripe_webhook_requests_total', { outcome: 'signature_invalid' })).toBe(1);
+});
+
+describe('unfinished events', () => {
+  const unfinished = async () => {
+    const text = await scrape(`${service.url}/metrics`);
+    return {
+      received: sampleValue(text, 'stripe_events_unfinished', { status: 'received' }),
+      oldestReceived: sampleValue(text, 'stripe_events_unfinished_oldest_seconds', { status: 'received' }),
+      processing: sampleValue(text, 'stripe_events_unfinished', { status: 'processing' }),
+      oldestProcessing: sampleValue(text, 'stripe_events_unfinished_oldest_seconds', { status: 'processing' }),
+    };
+  };
+  // Stored ten minutes ago and never started: the API died between storing it and starting its run.
+  const orphan = stripeEvent('customer.updated', stripeObject('customer', { id: 'cus_unfinished_gauge' }));
+
+  beforeAll(async () => {
+    await insertEvent(service.database.db, orphan);
+    await service.database.db.query(`UPDATE stripe_events SET received_at = now() - interval '10 minutes' WHERE id = $1`, [orphan.id]);
+  });
+
+  test('when an accepted event never began its run, then /metrics counts it as received, with its age', async () => {
+    const gauges = await unfinished();
+
+    expect(gauges.received).toBe(1);
+    expect(gauges.oldestReceived).toBeGreaterThanOrEqual(600);
+    expect(gauges.oldestReceived).toBeLessThan(700);
+    expect([gauges.processing, gauges.oldestProcessing]).toEqual([0, 0]);
+  });
+
+  test('when Stripe delivers that event again, then it is processed and no longer counted', async () => {
+    await deliverTwiceAndWait(service, orphan);
+
+    expect(await unfinished()).toEqual({ received: 0, oldestReceived: 0, processing: 0, oldestProcessing: 0 });
+  });
 });
 
 test('when the API and the worker share one process and registry, then the database gauges exist once', async () => {
