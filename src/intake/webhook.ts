@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import getRawBody from 'raw-body';
 import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
-import { acceptEvent, IntakeError } from './accept-event';
+import { IntakeError, sharedAcceptance } from './accept-event';
 import { recordDelivery } from '../store/deliveries';
 import { type StripeEvent } from '../platform/stripe-event';
 import { HttpError, requestLog } from '../platform/http-error';
@@ -36,6 +36,7 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
   const { db, metrics, config } = deps;
   const allowed = config.WEBHOOK_IP_ALLOWLIST ? createAllowlist(config.WEBHOOK_IP_ALLOWLIST) : () => true;
   const forgers = new FailureLimiter(config.WEBHOOK_INVALID_SIGNATURE_LIMIT, 60_000);
+  const acceptEvent = sharedAcceptance(deps);
 
   /**
    * A refused signature answers 400, or 429 once its address has sent too many: the limiter only
@@ -76,7 +77,7 @@ export function stripeWebhook(deps: WebhookDependencies): Middleware {
       );
     }
     try {
-      const accepted = await withinDeadline(acceptEvent(deps, event), config.WEBHOOK_DEADLINE_MS);
+      const accepted = await withinDeadline(acceptEvent(event), config.WEBHOOK_DEADLINE_MS);
       return { received: true, ...accepted };
     } catch (err) {
       if (!(err instanceof IntakeError)) throw err;

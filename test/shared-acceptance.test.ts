@@ -1,0 +1,78 @@
+import type { Client } from '@temporalio/client';
+import { IntakeError, sharedAcceptance, type AcceptedEvent } from '../src/intake/accept-event';
+import { countRows, createTestDatabase, type TestDatabase } from './support/database';
+import { until } from './support/until';
+import { stripeEvent, stripeObject } from './support/stripe-events';
+
+/**
+ * Copies of one delivery that reach one API process at once share its acceptance. The engine is
+ * faked here (a client whose starts wait until the test lets them go, and count), so that the
+ * copies are sure to arrive while the first is still being accepted; the database is real.
+ */
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(() => database?.drop());
+
+function heldTemporal() {
+  const starts: string[] = [];
+  let release!: (outcome: 'started' | Error) => void;
+  const held = new Promise<'started' | Error>((resolve) => (release = resolve));
+  const client = {
+    connection: { withDeadline: (_deadline: number, start: () => Promise<unknown>) => start() },
+    workflow: {
+      start: async (_type: string, options: { workflowId: string }) => {
+        starts.push(options.workflowId);
+        const outcome = await held;
+        if (outcome instanceof Error) throw outcome;
+        return {};
+      },
+    },
+  } as unknown as Client;
+  return { client, starts, release };
+}
+
+const config = { TEMPORAL_TASK_QUEUE: 'shared-acceptance', TEMPORAL_START_TIMEOUT_MS: 5000 };
+
+test('when five copies of an event arrive while the first is being accepted, then it is stored and started once and four answers are duplicates', async () => {
+  const temporal = heldTemporal();
+  const accept = sharedAcceptance({ db: database.db, temporal: temporal.client, config });
+  const event = stripeEvent('customer.created', stripeObject('customer'));
+
+  const answers = Promise.all(Array.from({ length: 5 }, () => accept(event)));
+  await until(async () => temporal.starts.length === 1);
+  temporal.release('started');
+
+  expect((await answers).map((answer: AcceptedEvent) => answer.duplicate).sort()).toEqual([false, true, true, true, true]);
+  expect(temporal.starts).toEqual([event.id]);
+  expect(await countRows(database.db, 'SELECT 1 FROM stripe_events WHERE id = $1', [event.id])).toBe(1);
+});
+
+test('when the first acceptance fails, then the copies waiting on it fail with it, so that Stripe delivers again', async () => {
+  const temporal = heldTemporal();
+  const accept = sharedAcceptance({ db: database.db, temporal: temporal.client, config });
+  const event = stripeEvent('customer.created', stripeObject('customer'));
+
+  const answers = Array.from({ length: 3 }, () => accept(event));
+  await until(async () => temporal.starts.length === 1);
+  temporal.release(new Error('Temporal is away'));
+
+  for (const answer of answers) await expect(answer).rejects.toThrow(IntakeError);
+  expect(temporal.starts).toHaveLength(1);
+});
+
+test('when a copy arrives after the first was answered, then it is accepted on its own', async () => {
+  const temporal = heldTemporal();
+  temporal.release('started');
+  const accept = sharedAcceptance({ db: database.db, temporal: temporal.client, config });
+  const event = stripeEvent('customer.created', stripeObject('customer'));
+
+  await accept(event);
+  await accept(event);
+
+  expect(temporal.starts).toEqual([event.id, event.id]);
+  expect(await countRows(database.db, 'SELECT 1 FROM stripe_events WHERE id = $1', [event.id])).toBe(1);
+});
