@@ -61,18 +61,17 @@ export async function acceptEvent(deps: IntakeDependencies, event: StripeEvent):
 /**
  * Deliveries of one event that reach this process at the same time share one acceptance: the
  * first looks it up, stores it and starts its workflow; the others wait for that and answer as
- * duplicates (or fail with it, and Stripe delivers again). Stripe sends an event again when an
- * answer is slow, which is when the engine is busiest; each copy would otherwise ask Temporal to
- * start the workflow only to hear that it exists, a turn on the engine's busiest lock per copy.
- * Copies that reach other API processes are still told apart by Temporal and the event's row.
+ * duplicates. If it fails, the next copy waiting tries on its own, as it would have alone. Stripe
+ * sends an event again when an answer is slow, which is when the engine is busiest; each copy
+ * would otherwise ask Temporal to start the workflow only to hear that it exists, a turn on the
+ * engine's busiest lock per copy. Copies that reach other API processes are still told apart by
+ * Temporal and the event's row.
  */
 export function sharedAcceptance(deps: IntakeDependencies): (event: StripeEvent) => Promise<AcceptedEvent> {
   const underWay = new Map<string, Promise<AcceptedEvent>>();
   return async (event) => {
-    const first = underWay.get(event.id);
-    if (first) {
-      await first;
-      return { eventId: event.id, duplicate: true };
+    for (let first = underWay.get(event.id); first; first = underWay.get(event.id)) {
+      if (await first.then(() => true, () => false)) return { eventId: event.id, duplicate: true };
     }
     const acceptance = acceptEvent(deps, event);
     underWay.set(event.id, acceptance);
