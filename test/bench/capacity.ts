@@ -4,12 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from '../../src/platform/db';
+import type { StripeEvent } from '../../src/platform/stripe-event';
 import { buildWorkload, seededRandom, type WorkloadMix } from '../chaos/workload';
 import type { Deployment } from '../support/deployment';
 import { histogramTotals, meanMsBetween, type HistogramTotals } from '../support/metrics-text';
 import { countCpu, type StepCpu } from './cpu';
 import { engineFiguresBetween, engineTotals, type EngineFigures } from './engine-metrics';
-import { percentile, processedTimes, sendAtRate, waitForProcessed } from './load';
+import { percentile, processedTimes, redeliverRefused, sendAtRate, waitForProcessed } from './load';
 
 /** One step of offered load: what was sent, what was done, and whether the backlog drained. */
 export interface StepResult {
@@ -79,6 +80,7 @@ export function capacity(results: StepResult[]): StepResult | undefined {
  */
 export async function serviceSteps(deployment: Deployment, db: Db, settings: StepSettings): Promise<StepResult[]> {
   const all: string[] = [];
+  const refused = new Map<string, StripeEvent>();
   const results = await stepUp(settings, async (rate) => {
     // A fifth of the events are delivered twice: deliveries ≈ 1.2 × unique events.
     const workload = buildWorkload(Math.max(1, Math.round((rate * settings.windowSeconds) / 1.2)), 0.2, seededRandom(rate), settings.mix);
@@ -97,6 +99,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
       const cpu = countCpu(deployment.pids);
       const engineBefore = await engineTotals(deployment.engineMetricsUrl, deployment.taskQueue);
       const sent = await sendAtRate(deployment.apiUrl, workload.deliveries, rate, progress);
+      for (const [id, event] of sent.refused) refused.set(id, event);
       const windowEnd = Date.now();
       const stepsAfter = await acceptanceSteps(deployment.apiUrl);
       const backlogAtWindowEnd = ids.length - (await processedTimes(db, ids)).size;
@@ -130,6 +133,7 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
       clearInterval(ticker);
     }
   });
+  await redeliverRefused(deployment.apiUrl, refused.values());
   await waitForProcessed(db, all, 15 * 60_000);
   return results;
 }

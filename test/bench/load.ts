@@ -9,6 +9,8 @@ export interface Sent {
   latenciesMs: number[];
   accepted: number;
   errors: number;
+  /** Events a delivery of which was not accepted (a 503 under overload): Stripe would deliver them again. */
+  refused: Map<string, StripeEvent>;
   /** Scheduled send time of each event's first delivery. */
   firstScheduled: Map<string, number>;
   startedAt: number;
@@ -27,7 +29,7 @@ export async function sendAtRate(
   /** Updated as answers arrive, for progress lines while the load runs. */
   progress: { answered: number } = { answered: 0 },
 ): Promise<Sent> {
-  const sent: Sent = { latenciesMs: [], accepted: 0, errors: 0, firstScheduled: new Map(), startedAt: Date.now(), lastAnswerAt: 0 };
+  const sent: Sent = { latenciesMs: [], accepted: 0, errors: 0, refused: new Map(), firstScheduled: new Map(), startedAt: Date.now(), lastAnswerAt: 0 };
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < deliveries.length; i += 1) {
     const due = sent.startedAt + (i / rate) * 1000;
@@ -41,7 +43,10 @@ export async function sendAtRate(
       progress.answered += 1;
       sent.lastAnswerAt = Math.max(sent.lastAnswerAt, now);
       if (ok) sent.accepted += 1;
-      else sent.errors += 1;
+      else {
+        sent.errors += 1;
+        sent.refused.set(event.id, event);
+      }
     };
     for (let copy = 0; copy < copies; copy += 1) inFlight.push(send());
   }
@@ -98,6 +103,17 @@ export async function processedTimes(db: Db, ids: string[]): Promise<Map<string,
     [ids],
   );
   return new Map(rows.map((row) => [row.id, Number(row.at)]));
+}
+
+/**
+ * Delivers again, as Stripe does, each event a delivery of which was refused, until one is
+ * accepted: an event answered 503 is the sender's to deliver again, and the bench waits for every
+ * event to be processed.
+ */
+export async function redeliverRefused(url: string, refused: Iterable<StripeEvent>): Promise<void> {
+  for (const event of refused) {
+    while (!(await post(url, event).then((status) => status < 300, () => false))) await sleep(1000);
+  }
 }
 
 /** Processed-at time (ms) of each event, once all are finished. */

@@ -13,7 +13,7 @@ import { freePort } from '../support/global-setup';
 import { sampleValue } from '../support/metrics-text';
 import { stripeEvent } from '../support/stripe-events';
 import { acceptanceTable, baselineSteps, capacity, cpuTable, engineTable, serviceSteps, stepTable, writeChart } from './capacity';
-import { percentile, sendAtRate, waitForProcessed, type Sent } from './load';
+import { percentile, redeliverRefused, sendAtRate, waitForProcessed, type Sent } from './load';
 
 /**
  * `npm run bench`: the service deployed as separate API and worker processes (embedded
@@ -166,6 +166,7 @@ async function fixedRateRun(deployment: Deployment, db: Db) {
   say('bench: the service');
   const workload = buildWorkload(settings.events);
   const ours = await sendAtRate(deployment.apiUrl, workload.deliveries, settings.rate);
+  await redeliverRefused(deployment.apiUrl, ours.refused.values());
   const processedAt = await waitForProcessed(db, workload.unique.map((e) => e.id));
   const endToEnd = [...processedAt].map(([id, at]) => at - ours.firstScheduled.get(id)!);
   const lastProcessed = Math.max(...processedAt.values());
@@ -286,7 +287,8 @@ async function dunningWorkflows(deployment: Deployment, db: Db, count: number) {
     event: stripeEvent('invoice.payment_failed', paidInvoice({ status: 'open', customerEmail: 'late@example.com' })),
     copies: 1 as const,
   }));
-  await sendAtRate(deployment.apiUrl, deliveries, Math.max(settings.rate, 40));
+  const sent = await sendAtRate(deployment.apiUrl, deliveries, Math.max(settings.rate, 40));
+  await redeliverRefused(deployment.apiUrl, sent.refused.values());
   const deadline = Date.now() + 30 * 60_000;
   for (;;) {
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM email_outbox WHERE key LIKE 'dunning:%:notice:1' AND status = 'sent'`);
