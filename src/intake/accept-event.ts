@@ -59,24 +59,54 @@ export async function acceptEvent(deps: IntakeDependencies, event: StripeEvent):
 }
 
 /**
- * Deliveries of one event that reach this process at the same time share one acceptance: the
- * first looks it up, stores it and starts its workflow; the others wait for that and answer as
- * duplicates. If it fails, the next copy waiting tries on its own, as it would have alone. Stripe
- * sends an event again when an answer is slow, which is when the engine is busiest; each copy
- * would otherwise ask Temporal to start the workflow only to hear that it exists, a turn on the
- * engine's busiest lock per copy. Copies that reach other API processes are still told apart by
- * Temporal and the event's row.
+ * How long, and for how many events at most, an API process remembers that it accepted an event.
+ * Within it, Temporal would refuse the start of another run of the event anyway (its
+ * reuse policy), so a copy is answered as Temporal would answer it, without the round trip.
  */
-export function sharedAcceptance(deps: IntakeDependencies): (event: StripeEvent) => Promise<AcceptedEvent> {
+export const acceptedMemory = { ms: 10 * 60_000, events: 50_000 };
+
+interface AcceptedMemoryOptions {
+  memory?: typeof acceptedMemory;
+  now?: () => number;
+}
+
+/**
+ * Deliveries of one event that reach this process share one acceptance. Copies that arrive at
+ * the same time wait for the first: it looks the event up, stores it and starts its workflow,
+ * and they answer as duplicates; if it fails, the next copy waiting tries on its own, as it would
+ * have alone. Copies that arrive later, while this process remembers the acceptance
+ * (`acceptedMemory`), answer as duplicates at once. Stripe sends an event again when an answer
+ * is slow, which is when the engine is busiest, and until the event's run has begun its row
+ * cannot tell a copy from a new event: each copy would ask Temporal to start the workflow only
+ * to hear that it exists, a turn on the engine's busiest lock per copy. Copies that reach other
+ * API processes are still told apart by Temporal and the event's row.
+ */
+export function sharedAcceptance(
+  deps: IntakeDependencies,
+  { memory = acceptedMemory, now = Date.now }: AcceptedMemoryOptions = {},
+): (event: StripeEvent) => Promise<AcceptedEvent> {
   const underWay = new Map<string, Promise<AcceptedEvent>>();
+  /** When each event was accepted, oldest first (a Map keeps insertion order). */
+  const acceptedAt = new Map<string, number>();
+  const acceptedRecently = (eventId: string): boolean => {
+    for (const [id, at] of acceptedAt) {
+      if (acceptedAt.size <= memory.events && now() - at < memory.ms) break;
+      acceptedAt.delete(id);
+    }
+    return acceptedAt.has(eventId);
+  };
+
   return async (event) => {
+    if (acceptedRecently(event.id)) return { eventId: event.id, duplicate: true };
     for (let first = underWay.get(event.id); first; first = underWay.get(event.id)) {
       if (await first.then(() => true, () => false)) return { eventId: event.id, duplicate: true };
     }
     const acceptance = acceptEvent(deps, event);
     underWay.set(event.id, acceptance);
     try {
-      return await acceptance;
+      const accepted = await acceptance;
+      acceptedAt.set(event.id, now());
+      return accepted;
     } finally {
       underWay.delete(event.id);
     }
