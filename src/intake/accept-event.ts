@@ -89,8 +89,9 @@ export function sharedAcceptance(
   /** When each event was accepted, oldest first (a Map keeps insertion order). */
   const acceptedAt = new Map<string, number>();
   const acceptedRecently = (eventId: string): boolean => {
+    const forgetBefore = now() - memory.ms;
     for (const [id, at] of acceptedAt) {
-      if (acceptedAt.size <= memory.events && now() - at < memory.ms) break;
+      if (acceptedAt.size <= memory.events && at > forgetBefore) break;
       acceptedAt.delete(id);
     }
     return acceptedAt.has(eventId);
