@@ -101,13 +101,24 @@ export async function freePortRange(): Promise<number> {
   throw new Error('no free range of ports for the Temporal cluster');
 }
 
+/**
+ * Probed on every address, as the API binds its port: a port another process holds on any one
+ * address would refuse it.
+ */
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, () => server.close(() => resolve(true)));
   });
 }
+
+/**
+ * Ports this process has handed out. A port is chosen free and bound later by another process,
+ * so without this list two parts of one deployment could be given the same one, and the second
+ * to bind it fails to start (a bench's API once failed with EADDRINUSE on a port chosen so).
+ */
+const handedOut = new Set<number>();
 
 /**
  * A port free now, below the kernel's range for ports handed out on request (32768 and up): a
@@ -118,7 +129,9 @@ function canListen(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const port = 10_000 + Math.floor(Math.random() * 10_000);
-    if (await canListen(port)) return port;
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error('no free port between 10000 and 19999');
 }
