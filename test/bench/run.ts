@@ -83,8 +83,10 @@ async function main() {
   const db = createDb(deployment.databaseUrl, 4);
   try {
     say('bench: warm-up');
-    const warmUp = buildWorkload(30, 0);
-    await sendAtRate(deployment.apiUrl, warmUp.deliveries, 10);
+    // Shaped like the steps, copies included, so that the first step finds the connections that
+    // concurrent copies need already open and their path already run, as every later step does.
+    const warmUp = buildWorkload(60, 0.2);
+    await sendAtRate(deployment.apiUrl, warmUp.deliveries, 20);
     await waitForProcessed(db, warmUp.unique.map((e) => e.id));
     if (settings.fixedRate) await fixedRateRun(deployment, db);
     else await capacityRun(deployment, db);
