@@ -16,9 +16,17 @@ import type { ActivityDependencies } from './dependencies';
 
 
 /**
- * A completed checkout: the customer and (for subscriptions) the subscription exist from now
- * on, with the details the customer typed in. The subscription's plan and status arrive with
- * its own events; until then a subscription checkout counts as active.
+ * Whether the checkout's money is in. A delayed payment method (a bank debit, a voucher)
+ * completes the checkout `unpaid`; `checkout.session.async_payment_succeeded` or `_failed`
+ * follows, days later, with the same session. Sessions from API versions before
+ * `payment_status` existed were always paid when they completed.
+ */
+const isPaid = (session: Json): boolean => session.payment_status !== 'unpaid';
+
+/**
+ * A checkout: the customer and (for subscriptions) the subscription exist from now on, with the
+ * details the customer typed in. The subscription's plan and status arrive with its own events;
+ * until then a paid subscription checkout counts as active and an unpaid one grants nothing.
  */
 async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMENTS'>, event: StripeEvent) {
   const session = event.data.object as Json;
@@ -30,6 +38,7 @@ async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMENTS'>, e
   const details = session.customer_details ?? {};
   const email: string | null = details.email ?? session.customer_email ?? null;
   const subscriptionId = idOf(session.subscription);
+  const paid = isPaid(session);
   await withTransaction(db, async (tx) => {
     await fillInCustomer(tx, {
       id: customerId,
@@ -43,11 +52,11 @@ async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMENTS'>, e
     });
     if (subscriptionId) {
       // Only fills in what is missing: the subscription's own events are the authority.
-      await fillInSubscription(tx, subscriptionId, customerId, event.account ?? null);
+      await fillInSubscription(tx, subscriptionId, customerId, event.account ?? null, paid ? 'active' : null);
       await refreshEntitlements(tx, subscriptionId, plans.PLAN_ENTITLEMENTS);
     }
   });
-  return { customerId, email, sessionId: session.id as string };
+  return { customerId, email, sessionId: session.id as string, paid };
 }
 
 /** The welcome email with a single-use link to set a password, once per checkout session. */
@@ -75,7 +84,8 @@ export function checkoutActivities(deps: ActivityDependencies) {
     async completeCheckout(eventId: string): Promise<void> {
       const event = await loadEventPayload(deps.db, eventId);
       const checkout = await applyCheckout(deps.db, deps.config, event);
-      if (checkout) await sendWelcome(deps, checkout, event.id);
+      // Welcomed once the money is in: by the completed checkout or by its later success.
+      if (checkout?.paid) await sendWelcome(deps, checkout, event.id);
     },
   };
 }

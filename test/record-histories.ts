@@ -15,7 +15,7 @@ import { capturedCharge, creditNote, disputeWithFunds, paidInvoice, payout } fro
 import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { startTestSmtp } from './support/smtp';
 import { startStallingProxy } from './support/stalling-proxy';
-import { deliver, stripeEvent } from './support/stripe-events';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
@@ -44,8 +44,8 @@ async function main() {
     }
 
     // processStripeEvent: a paid invoice (every step), a type without handler, bad data (failed),
-    // the types whose ledger follows Stripe's invoice math, a charge outside invoices, and a payout
-    // (each change behind its own patch).
+    // the types whose ledger follows Stripe's invoice math, a charge outside invoices, a payout
+    // and a checkout paid by a delayed payment method (each change behind its own patch).
     const events = {
       'event-invoice-paid': paid,
       'event-ignored': stripeEvent('plan.created', { object: 'plan', id: 'plan_replay' }),
@@ -56,6 +56,10 @@ async function main() {
       'event-dispute-funds-withdrawn': stripeEvent('charge.dispute.funds_withdrawn', disputeWithFunds('dp_replay', 500, 'needs_response', [-500])),
       'event-charge-succeeded': stripeEvent('charge.succeeded', capturedCharge({ amount: 800, invoice: null })),
       'event-payout-paid': stripeEvent('payout.paid', payout('po_replay', 800, 'paid')),
+      'event-checkout-paid-later': stripeEvent(
+        'checkout.session.async_payment_succeeded',
+        stripeObject('checkout.session', { id: 'cs_replay', payment_status: 'paid', customer: 'cus_replay', customer_email: 'replay@example.com' }),
+      ),
     };
     for (const [name, event] of Object.entries(events)) {
       if (event !== paid) await deliver(service.url, event);

@@ -68,6 +68,79 @@ describe('checkout.session.completed', () => {
   });
 });
 
+describe('checkout paid by a delayed payment method', () => {
+  /** A subscription checkout of one customer, in the payment state given. */
+  const checkout = (customer: string, paymentStatus: 'paid' | 'unpaid' | 'no_payment_required') =>
+    stripeObject('checkout.session', {
+      id: `cs_test_${customer}`,
+      mode: 'subscription',
+      status: 'complete',
+      payment_status: paymentStatus,
+      customer,
+      subscription: `sub_test_${customer}`,
+      customer_details: { ...stripeObject('checkout.session').customer_details, email: `${customer}@example.com`, name: 'Delayed Payer' },
+    });
+  const statusOf = async (eventId: string) => {
+    const response = await fetch(`${service.url}/admin/events/${eventId}`, { headers: { authorization: `Bearer ${testAdminKey}` } });
+    return ((await response.json()) as { status: string }).status;
+  };
+
+  test('when the checkout completes unpaid, then the customer exists, the subscription grants nothing and nobody is welcomed yet', async () => {
+    const completed = stripeEvent('checkout.session.completed', checkout('cus_unpaid', 'unpaid'));
+
+    await deliverTwiceAndWait(service, completed);
+
+    const view = await customer('cus_unpaid');
+    expect(view).toMatchObject({ email: 'cus_unpaid@example.com', name: 'Delayed Payer', subscriptions: [{ id: 'sub_test_cus_unpaid', status: null }] });
+    expect(service.smtp.to('cus_unpaid@example.com')).toEqual([]);
+    expect(await statusOf(completed.id)).toBe('processed');
+  });
+
+  test('when its payment then succeeds, delivered twice at once, then the customer is welcomed once and the subscription counts as active', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.completed', checkout('cus_settles', 'unpaid')));
+
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.async_payment_succeeded', checkout('cus_settles', 'paid')));
+
+    expect(service.smtp.to('cus_settles@example.com').map((m) => m.subject)).toEqual(['Welcome to Example Inc.']);
+    expect((await customer('cus_settles')).subscriptions).toMatchObject([{ status: 'active' }]);
+  });
+
+  test('when its payment then fails, then nobody is welcomed, the subscription grants nothing and the event is processed', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.completed', checkout('cus_declined', 'unpaid')));
+    const failed = stripeEvent('checkout.session.async_payment_failed', checkout('cus_declined', 'unpaid'));
+
+    await deliverTwiceAndWait(service, failed);
+
+    expect(service.smtp.to('cus_declined@example.com')).toEqual([]);
+    expect((await customer('cus_declined')).subscriptions).toMatchObject([{ status: null }]);
+    expect(await statusOf(failed.id)).toBe('processed');
+  });
+
+  test('when the success is delivered before the unpaid completion, then the customer is welcomed once and the subscription stays active', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.async_payment_succeeded', checkout('cus_reordered', 'paid')));
+
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.completed', checkout('cus_reordered', 'unpaid')));
+
+    expect(service.smtp.to('cus_reordered@example.com')).toHaveLength(1);
+    expect((await customer('cus_reordered')).subscriptions).toMatchObject([{ status: 'active' }]);
+  });
+
+  test('when a subscription\'s own event came first, then the payment\'s success leaves its status alone', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.created', subscription('cus_incomplete', 'price_team', 'incomplete')));
+
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.async_payment_succeeded', checkout('cus_incomplete', 'paid')));
+
+    expect((await customer('cus_incomplete')).subscriptions).toMatchObject([{ status: 'incomplete' }]);
+    expect(active(await customer('cus_incomplete'))).toEqual([]);
+  });
+
+  test('when a checkout needs no payment (a free trial), then the customer is welcomed at once', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.completed', checkout('cus_trial', 'no_payment_required')));
+
+    expect(service.smtp.to('cus_trial@example.com')).toHaveLength(1);
+  });
+});
+
 describe('subscriptions and entitlements', () => {
   test('when a subscription carries an add-on before its plan, then the tier is the plan\'s and its entitlements are granted', async () => {
     const withPlan = subscription('cus_addon', 'price_team');

@@ -18,7 +18,9 @@ import { workflowBundle } from './support/service';
 // `steps-together` (2026-12-04, evening): generation 3, each stretch of an event's database steps
 // with its bookkeeping as one local activity (`runEventSteps`); `all-at-once` (2026-12-04, night):
 // generation 4, a paid invoice's steps, its email included, as one local activity, and (`-email-
-// retried`) that attempt failed and the steps ran stretch by stretch, the email as an activity. A change
+// retried`) that attempt failed and the steps ran stretch by stretch, the email as an activity.
+// `event-checkout-paid-later` (2026-12-05): `checkout.session.async_payment_succeeded` stored and
+// ignored (`before-checkout-waits`) and welcoming the customer (`checkout-waits-for-payment`). A change
 // that would break executions already running in production fails here: guard it with patched()
 // or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');

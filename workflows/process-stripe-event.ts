@@ -161,7 +161,22 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   /** What a type did before the newest patch: the first earlier table that has it. */
   const latestEarlier = (type: string): Handler | undefined =>
     [...earlier.map((patch) => patch.table), base].find((table) => Object.hasOwn(table, type))?.[type];
-  return [{ patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, latestEarlier) }, ...earlier];
+  return [
+    { patchId: 'checkout-waits-for-payment', table: checkoutPaymentHandlersOf(steps) },
+    { patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, latestEarlier) },
+    ...earlier,
+  ];
+}
+
+/**
+ * A checkout paid by a delayed payment method completes unpaid and is welcomed when its payment
+ * succeeds (from 2026-12-05; before, both types were stored and ignored).
+ */
+function checkoutPaymentHandlersOf({ outside }: Steps): Record<string, Handler> {
+  return {
+    'checkout.session.async_payment_succeeded': outside.completeCheckout,
+    'checkout.session.async_payment_failed': outside.completeCheckout,
+  };
 }
 
 /**

@@ -15,7 +15,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   emailPaymentDocuments: () => 'Email the receipt and invoice to the customer and finance',
   postPaymentToLedger: () => 'Post the payment to the ledger',
   recordSubscriptionPeriod: () => 'Record the paid period',
-  completeCheckout: () => 'Complete the checkout and welcome the customer',
+  completeCheckout: () => 'Complete the checkout and, once it is paid, welcome the customer',
   syncCustomer: () => 'Store the customer',
   syncSubscription: () => 'Sync the subscription and its entitlements',
   sendCustomerNotice: ([, kind]) => `Email the customer: ${String(kind).replace(/_/g, ' ')}`,

@@ -52,12 +52,23 @@ export async function markSubscriptionCanceled(db: Db, subscriptionId: string, c
   );
 }
 
-/** A checkout names the subscription before its own events arrive: a row that counts as active until they do. */
-export async function fillInSubscription(db: Queryable, subscriptionId: string, customerId: string, account: string | null): Promise<void> {
+/**
+ * A checkout names the subscription before its own events arrive. A paid checkout's row counts
+ * as active until they do; an unpaid one (a delayed payment method) only links the customer,
+ * and its later success fills in the status if no event of the subscription has set one.
+ */
+export async function fillInSubscription(
+  db: Queryable,
+  subscriptionId: string,
+  customerId: string,
+  account: string | null,
+  status: 'active' | null,
+): Promise<void> {
   await db.query(
-    `INSERT INTO subscriptions (id, customer_id, account, status) VALUES ($1, $2, $3, 'active')
-     ON CONFLICT (id) DO UPDATE SET customer_id = coalesce(subscriptions.customer_id, EXCLUDED.customer_id)`,
-    [subscriptionId, customerId, account],
+    `INSERT INTO subscriptions (id, customer_id, account, status) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (id) DO UPDATE SET customer_id = coalesce(subscriptions.customer_id, EXCLUDED.customer_id),
+                                    status = coalesce(subscriptions.status, EXCLUDED.status)`,
+    [subscriptionId, customerId, account, status],
   );
 }
 
