@@ -127,6 +127,68 @@ describe('POST /webhooks/stripe signature checks', () => {
     await expectNothingStored('evt_test_not_an_event');
   });
 
+  test('when a signed event\'s id is longer than Stripe\'s 255 characters, then it is rejected as payload_malformed and no row is written', async () => {
+    // Temporal refuses a workflow id this long; before this check the row was written first.
+    const id = `evt_${'a'.repeat(1100)}`;
+
+    const answer = await deliver(service.url, JSON.stringify({ ...customerCreated(), id }));
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toContain('`id` is not an event id');
+    const { rows } = await service.database.db.query('SELECT id FROM stripe_events WHERE id = $1', [id]);
+    expect(rows).toHaveLength(0);
+  });
+
+  test('when a signed event\'s id is 255 characters, then it is accepted', async () => {
+    const event = { ...customerCreated(), id: `evt_${'a'.repeat(251)}` };
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer.status).toBe(200);
+    expect(await workflowExists(service.temporal, event.id)).toBe(true);
+  });
+
+  test('when a signed event names a customer id longer than 255 characters, then it is rejected as payload_malformed and nothing is stored', async () => {
+    // Temporal refuses a search attribute this long; before this check the row was written first.
+    const event = stripeEvent('customer.created', { object: 'customer', id: `cus_${'b'.repeat(2100)}` });
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toContain('the customer id it names is longer than 255 characters');
+    await expectNothingStored(event.id);
+  });
+
+  test('when a signed event\'s type is longer than 255 characters, then it is rejected as payload_malformed and nothing is stored', async () => {
+    const event = stripeEvent(`customer.${'c'.repeat(2100)}`, { object: 'customer', id: 'cus_long_type' });
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toContain('`type` is longer than 255 characters');
+    await expectNothingStored(event.id);
+  });
+
+  test('when a signed event\'s account is not a Stripe account id, then it is rejected as payload_malformed and nothing is stored', async () => {
+    const event = { ...customerCreated(), account: { id: 'acct_1' } };
+
+    const answer = await deliver(service.url, JSON.stringify(event));
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toContain('`account` is not an account id');
+    await expectNothingStored(event.id);
+  });
+
+  test('when a signed event\'s object has a currency that is not a currency code, then it is accepted and its workflow started', async () => {
+    // Its execution's summary once threw on it, answering 503 (retried by Stripe) after the row was written.
+    const event = stripeEvent('invoice.created', { object: 'invoice', id: 'in_odd_currency', amount_due: 100, currency: 'dollars' });
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer.status).toBe(200);
+    expect(await workflowExists(service.temporal, event.id)).toBe(true);
+  });
+
   test('when the body is over the limit, then it is rejected with 413', async () => {
     const event = stripeEvent('customer.created', stripeObject('customer', { description: 'x'.repeat(5000) }));
 

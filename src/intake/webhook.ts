@@ -6,7 +6,7 @@ import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
 import { IntakeError, sharedAcceptance } from './accept-event';
 import { recordDelivery } from '../store/deliveries';
-import { type StripeEvent } from '../platform/stripe-event';
+import { eventRefs, type StripeEvent } from '../platform/stripe-event';
 import { HttpError, requestLog } from '../platform/http-error';
 import { createAllowlist } from './ip-allowlist';
 import type { Metrics } from '../platform/metrics';
@@ -162,6 +162,15 @@ async function readBody(req: NodeJS.ReadableStream, contentLength: string, limit
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Stripe's ids and event types are at most 255 characters. A longer one would pass as far as
+ * the workflow's start, which Temporal refuses (an id or a search attribute over its limits)
+ * after the event's row is written: the delivery is refused here instead, before anything.
+ */
+const maxIdLength = 255;
+const isStripeId = (value: unknown, prefix: string): boolean =>
+  typeof value === 'string' && value.length <= maxIdLength && new RegExp(`^${prefix}_\\w+$`).test(value);
+
 function parseEvent(rawBody: Buffer): StripeEvent {
   let value: any;
   try {
@@ -173,13 +182,19 @@ function parseEvent(rawBody: Buffer): StripeEvent {
   const problems: string[] = [];
   if (!value || typeof value !== 'object' || Array.isArray(value)) problems.push('the body is not a JSON object');
   else {
-    if (typeof value.id !== 'string' || !/^evt_\w+$/.test(value.id)) problems.push('`id` is not an event id (evt_…)');
+    if (!isStripeId(value.id, 'evt')) problems.push(`\`id\` is not an event id (evt_…, at most ${maxIdLength} characters)`);
     if (value.object !== undefined && value.object !== 'event') problems.push('`object` is not "event"');
     if (typeof value.type !== 'string' || value.type === '') problems.push('`type` is missing');
+    else if (value.type.length > maxIdLength) problems.push(`\`type\` is longer than ${maxIdLength} characters`);
+    if (value.account != null && !isStripeId(value.account, 'acct')) problems.push(`\`account\` is not an account id (acct_…, at most ${maxIdLength} characters)`);
     if (!Number.isInteger(value.created)) problems.push('`created` is not a Unix timestamp');
     if (typeof value.livemode !== 'boolean') problems.push('`livemode` is not a boolean');
     if (!value.data || typeof value.data.object !== 'object' || value.data.object === null)
       problems.push('`data.object` is missing');
+    else {
+      const tooLong = Object.entries(eventRefs(value)).filter(([, id]) => id !== null && id.length > maxIdLength);
+      for (const [ref] of tooLong) problems.push(`the ${ref.replace(/Id$/, '')} id it names is longer than ${maxIdLength} characters`);
+    }
   }
   if (problems.length > 0) {
     throw new HttpError(400, 'payload_malformed', `The body is not a Stripe event: ${problems.join('; ')}.`);
