@@ -24,6 +24,12 @@ test('when an event has no amount, then the summary leaves it out instead of inv
   expect(summary.staticDetails).not.toContain('Amount');
 });
 
+test('when an object\'s currency is not a currency code, then the summary leaves the amount out instead of throwing', () => {
+  const summary = eventExecutionSummary({ id: 'evt_6', type: 'invoice.created' }, { ...noRefs, invoiceId: 'in_6' }, { id: 'in_6', object: 'invoice', amount_due: 100, currency: 'dollars' });
+
+  expect(summary.staticSummary).toBe('invoice.created · in_6');
+});
+
 test('when ids are very long, then the one-line summary stays within 200 characters', () => {
   const summary = eventExecutionSummary({ id: 'evt_4', type: 'invoice.updated' }, { ...noRefs, customerId: `cus_${'x'.repeat(300)}` }, { id: 'in_4', object: 'invoice' });
 

@@ -25,9 +25,13 @@ const details = (rows: [string, string | null | undefined][]) =>
 
 const moneyText = (amount: number, currency: string) => `${formatAmount(amount, currency)} ${currency.toUpperCase()}`;
 
-/** The money an event is about: what was paid for paid invoices, what is due for other invoices, else the object's amount. */
+/**
+ * The money an event is about: what was paid for paid invoices, what is due for other invoices,
+ * else the object's amount. Left out unless the currency is a three-letter code, which is all
+ * the formatter takes: a summary never refuses an event (its steps report what is wrong with it).
+ */
 function amountOf(type: string, object: Json): string | null {
-  if (typeof object.currency !== 'string') return null;
+  if (typeof object.currency !== 'string' || !/^[a-z]{3}$/i.test(object.currency)) return null;
   const paid = type === 'invoice.paid' || type === 'invoice.payment_succeeded';
   const field = object.object === 'invoice' ? (paid ? 'amount_paid' : 'amount_due') : ['amount', 'amount_total', 'total'].find((name) => Number.isSafeInteger(object[name]));
   const amount = field === undefined ? undefined : object[field];
