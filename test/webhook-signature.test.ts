@@ -155,7 +155,7 @@ describe('POST /webhooks/stripe signature checks', () => {
     const answer = await deliver(service.url, event);
 
     expect(answer.status).toBe(400);
-    expect(answer.body.error.message).toContain('the customer id it names is longer than 255 characters');
+    expect(answer.body.error.message).toContain('the customer id it names is not a Stripe id');
     await expectNothingStored(event.id);
   });
 
@@ -165,8 +165,22 @@ describe('POST /webhooks/stripe signature checks', () => {
     const answer = await deliver(service.url, event);
 
     expect(answer.status).toBe(400);
-    expect(answer.body.error.message).toContain('`type` is longer than 255 characters');
+    expect(answer.body.error.message).toContain('`type` is not an event type');
     await expectNothingStored(event.id);
+  });
+
+  test('when a signed event\'s type or a customer id it names holds the NUL character, then it is rejected as payload_malformed and nothing is stored', async () => {
+    // PostgreSQL's text refuses NUL: before this check the row's insert failed while the workflow started.
+    const oddType = stripeEvent('customer.\u0000created', { object: 'customer', id: 'cus_nul_type' });
+    const oddCustomer = stripeEvent('customer.created', { object: 'customer', id: 'cus_nul\u0000id' });
+
+    const answers = [await deliver(service.url, oddType), await deliver(service.url, oddCustomer)];
+
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400]);
+    expect(answers[0].body.error.message).toContain('`type` is not an event type');
+    expect(answers[1].body.error.message).toContain('the customer id it names is not a Stripe id');
+    await expectNothingStored(oddType.id);
+    await expectNothingStored(oddCustomer.id);
   });
 
   test('when a signed event\'s account is not a Stripe account id, then it is rejected as payload_malformed and nothing is stored', async () => {
@@ -176,6 +190,17 @@ describe('POST /webhooks/stripe signature checks', () => {
 
     expect(answer.status).toBe(400);
     expect(answer.body.error.message).toContain('`account` is not an account id');
+    await expectNothingStored(event.id);
+  });
+
+  test('when a signed event\'s created time is past the year 9999, then it is rejected as payload_malformed and nothing is stored', async () => {
+    // The row's timestamp cannot hold it: before this check its insert failed while the workflow started.
+    const event = { ...customerCreated(), created: 1e15 };
+
+    const answer = await deliver(service.url, event);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.message).toContain('`created` is not a Unix timestamp');
     await expectNothingStored(event.id);
   });
 

@@ -163,39 +163,49 @@ async function readBody(req: NodeJS.ReadableStream, contentLength: string, limit
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Stripe's ids and event types are at most 255 characters. A longer one would pass as far as
- * the workflow's start, which Temporal refuses (an id or a search attribute over its limits)
- * after the event's row is written: the delivery is refused here instead, before anything.
+ * What the event's row and its workflow's start can hold. Stripe's ids and event types are at
+ * most 255 characters and hold no NUL character. Anything else would get as far as the start,
+ * which Temporal refuses (an id or a search attribute over its limits), or the row's insert,
+ * which PostgreSQL refuses (NUL in text, a time past its range), the one written and the other
+ * not: such a delivery is refused here, before either.
  */
 const maxIdLength = 255;
-const isStripeId = (value: unknown, prefix: string): boolean =>
-  typeof value === 'string' && value.length <= maxIdLength && new RegExp(`^${prefix}_\\w+$`).test(value);
+/** 9999-12-31T23:59:59Z, the last second the row's timestamp (and a JavaScript Date) holds here. */
+const lastStoredSecond = 253_402_300_799;
+const isStorableText = (value: unknown): value is string => typeof value === 'string' && value.length <= maxIdLength && !value.includes('\u0000');
+const isStripeId = (value: unknown, prefix: string): boolean => isStorableText(value) && new RegExp(`^${prefix}_\\w+$`).test(value);
+
+/** Why a parsed body is not a Stripe event this service can store; none when it is one. */
+function eventProblems(value: any): string[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return ['the body is not a JSON object'];
+  const problems: string[] = [];
+  const limits = `at most ${maxIdLength} characters, no NUL`;
+  if (!isStripeId(value.id, 'evt')) problems.push(`\`id\` is not an event id (evt_…, ${limits})`);
+  if (value.object !== undefined && value.object !== 'event') problems.push('`object` is not "event"');
+  if (typeof value.type !== 'string' || value.type === '') problems.push('`type` is missing');
+  else if (!isStorableText(value.type)) problems.push(`\`type\` is not an event type (${limits})`);
+  if (value.api_version != null && !isStorableText(value.api_version)) problems.push(`\`api_version\` is not an API version (${limits})`);
+  if (value.account != null && !isStripeId(value.account, 'acct')) problems.push(`\`account\` is not an account id (acct_…, ${limits})`);
+  if (!Number.isInteger(value.created) || value.created < 0 || value.created > lastStoredSecond) problems.push('`created` is not a Unix timestamp');
+  if (typeof value.livemode !== 'boolean') problems.push('`livemode` is not a boolean');
+  if (!value.data || typeof value.data.object !== 'object' || value.data.object === null) problems.push('`data.object` is missing');
+  else {
+    for (const [ref, id] of Object.entries(eventRefs(value))) {
+      if (id !== null && !isStorableText(id)) problems.push(`the ${ref.replace(/Id$/, '')} id it names is not a Stripe id (${limits})`);
+    }
+  }
+  return problems;
+}
 
 function parseEvent(rawBody: Buffer): StripeEvent {
-  let value: any;
+  let value: unknown;
   try {
     // Stripe sends UTF-8; anything else is refused rather than read with replacement characters.
     value = JSON.parse(utf8.decode(rawBody));
   } catch {
     throw new HttpError(400, 'payload_malformed', 'The body is not valid UTF-8 JSON.');
   }
-  const problems: string[] = [];
-  if (!value || typeof value !== 'object' || Array.isArray(value)) problems.push('the body is not a JSON object');
-  else {
-    if (!isStripeId(value.id, 'evt')) problems.push(`\`id\` is not an event id (evt_…, at most ${maxIdLength} characters)`);
-    if (value.object !== undefined && value.object !== 'event') problems.push('`object` is not "event"');
-    if (typeof value.type !== 'string' || value.type === '') problems.push('`type` is missing');
-    else if (value.type.length > maxIdLength) problems.push(`\`type\` is longer than ${maxIdLength} characters`);
-    if (value.account != null && !isStripeId(value.account, 'acct')) problems.push(`\`account\` is not an account id (acct_…, at most ${maxIdLength} characters)`);
-    if (!Number.isInteger(value.created)) problems.push('`created` is not a Unix timestamp');
-    if (typeof value.livemode !== 'boolean') problems.push('`livemode` is not a boolean');
-    if (!value.data || typeof value.data.object !== 'object' || value.data.object === null)
-      problems.push('`data.object` is missing');
-    else {
-      const tooLong = Object.entries(eventRefs(value)).filter(([, id]) => id !== null && id.length > maxIdLength);
-      for (const [ref] of tooLong) problems.push(`the ${ref.replace(/Id$/, '')} id it names is longer than ${maxIdLength} characters`);
-    }
-  }
+  const problems = eventProblems(value);
   if (problems.length > 0) {
     throw new HttpError(400, 'payload_malformed', `The body is not a Stripe event: ${problems.join('; ')}.`);
   }
