@@ -1,7 +1,7 @@
 import { chargeWithRefunds, dispute, paidInvoice } from './support/billing-events';
 import { expectBalanced as expectBalancedOf, movements as movementsOf } from './support/ledger';
-import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
-import { stripeEvent } from './support/stripe-events';
+import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent } from './support/stripe-events';
 import { post, transfer, type LedgerLine, type Posting } from '../src/store/ledger';
 
 let service: TestService;
@@ -190,6 +190,33 @@ describe('ledger postings', () => {
       [unbalanced.sourceKey],
     );
     expect(rows[0]).toEqual({ entries: 0, lines: 0 });
+  });
+
+  test('when a posting carries a currency that is not a lowercase code or an amount that is not whole minor units, then it is refused as an invalid event and nothing is written', async () => {
+    const postings = [
+      testPosting('ref_odd_currency', transfer('stripe_balance', 'revenue', 'dollars', 100)),
+      testPosting('ref_upper_currency', transfer('stripe_balance', 'revenue', 'USD', 100)),
+      testPosting('ref_fractional', transfer('stripe_balance', 'revenue', 'usd', 1.5)),
+    ];
+
+    for (const posting of postings) {
+      await expect(post(service.database.db, posting)).rejects.toMatchObject({ type: 'InvalidEvent', nonRetryable: true });
+    }
+
+    const { rows } = await service.database.db.query('SELECT count(*)::int AS entries FROM ledger_entries WHERE reference = ANY($1)', [postings.map((p) => p.reference)]);
+    expect(rows[0].entries).toBe(0);
+  });
+
+  test('when a refund event carries a currency that is not a currency code, then the event fails naming it instead of being retried without end', async () => {
+    const charge = { ...chargeWithRefunds('ch_odd_currency', 1_000, [{ id: 're_odd_currency', amount: 1_000 }]), currency: 'dollars' };
+    const event = stripeEvent('charge.refunded', charge);
+
+    await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
+
+    expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
+    const { rows } = await service.database.db.query('SELECT last_error FROM stripe_events WHERE id = $1', [event.id]);
+    expect(rows[0].last_error).toContain('"currency":"dollars"');
+    expect(await movements('ch_odd_currency')).toEqual({});
   });
 
   test('when a posted line is changed, then the database refuses it (append-only)', async () => {

@@ -1,4 +1,6 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { type Db, type Queryable } from '../platform/db';
+import { FailureType } from '../../workflows/contracts';
 import type { JournalRow } from '../platform/finance-report';
 import type { StripeEvent } from '../platform/stripe-event';
 import type { Payment } from './payments';
@@ -69,6 +71,18 @@ export type PostingResult = 'posted' | 'already_posted' | 'nothing_to_post';
  * or a transaction the posting belongs to.
  */
 export async function post(db: Queryable, posting: Posting): Promise<PostingResult> {
+  // What the ledger's columns refuse would fail the same way on every retry: the event fails
+  // instead, naming what it carried, rather than being retried without end.
+  const unbookable = posting.lines.find(
+    (line) => !/^[a-z]{3}$/.test(line.currency) || ![line.debit ?? 0, line.credit ?? 0].every((amount) => Number.isSafeInteger(amount) && amount >= 0),
+  );
+  if (unbookable) {
+    const { currency, debit, credit } = unbookable;
+    throw ApplicationFailure.nonRetryable(
+      `${posting.description}: cannot book ${JSON.stringify({ currency, debit, credit })} (a lowercase currency code and whole minor units)`,
+      FailureType.InvalidEvent,
+    );
+  }
   const lines = posting.lines.filter((line) => (line.debit ?? 0) > 0 || (line.credit ?? 0) > 0);
   // A zero amount (a free invoice, a zero refund) is not an accounting event.
   if (lines.length === 0) return 'nothing_to_post';
