@@ -1,6 +1,6 @@
 import { Client as PgClient } from 'pg';
 import { redeemPasswordToken } from '../src/store/password-tokens';
-import { deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
+import { admin, deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
 import { paidInvoice } from './support/billing-events';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -80,10 +80,7 @@ describe('checkout paid by a delayed payment method', () => {
       subscription: `sub_test_${customer}`,
       customer_details: { ...stripeObject('checkout.session').customer_details, email: `${customer}@example.com`, name: 'Delayed Payer' },
     });
-  const statusOf = async (eventId: string) => {
-    const response = await fetch(`${service.url}/admin/events/${eventId}`, { headers: { authorization: `Bearer ${testAdminKey}` } });
-    return ((await response.json()) as { status: string }).status;
-  };
+  const statusOf = async (eventId: string) => (await admin(service, `/events/${eventId}`)).body.status;
 
   test('when the checkout completes unpaid, then the customer exists, the subscription grants nothing and nobody is welcomed yet', async () => {
     const completed = stripeEvent('checkout.session.completed', checkout('cus_unpaid', 'unpaid'));

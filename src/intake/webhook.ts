@@ -173,7 +173,8 @@ const maxIdLength = 255;
 /** 9999-12-31T23:59:59Z, the last second the row's timestamp (and a JavaScript Date) holds here. */
 const lastStoredSecond = 253_402_300_799;
 const isStorableText = (value: unknown): value is string => typeof value === 'string' && value.length <= maxIdLength && !value.includes('\u0000');
-const isStripeId = (value: unknown, prefix: string): boolean => isStorableText(value) && new RegExp(`^${prefix}_\\w+$`).test(value);
+const idPatterns = { evt: /^evt_\w+$/, acct: /^acct_\w+$/ };
+const isStripeId = (value: unknown, kind: keyof typeof idPatterns): boolean => isStorableText(value) && idPatterns[kind].test(value);
 
 /** Why a parsed body is not a Stripe event this service can store; none when it is one. */
 function eventProblems(value: any): string[] {

@@ -1,4 +1,5 @@
 import { invalidEvent } from '../../workflows/contracts';
+import { isCurrencyCode } from './money';
 import { idOf, type Json, type StripeEvent } from './stripe-event';
 
 /**
@@ -35,7 +36,7 @@ export function readCreditNote(object: Json): CreditNoteFacts {
   if (object?.object !== 'credit_note' || typeof object.id !== 'string') throw new Error('data.object is not a credit note');
   const invoiceId = idOf(object.invoice);
   if (!invoiceId) throw new Error('credit_note.invoice is missing');
-  if (typeof object.currency !== 'string' || !/^[a-z]{3}$/i.test(object.currency)) throw new Error('credit_note.currency is not a currency code');
+  if (!isCurrencyCode(object.currency)) throw new Error('credit_note.currency is not a currency code');
   const total = amount(object.amount ?? object.total, 'credit_note.amount');
   // Newer API versions list taxes in `total_taxes`, older ones in `tax_amounts`.
   const tax = Array.isArray(object.total_taxes)

@@ -1,4 +1,4 @@
-import { formatAmount } from './money';
+import { formatAmount, isCurrencyCode } from './money';
 import type { EventRefs, Json, StripeEvent } from './stripe-event';
 
 /**
@@ -31,7 +31,7 @@ const moneyText = (amount: number, currency: string) => `${formatAmount(amount, 
  * the formatter takes: a summary never refuses an event (its steps report what is wrong with it).
  */
 function amountOf(type: string, object: Json): string | null {
-  if (typeof object.currency !== 'string' || !/^[a-z]{3}$/i.test(object.currency)) return null;
+  if (!isCurrencyCode(object.currency)) return null;
   const paid = type === 'invoice.paid' || type === 'invoice.payment_succeeded';
   const field = object.object === 'invoice' ? (paid ? 'amount_paid' : 'amount_due') : ['amount', 'amount_total', 'total'].find((name) => Number.isSafeInteger(object[name]));
   const amount = field === undefined ? undefined : object[field];

@@ -1,4 +1,5 @@
 import { invalidEvent } from '../../workflows/contracts';
+import { isCurrencyCode } from './money';
 import { idOf, type StripeEvent, type Json } from './stripe-event';
 
 /**
@@ -167,7 +168,7 @@ export function readInvoice(object: Json): InvoiceFacts {
   if (object?.object !== 'invoice' || typeof object.id !== 'string') {
     throw new InvoicePayloadError('data.object is not an invoice');
   }
-  if (typeof object.currency !== 'string' || !/^[a-z]{3}$/i.test(object.currency)) {
+  if (!isCurrencyCode(object.currency)) {
     throw new InvoicePayloadError('invoice.currency is not a currency code');
   }
   const total = integer(object.total, 'invoice.total');

@@ -8,6 +8,11 @@ const zeroDecimal = new Set([
 ]);
 const threeDecimal = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
 
+/** A three-letter currency code, in either case: what the formatter and Stripe's amounts take. */
+export function isCurrencyCode(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-z]{3}$/i.test(value);
+}
+
 export function decimalsOf(currency: string): number {
   const code = currency.toLowerCase();
   if (zeroDecimal.has(code)) return 0;
