@@ -5,8 +5,9 @@ import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event'
 import { sendOnce } from './outbox';
 import { type Mailer } from '../src/platform/mailer';
 import { issuePasswordToken } from '../src/store/password-tokens';
-import { welcomeEmail } from './emails';
+import { checkoutPaymentFailedEmail, welcomeEmail } from './emails';
 import { invalidEvent } from '../workflows/contracts';
+import { formatAmount, isCurrencyCode } from '../src/platform/money';
 
 import { fillInCustomer } from '../src/store/customers';
 import { loadEventPayload } from '../src/store/events';
@@ -28,15 +29,11 @@ const isPaid = (session: Json): boolean => session.payment_status !== 'unpaid';
  * details the customer typed in. The subscription's plan and status arrive with its own events;
  * until then a paid subscription checkout counts as active and an unpaid one grants nothing.
  */
-async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMENTS'>, event: StripeEvent) {
-  const session = event.data.object as Json;
-  if (session.object !== 'checkout.session' || typeof session.id !== 'string') {
-    throw invalidEvent(event, 'data.object is not a checkout session');
-  }
+async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMENTS'>, event: StripeEvent, session: Json) {
   const customerId = idOf(session.customer);
   if (!customerId) return undefined;
   const details = session.customer_details ?? {};
-  const email: string | null = details.email ?? session.customer_email ?? null;
+  const email = emailOf(session);
   const subscriptionId = idOf(session.subscription);
   const paid = isPaid(session);
   await withTransaction(db, async (tx) => {
@@ -56,13 +53,24 @@ async function applyCheckout(db: Db, plans: Pick<Config, 'PLAN_ENTITLEMENTS'>, e
       await refreshEntitlements(tx, subscriptionId, plans.PLAN_ENTITLEMENTS);
     }
   });
-  return { customerId, email, sessionId: session.id as string, paid };
+  return { customerId, email, sessionId: session.id as string, paid, subscribed: subscriptionId !== null };
 }
+
+function checkoutSessionOf(event: StripeEvent): Json {
+  const session = event.data.object as Json;
+  if (session?.object !== 'checkout.session' || typeof session.id !== 'string') {
+    throw invalidEvent(event, 'data.object is not a checkout session');
+  }
+  return session;
+}
+
+/** The address the buyer typed at checkout, else the one the session was opened with. */
+const emailOf = (session: Json): string | null => session.customer_details?.email ?? session.customer_email ?? null;
 
 /** The welcome email with a single-use link to set a password, once per checkout session. */
 async function sendWelcome(
   deps: { db: Db; mailer: Mailer; config: Pick<Config, 'MAIL_FROM' | 'SELLER_NAME' | 'APP_URL' | 'PASSWORD_TOKEN_TTL_HOURS'> },
-  checkout: { customerId: string; email: string | null; sessionId: string },
+  checkout: { customerId: string; email: string | null; sessionId: string; subscribed: boolean },
   eventId: string,
 ): Promise<void> {
   if (!checkout.email) return;
@@ -74,7 +82,29 @@ async function sendWelcome(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key,
     to: checkout.email,
-    ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, deps.config.SELLER_NAME),
+    ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, deps.config.SELLER_NAME, checkout.subscribed),
+    eventId,
+  });
+}
+
+/**
+ * Tells the buyer of a one-off order that its delayed payment failed, once per session, as
+ * Stripe advises for `checkout.session.async_payment_failed`; guests (no customer) included.
+ * A subscription's failed first invoice starts dunning, whose notices say it instead.
+ */
+async function sendPaymentFailed(
+  deps: { db: Db; mailer: Mailer; config: Pick<Config, 'MAIL_FROM' | 'SELLER_NAME' | 'APP_URL'> },
+  session: Json,
+  eventId: string,
+): Promise<void> {
+  const to = emailOf(session);
+  if (!to || idOf(session.subscription)) return;
+  const amount =
+    Number.isSafeInteger(session.amount_total) && isCurrencyCode(session.currency) ? formatAmount(session.amount_total, session.currency) : null;
+  await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
+    key: `checkout-payment-failed:${session.id}`,
+    to,
+    ...checkoutPaymentFailedEmail(amount, deps.config.APP_URL, deps.config.SELLER_NAME),
     eventId,
   });
 }
@@ -83,7 +113,9 @@ export function checkoutActivities(deps: ActivityDependencies) {
   return {
     async completeCheckout(eventId: string): Promise<void> {
       const event = await loadEventPayload(deps.db, eventId);
-      const checkout = await applyCheckout(deps.db, deps.config, event);
+      const session = checkoutSessionOf(event);
+      const checkout = await applyCheckout(deps.db, deps.config, event, session);
+      if (event.type === 'checkout.session.async_payment_failed') return sendPaymentFailed(deps, session, event.id);
       // Welcomed once the money is in: by the completed checkout or by its later success.
       if (checkout?.paid) await sendWelcome(deps, checkout, event.id);
     },

@@ -112,12 +112,22 @@ export const customerEmail = {
   },
 };
 
-export function welcomeEmail(link: string, validHours: number, sellerName: string): EmailText {
+export function welcomeEmail(link: string, validHours: number, sellerName: string, subscribed: boolean): EmailText {
   return email(`Welcome to ${sellerName}`, [
     'Hello,',
-    'Thank you for subscribing. Set the password of your account here:',
+    `Thank you for ${subscribed ? 'subscribing' : 'your order'}. Set the password of your account here:`,
     link,
     `The link works once and expires in ${validHours} hours.`,
+    sellerName,
+  ]);
+}
+
+/** A one-off order whose delayed payment (a bank debit, a voucher) failed after checkout. */
+export function checkoutPaymentFailedEmail(amount: string | null, orderUrl: string, sellerName: string): EmailText {
+  return email(`Your payment${amount ? ` of ${amount}` : ''} did not go through`, [
+    'Hello,',
+    `Your payment${amount ? ` of ${amount}` : ''} to ${sellerName} did not go through, so your order was not completed.`,
+    `You can place it again here: ${orderUrl}`,
     sellerName,
   ]);
 }

@@ -138,6 +138,49 @@ describe('checkout paid by a delayed payment method', () => {
   });
 });
 
+describe('a one-off order paid by a delayed payment method', () => {
+  /** A one-off (`mode: payment`) checkout of a guest or a customer, unpaid until its payment settles. */
+  const order = (id: string, customer: string | null) =>
+    stripeObject('checkout.session', {
+      id,
+      mode: 'payment',
+      status: 'complete',
+      payment_status: 'unpaid',
+      customer,
+      subscription: null,
+      amount_total: 4500,
+      currency: 'eur',
+      customer_details: { ...stripeObject('checkout.session').customer_details, email: `${id}@example.com` },
+    });
+
+  test('when a guest\'s payment fails, delivered twice at once, then the buyer is told once, with the amount and where to order again', async () => {
+    const failed = stripeEvent('checkout.session.async_payment_failed', order('cs_guest_declined', null));
+
+    await deliverTwiceAndWait(service, failed);
+
+    const mails = service.smtp.to('cs_guest_declined@example.com');
+    expect(mails.map((m) => m.subject)).toEqual(['Your payment of €45.00 did not go through']);
+    expect(mails[0].text).toContain('You can place it again here: http://');
+    const effects = (await admin(service, `/events/${failed.id}`)).body.effects;
+    expect(effects.emails).toMatchObject([{ key: 'checkout-payment-failed:cs_guest_declined' }]);
+  });
+
+  test('when a customer\'s order completes unpaid and its payment then fails, then they get the failure and no welcome', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.completed', order('cs_order_declined', 'cus_order_declined')));
+
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.async_payment_failed', order('cs_order_declined', 'cus_order_declined')));
+
+    expect(service.smtp.to('cs_order_declined@example.com').map((m) => m.subject)).toEqual(['Your payment of €45.00 did not go through']);
+  });
+
+  test('when a customer\'s order is paid later, then the welcome thanks them for the order, not for subscribing', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.async_payment_succeeded', { ...order('cs_order_paid', 'cus_order_paid'), payment_status: 'paid' }));
+
+    const [welcome] = service.smtp.to('cs_order_paid@example.com');
+    expect(welcome.text).toContain('Thank you for your order.');
+  });
+});
+
 describe('subscriptions and entitlements', () => {
   test('when a subscription carries an add-on before its plan, then the tier is the plan\'s and its entitlements are granted', async () => {
     const withPlan = subscription('cus_addon', 'price_team');

@@ -15,7 +15,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   emailPaymentDocuments: () => 'Email the receipt and invoice to the customer and finance',
   postPaymentToLedger: () => 'Post the payment to the ledger',
   recordSubscriptionPeriod: () => 'Record the paid period',
-  completeCheckout: () => 'Complete the checkout and, once it is paid, welcome the customer',
+  completeCheckout: () => 'Complete the checkout: welcome the customer once it is paid, or tell a buyer their payment failed',
   syncCustomer: () => 'Store the customer',
   syncSubscription: () => 'Sync the subscription and its entitlements',
   sendCustomerNotice: ([, kind]) => `Email the customer: ${String(kind).replace(/_/g, ' ')}`,
