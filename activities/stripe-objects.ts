@@ -93,10 +93,20 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
       currency: invoice.currency,
     }),
   },
+  connected_accounts: {
+    kind: 'account',
+    fields: (account: Json) => ({
+      business_name: account.business_profile?.name ?? null,
+      display_name: account.settings?.dashboard?.display_name ?? null,
+      support_email: account.business_profile?.support_email ?? null,
+      support_address: account.business_profile?.support_address ?? null,
+      country: account.country ?? null,
+    }),
+  },
 };
 
 
-/** Payment intents and charges (payments outside invoices) and invoices through their lifecycle. */
+/** Payment intents and charges (payments outside invoices), invoices through their lifecycle, and connected accounts. */
 async function syncPlainObject(db: Db, table: PlainObjectTable, event: StripeEvent): Promise<void> {
   const { kind, fields } = plainObjects[table];
   const object = objectOf(event, kind);

@@ -45,7 +45,8 @@ async function main() {
 
     // processStripeEvent: a paid invoice (every step), a type without handler, bad data (failed),
     // the types whose ledger follows Stripe's invoice math, a charge outside invoices, a payout
-    // and a checkout paid by a delayed payment method (each change behind its own patch).
+    // a checkout paid by a delayed payment method and a connected account's details (each change
+    // behind its own patch).
     const events = {
       'event-invoice-paid': paid,
       'event-ignored': stripeEvent('plan.created', { object: 'plan', id: 'plan_replay' }),
@@ -56,6 +57,7 @@ async function main() {
       'event-dispute-funds-withdrawn': stripeEvent('charge.dispute.funds_withdrawn', disputeWithFunds('dp_replay', 500, 'needs_response', [-500])),
       'event-charge-succeeded': stripeEvent('charge.succeeded', capturedCharge({ amount: 800, invoice: null })),
       'event-payout-paid': stripeEvent('payout.paid', payout('po_replay', 800, 'paid')),
+      'event-account-updated': stripeEvent('account.updated', stripeObject('account', { id: 'acct_replay' }), { account: 'acct_replay' }),
       'event-checkout-paid-later': stripeEvent(
         'checkout.session.async_payment_succeeded',
         stripeObject('checkout.session', { id: 'cs_replay', payment_status: 'paid', customer: 'cus_replay', customer_email: 'replay@example.com' }),

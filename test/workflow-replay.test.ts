@@ -20,7 +20,9 @@ import { workflowBundle } from './support/service';
 // generation 4, a paid invoice's steps, its email included, as one local activity, and (`-email-
 // retried`) that attempt failed and the steps ran stretch by stretch, the email as an activity.
 // `event-checkout-paid-later` (2026-12-05): `checkout.session.async_payment_succeeded` stored and
-// ignored (`before-checkout-waits`) and welcoming the customer (`checkout-waits-for-payment`). A change
+// ignored (`before-checkout-waits`) and welcoming the customer (`checkout-waits-for-payment`).
+// `event-account-updated` (2026-12-06): a connected account's `account.updated` ignored
+// (`before-connected-account-sellers`) and stored as its documents' seller (`connected-account-sellers`). A change
 // that would break executions already running in production fails here: guard it with patched()
 // or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');

@@ -162,10 +162,19 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   const latestEarlier = (type: string): Handler | undefined =>
     [...earlier.map((patch) => patch.table), base].find((table) => Object.hasOwn(table, type))?.[type];
   return [
+    { patchId: 'connected-account-sellers', table: connectedAccountHandlersOf(steps) },
     { patchId: 'checkout-waits-for-payment', table: checkoutPaymentHandlersOf(steps) },
     { patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, latestEarlier) },
     ...earlier,
   ];
+}
+
+/**
+ * A connected account's public details, which its documents name as the seller (from
+ * 2026-12-06; before, `account.updated` was stored and ignored).
+ */
+function connectedAccountHandlersOf({ database }: Steps): Record<string, Handler> {
+  return { 'account.updated': (eventId) => database.syncPlainObject(eventId, 'connected_accounts') };
 }
 
 /**

@@ -54,6 +54,9 @@ export interface InvoiceFacts {
   /** When the invoice took effect (Unix seconds): `effective_at`, else finalized, else created. */
   issuedAt: number | null;
   dueDate: number | null;
+  /** The business that issued it as Stripe names it publicly (with Connect, the connected account), and its country. */
+  accountName: string | null;
+  accountCountry: string | null;
   /** The customer's billing address as printable lines, and tax ids (`EU VAT DE123456789`). */
   customerAddress: string[];
   customerTaxIds: string[];
@@ -143,7 +146,8 @@ function taxesOf(invoice: Json): InvoiceTax[] {
   });
 }
 
-function addressOf(address: Json | null | undefined): string[] {
+/** A Stripe address as printable lines: street, `postal code city state`, country. */
+export function addressLines(address: Json | null | undefined): string[] {
   if (!address) return [];
   const locality = [address.postal_code, address.city, address.state].filter(Boolean).join(' ');
   return [address.line1, address.line2, locality, address.country].filter((part): part is string => typeof part === 'string' && part.trim() !== '');
@@ -202,7 +206,9 @@ export function readInvoice(object: Json): InvoiceFacts {
     hostedInvoiceUrl: object.hosted_invoice_url ?? null,
     issuedAt: object.effective_at ?? object.status_transitions?.finalized_at ?? object.created ?? null,
     dueDate: object.due_date ?? null,
-    customerAddress: addressOf(object.customer_address),
+    accountName: typeof object.account_name === 'string' && object.account_name.trim() !== '' ? object.account_name : null,
+    accountCountry: typeof object.account_country === 'string' ? object.account_country : null,
+    customerAddress: addressLines(object.customer_address),
     customerTaxIds: (Array.isArray(object.customer_tax_ids) ? object.customer_tax_ids : [])
       .filter((taxId: Json) => typeof taxId?.value === 'string')
       .map((taxId: Json) => `${taxIdLabel(String(taxId.type ?? 'tax id'))} ${taxId.value}`),

@@ -9,7 +9,7 @@ export type DocumentKind = 'receipt' | 'invoice';
 export interface Seller {
   name: string;
   address: string;
-  email: string;
+  email?: string;
   taxId?: string;
   /** A PNG or JPEG drawn at the top right. */
   logoPath?: string;
@@ -165,7 +165,7 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
   const blockTop = y + 14;
   const half = contentWidth / 2 - 10;
   let sellerY = write(doc, seller.name, page.margin, blockTop, { bold: true, width: half });
-  for (const line of [seller.address, seller.email, ...(seller.taxId ? [`Tax ID: ${seller.taxId}`] : [])]) sellerY = write(doc, line, page.margin, sellerY, { width: half });
+  for (const line of [seller.address, seller.email, seller.taxId && `Tax ID: ${seller.taxId}`].filter((line): line is string => Boolean(line))) sellerY = write(doc, line, page.margin, sellerY, { width: half });
   const customerX = page.margin + half + 20;
   let customerY = write(doc, 'Bill to', customerX, blockTop, { bold: true, width: half });
   const customer = [invoice.customerName ?? invoice.customerEmail ?? invoice.customerId ?? 'Customer', ...invoice.customerAddress, ...(invoice.customerName && invoice.customerEmail ? [invoice.customerEmail] : []), ...invoice.customerTaxIds];

@@ -1,7 +1,7 @@
 import type { Db } from '../platform/db';
 import type { StripeEvent } from '../platform/stripe-event';
 
-export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices';
+export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts';
 
 /**
  * Stores a Stripe object's latest known state: the row changes only when this event is newer

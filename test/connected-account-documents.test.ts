@@ -1,0 +1,94 @@
+import { paidInvoice } from './support/billing-events';
+import { pdfText } from './support/pdf';
+import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
+import { stripeEvent, stripeObject } from './support/stripe-events';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** A connected account of Stripe's sample shape, as its `account.updated` event describes it. */
+function connectedAccount(id: string, name: string): Record<string, any> {
+  const sample = stripeObject('account');
+  return stripeObject('account', {
+    id,
+    country: 'DE',
+    business_profile: {
+      ...sample.business_profile,
+      name,
+      support_email: `support@${id}.example`,
+      support_address: { line1: '9 Market Lane', line2: null, postal_code: '10115', city: 'Berlin', state: null, country: 'DE' },
+    },
+  });
+}
+
+/** The text of both documents of an invoice's payment, receipt first. */
+async function documentTexts(invoiceId: string): Promise<string[]> {
+  const { rows } = await service.database.db.query(
+    `SELECT d.pdf FROM documents d JOIN payments p ON p.id = d.payment_id WHERE p.invoice_id = $1 ORDER BY d.kind DESC`,
+    [invoiceId],
+  );
+  expect(rows).toHaveLength(2);
+  return Promise.all(rows.map((row) => pdfText(row.pdf)));
+}
+
+const platformDetails = ['Example Inc.', '1 Example Street', 'billing@example.com'];
+
+test('when a connected account described itself before its invoice was paid, then both documents and the receipt email name it as the seller, not the platform', async () => {
+  await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_bakery', 'Berlin Bakery GmbH'), { account: 'acct_bakery' }));
+  const invoice = paidInvoice({ customerEmail: 'bakery-buyer@example.com' });
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice, { account: 'acct_bakery' }));
+
+  for (const text of await documentTexts(invoice.id)) {
+    expect(text).toContain('Berlin Bakery GmbH');
+    expect(text).toContain('9 Market Lane, 10115 Berlin, DE');
+    expect(text).toContain('support@acct_bakery.example');
+    for (const detail of platformDetails) expect(text).not.toContain(detail);
+  }
+  const mails = service.smtp.to('bakery-buyer@example.com');
+  expect(mails.map((m) => m.subject)).toEqual(['Your receipt from Berlin Bakery GmbH: $100.00']);
+  expect(mails[0].text).not.toContain('Example Inc.');
+});
+
+test('when no account.updated came for the account, then the documents name it as the invoice does (account_name)', async () => {
+  const invoice: Record<string, any> = { ...paidInvoice(), account_name: 'Corner Shop LLC', account_country: 'US' };
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice, { account: 'acct_corner' }));
+
+  for (const text of await documentTexts(invoice.id)) {
+    expect(text).toContain('Corner Shop LLC');
+    for (const detail of platformDetails) expect(text).not.toContain(detail);
+  }
+});
+
+test('when an older account.updated arrives after a newer one, then the documents keep the newer name', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_renamed', 'New Name Ltd'), { account: 'acct_renamed', created: now }));
+  await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_renamed', 'Old Name Ltd'), { account: 'acct_renamed', created: now - 60 }));
+  const invoice = paidInvoice();
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice, { account: 'acct_renamed' }));
+
+  const [receipt] = await documentTexts(invoice.id);
+  expect(receipt).toContain('New Name Ltd');
+  expect(receipt).not.toContain('Old Name Ltd');
+});
+
+test('when the platform\'s own invoice is paid, then its documents name the configured seller', async () => {
+  await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_elsewhere', 'Somebody Else AG'), { account: 'acct_elsewhere' }));
+  const invoice: Record<string, any> = { ...paidInvoice(), account_name: 'Stripe sample name' };
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+
+  for (const text of await documentTexts(invoice.id)) {
+    for (const detail of platformDetails) expect(text).toContain(detail);
+    expect(text).not.toContain('Somebody Else AG');
+  }
+});
