@@ -48,6 +48,7 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     amount: invoice.amountRemaining || invoice.total,
     currency: invoice.currency,
     hosted_invoice_url: invoice.hostedInvoiceUrl,
+    account: event.account ?? null,
   });
   if (dunningCase.status !== 'open') return;
   if (invoice.subscriptionId) {

@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import type { DunningFinalAction, DunningOutcome, InvoiceStanding } from '../workflows/contracts';
 import type { Db } from '../src/platform/db';
 import { formatAmount } from '../src/platform/money';
+import { asAccount } from '../src/platform/stripe-client';
 import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
 import { revokeAccess } from '../src/store/entitlements';
 import { paymentOfInvoice } from '../src/store/payments';
@@ -56,7 +57,7 @@ async function checkInvoiceStanding(deps: DunningDependencies, invoiceId: string
     return dunningCase.status;
   }
   if (!deps.stripe) return 'unpaid';
-  const invoice = await deps.stripe.invoices.retrieve(invoiceId);
+  const invoice = await deps.stripe.invoices.retrieve(invoiceId, {}, asAccount(dunningCase?.account));
   if (invoice.status === 'paid') return 'recovered';
   if (invoice.status === 'void') return 'voided';
   if (invoice.status === 'uncollectible') return 'uncollectible';
@@ -69,8 +70,9 @@ async function retryInvoicePayment(deps: DunningDependencies, invoiceId: string,
     log.warn('payment retry skipped: STRIPE_SECRET_KEY is not set', { invoiceId });
     return;
   }
+  const dunningCase = await getDunningCase(deps.db, invoiceId);
   try {
-    await deps.stripe.invoices.pay(invoiceId, {}, { idempotencyKey: `dunning-retry-${invoiceId}-${step}` });
+    await deps.stripe.invoices.pay(invoiceId, {}, { ...asAccount(dunningCase?.account), idempotencyKey: `dunning-retry-${invoiceId}-${step}` });
   } catch (err) {
     // A declined retry is an expected outcome: the next step follows the schedule.
     log.info('payment retry did not succeed', { invoiceId, error: (err as Error).message });
@@ -115,13 +117,13 @@ async function takeFinalAction(deps: DunningDependencies, dunningCase: DunningCa
     log.warn('final dunning action skipped: STRIPE_SECRET_KEY is not set', { invoiceId: dunningCase.invoice_id, action });
     return `${action} skipped: no Stripe API key`;
   }
-  const idempotencyKey = `dunning-final-${dunningCase.invoice_id}`;
+  const options = { ...asAccount(dunningCase.account), idempotencyKey: `dunning-final-${dunningCase.invoice_id}` };
   if (action === 'mark_uncollectible') {
-    await deps.stripe.invoices.markUncollectible(dunningCase.invoice_id, {}, { idempotencyKey });
+    await deps.stripe.invoices.markUncollectible(dunningCase.invoice_id, {}, options);
     return 'invoice marked uncollectible';
   }
   if (!dunningCase.subscription_id) return 'cancel_subscription skipped: the invoice has no subscription';
-  await deps.stripe.subscriptions.cancel(dunningCase.subscription_id, {}, { idempotencyKey });
+  await deps.stripe.subscriptions.cancel(dunningCase.subscription_id, {}, options);
   await markSubscriptionCanceled(deps.db, dunningCase.subscription_id, dunningCase.customer_id);
   return `subscription ${dunningCase.subscription_id} canceled`;
 }

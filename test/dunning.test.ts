@@ -178,6 +178,23 @@ describe('dunning', () => {
     await expectRecoveredWithoutFinalAction(invoice.id);
   });
 
+  test('when a connected account\'s invoice runs out of dunning, then every payment retry, the last look and the final action call Stripe as that account', async () => {
+    const invoice = unpaid('connected-debtor@example.com');
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice, { account: 'acct_dunning' }));
+    const outcome = await dunningHandle(invoice.id).result();
+
+    expect(outcome).toBe('exhausted');
+    const calls = stripe.calls.map((call, i) => ({ call, account: stripe.accounts[i] })).filter(({ call }) => call.includes(invoice.id));
+    expect(calls).toEqual([
+      { call: `POST /v1/invoices/${invoice.id}/pay`, account: 'acct_dunning' },
+      { call: `POST /v1/invoices/${invoice.id}/pay`, account: 'acct_dunning' },
+      { call: `POST /v1/invoices/${invoice.id}/pay`, account: 'acct_dunning' },
+      { call: `GET /v1/invoices/${invoice.id}`, account: 'acct_dunning' },
+      { call: `POST /v1/invoices/${invoice.id}/mark_uncollectible`, account: 'acct_dunning' },
+    ]);
+  });
+
   test('when two failure events of one invoice arrive concurrently, then one workflow runs with one notice per step', async () => {
     const invoice = unpaid('ken@example.com');
     const first = stripeEvent('invoice.payment_failed', invoice);
