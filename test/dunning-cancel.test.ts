@@ -1,33 +1,15 @@
 import { paidInvoice } from './support/billing-events';
-import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
-import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
+import { deliverTwiceAndWait } from './support/service';
+import { useServiceWithRecordedStripe } from './support/stripe-recorder';
 import { stripeEvent } from './support/stripe-events';
 
 jest.setTimeout(60_000);
 
-let service: TestService;
-let stripe: StripeRecorder;
-
-beforeAll(async () => {
-  stripe = await startStripeRecorder(process.env.TEST_STRIPE_API_BASE!);
-  service = await startTestService({
-    overrides: {
-      DUNNING_SCHEDULE: '0s,1s',
-      DUNNING_FINAL_ACTION: 'cancel_subscription',
-      DUNNING_FINAL_GRACE: '1s',
-      STRIPE_SECRET_KEY: 'sk_test_123',
-      STRIPE_API_BASE: stripe.url,
-    },
-  });
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await stripe?.stop();
-});
+const environment = useServiceWithRecordedStripe({ DUNNING_SCHEDULE: '0s,1s', DUNNING_FINAL_ACTION: 'cancel_subscription', DUNNING_FINAL_GRACE: '1s' });
 
 /** An unpaid invoice of its own subscription, whose dunning runs to its end, and the Stripe calls about it. */
 async function dunningRunsOut(subscriptionId: string, account?: string) {
+  const { service, stripe } = environment;
   const invoice = paidInvoice({ status: 'open', subtotal: 2_000, subscriptionId, customerEmail: `${subscriptionId}@example.com` });
   await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice, account ? { account } : {}));
   await service.temporal.workflow.getHandle(`dunning-${invoice.id}`).result();
@@ -37,6 +19,7 @@ async function dunningRunsOut(subscriptionId: string, account?: string) {
 
 test('when the dunning of a subscription\'s invoice runs out, then Stripe cancels the subscription once and it is canceled here', async () => {
   const calls = await dunningRunsOut('sub_dunning_platform');
+  const { service } = environment;
 
   expect(calls.filter(({ call }) => call.startsWith('DELETE'))).toEqual([{ call: 'DELETE /v1/subscriptions/sub_dunning_platform', account: '' }]);
   const { rows } = await service.database.db.query('SELECT status FROM subscriptions WHERE id = $1', ['sub_dunning_platform']);

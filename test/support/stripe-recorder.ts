@@ -101,15 +101,15 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
 }
 
 /**
- * The test file's service with a Stripe key, whose calls to Stripe go through a recorder in
+ * The test file's service (with these settings) and a Stripe key, whose calls to Stripe go through a recorder in
  * front of stripe-mock: started before the file's tests and stopped after them. Read `service`
  * and `stripe` from the returned object inside tests.
  */
-export function useServiceWithRecordedStripe(): { service: TestService; stripe: StripeRecorder } {
+export function useServiceWithRecordedStripe(overrides: Record<string, string> = {}): { service: TestService; stripe: StripeRecorder } {
   const environment = {} as { service: TestService; stripe: StripeRecorder };
   beforeAll(async () => {
     environment.stripe = await startStripeRecorder(process.env.TEST_STRIPE_API_BASE!);
-    environment.service = await startTestService({ overrides: { STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_API_BASE: environment.stripe.url } });
+    environment.service = await startTestService({ overrides: { ...overrides, STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_API_BASE: environment.stripe.url } });
   });
   afterAll(async () => {
     await environment.service?.stop();
