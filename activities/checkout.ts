@@ -6,6 +6,7 @@ import { sendOnce } from './outbox';
 import { type Mailer } from '../src/platform/mailer';
 import { issuePasswordToken } from '../src/store/password-tokens';
 import { checkoutPaymentFailedEmail, welcomeEmail } from './emails';
+import { sellerOf } from './sellers';
 import { invalidEvent } from '../workflows/contracts';
 import { formatAmount, isCurrencyCode } from '../src/platform/money';
 
@@ -69,9 +70,9 @@ const emailOf = (session: Json): string | null => session.customer_details?.emai
 
 /** The welcome email with a single-use link to set a password, once per checkout session. */
 async function sendWelcome(
-  deps: { db: Db; mailer: Mailer; config: Pick<Config, 'MAIL_FROM' | 'SELLER_NAME' | 'APP_URL' | 'PASSWORD_TOKEN_TTL_HOURS'> },
+  deps: { db: Db; mailer: Mailer; config: Config },
   checkout: { customerId: string; email: string | null; sessionId: string; subscribed: boolean },
-  eventId: string,
+  event: StripeEvent,
 ): Promise<void> {
   if (!checkout.email) return;
   const key = `welcome:${checkout.sessionId}`;
@@ -82,8 +83,8 @@ async function sendWelcome(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key,
     to: checkout.email,
-    ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, deps.config.SELLER_NAME, checkout.subscribed),
-    eventId,
+    ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, (await sellerOf(deps.db, deps.config, event.account ?? null)).name, checkout.subscribed),
+    eventId: event.id,
   });
 }
 
@@ -93,9 +94,9 @@ async function sendWelcome(
  * A subscription's failed first invoice starts dunning, whose notices say it instead.
  */
 async function sendPaymentFailed(
-  deps: { db: Db; mailer: Mailer; config: Pick<Config, 'MAIL_FROM' | 'SELLER_NAME' | 'APP_URL'> },
+  deps: { db: Db; mailer: Mailer; config: Config },
   session: Json,
-  eventId: string,
+  event: StripeEvent,
 ): Promise<void> {
   const to = emailOf(session);
   if (!to || idOf(session.subscription)) return;
@@ -104,8 +105,8 @@ async function sendPaymentFailed(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `checkout-payment-failed:${session.id}`,
     to,
-    ...checkoutPaymentFailedEmail(amount, deps.config.APP_URL, deps.config.SELLER_NAME),
-    eventId,
+    ...checkoutPaymentFailedEmail(amount, deps.config.APP_URL, (await sellerOf(deps.db, deps.config, event.account ?? null)).name),
+    eventId: event.id,
   });
 }
 
@@ -115,9 +116,9 @@ export function checkoutActivities(deps: ActivityDependencies) {
       const event = await loadEventPayload(deps.db, eventId);
       const session = checkoutSessionOf(event);
       const checkout = await applyCheckout(deps.db, deps.config, event, session);
-      if (event.type === 'checkout.session.async_payment_failed') return sendPaymentFailed(deps, session, event.id);
+      if (event.type === 'checkout.session.async_payment_failed') return sendPaymentFailed(deps, session, event);
       // Welcomed once the money is in: by the completed checkout or by its later success.
-      if (checkout?.paid) await sendWelcome(deps, checkout, event.id);
+      if (checkout?.paid) await sendWelcome(deps, checkout, event);
     },
   };
 }

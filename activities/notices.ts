@@ -5,6 +5,7 @@ import { formatAmount } from '../src/platform/money';
 import { sendOnce } from './outbox';
 import { type Mailer } from '../src/platform/mailer';
 import { customerEmail } from './emails';
+import { sellerOf } from './sellers';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 
 import { customerAddress } from '../src/store/customers';
@@ -51,7 +52,7 @@ async function recipientOf(db: Db, object: Json): Promise<string | null> {
 }
 
 async function sendCustomerNotice(
-  deps: { db: Db; mailer: Mailer; config: Pick<Config, 'MAIL_FROM' | 'SELLER_NAME'> },
+  deps: { db: Db; mailer: Mailer; config: Config },
   event: StripeEvent,
   kind: NoticeKind,
 ): Promise<'sent' | 'already_sent' | 'no_recipient'> {
@@ -59,7 +60,8 @@ async function sendCustomerNotice(
   if (typeof object.id !== 'string' && kind !== 'renewal_upcoming') throw invalidEvent(event, 'data.object has no id');
   const to = await recipientOf(deps.db, object);
   if (!to) return 'no_recipient';
-  const notice = noticeOf(kind, object, deps.config.SELLER_NAME);
+  const seller = await sellerOf(deps.db, deps.config, event.account ?? null, { accountName: typeof object.account_name === 'string' ? object.account_name : null, accountCountry: null });
+  const notice = noticeOf(kind, object, seller.name);
   return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `notice:${kind}:${notice.key}`,
     to,

@@ -9,11 +9,11 @@ import { sendOnce } from './outbox';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfInvoice, recordPayment, requirePayment, type Payment } from '../src/store/payments';
 import { recordPaidPeriod } from '../src/store/subscriptions';
-import { connectedAccountOf } from '../src/store/connected-accounts';
 import { restoreAccessAfterPayment } from '../src/store/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
-import { addressLines, creditNotesApplied, readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
-import { renderDocument, type Seller } from '../src/platform/pdf';
+import { creditNotesApplied, readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
+import { renderDocument } from '../src/platform/pdf';
+import { sellerOf } from './sellers';
 import type { ActivityDependencies } from './dependencies';
 
 type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID' | 'SELLER_LOGO_PATH'>;
@@ -114,29 +114,9 @@ export function paymentMethodSummary(payment: Payment, invoice: InvoiceFacts): s
   return byCreditNote ? 'Credit note' : 'Account credit';
 }
 
-/**
- * Who sold. A connected account's own invoices (Connect direct charges: the event names the
- * account) are its sales, not the platform's: their documents name the account as its latest
- * `account.updated` described it, else as the invoice does (`account_name`), and carry none of
- * the platform's address, email, tax id or logo.
- */
-async function sellerOf(db: Db, settings: Settings, payment: Payment): Promise<Seller> {
-  if (!payment.account) {
-    return { name: settings.SELLER_NAME, address: settings.SELLER_ADDRESS, email: settings.SELLER_EMAIL, taxId: settings.SELLER_TAX_ID, logoPath: settings.SELLER_LOGO_PATH };
-  }
-  const account = await connectedAccountOf(db, payment.account);
-  const invoice = readInvoice(payment.invoice);
-  const address = addressLines(account?.support_address);
-  return {
-    name: account?.business_name ?? account?.display_name ?? invoice.accountName ?? payment.account,
-    address: address.length > 0 ? address.join(', ') : (account?.country ?? invoice.accountCountry ?? ''),
-    email: account?.support_email ?? undefined,
-  };
-}
-
 export async function createPaymentDocuments(db: Db, settings: Settings, payment: Payment): Promise<string[]> {
   const invoice = readInvoice(payment.invoice);
-  const seller = await sellerOf(db, settings, payment);
+  const seller = await sellerOf(db, settings, payment.account, invoice);
   const documents = await numberDocuments(db, payment.id, payment.paid_at.getUTCFullYear());
   const rendered = [];
   for (const { kind, number } of documents.filter((document) => !document.rendered)) {
@@ -157,7 +137,7 @@ async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings,
     content: document.pdf,
     contentType: 'application/pdf',
   }));
-  const seller = await sellerOf(db, settings, payment);
+  const seller = await sellerOf(db, settings, payment.account, readInvoice(payment.invoice));
   const recipients = [
     ...(payment.customer_email ? [{ role: 'customer', to: payment.customer_email, ...paymentReceiptEmail(payment, seller.name, numbers) }] : []),
     { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers) },

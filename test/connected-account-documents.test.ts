@@ -1,7 +1,7 @@
-import { paidInvoice } from './support/billing-events';
+import { connectedAccount, paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
-import { stripeEvent, stripeObject } from './support/stripe-events';
+import { stripeEvent } from './support/stripe-events';
 
 let service: TestService;
 
@@ -12,21 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop();
 });
-
-/** A connected account of Stripe's sample shape, as its `account.updated` event describes it. */
-function connectedAccount(id: string, name: string): Record<string, any> {
-  const sample = stripeObject('account');
-  return stripeObject('account', {
-    id,
-    country: 'DE',
-    business_profile: {
-      ...sample.business_profile,
-      name,
-      support_email: `support@${id}.example`,
-      support_address: { line1: '9 Market Lane', line2: null, postal_code: '10115', city: 'Berlin', state: null, country: 'DE' },
-    },
-  });
-}
 
 /** The text of both documents of an invoice's payment, receipt first. */
 async function documentTexts(invoiceId: string): Promise<string[]> {

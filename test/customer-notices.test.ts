@@ -1,4 +1,4 @@
-import { paidInvoice } from './support/billing-events';
+import { connectedAccount, paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
@@ -71,6 +71,19 @@ describe('customer notices, each sent once', () => {
 
     expect(await subjectsSince(before)).toEqual(['Your card is about to expire']);
     expect(service.smtp.to('notice@example.com').at(-1)?.text).toContain('Visa ending 4242 expires at the end of 12/2026');
+  });
+
+  test('when a connected account\'s customer gets a notice, then it is signed with the account\'s name, not the platform\'s', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_notices', 'Harbour Books Ltd'), { account: 'acct_notices' }));
+    const before = received();
+    const subscription = stripeObject('subscription', { id: 'sub_connected_trial', customer: 'cus_notice', status: 'trialing', trial_end: 1_800_000_000 });
+
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.trial_will_end', subscription, { account: 'acct_notices' }));
+
+    expect(await subjectsSince(before)).toEqual(['Your trial ends soon']);
+    const text = service.smtp.to('notice@example.com').at(-1)?.text ?? '';
+    expect(text).toContain('Harbour Books Ltd');
+    expect(text).not.toContain('Example Inc.');
   });
 
   test('when the customer is updated, then email, name, phone and address follow, and an older update does not undo it', async () => {

@@ -1,5 +1,5 @@
 import type { DunningStatus } from '../workflows/contracts';
-import { paidInvoice } from './support/billing-events';
+import { connectedAccount, paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, historyOf, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
 import { until } from './support/until';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
@@ -178,13 +178,17 @@ describe('dunning', () => {
     await expectRecoveredWithoutFinalAction(invoice.id);
   });
 
-  test('when a connected account\'s invoice runs out of dunning, then every payment retry, the last look and the final action call Stripe as that account', async () => {
+  test('when a connected account\'s invoice runs out of dunning, then its notices are signed with its name and every payment retry, the last look and the final action call Stripe as that account', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_dunning', 'Lakeside Gym LLC'), { account: 'acct_dunning' }));
     const invoice = unpaid('connected-debtor@example.com');
 
     await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice, { account: 'acct_dunning' }));
     const outcome = await dunningHandle(invoice.id).result();
 
     expect(outcome).toBe('exhausted');
+    const notices = service.smtp.to('connected-debtor@example.com');
+    expect(notices).toHaveLength(3);
+    for (const notice of notices) expect(notice.text).toContain('Lakeside Gym LLC');
     const calls = stripe.calls.map((call, i) => ({ call, account: stripe.accounts[i] })).filter(({ call }) => call.includes(invoice.id));
     expect(calls).toEqual([
       { call: `POST /v1/invoices/${invoice.id}/pay`, account: 'acct_dunning' },

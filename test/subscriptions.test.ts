@@ -1,7 +1,7 @@
 import { Client as PgClient } from 'pg';
 import { redeemPasswordToken } from '../src/store/password-tokens';
 import { admin, deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
-import { paidInvoice } from './support/billing-events';
+import { connectedAccount, paidInvoice } from './support/billing-events';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
 let service: TestService;
@@ -171,6 +171,16 @@ describe('a one-off order paid by a delayed payment method', () => {
     await deliverTwiceAndWait(service, stripeEvent('checkout.session.async_payment_failed', order('cs_order_declined', 'cus_order_declined')));
 
     expect(service.smtp.to('cs_order_declined@example.com').map((m) => m.subject)).toEqual(['Your payment of €45.00 did not go through']);
+  });
+
+  test('when a connected account\'s buyer is told their payment failed, then the email names the account as the seller', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_orders', 'Riverside Tickets SA'), { account: 'acct_orders' }));
+
+    await deliverTwiceAndWait(service, stripeEvent('checkout.session.async_payment_failed', order('cs_connected_declined', null), { account: 'acct_orders' }));
+
+    const [mail] = service.smtp.to('cs_connected_declined@example.com');
+    expect(mail.text).toContain('Your payment of €45.00 to Riverside Tickets SA did not go through');
+    expect(mail.text).not.toContain('Example Inc.');
   });
 
   test('when a customer\'s order is paid later, then the welcome thanks them for the order, not for subscribing', async () => {

@@ -218,3 +218,18 @@ export function balanceTransaction(options: BalanceTransactionOptions): Record<s
 export function payout(id: string, amount: number, status: string, currency = 'usd') {
   return stripeObject('payout', { id, amount, currency, status, balance_transaction: `txn_test_${suffix()}`, failure_balance_transaction: null });
 }
+
+/** A connected account of Stripe's sample shape, as its `account.updated` event describes it. */
+export function connectedAccount(id: string, name: string): Record<string, any> {
+  const sample = stripeObject('account');
+  return stripeObject('account', {
+    id,
+    country: 'DE',
+    business_profile: {
+      ...sample.business_profile,
+      name,
+      support_email: `support@${id}.example`,
+      support_address: { line1: '9 Market Lane', line2: null, postal_code: '10115', city: 'Berlin', state: null, country: 'DE' },
+    },
+  });
+}
