@@ -8,6 +8,8 @@ import { loadEventPayload } from '../src/store/events';
 import type { ActivityDependencies } from './dependencies';
 
 const errorOf = (error: Json | null | undefined): string | null => error?.message ?? error?.code ?? null;
+const textOf = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
+const isRecord = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function objectOf(event: StripeEvent, ...kinds: string[]): Json {
   const object = event.data.object as Json;
@@ -95,12 +97,14 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
   },
   connected_accounts: {
     kind: 'account',
+    // Printed on documents: only what has the shape Stripe gives it, so that a malformed field
+    // leaves a blank rather than failing the event's write again and again.
     fields: (account: Json) => ({
-      business_name: account.business_profile?.name ?? null,
-      display_name: account.settings?.dashboard?.display_name ?? null,
-      support_email: account.business_profile?.support_email ?? null,
-      support_address: account.business_profile?.support_address ?? null,
-      country: account.country ?? null,
+      business_name: textOf(account.business_profile?.name),
+      display_name: textOf(account.settings?.dashboard?.display_name),
+      support_email: textOf(account.business_profile?.support_email),
+      support_address: isRecord(account.business_profile?.support_address) ? account.business_profile.support_address : null,
+      country: textOf(account.country),
     }),
   },
 };

@@ -66,6 +66,20 @@ test('when an older account.updated arrives after a newer one, then the document
   expect(receipt).not.toContain('Old Name Ltd');
 });
 
+test('when an account.updated carries details of the wrong shape, then it is processed and the documents fall back to the invoice\'s name', async () => {
+  const malformed = connectedAccount('acct_malformed', 'ignored');
+  malformed.business_profile = { ...malformed.business_profile, name: 42, support_address: 'somewhere', support_email: { at: 'x' } };
+  const updated = stripeEvent('account.updated', malformed, { account: 'acct_malformed' });
+  const invoice: Record<string, any> = { ...paidInvoice(), account_name: 'Fallback Traders' };
+
+  await deliverTwiceAndWait(service, updated);
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice, { account: 'acct_malformed' }));
+
+  const [receipt] = await documentTexts(invoice.id);
+  expect(receipt).toContain('Fallback Traders');
+  expect(receipt).not.toContain('somewhere');
+});
+
 test('when the platform\'s own invoice is paid, then its documents name the configured seller', async () => {
   await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_elsewhere', 'Somebody Else AG'), { account: 'acct_elsewhere' }));
   const invoice: Record<string, any> = { ...paidInvoice(), account_name: 'Stripe sample name' };
