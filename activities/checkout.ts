@@ -6,7 +6,7 @@ import { sendOnce } from './outbox';
 import { type Mailer } from '../src/platform/mailer';
 import { issuePasswordToken } from '../src/store/password-tokens';
 import { checkoutPaymentFailedEmail, welcomeEmail } from './emails';
-import { sellerOf } from './sellers';
+import { sellerNameOf } from './sellers';
 import { invalidEvent } from '../workflows/contracts';
 import { formatAmount, isCurrencyCode } from '../src/platform/money';
 
@@ -83,7 +83,7 @@ async function sendWelcome(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key,
     to: checkout.email,
-    ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, (await sellerOf(deps.db, deps.config, event.account ?? null)).name, checkout.subscribed),
+    ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, await sellerNameOf(deps.db, deps.config, event.account ?? null), checkout.subscribed),
     eventId: event.id,
   });
 }
@@ -105,7 +105,7 @@ async function sendPaymentFailed(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `checkout-payment-failed:${session.id}`,
     to,
-    ...checkoutPaymentFailedEmail(amount, deps.config.APP_URL, (await sellerOf(deps.db, deps.config, event.account ?? null)).name),
+    ...checkoutPaymentFailedEmail(amount, deps.config.APP_URL, await sellerNameOf(deps.db, deps.config, event.account ?? null)),
     eventId: event.id,
   });
 }

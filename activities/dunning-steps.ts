@@ -10,7 +10,7 @@ import { markSubscriptionCanceled } from '../src/store/subscriptions';
 import type { ActivityDependencies } from './dependencies';
 import { dunningEmail } from './emails';
 import { sendOnce } from './outbox';
-import { sellerOf } from './sellers';
+import { sellerNameOf } from './sellers';
 
 /** The steps of an invoice's dunning workflow: notices, payment retries and the final action. */
 
@@ -42,7 +42,7 @@ async function sendDunningNotice(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `dunning:${invoiceId}:notice:${step}`,
     to: dunningCase.customer_email,
-    ...dunningEmail.notice(dunningCase, amount, step, steps, (await sellerOf(deps.db, deps.config, dunningCase.account)).name),
+    ...dunningEmail.notice(dunningCase, amount, step, steps, await sellerNameOf(deps.db, deps.config, dunningCase.account)),
   });
   return true;
 }
@@ -97,7 +97,7 @@ async function finishDunning(
     await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
       key: `dunning:${invoiceId}:recovered`,
       to: dunningCase.customer_email,
-      ...dunningEmail.recovered(amount, (await sellerOf(deps.db, deps.config, dunningCase.account)).name),
+      ...dunningEmail.recovered(amount, await sellerNameOf(deps.db, deps.config, dunningCase.account)),
     });
   }
   if (outcome !== 'exhausted') return;

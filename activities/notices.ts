@@ -5,7 +5,7 @@ import { formatAmount } from '../src/platform/money';
 import { sendOnce } from './outbox';
 import { type Mailer } from '../src/platform/mailer';
 import { customerEmail } from './emails';
-import { sellerOf } from './sellers';
+import { sellerNameOf } from './sellers';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 
 import { customerAddress } from '../src/store/customers';
@@ -60,8 +60,8 @@ async function sendCustomerNotice(
   if (typeof object.id !== 'string' && kind !== 'renewal_upcoming') throw invalidEvent(event, 'data.object has no id');
   const to = await recipientOf(deps.db, object);
   if (!to) return 'no_recipient';
-  const seller = await sellerOf(deps.db, deps.config, event.account ?? null, { accountName: typeof object.account_name === 'string' ? object.account_name : null, accountCountry: null });
-  const notice = noticeOf(kind, object, seller.name);
+  const issuer = { accountName: typeof object.account_name === 'string' ? object.account_name : null };
+  const notice = noticeOf(kind, object, await sellerNameOf(deps.db, deps.config, event.account ?? null, issuer));
   return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `notice:${kind}:${notice.key}`,
     to,

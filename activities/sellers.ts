@@ -9,7 +9,7 @@ type SellerSettings = Pick<Config, 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EM
 /** How an invoice names the business that issued it (`account_name`, `account_country`). */
 export interface IssuerNames {
   accountName: string | null;
-  accountCountry: string | null;
+  accountCountry?: string | null;
 }
 
 /**
@@ -29,4 +29,9 @@ export async function sellerOf(db: Queryable, settings: SellerSettings, account:
     address: address.length > 0 ? address.join(', ') : (stored?.country ?? issuer?.accountCountry ?? ''),
     email: stored?.support_email ?? undefined,
   };
+}
+
+/** The name an email to a customer of `account` (null: the platform's) is signed with. */
+export async function sellerNameOf(db: Queryable, settings: SellerSettings, account: string | null, issuer?: IssuerNames): Promise<string> {
+  return (await sellerOf(db, settings, account, issuer)).name;
 }
