@@ -145,11 +145,15 @@ export function dailyDigestEmail(day: string, figures: DayFigures): EmailText {
     ...(figures.awaitingFees > 0 ? [`${figures.awaitingFees} charge(s) or refund(s) wait for their Stripe fee (GET /admin/ledger/awaiting-fees)`] : []),
   ];
   const needsAttention = attention.length;
+  const { accounts, entries } = figures.connectedBooks;
   return email(`Daily digest ${day}: ${needsAttention === 0 ? 'nothing needs attention' : `${needsAttention} item(s) need attention`}`, [
-    `The books of ${day} (UTC). The day's journal is attached as CSV.`,
+    `The platform's books of ${day} (UTC). The day's journal is attached as CSV.`,
     `Events received: ${events}`,
     `Payments:\n${payments}`,
     `Booked:\n${totals}`,
+    ...(accounts > 0
+      ? [`Connected accounts: ${accounts} account(s) booked ${entries} entr${entries === 1 ? 'y' : 'ies'} in their own books, left out above (GET /admin/reports/close?month=${day.slice(0, 7)}&account=acct_… for one account's).`]
+      : []),
     needsAttention === 0 ? 'Nothing needs attention.' : `Needs attention:\n${attention.join('\n')}`,
   ]);
 }

@@ -39,11 +39,13 @@ test('when the worker starts, then the digest schedule exists and starts the dig
   expect(description.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] })]);
 });
 
-test('when the digest runs twice for a day, then finance gets one email with the day\'s figures, what needs attention and the journal attached', async () => {
+test('when the digest runs twice for a day, then finance gets one email with the platform\'s figures, what needs attention and the journal attached, and a connected account\'s sale only counted', async () => {
   const day = dayBefore();
   const noon = Date.parse(`${day}T12:00:00Z`) / 1000;
   const sale = { ...capturedCharge({ amount: 2_500, invoice: null }), id: `ch_test_digest_${Date.now()}`, created: noon };
   await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', sale, { created: noon }));
+  const connectedSale = { ...capturedCharge({ amount: 9_900, invoice: null }), id: `ch_test_digest_connected_${Date.now()}`, created: noon };
+  await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', connectedSale, { created: noon, account: 'acct_digest' }));
   const broken = stripeEvent('customer.updated', { object: 'invoice', id: 'in_not_a_customer' });
   await deliver(service.url, broken);
   expect(await eventStatusWhenDone(service, broken.id)).toBe('failed');
@@ -61,6 +63,8 @@ test('when the digest runs twice for a day, then finance gets one email with the
   const journal = digest.attachments[0].content.toString('utf8').trim().split('\n');
   expect(journal[0]).toBe('date,reference,account,debit,credit,currency,memo');
   expect(journal).toContain(`${day},charge:${sale.id}:sale,stripe_balance,25.00,,USD,Charge ${sale.id} outside invoices`);
+  expect(digest.text).toContain('Connected accounts: 1 account(s) booked 1 entry in their own books, left out above');
+  expect(journal.some((line) => line.includes(connectedSale.id))).toBe(false);
 });
 
 test('when an operator starts the digest for a day that does not exist, then it fails as invalid input and sends nothing', async () => {

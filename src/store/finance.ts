@@ -43,19 +43,27 @@ export interface DayFigures {
   /** Dunning cases that ended without payment that day. */
   exhaustedDunning: { invoice_id: string; amount: number; currency: string }[];
   awaitingFees: number;
+  /** Connected accounts whose own books took entries that day, which the figures above leave out. */
+  connectedBooks: { accounts: number; entries: number };
 }
 
+const platformBooks = { connectedAccount: null };
+
+/**
+ * The platform's books of [from, to): its payments, entries and waiting fees. A connected
+ * account's sales are its own, kept in its own books (`closeReport`), and only counted here.
+ */
 export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<DayFigures> {
-  const [events, payments, nets, failed, exhausted, waits] = await Promise.all([
+  const [events, payments, nets, failed, exhausted, waits, connected] = await Promise.all([
     db.query<{ status: string; count: number }>(
       'SELECT status, count(*)::int AS count FROM stripe_events WHERE received_at >= $1 AND received_at < $2 GROUP BY status ORDER BY status',
       [from, to],
     ),
     db.query<{ currency: string; count: number; amount: number }>(
-      'SELECT currency, count(*)::int AS count, sum(amount)::float8 AS amount FROM payments WHERE paid_at >= $1 AND paid_at < $2 GROUP BY currency ORDER BY currency',
+      'SELECT currency, count(*)::int AS count, sum(amount)::float8 AS amount FROM payments WHERE paid_at >= $1 AND paid_at < $2 AND account IS NULL GROUP BY currency ORDER BY currency',
       [from, to],
     ),
-    netsBetween(db, from, to),
+    netsBetween(db, from, to, platformBooks),
     db.query<{ id: string; type: string; last_error: string | null; total: number }>(
       "SELECT id, type, last_error, count(*) OVER ()::int AS total FROM stripe_events WHERE status = 'failed' ORDER BY received_at LIMIT 20",
     ),
@@ -64,6 +72,10 @@ export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<D
       [from, to],
     ),
     balanceTransactionWaits(db, to),
+    db.query<{ accounts: number; entries: number }>(
+      'SELECT count(DISTINCT account)::int AS accounts, count(*)::int AS entries FROM ledger_entries WHERE occurred_at >= $1 AND occurred_at < $2 AND account IS NOT NULL',
+      [from, to],
+    ),
   ]);
   return {
     events: events.rows,
@@ -72,6 +84,7 @@ export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<D
     failedEvents: failed.rows.map(({ id, type, last_error }) => ({ id, type, last_error })),
     failedEventCount: failed.rows[0]?.total ?? 0,
     exhaustedDunning: exhausted.rows,
-    awaitingFees: waits.length,
+    awaitingFees: waits.filter((wait) => wait.account === null).length,
+    connectedBooks: connected.rows[0],
   };
 }
