@@ -32,11 +32,19 @@ export function paymentReceiptEmail(payment: Payment, sellerName: string, docume
   ]);
 }
 
-export function financeCopyEmail(payment: Payment, documents: string[]): EmailText {
+/** Finance's copy; a connected account's sale says whose it is, as it belongs in that account's books. */
+export function financeCopyEmail(payment: Payment, documents: string[], sellerName: string): EmailText {
   const amount = formatAmount(payment.amount, payment.currency);
-  return email(`Payment received: ${amount} from ${payment.customer_name ?? payment.customer_id ?? 'a customer'}`, [
+  const receivedBy = payment.account ? ` by ${sellerName}` : '';
+  return email(`Payment received${receivedBy}: ${amount} from ${payment.customer_name ?? payment.customer_id ?? 'a customer'}`, [
     `Invoice ${payment.invoice_number ?? payment.invoice_id} was paid on ${payment.paid_at.toISOString().slice(0, 10)}.`,
-    `Amount: ${amount}\nCustomer: ${payment.customer_id ?? 'unknown'}\nStripe invoice: ${payment.invoice_id}\nDocuments: ${documents.join(', ')}`,
+    [
+      `Amount: ${amount}`,
+      `Customer: ${payment.customer_id ?? 'unknown'}`,
+      ...(payment.account ? [`Seller: ${sellerName}, connected account ${payment.account} (its own books)`] : []),
+      `Stripe invoice: ${payment.invoice_id}`,
+      `Documents: ${documents.join(', ')}`,
+    ].join('\n'),
   ]);
 }
 

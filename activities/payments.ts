@@ -140,7 +140,7 @@ async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings,
   const seller = await sellerOf(db, settings, payment.account, readInvoice(payment.invoice));
   const recipients = [
     ...(payment.customer_email ? [{ role: 'customer', to: payment.customer_email, ...paymentReceiptEmail(payment, seller.name, numbers) }] : []),
-    { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers) },
+    { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers, seller.name) },
   ];
   for (const recipient of recipients) {
     await sendOnce(db, mailer, settings.MAIL_FROM, {

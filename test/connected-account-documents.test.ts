@@ -40,6 +40,9 @@ test('when a connected account described itself before its invoice was paid, the
   const mails = service.smtp.to('bakery-buyer@example.com');
   expect(mails.map((m) => m.subject)).toEqual(['Your receipt from Berlin Bakery GmbH: $100.00']);
   expect(mails[0].text).not.toContain('Example Inc.');
+  const [financeCopy] = service.smtp.to(service.config.FINANCE_EMAIL).filter((m) => m.subject?.includes('Berlin Bakery GmbH'));
+  expect(financeCopy.subject).toBe('Payment received by Berlin Bakery GmbH: $100.00 from Ada Lovelace');
+  expect(financeCopy.text).toContain('Seller: Berlin Bakery GmbH, connected account acct_bakery (its own books)');
 });
 
 test('when no account.updated came for the account, then the documents name it as the invoice does (account_name)', async () => {
