@@ -84,14 +84,60 @@ describe('which events it starts', () => {
   });
 });
 
-/** Stripe's events list, newest first, as the SDK's auto-paginating list returns it. */
-function fakeEventsApi(events: StripeEvent[], calls: unknown[]): Stripe {
+describe('connected accounts', () => {
+  test('when a connected account\'s event never reached us, then reconcile lists that account\'s events as the account and starts the missed one with its account', async () => {
+    const account = `acct_reconcile_${Date.now()}`;
+    const delivered = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_connected_known' }), { account });
+    await deliverTwiceAndWait(service, delivered);
+    // As the events API answers a connected account's request: its own events, no `account` on them.
+    const { account: _own, ...missed } = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_connected_missed' }), { created: delivered.created + 5 });
+    const requests: { params: unknown; account: string | undefined }[] = [];
+    const stripe = fakeEventsApi([], [], { [account]: [missed as StripeEvent] }, requests);
+    const deps = { db: service.database.db, temporal: service.temporal, config: service.config, stripe, log: createLogger('silent') };
+
+    const [first, second] = await Promise.all([reconcileEvents(deps), reconcileEvents(deps)]);
+    const third = await reconcileEvents(deps);
+
+    expect([...first.started, ...second.started]).toEqual([missed.id]);
+    expect(third.started).toEqual([]);
+    expect(await eventStatusWhenDone(service, missed.id)).toBe('processed');
+    const { rows } = await service.database.db.query('SELECT account FROM customers WHERE id = $1', ['cus_connected_missed']);
+    expect(rows).toEqual([{ account }]);
+    expect(requests.filter((r) => r.account === account)).toHaveLength(3);
+    expect(requests.at(-1)).toEqual({ params: { created: { gte: missed.created - 3600 }, limit: 100 }, account });
+  });
+
+  test('when RECONCILE_CONNECTED_ACCOUNTS is false, then only the platform\'s events are listed', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: 'cus_connected_off' }), { account: 'acct_reconcile_off' }));
+    const requests: { params: unknown; account: string | undefined }[] = [];
+    const stripe = fakeEventsApi([], [], {}, requests);
+    const config = { ...service.config, RECONCILE_CONNECTED_ACCOUNTS: false };
+
+    await reconcileEvents({ db: service.database.db, temporal: service.temporal, config, stripe, log: createLogger('silent') });
+
+    expect(requests.map((r) => r.account)).toEqual([undefined]);
+  });
+});
+
+/**
+ * Stripe's events list, newest first, as the SDK's auto-paginating list returns it: the
+ * platform's `events`, or a connected account's when the request names one.
+ */
+function fakeEventsApi(
+  events: StripeEvent[],
+  calls: unknown[],
+  accountEvents: Record<string, StripeEvent[]> = {},
+  requests: { params: unknown; account: string | undefined }[] = [],
+): Stripe {
   return {
     events: {
-      list(params: unknown) {
-        calls.push(params);
+      list(params: unknown, options?: { stripeAccount?: string }) {
+        const account = options?.stripeAccount;
+        if (!account) calls.push(params);
+        requests.push({ params, account });
+        const listed = account ? (accountEvents[account] ?? []) : events;
         return (async function* () {
-          yield* events;
+          yield* listed;
         })();
       },
     },

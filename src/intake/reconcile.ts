@@ -2,25 +2,34 @@ import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { WorkflowType } from '../../workflows/contracts';
+import type { Config } from '../platform/config';
 import type { StripeEvent } from '../platform/stripe-event';
-import { readCheckpoint, writeCheckpoint } from '../store/reconcile-checkpoints';
+import type { Db } from '../platform/db';
+import { asAccount } from '../platform/stripe-client';
+import { connectedAccountsSince } from '../store/events';
+import { checkpointNames, readCheckpoint, writeCheckpoint } from '../store/reconcile-checkpoints';
 import { acceptEvent, type IntakeDependencies } from './accept-event';
 
 export interface ReconcileDependencies extends IntakeDependencies {
+  config: IntakeDependencies['config'] & Pick<Config, 'RECONCILE_CONNECTED_ACCOUNTS'>;
   stripe: Stripe;
   log: Logger;
 }
 
 export interface ReconcileResult {
-  /** Events Stripe listed since the checkpoint (minus the overlap). */
+  /** Events Stripe listed since the checkpoints (minus the overlap), the platform's and its connected accounts'. */
   listed: number;
   /** Of those, events that had no workflow yet and now have one. */
   started: string[];
-  /** Unix seconds of the newest event seen; the next run starts there. */
+  /** Unix seconds of the platform's newest event seen; its next run starts there. */
   checkpoint: number | null;
 }
 
 const checkpointName = 'stripe-events';
+/** A connected account's own listing (Connect): its events are listed as that account. */
+const accountCheckpointPrefix = 'stripe-events:';
+/** How far the stored events were read for connected accounts not reconciled yet (their `seq`). */
+const accountsSeenCheckpoint = 'connected-accounts-seen';
 /** Events created just before the checkpoint may be listed late; read them again, cheaply skipped. */
 const overlapSeconds = 3600;
 /** Without a checkpoint, look back as far as Stripe itself retries a delivery. */
@@ -30,28 +39,64 @@ const firstLookbackSeconds = 3 * 24 * 3600;
  * Lists events from Stripe's events API since the checkpoint and accepts every one that has no
  * workflow yet, exactly as a webhook delivery would. An endpoint outage longer than Stripe's
  * retry window therefore loses nothing. The checkpoint moves only after the whole listing went
- * through, so a run that fails half-way is repeated, not skipped.
+ * through, so a run that fails half-way is repeated, not skipped. With Connect, the platform's
+ * events API lists none of its connected accounts' events: each account the stored events name
+ * is listed as that account, from a checkpoint of its own
+ * (`RECONCILE_CONNECTED_ACCOUNTS=false` turns that off: one API call per account and run).
  */
 export async function reconcileEvents(deps: ReconcileDependencies, now = Math.floor(Date.now() / 1000)): Promise<ReconcileResult> {
+  const platform = await reconcileListing(deps, now, null);
+  const results = [platform];
+  if (deps.config.RECONCILE_CONNECTED_ACCOUNTS) {
+    for (const account of await connectedAccountsToList(deps.db, now)) results.push(await reconcileListing(deps, now, account));
+  }
+  const result = { listed: sum(results.map((r) => r.listed)), started: results.flatMap((r) => r.started), checkpoint: platform.checkpoint };
+  deps.log.info({ listed: result.listed, started: result.started.length, accounts: results.length - 1 }, 'reconcile: done');
+  return result;
+}
+
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+/** One listing: the platform's events (`account` null) or a connected account's. */
+async function reconcileListing(deps: ReconcileDependencies, now: number, account: string | null): Promise<ReconcileResult> {
   const { db, stripe, log } = deps;
-  const previous = await readCheckpoint(db, checkpointName);
+  const name = account ? `${accountCheckpointPrefix}${account}` : checkpointName;
+  const previous = await readCheckpoint(db, name);
   const since = previous === null ? now - firstLookbackSeconds : previous - overlapSeconds;
   const started: string[] = [];
   let listed = 0;
   let newest = previous;
-  for await (const event of stripe.events.list({ created: { gte: since }, limit: 100 })) {
+  for await (const listedEvent of stripe.events.list({ created: { gte: since }, limit: 100 }, asAccount(account))) {
     listed += 1;
-    newest = Math.max(newest ?? 0, event.created);
+    newest = Math.max(newest ?? 0, listedEvent.created);
+    // A connected account's events, listed as that account, are its events as the Connect webhook sends them.
+    const event = { ...listedEvent, account: listedEvent.account ?? account ?? undefined } as unknown as StripeEvent;
     // Known events come back as duplicates from the same single query that stores new ones.
-    const accepted = await acceptEvent(deps, event as unknown as StripeEvent);
+    const accepted = await acceptEvent(deps, event);
     if (!accepted.duplicate) {
       started.push(event.id);
-      log.info({ eventId: event.id, type: event.type }, 'reconcile: started a missed event');
+      log.info({ eventId: event.id, type: event.type, account }, 'reconcile: started a missed event');
     }
   }
-  if (newest !== null) await writeCheckpoint(db, checkpointName, newest);
-  log.info({ listed, started: started.length, since }, 'reconcile: done');
+  if (newest !== null) await writeCheckpoint(db, name, newest);
   return { listed, started, checkpoint: newest };
+}
+
+/**
+ * The connected accounts to list: those listed before, and those that events stored since the
+ * last run name for the first time. A new account gets its checkpoint before the stored events
+ * are marked read, so that it is never forgotten; it is first read as far back as Stripe retries.
+ */
+async function connectedAccountsToList(db: Db, now: number): Promise<string[]> {
+  const seenUpTo = (await readCheckpoint(db, accountsSeenCheckpoint)) ?? 0;
+  const { accounts, upToSeq } = await connectedAccountsSince(db, seenUpTo);
+  const known = new Set((await checkpointNames(db, accountCheckpointPrefix)).map((name) => name.slice(accountCheckpointPrefix.length)));
+  for (const account of accounts.filter((a) => !known.has(a))) {
+    await writeCheckpoint(db, `${accountCheckpointPrefix}${account}`, now - firstLookbackSeconds + overlapSeconds);
+    known.add(account);
+  }
+  if (upToSeq !== null) await writeCheckpoint(db, accountsSeenCheckpoint, upToSeq);
+  return [...known].sort();
 }
 
 export function reconcileScheduleId(taskQueue: string): string {

@@ -157,6 +157,7 @@ const schema = z.object({
     .refine((steps) => steps.every((step, i) => i === 0 || step > steps[i - 1]), 'steps must be in increasing order')
     .default(['0d', '3d', '7d', '14d'].map(durationMs)),
   DUNNING_RETRY_PAYMENTS: flag.default(false),
+  RECONCILE_CONNECTED_ACCOUNTS: flag.default(true),
   // After the last step, how long to wait for a payment that the last retry (or the customer)
   // just made to arrive as an event before the final action; then the invoice is checked again.
   DUNNING_FINAL_GRACE: text

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Db } from '../platform/db';
+import type { Db, Queryable } from '../platform/db';
 import { FailureType } from '../../workflows/contracts';
 import { eventRefs, type EventRefs, type StripeEvent } from '../platform/stripe-event';
 
@@ -210,4 +210,17 @@ export async function dropOldPayloads(db: Db, olderThanDays: number): Promise<nu
     [olderThanDays],
   );
   return result.rowCount ?? 0;
+}
+
+/**
+ * The connected accounts named by events stored after `afterSeq` (arrival order), and the last
+ * `seq` read: reconcile's way of learning of new accounts without reading the whole table.
+ */
+export async function connectedAccountsSince(db: Queryable, afterSeq: number): Promise<{ accounts: string[]; upToSeq: number | null }> {
+  const { rows } = await db.query<{ accounts: string[] | null; up_to_seq: string | null }>(
+    `SELECT array_agg(DISTINCT account) FILTER (WHERE account IS NOT NULL) AS accounts, max(seq) AS up_to_seq
+       FROM stripe_events WHERE seq > $1`,
+    [afterSeq],
+  );
+  return { accounts: rows[0].accounts ?? [], upToSeq: rows[0].up_to_seq === null ? null : Number(rows[0].up_to_seq) };
 }

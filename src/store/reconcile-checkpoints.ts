@@ -18,3 +18,12 @@ export async function writeCheckpoint(db: Db, checkpointName: string, createdUpT
     [checkpointName, createdUpTo],
   );
 }
+
+/** The names of the checkpoints that start with `prefix`: the listings reconcile already keeps. */
+export async function checkpointNames(db: Db, prefix: string): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    "SELECT name FROM reconcile_checkpoints WHERE starts_with(name, $1) ORDER BY name",
+    [prefix],
+  );
+  return rows.map((row) => row.name);
+}
