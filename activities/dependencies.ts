@@ -23,5 +23,5 @@ export interface ActivityDependencies {
    * worker passes it in so that activities do not depend on the intake side. Undefined without
    * STRIPE_SECRET_KEY.
    */
-  reconcile?: () => Promise<{ listed: number; started: number }>;
+  reconcile?: () => Promise<{ listed: number; started: number; failedAccounts: number }>;
 }

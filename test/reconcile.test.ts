@@ -40,7 +40,7 @@ describe('against stripe-mock', () => {
     expect(concurrent[0].body).toMatchObject({ listed: 1, checkpoint: missed.created });
     expect(await eventStatusWhenDone(service, missed.id)).toBe('ignored');
     expect(await countExecutions(service.temporal, missed.id)).toBe(1);
-    expect(later.body).toEqual({ listed: 1, started: [], checkpoint: missed.created });
+    expect(later.body).toEqual({ listed: 1, started: [], checkpoint: missed.created, failed_accounts: [] });
     // A late webhook delivery of it is a duplicate, not a second run.
     expect((await deliver(service.url, missed)).body.duplicate).toBe(true);
   });
@@ -55,7 +55,7 @@ describe('against stripe-mock', () => {
     expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconcileStripeEvents' });
     const result = await waitForScheduledRun(schedule);
     // The event stripe-mock lists was reconciled by the test before: nothing is missing now.
-    expect(result).toEqual({ listed: 1, started: 0 });
+    expect(result).toEqual({ listed: 1, started: 0, failedAccounts: 0 });
   });
 });
 
@@ -107,6 +107,22 @@ describe('connected accounts', () => {
     expect(requests.at(-1)).toEqual({ params: { created: { gte: missed.created - 3600 }, limit: 100 }, account });
   });
 
+  test('when one connected account\'s listing fails, then the others are still read and the failed one is named', async () => {
+    const revoked = `acct_reconcile_a_revoked_${Date.now()}`; // listed before the other
+    const fine = `acct_reconcile_z_fine_${Date.now()}`;
+    for (const account of [revoked, fine]) {
+      await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: `cus_${account}` }), { account }));
+    }
+    const { account: _own, ...missed } = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_reconcile_fine_missed' }));
+    const stripe = fakeEventsApi([], [], { [fine]: [missed as StripeEvent] }, [], [revoked]);
+
+    const result = await reconcileEvents({ db: service.database.db, temporal: service.temporal, config: service.config, stripe, log: createLogger('silent') });
+
+    expect(result.failedAccounts).toEqual([revoked]);
+    expect(result.started).toEqual([missed.id]);
+    expect(await eventStatusWhenDone(service, missed.id)).toBe('processed');
+  });
+
   test('when RECONCILE_CONNECTED_ACCOUNTS is false, then only the platform\'s events are listed', async () => {
     await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: 'cus_connected_off' }), { account: 'acct_reconcile_off' }));
     const requests: { params: unknown; account: string | undefined }[] = [];
@@ -121,13 +137,15 @@ describe('connected accounts', () => {
 
 /**
  * Stripe's events list, newest first, as the SDK's auto-paginating list returns it: the
- * platform's `events`, or a connected account's when the request names one.
+ * platform's `events`, or a connected account's when the request names one (an error for an
+ * account in `revokedAccounts`).
  */
 function fakeEventsApi(
   events: StripeEvent[],
   calls: unknown[],
   accountEvents: Record<string, StripeEvent[]> = {},
   requests: { params: unknown; account: string | undefined }[] = [],
+  revokedAccounts: string[] = [],
 ): Stripe {
   return {
     events: {
@@ -137,6 +155,7 @@ function fakeEventsApi(
         requests.push({ params, account });
         const listed = account ? (accountEvents[account] ?? []) : events;
         return (async function* () {
+          if (account && revokedAccounts.includes(account)) throw new Error(`The account ${account} has revoked the platform's access`);
           yield* listed;
         })();
       },

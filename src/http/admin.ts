@@ -119,7 +119,7 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     }
     try {
       const result = await reconcileEvents({ ...deps, stripe: deps.stripe, log: requestLog(ctx) });
-      ctx.body = { listed: result.listed, started: result.started, checkpoint: result.checkpoint };
+      ctx.body = { listed: result.listed, started: result.started, checkpoint: result.checkpoint, failed_accounts: result.failedAccounts };
     } catch (err) {
       if (err instanceof IntakeError) throw new HttpError(503, 'unavailable', `Could not ${err.step}; run reconcile again.`);
       if (err instanceof Stripe.errors.StripeError) {

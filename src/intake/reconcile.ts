@@ -23,6 +23,8 @@ export interface ReconcileResult {
   started: string[];
   /** Unix seconds of the platform's newest event seen; its next run starts there. */
   checkpoint: number | null;
+  /** Connected accounts whose listing failed this run (access revoked, Stripe away); the others went on. */
+  failedAccounts: string[];
 }
 
 const checkpointName = 'stripe-events';
@@ -47,18 +49,27 @@ const firstLookbackSeconds = 3 * 24 * 3600;
 export async function reconcileEvents(deps: ReconcileDependencies, now = Math.floor(Date.now() / 1000)): Promise<ReconcileResult> {
   const platform = await reconcileListing(deps, now, null);
   const results = [platform];
+  const failedAccounts: string[] = [];
   if (deps.config.RECONCILE_CONNECTED_ACCOUNTS) {
-    for (const account of await connectedAccountsToList(deps.db, now)) results.push(await reconcileListing(deps, now, account));
+    for (const account of await connectedAccountsToList(deps.db, now)) {
+      // One account that revoked the platform's access must not keep the others from being read.
+      try {
+        results.push(await reconcileListing(deps, now, account));
+      } catch (err) {
+        failedAccounts.push(account);
+        deps.log.warn({ account, err: { message: (err as Error).message } }, 'reconcile: could not list a connected account\'s events');
+      }
+    }
   }
-  const result = { listed: sum(results.map((r) => r.listed)), started: results.flatMap((r) => r.started), checkpoint: platform.checkpoint };
-  deps.log.info({ listed: result.listed, started: result.started.length, accounts: results.length - 1 }, 'reconcile: done');
+  const result = { listed: sum(results.map((r) => r.listed)), started: results.flatMap((r) => r.started), checkpoint: platform.checkpoint, failedAccounts };
+  deps.log.info({ listed: result.listed, started: result.started.length, accounts: results.length - 1, failedAccounts: failedAccounts.length }, 'reconcile: done');
   return result;
 }
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
 /** One listing: the platform's events (`account` null) or a connected account's. */
-async function reconcileListing(deps: ReconcileDependencies, now: number, account: string | null): Promise<ReconcileResult> {
+async function reconcileListing(deps: ReconcileDependencies, now: number, account: string | null): Promise<Omit<ReconcileResult, 'failedAccounts'>> {
   const { db, stripe, log } = deps;
   const name = account ? `${accountCheckpointPrefix}${account}` : checkpointName;
   const previous = await readCheckpoint(db, name);

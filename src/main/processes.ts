@@ -131,7 +131,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
       reconcile: stripe
         ? async () => {
             const result = await reconcileEvents({ db, temporal, config, stripe, log });
-            return { listed: result.listed, started: result.started.length };
+            return { listed: result.listed, started: result.started.length, failedAccounts: result.failedAccounts.length };
           }
         : undefined,
     }),
