@@ -6,6 +6,7 @@ import { sendOnce } from './outbox';
 import { type Mailer } from '../src/platform/mailer';
 import { customerEmail } from './emails';
 import { sellerNameOf } from './sellers';
+import { issuerNamesOf } from '../src/platform/invoice';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 
 import { customerAddress } from '../src/store/customers';
@@ -60,8 +61,7 @@ async function sendCustomerNotice(
   if (typeof object.id !== 'string' && kind !== 'renewal_upcoming') throw invalidEvent(event, 'data.object has no id');
   const to = await recipientOf(deps.db, object);
   if (!to) return 'no_recipient';
-  const issuer = { accountName: typeof object.account_name === 'string' ? object.account_name : null };
-  const notice = noticeOf(kind, object, await sellerNameOf(deps.db, deps.config, event.account ?? null, issuer));
+  const notice = noticeOf(kind, object, await sellerNameOf(deps.db, deps.config, event.account ?? null, issuerNamesOf(object)));
   return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `notice:${kind}:${notice.key}`,
     to,

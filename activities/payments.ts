@@ -11,7 +11,7 @@ import { paymentOfInvoice, recordPayment, requirePayment, type Payment } from '.
 import { recordPaidPeriod } from '../src/store/subscriptions';
 import { restoreAccessAfterPayment } from '../src/store/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
-import { creditNotesApplied, readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
+import { creditNotesApplied, issuerNamesOf, readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
 import { renderDocument } from '../src/platform/pdf';
 import { sellerOf } from './sellers';
 import type { ActivityDependencies } from './dependencies';
@@ -137,7 +137,7 @@ async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings,
     content: document.pdf,
     contentType: 'application/pdf',
   }));
-  const seller = await sellerOf(db, settings, payment.account, readInvoice(payment.invoice));
+  const seller = await sellerOf(db, settings, payment.account, issuerNamesOf(payment.invoice));
   const recipients = [
     ...(payment.customer_email ? [{ role: 'customer', to: payment.customer_email, ...paymentReceiptEmail(payment, seller.name, numbers) }] : []),
     { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers, seller.name) },

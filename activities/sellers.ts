@@ -1,16 +1,10 @@
 import type { Config } from '../src/platform/config';
 import type { Queryable } from '../src/platform/db';
-import { addressLines } from '../src/platform/invoice';
+import { addressLines, type IssuerNames } from '../src/platform/invoice';
 import type { Seller } from '../src/platform/pdf';
 import { connectedAccountOf } from '../src/store/connected-accounts';
 
 type SellerSettings = Pick<Config, 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID' | 'SELLER_LOGO_PATH'>;
-
-/** How an invoice names the business that issued it (`account_name`, `account_country`). */
-export interface IssuerNames {
-  accountName: string | null;
-  accountCountry?: string | null;
-}
 
 /**
  * Who sells, for documents and the emails customers get. The platform's own sales: its

@@ -65,8 +65,7 @@ describe('which events it starts', () => {
     const missedA = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_reconcile_a' }), { created: delivered.created + 5 });
     const missedB = stripeEvent('customer.updated', stripeObject('customer', { id: 'cus_reconcile_b' }), { created: delivered.created + 9 });
     await deliverTwiceAndWait(service, delivered);
-    const listed: unknown[] = [];
-    const stripe = fakeEventsApi([missedB, missedA, delivered], listed);
+    const { stripe, requests } = fakeEventsApi({ platform: [missedB, missedA, delivered] });
     const deps = { db: service.database.db, temporal: service.temporal, config: service.config, stripe, log: createLogger('silent') };
 
     const result = await reconcileEvents(deps);
@@ -80,7 +79,7 @@ describe('which events it starts', () => {
 
     await reconcileEvents(deps);
     // The next run reads from the checkpoint, less an hour for events Stripe lists late.
-    expect(listed[1]).toEqual({ created: { gte: missedB.created - 3600 }, limit: 100 });
+    expect(requests.filter((r) => !r.account)[1].params).toEqual({ created: { gte: missedB.created - 3600 }, limit: 100 });
   });
 });
 
@@ -91,8 +90,7 @@ describe('connected accounts', () => {
     await deliverTwiceAndWait(service, delivered);
     // As the events API answers a connected account's request: its own events, no `account` on them.
     const { account: _own, ...missed } = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_connected_missed' }), { created: delivered.created + 5 });
-    const requests: { params: unknown; account: string | undefined }[] = [];
-    const stripe = fakeEventsApi([], [], { [account]: [missed as StripeEvent] }, requests);
+    const { stripe, requests } = fakeEventsApi({ accounts: { [account]: [missed as StripeEvent] } });
     const deps = { db: service.database.db, temporal: service.temporal, config: service.config, stripe, log: createLogger('silent') };
 
     const [first, second] = await Promise.all([reconcileEvents(deps), reconcileEvents(deps)]);
@@ -114,7 +112,7 @@ describe('connected accounts', () => {
       await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: `cus_${account}` }), { account }));
     }
     const { account: _own, ...missed } = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_reconcile_fine_missed' }));
-    const stripe = fakeEventsApi([], [], { [fine]: [missed as StripeEvent] }, [], [revoked]);
+    const { stripe } = fakeEventsApi({ accounts: { [fine]: [missed as StripeEvent] }, revoked: [revoked] });
 
     const result = await reconcileEvents({ db: service.database.db, temporal: service.temporal, config: service.config, stripe, log: createLogger('silent') });
 
@@ -125,8 +123,7 @@ describe('connected accounts', () => {
 
   test('when RECONCILE_CONNECTED_ACCOUNTS is false, then only the platform\'s events are listed', async () => {
     await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: 'cus_connected_off' }), { account: 'acct_reconcile_off' }));
-    const requests: { params: unknown; account: string | undefined }[] = [];
-    const stripe = fakeEventsApi([], [], {}, requests);
+    const { stripe, requests } = fakeEventsApi({});
     const config = { ...service.config, RECONCILE_CONNECTED_ACCOUNTS: false };
 
     await reconcileEvents({ db: service.database.db, temporal: service.temporal, config, stripe, log: createLogger('silent') });
@@ -137,30 +134,25 @@ describe('connected accounts', () => {
 
 /**
  * Stripe's events list, newest first, as the SDK's auto-paginating list returns it: the
- * platform's `events`, or a connected account's when the request names one (an error for an
- * account in `revokedAccounts`).
+ * platform's events, or a connected account's when the request names one (an error for a
+ * `revoked` account); and every request it answered.
  */
-function fakeEventsApi(
-  events: StripeEvent[],
-  calls: unknown[],
-  accountEvents: Record<string, StripeEvent[]> = {},
-  requests: { params: unknown; account: string | undefined }[] = [],
-  revokedAccounts: string[] = [],
-): Stripe {
-  return {
+function fakeEventsApi(listings: { platform?: StripeEvent[]; accounts?: Record<string, StripeEvent[]>; revoked?: string[] }) {
+  const requests: { params: unknown; account: string | undefined }[] = [];
+  const stripe = {
     events: {
       list(params: unknown, options?: { stripeAccount?: string }) {
         const account = options?.stripeAccount;
-        if (!account) calls.push(params);
         requests.push({ params, account });
-        const listed = account ? (accountEvents[account] ?? []) : events;
+        const listed = (account ? listings.accounts?.[account] : listings.platform) ?? [];
         return (async function* () {
-          if (account && revokedAccounts.includes(account)) throw new Error(`The account ${account} has revoked the platform's access`);
+          if (account && listings.revoked?.includes(account)) throw new Error(`The account ${account} has revoked the platform's access`);
           yield* listed;
         })();
       },
     },
   } as unknown as Stripe;
+  return { stripe, requests };
 }
 
 async function waitForScheduledRun(schedule: ReturnType<TestService['temporal']['schedule']['getHandle']>): Promise<unknown> {

@@ -18,7 +18,21 @@ export interface InvoiceLine {
   period: { start: number; end: number } | null;
 }
 
-export interface InvoiceFacts {
+/** The business that issued an invoice as Stripe names it publicly (with Connect, the connected account), and its country. */
+export interface IssuerNames {
+  accountName: string | null;
+  accountCountry: string | null;
+}
+
+/** `account_name` and `account_country` of an invoice (or of any object that carries them). */
+export function issuerNamesOf(object: Json): IssuerNames {
+  return {
+    accountName: typeof object?.account_name === 'string' && object.account_name.trim() !== '' ? object.account_name : null,
+    accountCountry: typeof object?.account_country === 'string' ? object.account_country : null,
+  };
+}
+
+export interface InvoiceFacts extends IssuerNames {
   id: string;
   number: string | null;
   status: string | null;
@@ -54,9 +68,6 @@ export interface InvoiceFacts {
   /** When the invoice took effect (Unix seconds): `effective_at`, else finalized, else created. */
   issuedAt: number | null;
   dueDate: number | null;
-  /** The business that issued it as Stripe names it publicly (with Connect, the connected account), and its country. */
-  accountName: string | null;
-  accountCountry: string | null;
   /** The customer's billing address as printable lines, and tax ids (`EU VAT DE123456789`). */
   customerAddress: string[];
   customerTaxIds: string[];
@@ -206,8 +217,7 @@ export function readInvoice(object: Json): InvoiceFacts {
     hostedInvoiceUrl: object.hosted_invoice_url ?? null,
     issuedAt: object.effective_at ?? object.status_transitions?.finalized_at ?? object.created ?? null,
     dueDate: object.due_date ?? null,
-    accountName: typeof object.account_name === 'string' && object.account_name.trim() !== '' ? object.account_name : null,
-    accountCountry: typeof object.account_country === 'string' ? object.account_country : null,
+    ...issuerNamesOf(object),
     customerAddress: addressLines(object.customer_address),
     customerTaxIds: (Array.isArray(object.customer_tax_ids) ? object.customer_tax_ids : [])
       .filter((taxId: Json) => typeof taxId?.value === 'string')
