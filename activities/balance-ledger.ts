@@ -16,7 +16,7 @@ import type { ActivityDependencies } from './dependencies';
  */
 
 /** Money that entered (positive) or left (negative) the Stripe balance in the currency the customer saw. */
-interface Money {
+export interface Money {
   /** What the balance transaction is of: a charge, a refund, a refund's failure, a dispute. */
   sourceId: string;
   /** What the ledger entries are about (the charge, for its refunds too). */
@@ -24,6 +24,11 @@ interface Money {
   currency: string;
   amount: number;
   balanceTransaction: unknown;
+  /**
+   * Stripe may keep a fee on it, so an amount whose balance transaction is not known yet waits
+   * for it. Application fees and transfers carry none: without a key, nothing waits for theirs.
+   */
+  mayCarryFee: boolean;
 }
 
 function readBalanceTransaction(value: Json, sourceId: string, account: string | null): BalanceTransaction {
@@ -85,7 +90,7 @@ function moneyOf(event: StripeEvent): Money[] {
   const object = event.data.object as Json;
   if (object.object === 'charge') {
     if (typeof object.id !== 'string' || typeof object.currency !== 'string') throw invalidEvent(event, 'data.object is not a charge');
-    const charge: Money[] = object.captured === false ? [] : [{ sourceId: object.id, reference: object.id, currency: object.currency, amount: object.amount_captured ?? object.amount, balanceTransaction: object.balance_transaction }];
+    const charge: Money[] = object.captured === false ? [] : [{ sourceId: object.id, reference: object.id, currency: object.currency, amount: object.amount_captured ?? object.amount, balanceTransaction: object.balance_transaction, mayCarryFee: true }];
     const refunds: Json[] = Array.isArray(object.refunds?.data) ? object.refunds.data : [];
     return [...charge, ...refunds.flatMap((refund) => refundMoney(refund, object.id))];
   }
@@ -98,7 +103,7 @@ function moneyOf(event: StripeEvent): Money[] {
     if (typeof object.id !== 'string') throw invalidEvent(event, 'data.object is not a dispute');
     // Dispute entries are booked in the currency of these transactions already: only their fees are new.
     const transactions: Json[] = Array.isArray(object.balance_transactions) ? object.balance_transactions : [];
-    return transactions.map((bt) => ({ sourceId: object.id, reference: object.id, currency: String(bt.currency), amount: Number(bt.amount), balanceTransaction: bt }));
+    return transactions.map((bt) => ({ sourceId: object.id, reference: object.id, currency: String(bt.currency), amount: Number(bt.amount), balanceTransaction: bt, mayCarryFee: true }));
   }
   throw invalidEvent(event, 'data.object is not a charge, refund or dispute');
 }
@@ -106,17 +111,18 @@ function moneyOf(event: StripeEvent): Money[] {
 function refundMoney(refund: Json, chargeId: string): Money[] {
   const currency = String(refund.currency);
   const amount = Number(refund.amount) || 0;
-  const own: Money = { sourceId: String(refund.id), reference: chargeId, currency, amount: -amount, balanceTransaction: refund.balance_transaction };
+  const own: Money = { sourceId: String(refund.id), reference: chargeId, currency, amount: -amount, balanceTransaction: refund.balance_transaction, mayCarryFee: true };
   // A failed refund comes back through a balance transaction of its own.
-  const failure: Money = { sourceId: `${refund.id}:failure`, reference: chargeId, currency, amount, balanceTransaction: refund.failure_balance_transaction };
+  const failure: Money = { sourceId: `${refund.id}:failure`, reference: chargeId, currency, amount, balanceTransaction: refund.failure_balance_transaction, mayCarryFee: true };
   return refund.failure_balance_transaction ? [own, failure] : [own];
 }
 
-async function postBalanceTransactions({ db, stripe }: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent): Promise<void> {
+/** Books the balance transaction of each amount an event moved: once known, else (when Stripe may keep a fee on it) its wait. */
+export async function postBalanceTransactionsOf({ db, stripe }: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent, moneys: Money[]): Promise<void> {
   const account = event.account ?? null;
-  for (const money of moneyOf(event)) {
+  for (const money of moneys) {
     const bt = await balanceTransactionOf(stripe, money, account);
-    if (bt === null) continue;
+    if (bt === null || (typeof bt === 'string' && !money.mayCarryFee)) continue;
     await withTransaction(db, async (tx) => {
       if (typeof bt !== 'string') return bookBalanceTransaction(tx, event, money, bt);
       await awaitBalanceTransaction(tx, { sourceId: money.sourceId, balanceTransactionId: bt, account, currency: money.currency, amount: money.amount, since: at(event.created) });
@@ -163,7 +169,8 @@ async function postPayout(db: Db, event: StripeEvent): Promise<void> {
 export function balanceLedgerActivities({ db, stripe }: ActivityDependencies) {
   return {
     async postBalanceTransactions(eventId: string): Promise<void> {
-      await postBalanceTransactions({ db, stripe }, await loadEventPayload(db, eventId));
+      const event = await loadEventPayload(db, eventId);
+      await postBalanceTransactionsOf({ db, stripe }, event, moneyOf(event));
     },
 
     async postPayout(eventId: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { balanceLedgerActivities } from './balance-ledger';
 import { chargeLedgerActivities } from './charge-ledger';
 import { checkoutActivities } from './checkout';
+import { connectLedgerActivities } from './connect-ledger';
 import { customerActivities } from './customers';
 import type { ActivityDependencies } from './dependencies';
 import { dunningCaseActivities } from './dunning-cases';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...ledgerActivities(deps),
     ...chargeLedgerActivities(deps),
     ...balanceLedgerActivities(deps),
+    ...connectLedgerActivities(deps),
     ...stripeObjectActivities(deps),
     ...noticeActivities(deps),
     ...dunningCaseActivities(deps),

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { capturedCharge, creditNote, disputeWithFunds, paidInvoice, payout } from './support/billing-events';
+import { applicationFee, capturedCharge, connectTransfer, creditNote, disputeWithFunds, paidInvoice, payout } from './support/billing-events';
 import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { startTestSmtp } from './support/smtp';
 import { startStallingProxy } from './support/stalling-proxy';
@@ -45,8 +45,8 @@ async function main() {
 
     // processStripeEvent: a paid invoice (every step), a type without handler, bad data (failed),
     // the types whose ledger follows Stripe's invoice math, a charge outside invoices, a payout
-    // a checkout paid by a delayed payment method and a connected account's details (each change
-    // behind its own patch).
+    // a checkout paid by a delayed payment method, a connected account's details, and a Connect
+    // platform's application fee and transfer (each change behind its own patch).
     const events = {
       'event-invoice-paid': paid,
       'event-ignored': stripeEvent('plan.created', { object: 'plan', id: 'plan_replay' }),
@@ -58,6 +58,8 @@ async function main() {
       'event-charge-succeeded': stripeEvent('charge.succeeded', capturedCharge({ amount: 800, invoice: null })),
       'event-payout-paid': stripeEvent('payout.paid', payout('po_replay', 800, 'paid')),
       'event-account-updated': stripeEvent('account.updated', stripeObject('account', { id: 'acct_replay' }), { account: 'acct_replay' }),
+      'event-application-fee-created': stripeEvent('application_fee.created', applicationFee({ amount: 150 })),
+      'event-transfer-reversed': stripeEvent('transfer.reversed', connectTransfer({ amount: 800, returned: [300] })),
       'event-checkout-paid-later': stripeEvent(
         'checkout.session.async_payment_succeeded',
         stripeObject('checkout.session', { id: 'cs_replay', payment_status: 'paid', customer: 'cus_replay', customer_email: 'replay@example.com' }),

@@ -141,7 +141,7 @@ describe('the close without a key', () => {
     const { status, body } = await admin(service, '/reports/close?month=2025-03');
 
     expect(status).toBe(200);
-    expect(body.totals).toEqual([{ currency: 'usd', revenue: 2_500, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0 }]);
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 2_500, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, application_fees: 0, transfers: 0 }]);
     expect(body.stripe_comparison).toEqual({ checked: false, reason: "STRIPE_SECRET_KEY is not set: Stripe's balance transactions cannot be listed" });
     expect(body.awaiting_fees).toEqual([expect.objectContaining({ source_id: charge.id, balance_transaction_id: 'txn_test_march_named', amount: 2_500 })]);
   });

@@ -162,11 +162,21 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   const latestEarlier = (type: string): Handler | undefined =>
     [...earlier.map((patch) => patch.table), base].find((table) => Object.hasOwn(table, type))?.[type];
   return [
+    { patchId: 'application-fees-transfers', table: applicationFeeTransferHandlersOf(steps) },
     { patchId: 'connected-account-sellers', table: connectedAccountHandlersOf(steps) },
     { patchId: 'checkout-waits-for-payment', table: checkoutPaymentHandlersOf(steps) },
     { patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, latestEarlier) },
     ...earlier,
   ];
+}
+
+/**
+ * A Connect platform's application fees and its transfers to connected accounts, each with what
+ * went back, in its books (from 2026-12-06; before, these types were stored and ignored).
+ */
+function applicationFeeTransferHandlersOf({ database }: Steps): Record<string, Handler> {
+  const types = ['application_fee.created', 'application_fee.refunded', 'transfer.created', 'transfer.updated', 'transfer.reversed'];
+  return Object.fromEntries(types.map((type) => [type, database.postApplicationFeeOrTransfer]));
 }
 
 /**

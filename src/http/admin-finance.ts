@@ -5,15 +5,13 @@ import { closeReportCsv, journalCsv } from '../platform/finance-report';
 import { balanceTransactionWaits } from '../store/balance-transactions';
 import { closeReport } from '../store/finance';
 import { journalBetween } from '../store/ledger';
-import { booksParam, dayRangeParams, monthParam } from './admin-params';
+import { dayRangeParams, monthParam, oneBooksParam } from './admin-params';
 
 /** The admin routes finance reads: the month's close, the journal, what waits for its fee. */
 export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; stripe?: Stripe }): void {
   router.get('/reports/close', async (ctx) => {
     const period = monthParam(ctx.query.month);
-    // One balance at a time, as Stripe keeps them: the platform's unless an account is named.
-    const books = booksParam(ctx.query.account);
-    const report = await closeReport(db, stripe, period, books === 'all' ? { connectedAccount: null } : books);
+    const report = await closeReport(db, stripe, period, oneBooksParam(ctx.query.account));
     if (ctx.accepts('json', 'text/csv') === 'text/csv') {
       ctx.type = 'text/csv';
       ctx.attachment(`close-${period.month}.csv`);
@@ -25,9 +23,10 @@ export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; strip
 
   router.get('/ledger/journal', async (ctx) => {
     const { from, to } = dayRangeParams(ctx.query.from, ctx.query.to);
-    const lines = await journalBetween(db, from, to, booksParam(ctx.query.account));
+    const books = oneBooksParam(ctx.query.account);
+    const lines = await journalBetween(db, from, to, books);
     ctx.type = 'text/csv';
-    ctx.attachment(`journal-${ctx.query.from}-${ctx.query.to}.csv`);
+    ctx.attachment(`journal-${books.connectedAccount ? `${books.connectedAccount}-` : ''}${ctx.query.from}-${ctx.query.to}.csv`);
     ctx.body = journalCsv(lines);
   });
 

@@ -60,7 +60,7 @@ export function windowParam(value: unknown): number {
   return seconds;
 }
 
-/** `?account=acct_…` for a connected account's books, `platform` for the platform's own; absent: all. */
+/** `?account=acct_…` for a connected account's books, `platform` for the platform's own; absent: all (the trial balance). */
 export function booksParam(value: unknown): Books {
   if (value === undefined) return 'all';
   if (value === 'platform') return { connectedAccount: null };
@@ -68,6 +68,15 @@ export function booksParam(value: unknown): Books {
     throw new HttpError(400, 'invalid_parameter', 'account must be a connected account id (acct_…) or platform.');
   }
   return { connectedAccount: value };
+}
+
+/**
+ * One set of books, as Stripe keeps one balance per account: the platform's unless `?account=`
+ * names a connected account. What finance imports or closes must never mix two businesses' books.
+ */
+export function oneBooksParam(value: unknown): { connectedAccount: string | null } {
+  const books = booksParam(value);
+  return books === 'all' ? { connectedAccount: null } : books;
 }
 
 /** A small JSON body, validated; the message names what is wrong. */

@@ -35,6 +35,9 @@ export interface CloseTotals {
   bad_debt: number;
   fees: number;
   payouts: number;
+  /** Connect: fees the platform earned on its connected accounts' charges, and what it passed on to them by transfer. */
+  application_fees: number;
+  transfers: number;
 }
 
 export interface Difference {
@@ -66,6 +69,8 @@ export function closeTotals(nets: AccountNet[]): CloseTotals[] {
       bad_debt: net('bad_debt'),
       fees: net('stripe_fees'),
       payouts: net('bank'),
+      application_fees: -net('application_fees'),
+      transfers: net('connected_account_transfers'),
     };
   });
 }

@@ -18,7 +18,9 @@ export type Account =
   | 'stripe_fees'
   | 'fx_conversion'
   | 'payouts_in_transit'
-  | 'bank';
+  | 'bank'
+  | 'application_fees'
+  | 'connected_account_transfers';
 
 export interface LedgerLine {
   account: Account;

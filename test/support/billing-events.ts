@@ -233,3 +233,44 @@ export function connectedAccount(id: string, name: string): Record<string, any> 
     },
   });
 }
+
+export interface ConnectMoneyOptions {
+  amount: number;
+  /** What went back, one amount per fee refund or transfer reversal. */
+  returned?: number[];
+  currency?: string;
+  /** The balance transaction: an id, the object itself, or none (the default). */
+  balanceTransaction?: string | Record<string, any> | null;
+}
+
+/** How Stripe names the parts of an application fee and of a transfer, which have the same shape. */
+const connectMoneyNames = {
+  application_fee: { id: 'fee', returnedObject: 'fee_refund', returnedId: 'fr', returned: 'amount_refunded', done: 'refunded', list: 'refunds', path: 'application_fees', parent: 'fee', counterparty: 'account', source: 'charge' },
+  transfer: { id: 'tr', returnedObject: 'transfer_reversal', returnedId: 'trr', returned: 'amount_reversed', done: 'reversed', list: 'reversals', path: 'transfers', parent: 'transfer', counterparty: 'destination', source: 'source_transaction' },
+} as const;
+
+function connectMoney(object: keyof typeof connectMoneyNames, options: ConnectMoneyOptions): Record<string, any> {
+  const names = connectMoneyNames[object];
+  const id = `${names.id}_test_${suffix()}`;
+  const currency = options.currency ?? 'usd';
+  const amounts = options.returned ?? [];
+  const returned = amounts.reduce((sum, amount) => sum + amount, 0);
+  const items = amounts.map((amount) => stripeObject(names.returnedObject, { id: `${names.returnedId}_test_${suffix()}`, amount, currency, [names.parent]: id, balance_transaction: null }));
+  return stripeObject(object, {
+    id,
+    amount: options.amount,
+    [names.returned]: returned,
+    [names.done]: returned === options.amount,
+    currency,
+    [names.counterparty]: 'acct_testSeller',
+    [names.source]: `ch_test_${suffix()}`,
+    balance_transaction: options.balanceTransaction ?? null,
+    [names.list]: { object: 'list', data: items, has_more: false, url: `/v1/${names.path}/${id}/${names.list}` },
+  });
+}
+
+/** An application fee a connected account paid the platform on one of its charges, with its refunds. */
+export const applicationFee = (options: ConnectMoneyOptions) => connectMoney('application_fee', options);
+
+/** A transfer from the platform to a connected account (a destination charge's), with its reversals. */
+export const connectTransfer = (options: ConnectMoneyOptions) => connectMoney('transfer', options);

@@ -1,0 +1,108 @@
+import { applicationFee, connectTransfer } from './support/billing-events';
+import { expectBalanced, movements } from './support/ledger';
+import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent } from './support/stripe-events';
+
+/**
+ * A Connect platform's own money from its connected accounts' sales, without a Stripe key: the
+ * application fees it earns on their charges and the transfers it passes on to them, each less
+ * what went back, in the platform's books.
+ */
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** The books (connected account, or null for the platform's) of every entry about a reference. */
+async function booksOf(reference: string): Promise<(string | null)[]> {
+  const { rows } = await service.database.db.query('SELECT DISTINCT account FROM ledger_entries WHERE reference = $1', [reference]);
+  return rows.map((row) => row.account);
+}
+
+describe('application fees', () => {
+  test('when a connected account pays the platform an application fee, then the platform\'s books hold it once as income in its Stripe balance', async () => {
+    const fee = applicationFee({ amount: 150, balanceTransaction: 'txn_test_fee_named' });
+
+    await deliverTwiceAndWait(service, stripeEvent('application_fee.created', fee));
+
+    expect(await movements(service, fee.id)).toEqual({ stripe_balance: 150, application_fees: -150 });
+    expect(await booksOf(fee.id)).toEqual([null]);
+    // Stripe keeps no fee on an application fee: without a key nothing waits for its transaction.
+    const waiting = await admin(service, '/ledger/awaiting-fees');
+    expect(waiting.body.data.map((wait: { source_id: string }) => wait.source_id)).not.toContain(fee.id);
+    await expectBalanced(service);
+  });
+
+  test('when a fee is refunded in two parts and the events arrive at once and newest first, then what went back is booked once, up to the latest amount', async () => {
+    const refundedTwice = applicationFee({ amount: 300, returned: [100, 50] });
+    const refundedOnce = { ...refundedTwice, amount_refunded: 100, refunds: { ...refundedTwice.refunds, data: refundedTwice.refunds.data.slice(0, 1) } };
+    const created = { ...refundedTwice, amount_refunded: 0, refunded: false, refunds: { ...refundedTwice.refunds, data: [] } };
+
+    await Promise.all([
+      deliverTwiceAndWait(service, stripeEvent('application_fee.created', created)),
+      deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refundedTwice)),
+    ]);
+    await deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refundedOnce));
+
+    expect(await movements(service, refundedTwice.id)).toEqual({ stripe_balance: 150, application_fees: -150 });
+    await expectBalanced(service);
+  });
+
+  test('when a fee\'s balance transaction settled it in another currency, then the conversion is booked as for a charge', async () => {
+    const fee = applicationFee({ amount: 200, currency: 'eur', balanceTransaction: { object: 'balance_transaction', id: `txn_test_fee_fx_${Date.now()}`, type: 'application_fee', amount: 216, fee: 0, net: 216, currency: 'usd', exchange_rate: 1.08, created: Math.floor(Date.now() / 1000) } });
+
+    await deliverTwiceAndWait(service, stripeEvent('application_fee.created', fee));
+
+    expect(await movements(service, fee.id, 'eur')).toEqual({ application_fees: -200, fx_conversion: 200 });
+    expect(await movements(service, fee.id, 'usd')).toEqual({ stripe_balance: 216, fx_conversion: -216 });
+  });
+});
+
+describe('transfers to connected accounts', () => {
+  test('when the platform passes a charge on to a connected account and part of it comes back, then its books show what it passed on net of the reversal', async () => {
+    const reversed = connectTransfer({ amount: 8_000, returned: [3_000] });
+    const sent: Record<string, any> = { ...reversed, amount_reversed: 0, reversed: false, reversals: { ...reversed.reversals, data: [] } };
+
+    await deliverTwiceAndWait(service, stripeEvent('transfer.created', sent));
+    expect(await movements(service, sent.id)).toEqual({ connected_account_transfers: 8_000, stripe_balance: -8_000 });
+
+    await deliverTwiceAndWait(service, stripeEvent('transfer.reversed', reversed));
+
+    expect(await movements(service, sent.id)).toEqual({ connected_account_transfers: 5_000, stripe_balance: -5_000 });
+    expect(await booksOf(sent.id)).toEqual([null]);
+    await expectBalanced(service);
+  });
+
+  test('when a reversal arrives before the transfer\'s creation, then both are booked from it and the late creation and an update book nothing more', async () => {
+    const reversed = connectTransfer({ amount: 2_000, returned: [2_000] });
+    const sent: Record<string, any> = { ...reversed, amount_reversed: 0, reversed: false, reversals: { ...reversed.reversals, data: [] } };
+
+    await deliverTwiceAndWait(service, stripeEvent('transfer.reversed', reversed));
+    await Promise.all([
+      deliverTwiceAndWait(service, stripeEvent('transfer.created', sent)),
+      deliverTwiceAndWait(service, stripeEvent('transfer.updated', { ...reversed, description: 'renamed' })),
+    ]);
+
+    expect(await movements(service, sent.id)).toEqual({});
+    const { rows } = await service.database.db.query('SELECT source_key FROM ledger_entries WHERE reference = $1 ORDER BY id', [sent.id]);
+    expect(rows.map((row) => row.source_key)).toEqual([`transfer:${sent.id}:sent`, `transfer:${sent.id}:reversed-to:2000`]);
+  });
+
+  test('when a transfer\'s amount is not a whole number of minor units, then the event fails saying so and nothing is booked', async () => {
+    const transfer: Record<string, any> = { ...connectTransfer({ amount: 1_000 }), amount: '10.00' };
+    const event = stripeEvent('transfer.created', transfer);
+
+    await deliver(service.url, event);
+
+    expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
+    const { body } = await admin(service, `/events/${event.id}`);
+    expect(body.last_error).toContain('not a transfer with a currency and whole amounts');
+    expect(await movements(service, transfer.id)).toEqual({});
+  });
+});
