@@ -49,6 +49,7 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     currency: invoice.currency,
     hosted_invoice_url: invoice.hostedInvoiceUrl,
     account: event.account ?? null,
+    presented_as: invoice.presentedAs,
   });
   if (dunningCase.status !== 'open') return;
   if (invoice.subscriptionId) {

@@ -23,6 +23,11 @@ async function openCase(db: Db, invoiceId: string): Promise<DunningCase | undefi
   return dunningCase;
 }
 
+/** The name dunning emails are signed with: the case's connected account, or the one its invoice is presented as, else the platform. */
+function dunningSellerName(deps: Pick<ActivityDependencies, 'db' | 'config'>, dunningCase: DunningCase): Promise<string> {
+  return sellerNameOf(deps.db, deps.config, dunningCase.account, { accountName: null, accountCountry: null, presentedAs: dunningCase.presented_as });
+}
+
 /** Sends notice `step` of `steps`; false when the invoice turned out to be paid meanwhile. */
 async function sendDunningNotice(
   deps: DunningDependencies,
@@ -42,7 +47,7 @@ async function sendDunningNotice(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `dunning:${invoiceId}:notice:${step}`,
     to: dunningCase.customer_email,
-    ...dunningEmail.notice(dunningCase, amount, step, steps, await sellerNameOf(deps.db, deps.config, dunningCase.account)),
+    ...dunningEmail.notice(dunningCase, amount, step, steps, await dunningSellerName(deps, dunningCase)),
   });
   return true;
 }
@@ -97,7 +102,7 @@ async function finishDunning(
     await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
       key: `dunning:${invoiceId}:recovered`,
       to: dunningCase.customer_email,
-      ...dunningEmail.recovered(amount, await sellerNameOf(deps.db, deps.config, dunningCase.account)),
+      ...dunningEmail.recovered(amount, await dunningSellerName(deps, dunningCase)),
     });
   }
   if (outcome !== 'exhausted') return;

@@ -137,10 +137,11 @@ async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings,
     content: document.pdf,
     contentType: 'application/pdf',
   }));
-  const seller = await sellerOf(db, settings, payment.account, issuerNamesOf(payment.invoice));
+  const issuer = issuerNamesOf(payment.invoice);
+  const seller = await sellerOf(db, settings, payment.account, issuer);
   const recipients = [
     ...(payment.customer_email ? [{ role: 'customer', to: payment.customer_email, ...paymentReceiptEmail(payment, seller.name, numbers) }] : []),
-    { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers, seller.name) },
+    { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers, seller.name, issuer.presentedAs) },
   ];
   for (const recipient of recipients) {
     await sendOnce(db, mailer, settings.MAIL_FROM, {

@@ -94,3 +94,33 @@ test('when the platform\'s own invoice is paid, then its documents name the conf
     expect(text).not.toContain('Somebody Else AG');
   }
 });
+
+test('when the platform\'s invoice is presented as a connected account (on_behalf_of), then the documents and receipt name that account, numbered and booked as the platform\'s', async () => {
+  await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_onbehalf', 'Riverside Studio SARL'), { account: 'acct_onbehalf' }));
+  const invoice: Record<string, any> = { ...paidInvoice({ customerEmail: 'studio-buyer@example.com' }), on_behalf_of: 'acct_onbehalf' };
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+
+  for (const text of await documentTexts(invoice.id)) {
+    expect(text).toContain('Riverside Studio SARL');
+    expect(text).toContain('support@acct_onbehalf.example');
+    for (const detail of platformDetails) expect(text).not.toContain(detail);
+  }
+  const { rows } = await service.database.db.query('SELECT d.number, p.account FROM documents d JOIN payments p ON p.id = d.payment_id WHERE p.invoice_id = $1', [invoice.id]);
+  for (const row of rows) expect(row).toEqual({ number: expect.stringMatching(/^(R|INV)-\d{4}-\d{6}$/), account: null });
+  expect(service.smtp.to('studio-buyer@example.com').map((m) => m.subject)).toEqual(['Your receipt from Riverside Studio SARL: $100.00']);
+  const [financeCopy] = service.smtp.to(service.config.FINANCE_EMAIL).filter((m) => m.subject?.includes('Riverside Studio SARL'));
+  expect(financeCopy.subject).toBe('Payment received on behalf of Riverside Studio SARL: $100.00 from Ada Lovelace');
+  expect(financeCopy.text).toContain("Presented as: Riverside Studio SARL, connected account acct_onbehalf (on behalf of it; the platform's books)");
+});
+
+test('when an invoice names a connected account as its issuer and nothing else describes the account, then the documents name it as the invoice does', async () => {
+  const invoice: Record<string, any> = { ...paidInvoice(), issuer: { type: 'account', account: 'acct_issuerOnly' }, account_name: 'Issuer Only GmbH' };
+
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+
+  for (const text of await documentTexts(invoice.id)) {
+    expect(text).toContain('Issuer Only GmbH');
+    for (const detail of platformDetails) expect(text).not.toContain(detail);
+  }
+});

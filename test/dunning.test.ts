@@ -199,6 +199,21 @@ describe('dunning', () => {
     ]);
   });
 
+  test('when the platform\'s invoice is presented as a connected account (on_behalf_of), then its notices are signed with the account\'s name and Stripe is called as the platform', async () => {
+    await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_presented', 'Harbour Yoga Ltd'), { account: 'acct_presented' }));
+    const invoice = { ...unpaid('presented-debtor@example.com'), on_behalf_of: 'acct_presented' };
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await dunningHandle(invoice.id).result();
+
+    const notices = service.smtp.to('presented-debtor@example.com');
+    expect(notices).toHaveLength(3);
+    for (const notice of notices) expect(notice.text).toContain('Harbour Yoga Ltd');
+    const accounts = stripe.accounts.filter((_, i) => stripe.calls[i].includes(invoice.id));
+    expect(accounts.length).toBeGreaterThan(0);
+    expect(new Set(accounts)).toEqual(new Set(['']));
+  });
+
   test('when two failure events of one invoice arrive concurrently, then one workflow runs with one notice per step', async () => {
     const invoice = unpaid('ken@example.com');
     const first = stripeEvent('invoice.payment_failed', invoice);

@@ -22,13 +22,20 @@ export interface InvoiceLine {
 export interface IssuerNames {
   accountName: string | null;
   accountCountry: string | null;
+  /**
+   * The connected account a platform's invoice is presented as (`on_behalf_of`, or `issuer` of
+   * type account): Stripe shows that account's details on its documents and emails, while the
+   * money stays in the platform's books until it is transferred.
+   */
+  presentedAs: string | null;
 }
 
-/** `account_name` and `account_country` of an invoice (or of any object that carries them). */
+/** `account_name`, `account_country` and the account presented of an invoice (or of any object that carries them). */
 export function issuerNamesOf(object: Json): IssuerNames {
   return {
     accountName: typeof object?.account_name === 'string' && object.account_name.trim() !== '' ? object.account_name : null,
     accountCountry: typeof object?.account_country === 'string' ? object.account_country : null,
+    presentedAs: (object?.issuer?.type === 'account' ? idOf(object.issuer.account) : null) ?? idOf(object?.on_behalf_of),
   };
 }
 
