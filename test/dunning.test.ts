@@ -201,7 +201,7 @@ describe('dunning', () => {
 
   test('when the platform\'s invoice is presented as a connected account (on_behalf_of), then its notices are signed with the account\'s name and Stripe is called as the platform', async () => {
     await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_presented', 'Harbour Yoga Ltd'), { account: 'acct_presented' }));
-    const invoice = { ...unpaid('presented-debtor@example.com'), on_behalf_of: 'acct_presented' };
+    const invoice: Record<string, any> = { ...unpaid('presented-debtor@example.com'), on_behalf_of: 'acct_presented' };
 
     await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
     await dunningHandle(invoice.id).result();

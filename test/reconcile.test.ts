@@ -121,6 +121,24 @@ describe('connected accounts', () => {
     expect(await eventStatusWhenDone(service, missed.id)).toBe('processed');
   });
 
+  test('when a connected account disconnected from the platform, then it is no longer listed, and it is again once it reconnects', async () => {
+    const account = `acct_reconcile_gone_${Date.now()}`;
+    const now = Math.floor(Date.now() / 1000);
+    const application = { object: 'application', id: 'ca_reconcile', name: 'Platform' };
+    await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: `cus_${account}` }), { account, created: now - 30 }));
+    await storeIgnored(stripeEvent('account.application.deauthorized', application, { account, created: now - 20 }));
+    const { stripe, requests } = fakeEventsApi({ revoked: [account] });
+    const deps = { db: service.database.db, temporal: service.temporal, config: service.config, stripe, log: createLogger('silent') };
+
+    const whileGone = await reconcileEvents(deps);
+    await storeIgnored(stripeEvent('account.application.authorized', application, { account, created: now - 10 }));
+    const listedAgain = await reconcileEvents(deps);
+
+    expect(whileGone.failedAccounts).not.toContain(account);
+    expect(listedAgain.failedAccounts).toContain(account);
+    expect(requests.filter((r) => r.account === account)).toHaveLength(1);
+  });
+
   test('when RECONCILE_CONNECTED_ACCOUNTS is false, then only the platform\'s events are listed', async () => {
     await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: 'cus_connected_off' }), { account: 'acct_reconcile_off' }));
     const { stripe, requests } = fakeEventsApi({});
@@ -131,6 +149,12 @@ describe('connected accounts', () => {
     expect(requests.map((r) => r.account)).toEqual([undefined]);
   });
 });
+
+/** Delivers an event that nothing handles, twice at once, until it is stored as ignored. */
+async function storeIgnored(event: StripeEvent): Promise<void> {
+  await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
+  expect(await eventStatusWhenDone(service, event.id)).toBe('ignored');
+}
 
 /**
  * Stripe's events list, newest first, as the SDK's auto-paginating list returns it: the

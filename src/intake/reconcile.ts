@@ -6,7 +6,7 @@ import type { Config } from '../platform/config';
 import type { StripeEvent } from '../platform/stripe-event';
 import type { Db } from '../platform/db';
 import { asAccount } from '../platform/stripe-client';
-import { connectedAccountsSince } from '../store/events';
+import { connectedAccountsSince, deauthorizedAccounts } from '../store/events';
 import { checkpointNames, readCheckpoint, writeCheckpoint } from '../store/reconcile-checkpoints';
 import { acceptEvent, type IntakeDependencies } from './accept-event';
 
@@ -95,7 +95,7 @@ async function reconcileListing(deps: ReconcileDependencies, now: number, accoun
 
 /**
  * The connected accounts to list: those listed before, and those that events stored since the
- * last run name for the first time. A new account gets its checkpoint before the stored events
+ * last run name for the first time, less those that disconnected. A new account gets its checkpoint before the stored events
  * are marked read, so that it is never forgotten; it is first read as far back as Stripe retries.
  */
 async function connectedAccountsToList(db: Db, now: number): Promise<string[]> {
@@ -107,7 +107,9 @@ async function connectedAccountsToList(db: Db, now: number): Promise<string[]> {
     known.add(account);
   }
   if (upToSeq !== null) await writeCheckpoint(db, accountsSeenCheckpoint, upToSeq);
-  return [...known].sort();
+  // An account that disconnected from the platform cannot be listed; its checkpoint is kept for when it comes back.
+  const deauthorized = await deauthorizedAccounts(db, [...known]);
+  return [...known].filter((account) => !deauthorized.has(account)).sort();
 }
 
 export function reconcileScheduleId(taskQueue: string): string {

@@ -224,3 +224,19 @@ export async function connectedAccountsSince(db: Queryable, afterSeq: number): P
   );
   return { accounts: rows[0].accounts ?? [], upToSeq: rows[0].up_to_seq === null ? null : Number(rows[0].up_to_seq) };
 }
+
+/**
+ * Of these connected accounts, those that took the platform's access away: their latest
+ * `account.application.*` event stored is `deauthorized` (a later `authorized` gives it back).
+ */
+export async function deauthorizedAccounts(db: Queryable, accounts: string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ account: string }>(
+    `SELECT account FROM (
+       SELECT DISTINCT ON (account) account, type FROM stripe_events
+        WHERE type IN ('account.application.authorized', 'account.application.deauthorized') AND account = ANY($1)
+        ORDER BY account, created DESC, seq DESC) latest
+      WHERE type = 'account.application.deauthorized'`,
+    [accounts],
+  );
+  return new Set(rows.map((row) => row.account));
+}
