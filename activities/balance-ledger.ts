@@ -31,7 +31,13 @@ export interface Money {
   mayCarryFee: boolean;
 }
 
-function readBalanceTransaction(value: Json, sourceId: string, account: string | null): BalanceTransaction {
+/** A balance transaction as Stripe reported it, with the part of its fee a connected account paid its platform. */
+interface ReportedTransaction extends BalanceTransaction {
+  /** `fee_details` of type `application_fee`: on a connected account's charge, the platform's cut, not Stripe's. */
+  platformFee: number;
+}
+
+function readBalanceTransaction(value: Json, sourceId: string, account: string | null): ReportedTransaction {
   const integers = ['amount', 'fee', 'net', 'created'] as const;
   if (value.object !== 'balance_transaction' || typeof value.id !== 'string' || typeof value.currency !== 'string' || integers.some((key) => !Number.isSafeInteger(value[key]))) {
     throw new Error(`balance transaction of ${sourceId} is malformed`);
@@ -47,11 +53,14 @@ function readBalanceTransaction(value: Json, sourceId: string, account: string |
     net: value.net,
     exchangeRate: typeof value.exchange_rate === 'number' ? value.exchange_rate : null,
     created: at(value.created),
+    platformFee: (Array.isArray(value.fee_details) ? value.fee_details : [])
+      .filter((detail: Json) => detail?.type === 'application_fee' && Number.isSafeInteger(detail.amount) && detail.currency === value.currency)
+      .reduce((total: number, detail: Json) => total + detail.amount, 0),
   };
 }
 
 /** The balance transaction as the payload carries it, or as Stripe answers for its id; the id alone without a key. */
-async function balanceTransactionOf(stripe: Stripe | undefined, money: Money, account: string | null): Promise<BalanceTransaction | string | null> {
+async function balanceTransactionOf(stripe: Stripe | undefined, money: Money, account: string | null): Promise<ReportedTransaction | string | null> {
   const ref = money.balanceTransaction;
   if (ref && typeof ref === 'object') return readBalanceTransaction(ref as Json, money.sourceId, account);
   if (typeof ref !== 'string') return null;
@@ -60,18 +69,24 @@ async function balanceTransactionOf(stripe: Stripe | undefined, money: Money, ac
   return readBalanceTransaction(fetched as unknown as Json, money.sourceId, account);
 }
 
-/** Books Stripe's fee and, when it settled in another currency, the conversion; each once per balance transaction. */
-async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: Money, bt: BalanceTransaction): Promise<void> {
+/**
+ * Books Stripe's fee (and, on a connected account's charge, its platform's application fee apart
+ * from it) and, when it settled in another currency, the conversion; each once per balance
+ * transaction.
+ */
+async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: Money, { platformFee, ...bt }: ReportedTransaction): Promise<void> {
   await lockReference(tx, money.reference);
   await recordBalanceTransaction(tx, bt);
+  // A fee detail that does not fit inside the fee is not split off: the whole fee stays Stripe's.
+  const paidToPlatform = platformFee > 0 && platformFee <= bt.fee ? platformFee : 0;
   await post(tx, {
     sourceKey: `balance_transaction:${bt.id}:fee`,
     kind: 'stripe_fee',
     reference: money.reference,
-    description: `Stripe fee on ${money.sourceId} (${bt.id})`,
+    description: `${paidToPlatform > 0 ? 'Stripe fee and application fee' : 'Stripe fee'} on ${money.sourceId} (${bt.id})`,
     occurredAt: bt.created,
     ...sourceOf(event),
-    lines: transfer('stripe_fees', 'stripe_balance', bt.currency, bt.fee),
+    lines: [...transfer('stripe_fees', 'stripe_balance', bt.currency, bt.fee - paidToPlatform), ...transfer('platform_fees', 'stripe_balance', bt.currency, paidToPlatform)],
   });
   if (bt.currency === money.currency) return;
   await post(tx, {

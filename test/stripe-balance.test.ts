@@ -49,6 +49,22 @@ describe('Stripe fees', () => {
     expect(await movements(service, charge.id)).toEqual({ revenue: -4_000, stripe_balance: 3_854, stripe_fees: 146 });
   });
 
+  test('when a connected account\'s charge paid its platform an application fee, then its books keep that fee apart from Stripe\'s, and its close shows both', async () => {
+    const created = Date.UTC(2025, 3, 8, 9) / 1000;
+    const charge: Record<string, any> = { ...sale(10_000), created };
+    const details = [
+      { amount: 320, currency: 'usd', type: 'stripe_fee', description: 'Stripe processing fees' },
+      { amount: 150, currency: 'usd', type: 'application_fee', description: 'Platform fee' },
+    ];
+    charge.balance_transaction = { ...balanceTransaction({ source: charge.id, amount: 10_000, fee: 470, created }), fee_details: details };
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge, { account: 'acct_testFeeSplit', created }));
+
+    expect(await movements(service, charge.id)).toEqual({ revenue: -10_000, stripe_balance: 9_530, stripe_fees: 320, platform_fees: 150 });
+    const { body } = await admin(service, '/reports/close?month=2025-04&account=acct_testFeeSplit');
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 0, application_fees: 0, transfers: 0, platform_fees: 150 }]);
+  });
+
   test('when a dispute lists its withdrawal with Stripe\'s dispute fee, then the fee is booked with the withdrawn funds', async () => {
     const disputeId = `dp_test_fee_${Date.now()}`;
     const opened = disputeWithFunds(disputeId, 5_000, 'needs_response', [-5_000]);
@@ -141,7 +157,7 @@ describe('the close without a key', () => {
     const { status, body } = await admin(service, '/reports/close?month=2025-03');
 
     expect(status).toBe(200);
-    expect(body.totals).toEqual([{ currency: 'usd', revenue: 2_500, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, application_fees: 0, transfers: 0 }]);
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 2_500, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, application_fees: 0, transfers: 0, platform_fees: 0 }]);
     expect(body.stripe_comparison).toEqual({ checked: false, reason: "STRIPE_SECRET_KEY is not set: Stripe's balance transactions cannot be listed" });
     expect(body.awaiting_fees).toEqual([expect.objectContaining({ source_id: charge.id, balance_transaction_id: 'txn_test_march_named', amount: 2_500 })]);
   });

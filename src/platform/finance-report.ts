@@ -35,9 +35,11 @@ export interface CloseTotals {
   bad_debt: number;
   fees: number;
   payouts: number;
-  /** Connect: fees the platform earned on its connected accounts' charges, and what it passed on to them by transfer. */
+  /** Connect, the platform's books: fees it earned on its connected accounts' charges, and what it passed on to them by transfer. */
   application_fees: number;
   transfers: number;
+  /** Connect, a connected account's books: the application fees it paid its platform (apart from Stripe's `fees`). */
+  platform_fees: number;
 }
 
 export interface Difference {
@@ -71,6 +73,7 @@ export function closeTotals(nets: AccountNet[]): CloseTotals[] {
       payouts: net('bank'),
       application_fees: -net('application_fees'),
       transfers: net('connected_account_transfers'),
+      platform_fees: net('platform_fees'),
     };
   });
 }

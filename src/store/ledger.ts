@@ -20,7 +20,8 @@ export type Account =
   | 'payouts_in_transit'
   | 'bank'
   | 'application_fees'
-  | 'connected_account_transfers';
+  | 'connected_account_transfers'
+  | 'platform_fees';
 
 export interface LedgerLine {
   account: Account;
