@@ -86,6 +86,22 @@ describe('customer notices, each sent once', () => {
     expect(text).not.toContain('Example Inc.');
   });
 
+  test.each([
+    ['on_behalf_of', { on_behalf_of: 'acct_noticesPresented' }],
+    ['an issuer of type account', { invoice_settings: { issuer: { type: 'account', account: 'acct_noticesPresented' } } }],
+  ])('when the platform\'s subscription is presented as a connected account (%s), then its notice is signed with the account\'s name', async (_, presented) => {
+    await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_noticesPresented', 'Quayside Press Ltd'), { account: 'acct_noticesPresented' }));
+    const before = received();
+    const subscription = stripeObject('subscription', { id: `sub_presented_${Date.now()}`, customer: 'cus_notice', status: 'trialing', trial_end: 1_800_000_000, ...presented });
+
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.trial_will_end', subscription));
+
+    expect(await subjectsSince(before)).toEqual(['Your trial ends soon']);
+    const text = service.smtp.to('notice@example.com').at(-1)?.text ?? '';
+    expect(text).toContain('Quayside Press Ltd');
+    expect(text).not.toContain('Example Inc.');
+  });
+
   test('when the customer is updated, then email, name, phone and address follow, and an older update does not undo it', async () => {
     const now = Math.floor(Date.now() / 1000);
     const updated = stripeObject('customer', {

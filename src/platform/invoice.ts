@@ -30,12 +30,18 @@ export interface IssuerNames {
   presentedAs: string | null;
 }
 
+/** An invoice's `issuer` (a subscription's `invoice_settings.issuer`) when it is an account, else `on_behalf_of`. */
+function presentedAccountOf(object: Json): string | null {
+  const issuer = object?.issuer ?? object?.invoice_settings?.issuer;
+  return (issuer?.type === 'account' ? idOf(issuer.account) : null) ?? idOf(object?.on_behalf_of);
+}
+
 /** `account_name`, `account_country` and the account presented of an invoice (or of any object that carries them). */
 export function issuerNamesOf(object: Json): IssuerNames {
   return {
     accountName: typeof object?.account_name === 'string' && object.account_name.trim() !== '' ? object.account_name : null,
     accountCountry: typeof object?.account_country === 'string' ? object.account_country : null,
-    presentedAs: (object?.issuer?.type === 'account' ? idOf(object.issuer.account) : null) ?? idOf(object?.on_behalf_of),
+    presentedAs: presentedAccountOf(object),
   };
 }
 
