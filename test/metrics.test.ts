@@ -42,7 +42,7 @@ test('when the service starts, then every metric is exposed: the API, the worker
   for (const name of ['stripe_webhook_requests_total', 'stripe_webhook_ack_seconds', 'stripe_webhook_acceptance_step_seconds', 'stripe_dunning_active_cases', 'stripe_ledger_imbalance', 'stripe_events_unfinished', 'stripe_events_unfinished_oldest_seconds']) {
     expect(api).toContain(`# TYPE ${name} `);
   }
-  for (const name of ['stripe_events_processed_total', 'stripe_event_processing_seconds', 'stripe_emails_sent_total']) {
+  for (const name of ['stripe_events_processed_total', 'stripe_event_processing_seconds', 'stripe_emails_sent_total', 'stripe_reconcile_events_started_total', 'stripe_reconcile_failed_accounts', 'stripe_reconcile_last_finished_timestamp_seconds']) {
     expect(own).toContain(`# TYPE ${name} `);
   }
   expect(sdk).toMatch(/^temporal_\w+/m);

@@ -1,8 +1,10 @@
 import type Stripe from 'stripe';
 import { createLogger } from '../src/platform/log';
+import { createMetrics } from '../src/platform/metrics';
 import { reconcileEvents, reconcileScheduleId } from '../src/intake/reconcile';
 import type { StripeEvent } from '../src/platform/stripe-event';
 import { admin, countExecutions, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { sampleValue } from './support/metrics-text';
 import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
 let service: TestService;
@@ -119,6 +121,22 @@ describe('connected accounts', () => {
     expect(result.failedAccounts).toEqual([revoked]);
     expect(result.started).toEqual([missed.id]);
     expect(await eventStatusWhenDone(service, missed.id)).toBe('processed');
+  });
+
+  test('when a run starts missed events and an account cannot be listed, then its metrics say how many it started, how many accounts failed and when it finished', async () => {
+    const revoked = `acct_reconcile_metrics_${Date.now()}`;
+    await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: `cus_${revoked}` }), { account: revoked }));
+    const missed = stripeEvent('customer.created', stripeObject('customer', { id: 'cus_reconcile_metrics_missed' }));
+    const { stripe } = fakeEventsApi({ platform: [missed], revoked: [revoked] });
+    const metrics = createMetrics();
+    const now = Math.floor(Date.now() / 1000);
+
+    await reconcileEvents({ db: service.database.db, temporal: service.temporal, config: service.config, stripe, log: createLogger('silent'), metrics }, now);
+    const text = await metrics.registry.metrics();
+
+    expect(sampleValue(text, 'stripe_reconcile_events_started_total')).toBe(1);
+    expect(sampleValue(text, 'stripe_reconcile_failed_accounts')).toBe(1);
+    expect(sampleValue(text, 'stripe_reconcile_last_finished_timestamp_seconds')).toBe(now);
   });
 
   test('when a connected account disconnected from the platform, then it is no longer listed, and it is again once it reconnects', async () => {

@@ -25,7 +25,7 @@ import { eventAsAdminJson } from './admin-views';
 import { entriesAbout, invoicePosition, referencesOfPayingCharges, trialBalance } from '../store/ledger';
 import { listPayments, paymentOfInvoice } from '../store/payments';
 import { readInvoice } from '../platform/invoice';
-import { reconcileEvents } from '../intake/reconcile';
+import { reconcileEvents, type ReconcileDependencies } from '../intake/reconcile';
 import { restartEventWorkflow } from '../intake/event-workflow';
 
 export interface AdminDependencies {
@@ -37,6 +37,8 @@ export interface AdminDependencies {
   >;
   log: Logger;
   stripe?: Stripe;
+  /** The API's metrics, which a reconcile started here reports to. */
+  metrics?: ReconcileDependencies['metrics'];
 }
 
 const cleanupRequest = z.strictObject({

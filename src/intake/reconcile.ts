@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { WorkflowType } from '../../workflows/contracts';
 import type { Config } from '../platform/config';
+import type { Metrics } from '../platform/metrics';
 import type { StripeEvent } from '../platform/stripe-event';
 import type { Db } from '../platform/db';
 import { asAccount } from '../platform/stripe-client';
@@ -10,10 +11,12 @@ import { connectedAccountsSince, deauthorizedAccounts } from '../store/events';
 import { checkpointNames, readCheckpoint, writeCheckpoint } from '../store/reconcile-checkpoints';
 import { acceptEvent, type IntakeDependencies } from './accept-event';
 
-export interface ReconcileDependencies extends IntakeDependencies {
+export interface ReconcileDependencies extends Omit<IntakeDependencies, 'metrics'> {
   config: IntakeDependencies['config'] & Pick<Config, 'RECONCILE_CONNECTED_ACCOUNTS'>;
   stripe: Stripe;
   log: Logger;
+  /** What each run found: the process's metrics (the worker's for the hourly runs, the API's for the admin route). */
+  metrics?: Pick<Metrics, 'reconcileEventsStarted' | 'reconcileFailedAccounts' | 'reconcileFinished'>;
 }
 
 export interface ReconcileResult {
@@ -62,6 +65,9 @@ export async function reconcileEvents(deps: ReconcileDependencies, now = Math.fl
     }
   }
   const result = { listed: sum(results.map((r) => r.listed)), started: results.flatMap((r) => r.started), checkpoint: platform.checkpoint, failedAccounts };
+  deps.metrics?.reconcileEventsStarted.inc(result.started.length);
+  deps.metrics?.reconcileFailedAccounts.set(failedAccounts.length);
+  deps.metrics?.reconcileFinished.set(now);
   deps.log.info({ listed: result.listed, started: result.started.length, accounts: results.length - 1, failedAccounts: failedAccounts.length }, 'reconcile: done');
   return result;
 }
@@ -83,7 +89,7 @@ async function reconcileListing(deps: ReconcileDependencies, now: number, accoun
     // A connected account's events, listed as that account, are its events as the Connect webhook sends them.
     const event = { ...listedEvent, account: listedEvent.account ?? account ?? undefined } as unknown as StripeEvent;
     // Known events come back as duplicates from the same single query that stores new ones.
-    const accepted = await acceptEvent(deps, event);
+    const accepted = await acceptEvent({ ...deps, metrics: undefined }, event);
     if (!accepted.duplicate) {
       started.push(event.id);
       log.info({ eventId: event.id, type: event.type, account }, 'reconcile: started a missed event');

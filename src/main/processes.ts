@@ -130,7 +130,7 @@ export async function startWorker(config: Config, log: Logger, options: WorkerOp
       log,
       reconcile: stripe
         ? async () => {
-            const result = await reconcileEvents({ db, temporal, config, stripe, log });
+            const result = await reconcileEvents({ db, temporal, config, stripe, log, metrics });
             return { listed: result.listed, started: result.started.length, failedAccounts: result.failedAccounts.length };
           }
         : undefined,

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One set per process; the API and the worker share it when they run in one process (`npm start`). */
 export interface Metrics {
@@ -9,6 +9,9 @@ export interface Metrics {
   eventsProcessed: Counter<'type' | 'result'>;
   eventProcessingSeconds: Histogram<'type'>;
   emailsSent: Counter<'kind'>;
+  reconcileEventsStarted: Counter;
+  reconcileFailedAccounts: Gauge;
+  reconcileFinished: Gauge;
 }
 
 const secondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -57,6 +60,22 @@ export function createMetrics(): Metrics {
       name: 'stripe_emails_sent_total',
       help: 'Emails handed to the SMTP server, by kind (payment, dunning, notice, welcome)',
       labelNames: ['kind'],
+      registers,
+    }),
+    // Reconcile answers no one: these are how an operator learns that deliveries go missing or that it stopped.
+    reconcileEventsStarted: new Counter({
+      name: 'stripe_reconcile_events_started_total',
+      help: 'Events Stripe listed that had not reached the webhook (or were not accepted), started by reconcile',
+      registers,
+    }),
+    reconcileFailedAccounts: new Gauge({
+      name: 'stripe_reconcile_failed_accounts',
+      help: 'Connected accounts whose events the last reconcile run could not list',
+      registers,
+    }),
+    reconcileFinished: new Gauge({
+      name: 'stripe_reconcile_last_finished_timestamp_seconds',
+      help: 'When a reconcile run last listed the platform\'s events to the end (Unix seconds)',
       registers,
     }),
   };
