@@ -3,7 +3,6 @@ import { withTransaction, type Db } from '../src/platform/db';
 import { refreshEntitlements } from '../src/store/entitlements';
 import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
 import { sendOnce } from './outbox';
-import { type Mailer } from '../src/platform/mailer';
 import { issuePasswordToken } from '../src/store/password-tokens';
 import { checkoutPaymentFailedEmail, welcomeEmail } from './emails';
 import { sellerNameOf } from './sellers';
@@ -70,7 +69,7 @@ const emailOf = (session: Json): string | null => session.customer_details?.emai
 
 /** The welcome email with a single-use link to set a password, once per checkout session. */
 async function sendWelcome(
-  deps: { db: Db; mailer: Mailer; config: Config },
+  deps: Pick<ActivityDependencies, 'db' | 'mailer' | 'config' | 'stripe'>,
   checkout: { customerId: string; email: string | null; sessionId: string; subscribed: boolean },
   event: StripeEvent,
 ): Promise<void> {
@@ -83,7 +82,7 @@ async function sendWelcome(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key,
     to: checkout.email,
-    ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, await sellerNameOf(deps.db, deps.config, event.account ?? null), checkout.subscribed),
+    ...welcomeEmail(link, deps.config.PASSWORD_TOKEN_TTL_HOURS, await sellerNameOf(deps, deps.config, event.account ?? null), checkout.subscribed),
     eventId: event.id,
   });
 }
@@ -94,7 +93,7 @@ async function sendWelcome(
  * A subscription's failed first invoice starts dunning, whose notices say it instead.
  */
 async function sendPaymentFailed(
-  deps: { db: Db; mailer: Mailer; config: Config },
+  deps: Pick<ActivityDependencies, 'db' | 'mailer' | 'config' | 'stripe'>,
   session: Json,
   event: StripeEvent,
 ): Promise<void> {
@@ -105,7 +104,7 @@ async function sendPaymentFailed(
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `checkout-payment-failed:${session.id}`,
     to,
-    ...checkoutPaymentFailedEmail(amount, deps.config.APP_URL, await sellerNameOf(deps.db, deps.config, event.account ?? null)),
+    ...checkoutPaymentFailedEmail(amount, deps.config.APP_URL, await sellerNameOf(deps, deps.config, event.account ?? null)),
     eventId: event.id,
   });
 }

@@ -24,8 +24,8 @@ async function openCase(db: Db, invoiceId: string): Promise<DunningCase | undefi
 }
 
 /** The name dunning emails are signed with: the case's connected account, or the one its invoice is presented as, else the platform. */
-function dunningSellerName(deps: Pick<ActivityDependencies, 'db' | 'config'>, dunningCase: DunningCase): Promise<string> {
-  return sellerNameOf(deps.db, deps.config, dunningCase.account, { accountName: null, accountCountry: null, presentedAs: dunningCase.presented_as });
+function dunningSellerName(deps: Pick<ActivityDependencies, 'db' | 'stripe' | 'config'>, dunningCase: DunningCase): Promise<string> {
+  return sellerNameOf(deps, deps.config, dunningCase.account, { accountName: null, accountCountry: null, presentedAs: dunningCase.presented_as });
 }
 
 /** Sends notice `step` of `steps`; false when the invoice turned out to be paid meanwhile. */

@@ -19,7 +19,7 @@ export function invoicePaidActivities(deps: ActivityDependencies) {
       const payment = await recordInvoicePayment(db, stripe, event);
       await settleDunning(deps, event, 'recovered');
       if (!payment) return null;
-      await createPaymentDocuments(db, config, payment);
+      await createPaymentDocuments({ db, stripe }, config, payment);
       await postPaymentToLedger(db, payment);
       await recordSubscriptionPeriod(db, config, payment);
       return payment.id;

@@ -1,9 +1,7 @@
-import type { Config } from '../src/platform/config';
 import type { Db } from '../src/platform/db';
 import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
 import { formatAmount } from '../src/platform/money';
 import { sendOnce } from './outbox';
-import { type Mailer } from '../src/platform/mailer';
 import { customerEmail } from './emails';
 import { sellerNameOf } from './sellers';
 import { issuerNamesOf } from '../src/platform/invoice';
@@ -53,7 +51,7 @@ async function recipientOf(db: Db, object: Json): Promise<string | null> {
 }
 
 async function sendCustomerNotice(
-  deps: { db: Db; mailer: Mailer; config: Config },
+  deps: Pick<ActivityDependencies, 'db' | 'mailer' | 'config' | 'stripe'>,
   event: StripeEvent,
   kind: NoticeKind,
 ): Promise<'sent' | 'already_sent' | 'no_recipient'> {
@@ -61,7 +59,7 @@ async function sendCustomerNotice(
   if (typeof object.id !== 'string' && kind !== 'renewal_upcoming') throw invalidEvent(event, 'data.object has no id');
   const to = await recipientOf(deps.db, object);
   if (!to) return 'no_recipient';
-  const notice = noticeOf(kind, object, await sellerNameOf(deps.db, deps.config, event.account ?? null, issuerNamesOf(object)));
+  const notice = noticeOf(kind, object, await sellerNameOf(deps, deps.config, event.account ?? null, issuerNamesOf(object)));
   return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `notice:${kind}:${notice.key}`,
     to,

@@ -114,9 +114,9 @@ export function paymentMethodSummary(payment: Payment, invoice: InvoiceFacts): s
   return byCreditNote ? 'Credit note' : 'Account credit';
 }
 
-export async function createPaymentDocuments(db: Db, settings: Settings, payment: Payment): Promise<string[]> {
+export async function createPaymentDocuments({ db, stripe }: { db: Db; stripe?: Stripe }, settings: Settings, payment: Payment): Promise<string[]> {
   const invoice = readInvoice(payment.invoice);
-  const seller = await sellerOf(db, settings, payment.account, invoice);
+  const seller = await sellerOf({ db, stripe }, settings, payment.account, invoice);
   const documents = await numberDocuments(db, payment.id, payment.paid_at.getUTCFullYear());
   const rendered = [];
   for (const { kind, number } of documents.filter((document) => !document.rendered)) {
@@ -127,7 +127,7 @@ export async function createPaymentDocuments(db: Db, settings: Settings, payment
 }
 
 /** The customer (when Stripe knows an email) and finance each get both documents, once. */
-async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings, paymentId: number): Promise<void> {
+async function emailPaymentDocuments({ db, stripe }: { db: Db; stripe?: Stripe }, mailer: Mailer, settings: Settings, paymentId: number): Promise<void> {
   const payment = await requirePayment(db, paymentId);
   const documents = await documentsOfPayment(db, paymentId);
   if (documents.length < 2) throw new Error(`payment ${paymentId} has no documents yet`);
@@ -138,7 +138,7 @@ async function emailPaymentDocuments(db: Db, mailer: Mailer, settings: Settings,
     contentType: 'application/pdf',
   }));
   const issuer = issuerNamesOf(payment.invoice);
-  const seller = await sellerOf(db, settings, payment.account, issuer);
+  const seller = await sellerOf({ db, stripe }, settings, payment.account, issuer);
   const recipients = [
     ...(payment.customer_email ? [{ role: 'customer', to: payment.customer_email, ...paymentReceiptEmail(payment, seller.name, numbers) }] : []),
     { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers, seller.name, issuer.presentedAs) },
@@ -182,11 +182,11 @@ export function paymentActivities({ db, mailer, config, stripe }: ActivityDepend
     },
 
     async createPaymentDocuments(paymentId: number): Promise<string[]> {
-      return createPaymentDocuments(db, config, await requirePayment(db, paymentId));
+      return createPaymentDocuments({ db, stripe }, config, await requirePayment(db, paymentId));
     },
 
     async emailPaymentDocuments(paymentId: number): Promise<void> {
-      await emailPaymentDocuments(db, mailer, config, paymentId);
+      await emailPaymentDocuments({ db, stripe }, mailer, config, paymentId);
     },
 
     async recordSubscriptionPeriod(paymentId: number): Promise<void> {

@@ -3,6 +3,7 @@ import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event'
 import { upsertLatest } from '../src/store/objects';
 import { invalidEvent, type PlainObjectTable } from '../workflows/contracts';
 
+import type { ConnectedAccount } from '../src/store/connected-accounts';
 import { clearDefaultPaymentMethod, setDefaultPaymentMethod } from '../src/store/customers';
 import { loadEventPayload } from '../src/store/events';
 import type { ActivityDependencies } from './dependencies';
@@ -95,19 +96,22 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
       currency: invoice.currency,
     }),
   },
-  connected_accounts: {
-    kind: 'account',
-    // Printed on documents: only what has the shape Stripe gives it, so that a malformed field
-    // leaves a blank rather than failing the event's write again and again.
-    fields: (account: Json) => ({
-      business_name: textOf(account.business_profile?.name),
-      display_name: textOf(account.settings?.dashboard?.display_name),
-      support_email: textOf(account.business_profile?.support_email),
-      support_address: isRecord(account.business_profile?.support_address) ? account.business_profile.support_address : null,
-      country: textOf(account.country),
-    }),
-  },
+  connected_accounts: { kind: 'account', fields: (account: Json) => connectedAccountDetails(account) },
 };
+
+/**
+ * A connected account's public face, as documents print it: only what has the shape Stripe
+ * gives it, so that a malformed field leaves a blank rather than failing the write again and again.
+ */
+export function connectedAccountDetails(account: Json): Omit<ConnectedAccount, 'id'> {
+  return {
+    business_name: textOf(account.business_profile?.name),
+    display_name: textOf(account.settings?.dashboard?.display_name),
+    support_email: textOf(account.business_profile?.support_email),
+    support_address: isRecord(account.business_profile?.support_address) ? account.business_profile.support_address : null,
+    country: textOf(account.country),
+  };
+}
 
 
 /** Payment intents and charges (payments outside invoices), invoices through their lifecycle, and connected accounts. */

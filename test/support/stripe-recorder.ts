@@ -27,6 +27,8 @@ export interface StripeRecorder {
   setBalanceTransaction(balanceTransaction: Record<string, any>): void;
   /** From now on, listing this invoice's lines answers these, five a page (`starting_after` pages on). */
   setInvoiceLines(invoiceId: string, lines: Record<string, any>[]): void;
+  /** From now on, retrieving this account answers it, or (null) refuses as Stripe does an account the platform cannot see. */
+  setAccount(accountId: string, account: Record<string, any> | null): void;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const invoicePayments = new Map<string, string>();
   const balanceTransactions = new Map<string, Record<string, any>>();
   const invoiceLines = new Map<string, Record<string, any>[]>();
+  const connectedAccounts = new Map<string, Record<string, any> | null>();
   const answer = (res: http.ServerResponse, body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
@@ -49,6 +52,13 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     if (path === '/v1/balance_transactions' && balanceTransactions.size > 0) {
       const within = (bt: Record<string, any>) => bt.created >= Number(query.get('created[gte]') ?? -Infinity) && bt.created < Number(query.get('created[lt]') ?? Infinity);
       return answer(res, { object: 'list', data: [...balanceTransactions.values()].filter(within), has_more: false, url: path });
+    }
+    const accountId = /^\/v1\/accounts\/([^/]+)$/.exec(path)?.[1];
+    if (accountId && connectedAccounts.has(accountId)) {
+      const account = connectedAccounts.get(accountId);
+      if (account) return answer(res, account);
+      const error = { type: 'invalid_request_error', code: 'account_invalid', message: `The provided key does not have access to account '${accountId}'.` };
+      return res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
     }
     const linesOf = /^\/v1\/invoices\/([^/]+)\/lines$/.exec(path)?.[1];
     if (linesOf && invoiceLines.has(linesOf)) {
@@ -96,6 +106,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
     setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
     setInvoiceLines: (invoiceId, lines) => void invoiceLines.set(invoiceId, lines),
+    setAccount: (accountId, account) => void connectedAccounts.set(accountId, account),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
