@@ -15,15 +15,23 @@ import type { ActivityDependencies } from './dependencies';
  * amount and miss every fee it earned.
  */
 
+/**
+ * How each kind names its entries, and which way its money moves through the Stripe balance: a
+ * fee enters it against income (+1), a transfer leaves it against what was passed on (−1); what
+ * goes back moves the other way.
+ */
+const kinds = {
+  application_fee: { counterpart: 'application_fees', sign: 1, moved: 'collected', returned: 'refunded' },
+  transfer: { counterpart: 'connected_account_transfers', sign: -1, moved: 'sent', returned: 'reversed' },
+} as const satisfies Record<string, { counterpart: Account; sign: 1 | -1; moved: string; returned: string }>;
+
 /** An application fee or a transfer as its event carries it; `returned` is what went back so far (it only grows). */
 interface Movement {
-  kind: 'application_fee' | 'transfer';
+  kind: keyof typeof kinds;
   id: string;
   currency: string;
   amount: number;
   returned: number;
-  /** Where the money enters (fee) or leaves (transfer) the platform's books besides the Stripe balance. */
-  counterpart: Account;
   description: string;
   /** Each amount with its balance transaction, for the fee and conversion books and the close. */
   moneys: Money[];
@@ -40,22 +48,21 @@ function readMovement(event: StripeEvent): Movement {
   const object = event.data.object as Json;
   const fee = object.object === 'application_fee';
   if (!fee && object.object !== 'transfer') throw invalidEvent(event, 'data.object is not an application fee or a transfer');
+  const kind = fee ? 'application_fee' : 'transfer';
   const returned = fee ? object.amount_refunded : object.amount_reversed;
   if (typeof object.id !== 'string' || !isCurrencyCode(object.currency) || !whole(object.amount) || !whole(returned ?? 0)) {
     throw invalidEvent(event, `data.object is not ${fee ? 'an application fee' : 'a transfer'} with a currency and whole amounts`);
   }
   const { id, currency, amount } = object as { id: string; currency: string; amount: number };
+  const { sign } = kinds[kind];
   const money = (sourceId: string, signed: number, balanceTransaction: unknown): Money => ({ sourceId, reference: id, currency, amount: signed, balanceTransaction, mayCarryFee: false });
-  // Money in for a fee, out for a transfer; what goes back moves the other way.
-  const sign = fee ? 1 : -1;
   const returns = itemsOf(fee ? object.refunds : object.reversals).filter((item) => typeof item.id === 'string' && whole(item.amount));
   return {
-    kind: fee ? 'application_fee' : 'transfer',
+    kind,
     id,
     currency,
     amount,
     returned: returned ?? 0,
-    counterpart: fee ? 'application_fees' : 'connected_account_transfers',
     description: fee
       ? `Application fee ${id} from ${idOf(object.account) ?? 'a connected account'}${idOf(object.charge) ? ` on ${idOf(object.charge)}` : ''}`
       : `Transfer ${id} to ${idOf(object.destination) ?? 'a connected account'}${idOf(object.source_transaction) ? ` from ${idOf(object.source_transaction)}` : ''}`,
@@ -71,21 +78,20 @@ function readMovement(event: StripeEvent): Movement {
  */
 async function postMovement({ db, stripe }: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent): Promise<void> {
   const movement = readMovement(event);
-  const { kind, id, currency, counterpart } = movement;
-  const [moved, returnedAs] = kind === 'application_fee' ? ['collected', 'refunded-to'] : ['sent', 'reversed-to'];
-  // A fee enters the balance against income; a transfer leaves it against what was passed on.
-  const lines = (amount: number) => (kind === 'application_fee' ? transfer('stripe_balance', counterpart, currency, amount) : transfer(counterpart, 'stripe_balance', currency, amount));
+  const { kind, id, currency } = movement;
+  const { counterpart, sign, moved, returned } = kinds[kind];
+  const lines = (amount: number) => transfer('stripe_balance', counterpart, currency, sign * amount);
   await withTransaction(db, async (tx) => {
     await lockReference(tx, id);
     const entry = { kind, reference: id, occurredAt: at(event.created), ...sourceOf(event) };
     await post(tx, { ...entry, sourceKey: `${kind}:${id}:${moved}`, description: movement.description, lines: lines(movement.amount) });
     // What earlier entries gave back, as a positive amount on the Stripe balance's other side.
-    const booked = Math.abs(await postedUnderKeys(tx, id, `${kind}:${id}:${returnedAs}:%`, counterpart));
+    const booked = Math.abs(await postedUnderKeys(tx, id, `${kind}:${id}:${returned}-to:%`, counterpart));
     if (movement.returned <= booked) return;
     await post(tx, {
       ...entry,
-      sourceKey: `${kind}:${id}:${returnedAs}:${movement.returned}`,
-      description: `${movement.description}: ${kind === 'application_fee' ? 'refunded' : 'reversed'} up to ${movement.returned}`,
+      sourceKey: `${kind}:${id}:${returned}-to:${movement.returned}`,
+      description: `${movement.description}: ${returned} up to ${movement.returned}`,
       lines: lines(-(movement.returned - booked)),
     });
   });

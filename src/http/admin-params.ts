@@ -3,7 +3,7 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import getRawBody from 'raw-body';
 import type { z } from 'zod';
 import type { EventStatus } from '../store/events';
-import type { Books } from '../store/ledger';
+import { platformBooks, type Books } from '../store/ledger';
 import { HttpError } from '../platform/http-error';
 
 // Admin request parameters: each parser names the parameter in its 400 message.
@@ -63,7 +63,7 @@ export function windowParam(value: unknown): number {
 /** `?account=acct_…` for a connected account's books, `platform` for the platform's own; absent: all (the trial balance). */
 export function booksParam(value: unknown): Books {
   if (value === undefined) return 'all';
-  if (value === 'platform') return { connectedAccount: null };
+  if (value === 'platform') return platformBooks;
   if (typeof value !== 'string' || !/^acct_[A-Za-z0-9]{1,64}$/.test(value)) {
     throw new HttpError(400, 'invalid_parameter', 'account must be a connected account id (acct_…) or platform.');
   }
@@ -76,7 +76,7 @@ export function booksParam(value: unknown): Books {
  */
 export function oneBooksParam(value: unknown): { connectedAccount: string | null } {
   const books = booksParam(value);
-  return books === 'all' ? { connectedAccount: null } : books;
+  return books === 'all' ? platformBooks : books;
 }
 
 /** A small JSON body, validated; the message names what is wrong. */

@@ -101,8 +101,9 @@ async function reconcileListing(deps: ReconcileDependencies, now: number, accoun
 
 /**
  * The connected accounts to list: those listed before, and those that events stored since the
- * last run name for the first time, less those that disconnected. A new account gets its checkpoint before the stored events
- * are marked read, so that it is never forgotten; it is first read as far back as Stripe retries.
+ * last run name for the first time, less those that disconnected. A new account gets its
+ * checkpoint before the stored events are marked read, so that it is never forgotten; it is first
+ * read as far back as Stripe retries.
  */
 async function connectedAccountsToList(db: Db, now: number): Promise<string[]> {
   const seenUpTo = (await readCheckpoint(db, accountsSeenCheckpoint)) ?? 0;

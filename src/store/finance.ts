@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import type { Queryable } from '../platform/db';
 import { closeTotals, compareWithStripe, isPayoutTransaction, stripeBalanceTransactions, type CloseReport, type CloseTotals } from '../platform/finance-report';
 import { balanceTransactionsBetween, balanceTransactionWaits } from './balance-transactions';
-import { netsBetween, netsOf } from './ledger';
+import { netsBetween, netsOf, platformBooks } from './ledger';
 
 /**
  * The close of [from, to) from the books, compared with Stripe's balance transactions when a key
@@ -47,7 +47,6 @@ export interface DayFigures {
   connectedBooks: { accounts: number; entries: number };
 }
 
-const platformBooks = { connectedAccount: null };
 
 /**
  * The platform's books of [from, to): its payments, entries and waiting fees. A connected

@@ -217,6 +217,9 @@ export interface TrialBalance {
 /** Whose books: one connected account's, the platform's own (null), or all of them together. */
 export type Books = { connectedAccount: string | null } | 'all';
 
+/** The platform's own books. */
+export const platformBooks = { connectedAccount: null } as const satisfies Books;
+
 /** Debits and credits per account and currency, over the books asked for. */
 export async function trialBalance(db: Db, books: Books = 'all'): Promise<TrialBalance> {
   const scoped = books !== 'all';
