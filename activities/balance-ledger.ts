@@ -1,8 +1,9 @@
 import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
+import { isCurrencyCode } from '../src/platform/money';
 import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
-import { advancePayout, awaitBalanceTransaction, recordBalanceTransaction, type BalanceTransaction } from '../src/store/balance-transactions';
+import { advanceStage, awaitBalanceTransaction, recordBalanceTransaction, type BalanceTransaction } from '../src/store/balance-transactions';
 import { loadEventPayload } from '../src/store/events';
 import { lockReference, netsOf, post, sourceOf, transfer, type Account } from '../src/store/ledger';
 import { invalidEvent } from '../workflows/contracts';
@@ -12,7 +13,7 @@ import type { ActivityDependencies } from './dependencies';
  * Stripe's side of the money. The sale, refund and dispute entries book amounts as the customer
  * saw them; what reached the Stripe balance is on each one's balance transaction: Stripe's fee,
  * and, for a charge presented in one currency and settled in another, the converted amount.
- * Payouts then move the balance to the bank.
+ * Payouts then move the balance to the bank, and top-ups from the bank into it.
  */
 
 /** Money that entered (positive) or left (negative) the Stripe balance in the currency the customer saw. */
@@ -146,37 +147,68 @@ export async function postBalanceTransactionsOf({ db, stripe }: Pick<ActivityDep
 }
 
 /**
- * Where a payout's money is, by its status: in transit until paid, at the bank once paid, and
- * back in the Stripe balance when it failed or was canceled. A status only moves forward (a paid
- * payout can still fail), so a late event of an earlier status posts nothing.
+ * Money moved between the Stripe balance and the bank, booked by the furthest status its object
+ * reached (a status only moves forward: a paid payout can still fail), so that a late event of an
+ * earlier status posts nothing. Each stage says where the money is then; `home` is where it is
+ * when the stage names none.
  */
-const payoutStages: Record<string, { rank: number; place?: Account }> = {
-  pending: { rank: 0, place: 'payouts_in_transit' },
-  in_transit: { rank: 1, place: 'payouts_in_transit' },
-  paid: { rank: 2, place: 'bank' },
-  failed: { rank: 3 },
-  canceled: { rank: 3 },
+interface Movement {
+  object: 'payout' | 'topup';
+  home: Account;
+  places: Account[];
+  stages: Record<string, { rank: number; place?: Account }>;
+}
+
+/** A payout leaves the Stripe balance at once, is in transit until paid, and comes back if it fails or is canceled. */
+const payouts: Movement = {
+  object: 'payout',
+  home: 'stripe_balance',
+  places: ['payouts_in_transit', 'bank'],
+  stages: {
+    pending: { rank: 0, place: 'payouts_in_transit' },
+    in_transit: { rank: 1, place: 'payouts_in_transit' },
+    paid: { rank: 2, place: 'bank' },
+    failed: { rank: 3 },
+    canceled: { rank: 3 },
+  },
 };
 
-async function postPayout(db: Db, event: StripeEvent): Promise<void> {
-  const payout = event.data.object as Json;
-  const stage = payoutStages[String(payout.status)];
-  if (payout.object !== 'payout' || typeof payout.id !== 'string' || typeof payout.currency !== 'string' || !Number.isSafeInteger(payout.amount) || !stage) {
-    throw invalidEvent(event, 'data.object is not a payout with a known status');
+/**
+ * A top-up counts in the Stripe balance from its creation, as Stripe's balance transaction of it
+ * does (pending until it succeeds, as a charge's money is); the money is back at the bank when it
+ * failed, was canceled, or was reversed after it succeeded.
+ */
+const topups: Movement = {
+  object: 'topup',
+  home: 'bank',
+  places: ['stripe_balance'],
+  stages: {
+    pending: { rank: 0, place: 'stripe_balance' },
+    succeeded: { rank: 1, place: 'stripe_balance' },
+    failed: { rank: 2 },
+    canceled: { rank: 2 },
+    reversed: { rank: 2 },
+  },
+};
+
+async function postMovement(db: Db, event: StripeEvent, { object, home, places, stages }: Movement): Promise<void> {
+  const moved = event.data.object as Json;
+  const stage = stages[String(moved.status)];
+  if (moved.object !== object || typeof moved.id !== 'string' || !isCurrencyCode(moved.currency) || !Number.isSafeInteger(moved.amount) || moved.amount < 0 || !stage) {
+    throw invalidEvent(event, `data.object is not a ${object === 'topup' ? 'top-up' : object} with a currency, a whole amount and a known status`);
   }
-  const { id, currency, amount } = payout as { id: string; currency: string; amount: number };
+  const { id, currency, amount } = moved as { id: string; currency: string; amount: number };
   await withTransaction(db, async (tx) => {
-    if (!(await advancePayout(tx, id, payout.status, stage.rank))) return;
+    if (!(await advanceStage(tx, object, id, moved.status, stage.rank))) return;
     const net = await netsOf(tx, id, currency);
-    const lines = (['payouts_in_transit', 'bank'] as const).flatMap((place) => transfer(place, 'stripe_balance', currency, (stage.place === place ? amount : 0) - net(place)));
     await post(tx, {
-      sourceKey: `payout:${id}:${payout.status}`,
-      kind: 'payout',
+      sourceKey: `${object}:${id}:${moved.status}`,
+      kind: object,
       reference: id,
-      description: `Payout ${id} ${payout.status}`,
+      description: `${object === 'topup' ? 'Top-up' : 'Payout'} ${id} ${moved.status}`,
       occurredAt: at(event.created),
       ...sourceOf(event),
-      lines,
+      lines: places.flatMap((place) => transfer(place, home, currency, (stage.place === place ? amount : 0) - net(place))),
     });
   });
 }
@@ -189,7 +221,12 @@ export function balanceLedgerActivities({ db, stripe }: ActivityDependencies) {
     },
 
     async postPayout(eventId: string): Promise<void> {
-      await postPayout(db, await loadEventPayload(db, eventId));
+      await postMovement(db, await loadEventPayload(db, eventId), payouts);
+    },
+
+    /** `topup.*`: money from the bank into the Stripe balance, and back when it does not arrive or is reversed. */
+    async postTopup(eventId: string): Promise<void> {
+      await postMovement(db, await loadEventPayload(db, eventId), topups);
     },
   };
 }

@@ -155,7 +155,7 @@ export function dailyDigestEmail(day: string, figures: DayFigures): EmailText {
   const events = figures.events.map((e) => `${e.status} ${e.count}`).join(', ') || 'none';
   const payments = figures.payments.map((p) => `${p.count} × ${p.currency.toUpperCase()}, ${money(p.amount, p.currency)} in all`).join('\n') || 'none';
   const totals = figures.totals
-    .map((t) => `${t.currency.toUpperCase()}: revenue ${money(t.revenue, t.currency)}, tax ${money(t.tax, t.currency)}, refunds ${money(t.refunds, t.currency)}, disputes ${money(t.disputes, t.currency)}, bad debt ${money(t.bad_debt, t.currency)}, Stripe fees ${money(t.fees, t.currency)}, paid out ${money(t.payouts, t.currency)}${connectFigures(t)}`)
+    .map((t) => `${t.currency.toUpperCase()}: revenue ${money(t.revenue, t.currency)}, tax ${money(t.tax, t.currency)}, refunds ${money(t.refunds, t.currency)}, disputes ${money(t.disputes, t.currency)}, bad debt ${money(t.bad_debt, t.currency)}, Stripe fees ${money(t.fees, t.currency)}, paid out ${money(t.payouts, t.currency)}${t.topups !== 0 ? `, topped up ${money(t.topups, t.currency)}` : ''}${connectFigures(t)}`)
     .join('\n') || 'nothing booked';
   const attention = [
     ...(figures.failedEventCount > 0 ? [`${figures.failedEventCount} event(s) failed and wait for a retry: ${figures.failedEvents.map((e) => `${e.id} (${e.type})`).join(', ')}${figures.failedEventCount > figures.failedEvents.length ? ', …' : ''}`] : []),

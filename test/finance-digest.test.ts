@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { financeDigestScheduleId } from '../src/platform/finance-digest-schedule';
 import { FailureType, WorkflowType } from '../workflows/contracts';
-import { applicationFee, capturedCharge } from './support/billing-events';
+import { applicationFee, capturedCharge, topup } from './support/billing-events';
 import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 import { until } from './support/until';
@@ -39,7 +39,7 @@ test('when the worker starts, then the digest schedule exists and starts the dig
   expect(description.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] })]);
 });
 
-test('when the digest runs twice for a day, then finance gets one email with the platform\'s figures (with the fees it earned on a connected account\'s sale), what needs attention and the journal attached, and the connected account\'s sale only counted', async () => {
+test('when the digest runs twice for a day, then finance gets one email with the platform\'s figures (with a top-up and the fees it earned on a connected account\'s sale), what needs attention and the journal attached, and the connected account\'s sale only counted', async () => {
   const day = dayBefore();
   const noon = Date.parse(`${day}T12:00:00Z`) / 1000;
   const sale = { ...capturedCharge({ amount: 2_500, invoice: null }), id: `ch_test_digest_${Date.now()}`, created: noon };
@@ -47,6 +47,7 @@ test('when the digest runs twice for a day, then finance gets one email with the
   const connectedSale = { ...capturedCharge({ amount: 9_900, invoice: null }), id: `ch_test_digest_connected_${Date.now()}`, created: noon };
   await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', connectedSale, { created: noon, account: 'acct_digest' }));
   await deliverTwiceAndWait(service, stripeEvent('application_fee.created', { ...applicationFee({ amount: 990 }), created: noon }, { created: noon }));
+  await deliverTwiceAndWait(service, stripeEvent('topup.succeeded', topup(`tu_test_digest_${Date.now()}`, 50_000, 'succeeded'), { created: noon }));
   const broken = stripeEvent('customer.updated', { object: 'invoice', id: 'in_not_a_customer' });
   await deliver(service.url, broken);
   expect(await eventStatusWhenDone(service, broken.id)).toBe('failed');
@@ -58,7 +59,7 @@ test('when the digest runs twice for a day, then finance gets one email with the
   const [digest] = digests();
   expect(digest.subject).toBe(`Daily digest ${day}: 2 item(s) need attention`);
   expect(digest.text).toContain('USD: revenue $25.00');
-  expect(digest.text).toContain('application fees $9.90, transferred to connected accounts $0.00');
+  expect(digest.text).toContain('paid out $0.00, topped up $500.00, application fees $9.90, transferred to connected accounts $0.00');
   expect(digest.text).toContain(`1 event(s) failed and wait for a retry: ${broken.id} (customer.updated)`);
   expect(digest.text).toContain('1 charge(s) or refund(s) wait for their Stripe fee');
   expect(digest.attachments.map((a) => [a.filename, a.contentType])).toEqual([[`journal-${day}.csv`, 'text/csv']]);

@@ -1,4 +1,4 @@
-import { applicationFee, balanceTransaction, capturedCharge, connectTransfer, payout } from './support/billing-events';
+import { applicationFee, balanceTransaction, capturedCharge, connectTransfer, payout, topup } from './support/billing-events';
 import { movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, testAdminKey } from './support/service';
 import { useServiceWithRecordedStripe } from './support/stripe-recorder';
@@ -35,7 +35,15 @@ beforeAll(async () => {
   environment.stripe.setBalanceTransaction({ ...balanceTransaction({ source: fee.id, amount: 300, fee: 0, type: 'application_fee', created: june(15) }), id: 'txn_test_june_fee' });
   environment.stripe.setBalanceTransaction({ ...balanceTransaction({ source: passedOn.id, amount: -7_000, fee: 0, type: 'transfer', created: june(16) }), id: 'txn_test_june_transfer' });
 
+  // A top-up from the bank, and one reversed within the month (Stripe lists its reversal apart).
+  environment.stripe.setBalanceTransaction({ ...balanceTransaction({ source: 'tu_test_june', amount: 2_500, fee: 0, type: 'topup', created: june(18) }), id: 'txn_test_june_topup' });
+  environment.stripe.setBalanceTransaction({ ...balanceTransaction({ source: 'tu_test_june_back', amount: 1_000, fee: 0, type: 'topup', created: june(19) }), id: 'txn_test_june_topup_back' });
+  environment.stripe.setBalanceTransaction({ ...balanceTransaction({ source: 'tu_test_june_back', amount: -1_000, fee: 0, type: 'topup_reversal', created: june(22) }), id: 'txn_test_june_topup_reversal' });
+
   await deliverTwiceAndWait(environment.service, stripeEvent('charge.succeeded', charge, { created: june(10) }));
+  await deliverTwiceAndWait(environment.service, stripeEvent('topup.succeeded', topup('tu_test_june', 2_500, 'succeeded'), { created: june(18) }));
+  await deliverTwiceAndWait(environment.service, stripeEvent('topup.succeeded', topup('tu_test_june_back', 1_000, 'succeeded'), { created: june(19) }));
+  await deliverTwiceAndWait(environment.service, stripeEvent('topup.reversed', topup('tu_test_june_back', 1_000, 'reversed'), { created: june(22) }));
   await deliverTwiceAndWait(environment.service, stripeEvent('payout.paid', payout('po_test_june', 6_000, 'paid'), { created: june(20) }));
   await deliverTwiceAndWait(environment.service, stripeEvent('application_fee.created', fee, { created: june(15) }));
   await deliverTwiceAndWait(environment.service, stripeEvent('transfer.created', passedOn, { created: june(16) }));
@@ -53,13 +61,13 @@ test('when a charge names its balance transaction by id and a key is set, then S
   expect(await movements(environment.service, 'ch_test_june_close')).toEqual({ revenue: -10_000, stripe_balance: 9_680, stripe_fees: 320 });
 });
 
-test('when the month is closed, then it totals revenue, fees, payouts, application fees and transfers per currency', async () => {
+test('when the month is closed, then it totals revenue, fees, payouts, top-ups, application fees and transfers per currency', async () => {
   const { status, text } = await closeOfJune2025();
 
   expect(status).toBe(200);
   const report = JSON.parse(text);
   expect(report.month).toBe('2025-06');
-  expect(report.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 6_000, application_fees: 300, transfers: 7_000, platform_fees: 0 }]);
+  expect(report.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 6_000, topups: 2_500, application_fees: 300, transfers: 7_000, platform_fees: 0 }]);
 });
 
 test('when the month is compared with Stripe\'s balance transactions, then only what the books cannot explain is listed', async () => {
@@ -67,7 +75,7 @@ test('when the month is compared with Stripe\'s balance transactions, then only 
 
   expect(report.stripe_comparison).toEqual({
     checked: true,
-    stripe_transactions: 5,
+    stripe_transactions: 8,
     booked_transactions: 3,
     differences: [
       { balance_transaction: 'txn_test_june_adjustment', source: 'adj_test_june', type: 'adjustment', currency: 'usd', kind: 'not_in_ledger', stripe: { amount: -1_500, fee: 0 }, ledger: null },
@@ -84,6 +92,7 @@ test('when the close is asked for as CSV, then it carries the totals and each di
   expect(rows[0]).toBe('section,currency,item,amount,detail');
   expect(rows).toContain('total,USD,revenue,100.00,');
   expect(rows).toContain('total,USD,fees,3.20,');
+  expect(rows).toContain('total,USD,topups,25.00,');
   expect(rows).toContain('difference,USD,not_in_ledger,-15.00,adjustment txn_test_june_adjustment (adj_test_june)');
 });
 

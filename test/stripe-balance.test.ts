@@ -1,4 +1,4 @@
-import { balanceTransaction, capturedCharge, chargeWithRefunds, disputeWithFunds, payout } from './support/billing-events';
+import { balanceTransaction, capturedCharge, chargeWithRefunds, disputeWithFunds, payout, topup } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
@@ -6,7 +6,7 @@ import { deliver, stripeEvent } from './support/stripe-events';
 /**
  * Without a Stripe key: what reached the Stripe balance is booked from the balance transactions
  * payloads carry (a dispute lists its own; a charge names its by id until a payload carries it),
- * and payouts move the balance to the bank.
+ * payouts move the balance to the bank, and top-ups bring money from the bank into it.
  */
 
 let service: TestService;
@@ -62,7 +62,7 @@ describe('Stripe fees', () => {
 
     expect(await movements(service, charge.id)).toEqual({ revenue: -10_000, stripe_balance: 9_530, stripe_fees: 320, platform_fees: 150 });
     const { body } = await admin(service, '/reports/close?month=2025-04&account=acct_testFeeSplit');
-    expect(body.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 0, application_fees: 0, transfers: 0, platform_fees: 150 }]);
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 0, topups: 0, application_fees: 0, transfers: 0, platform_fees: 150 }]);
   });
 
   test('when a dispute lists its withdrawal with Stripe\'s dispute fee, then the fee is booked with the withdrawn funds', async () => {
@@ -143,7 +143,66 @@ describe('payouts', () => {
 
     expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
     const { body } = await admin(service, `/events/${event.id}`);
-    expect(body.last_error).toContain('not a payout with a known status');
+    expect(body.last_error).toContain('not a payout with a currency, a whole amount and a known status');
+    expect(await movements(service, id)).toEqual({});
+  });
+});
+
+describe('top-ups', () => {
+  const topupId = (name: string) => `tu_test_${name}_${Date.now()}`;
+  const sourceKeys = async (id: string) =>
+    (await service.database.db.query('SELECT source_key FROM ledger_entries WHERE reference = $1 ORDER BY id', [id])).rows.map((row) => row.source_key);
+
+  test('when a top-up is created and succeeds, with both events delivered at once, then the money moved from the bank into the Stripe balance once', async () => {
+    const id = topupId('succeeded');
+
+    await Promise.all([
+      deliverTwiceAndWait(service, stripeEvent('topup.created', topup(id, 20_000, 'pending'))),
+      deliverTwiceAndWait(service, stripeEvent('topup.succeeded', topup(id, 20_000, 'succeeded'))),
+    ]);
+
+    expect(await movements(service, id)).toEqual({ stripe_balance: 20_000, bank: -20_000 });
+    expect((await sourceKeys(id)).length).toBe(1);
+    await expectBalanced(service);
+  });
+
+  test('when a succeeded top-up is reversed, then the money is back at the bank, and a late succeeded event moves nothing', async () => {
+    const id = topupId('reversed');
+    await deliverTwiceAndWait(service, stripeEvent('topup.succeeded', topup(id, 5_000, 'succeeded')));
+    await deliverTwiceAndWait(service, stripeEvent('topup.reversed', topup(id, 5_000, 'reversed')));
+    await deliverTwiceAndWait(service, stripeEvent('topup.succeeded', topup(id, 5_000, 'succeeded')));
+
+    expect(await movements(service, id)).toEqual({});
+    expect(await sourceKeys(id)).toEqual([`topup:${id}:succeeded`, `topup:${id}:reversed`]);
+  });
+
+  test('when a top-up fails before any other event arrives, then nothing is booked, not even by a late created event', async () => {
+    const id = topupId('failed');
+    await deliverTwiceAndWait(service, stripeEvent('topup.failed', topup(id, 7_000, 'failed')));
+    await deliverTwiceAndWait(service, stripeEvent('topup.created', topup(id, 7_000, 'pending')));
+
+    expect(await movements(service, id)).toEqual({});
+  });
+
+  test('when a month has a payout and a top-up, then its close shows each on its own line', async () => {
+    const created = Date.UTC(2025, 4, 12, 9) / 1000;
+    await deliverTwiceAndWait(service, stripeEvent('payout.paid', payout(topupId('po_may'), 9_000, 'paid'), { created }));
+    await deliverTwiceAndWait(service, stripeEvent('topup.succeeded', topup(topupId('may'), 4_000, 'succeeded'), { created }));
+
+    const { body } = await admin(service, '/reports/close?month=2025-05');
+
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 0, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 9_000, topups: 4_000, application_fees: 0, transfers: 0, platform_fees: 0 }]);
+  });
+
+  test('when a top-up event carries a negative amount, then the event fails naming it and nothing is booked', async () => {
+    const id = topupId('negative');
+    const event = stripeEvent('topup.succeeded', topup(id, -1_000, 'succeeded'));
+
+    await deliver(service.url, event);
+
+    expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
+    const { body } = await admin(service, `/events/${event.id}`);
+    expect(body.last_error).toContain('not a top-up with a currency, a whole amount and a known status');
     expect(await movements(service, id)).toEqual({});
   });
 });
@@ -157,7 +216,7 @@ describe('the close without a key', () => {
     const { status, body } = await admin(service, '/reports/close?month=2025-03');
 
     expect(status).toBe(200);
-    expect(body.totals).toEqual([{ currency: 'usd', revenue: 2_500, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, application_fees: 0, transfers: 0, platform_fees: 0 }]);
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 2_500, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, topups: 0, application_fees: 0, transfers: 0, platform_fees: 0 }]);
     expect(body.stripe_comparison).toEqual({ checked: false, reason: "STRIPE_SECRET_KEY is not set: Stripe's balance transactions cannot be listed" });
     expect(body.awaiting_fees).toEqual([expect.objectContaining({ source_id: charge.id, balance_transaction_id: 'txn_test_march_named', amount: 2_500 })]);
   });

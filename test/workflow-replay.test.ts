@@ -22,7 +22,9 @@ import { workflowBundle } from './support/service';
 // `event-checkout-paid-later` (2026-12-05): `checkout.session.async_payment_succeeded` stored and
 // ignored (`before-checkout-waits`) and welcoming the customer (`checkout-waits-for-payment`).
 // `event-account-updated` (2026-12-06): a connected account's `account.updated` ignored
-// (`before-connected-account-sellers`) and stored as its documents' seller (`connected-account-sellers`). A change
+// (`before-connected-account-sellers`) and stored as its documents' seller (`connected-account-sellers`);
+// `event-application-fee-created` and `event-transfer-reversed` ignored and booked (`-application-fees-
+// transfers`); `event-topup-succeeded` ignored (`before-topups`) and booked (`topups`). A change
 // that would break executions already running in production fails here: guard it with patched()
 // or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');

@@ -162,12 +162,19 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   const latestEarlier = (type: string): Handler | undefined =>
     [...earlier.map((patch) => patch.table), base].find((table) => Object.hasOwn(table, type))?.[type];
   return [
+    { patchId: 'topups', table: topupHandlersOf(steps) },
     { patchId: 'application-fees-transfers', table: applicationFeeTransferHandlersOf(steps) },
     { patchId: 'connected-account-sellers', table: connectedAccountHandlersOf(steps) },
     { patchId: 'checkout-waits-for-payment', table: checkoutPaymentHandlersOf(steps) },
     { patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, latestEarlier) },
     ...earlier,
   ];
+}
+
+/** Top-ups from the bank into the Stripe balance (from 2026-12-06; before, stored and ignored). */
+function topupHandlersOf({ database }: Steps): Record<string, Handler> {
+  const types = ['topup.created', 'topup.succeeded', 'topup.failed', 'topup.canceled', 'topup.reversed'];
+  return Object.fromEntries(types.map((type) => [type, database.postTopup]));
 }
 
 /**

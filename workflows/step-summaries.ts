@@ -32,6 +32,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   postDispute: () => 'Post the dispute funds',
   postBalanceTransactions: () => "Book Stripe's fee and currency conversion",
   postPayout: () => 'Book the payout',
+  postTopup: () => 'Book the top-up',
   postApplicationFeeOrTransfer: () => 'Book the application fee or transfer, and what went back',
   syncPaymentMethod: () => 'Store the payment method',
   syncSetupIntent: () => 'Store the setup intent',

@@ -9,10 +9,11 @@ import { asAccount } from './stripe-client';
  * rows the caller read, so the admin API and the daily digest report the same figures.
  */
 
-/** An account's net (debit − credit) in one currency over the period. */
+/** An account's net (debit − credit) in one currency over the period, from the entries of one kind. */
 export interface AccountNet {
   account: string;
   currency: string;
+  kind: string;
   net: number;
 }
 
@@ -34,7 +35,9 @@ export interface CloseTotals {
   disputes: number;
   bad_debt: number;
   fees: number;
+  /** What reached the bank from the Stripe balance, and what came from the bank into it (both nets, after failures and reversals). */
   payouts: number;
+  topups: number;
   /** Connect, the platform's books: fees it earned on its connected accounts' charges, and what it passed on to them by transfer. */
   application_fees: number;
   transfers: number;
@@ -61,7 +64,8 @@ export type StripeComparison =
 export function closeTotals(nets: AccountNet[]): CloseTotals[] {
   const currencies = [...new Set(nets.map((n) => n.currency))].sort();
   return currencies.map((currency) => {
-    const net = (account: string) => nets.find((n) => n.currency === currency && n.account === account)?.net ?? 0;
+    const net = (account: string, kind?: string) =>
+      nets.filter((n) => n.currency === currency && n.account === account && (kind === undefined || n.kind === kind)).reduce((sum, n) => sum + n.net, 0);
     return {
       currency,
       revenue: -net('revenue'),
@@ -70,7 +74,8 @@ export function closeTotals(nets: AccountNet[]): CloseTotals[] {
       disputes: net('dispute_losses'),
       bad_debt: net('bad_debt'),
       fees: net('stripe_fees'),
-      payouts: net('bank'),
+      payouts: net('bank', 'payout'),
+      topups: -net('bank', 'topup'),
       application_fees: -net('application_fees'),
       transfers: net('connected_account_transfers'),
       platform_fees: net('platform_fees'),
@@ -78,19 +83,19 @@ export function closeTotals(nets: AccountNet[]): CloseTotals[] {
   });
 }
 
-/** Payout transactions are booked by the payout's status, not one by one: compared per payout. */
-const payoutTypes = new Set(['payout', 'payout_cancel', 'payout_failure']);
-export const isPayoutTransaction = (bt: Pick<BalanceTransactionFigures, 'type'>) => payoutTypes.has(bt.type);
+/** Payouts' and top-ups' transactions are booked by their object's status, not one by one: compared per payout or top-up. */
+const stagedTypes = new Set(['payout', 'payout_cancel', 'payout_failure', 'topup', 'topup_reversal']);
+export const isStagedTransaction = (bt: Pick<BalanceTransactionFigures, 'type'>) => stagedTypes.has(bt.type);
 
 /**
  * Every balance transaction of Stripe's for the month set against the books: by id for what the
- * books recorded (charges, refunds, disputes), by payout for payouts (what left the Stripe balance
- * for it), and whatever the books recorded that Stripe does not list.
+ * books recorded (charges, refunds, disputes), per payout or top-up for theirs (what left or
+ * entered the Stripe balance for it), and whatever the books recorded that Stripe does not list.
  */
 export function compareWithStripe(
   stripe: BalanceTransactionFigures[],
   booked: BalanceTransactionFigures[],
-  payoutNet: (payoutId: string, currency: string) => number,
+  stagedNet: (sourceId: string, currency: string) => number,
 ): StripeComparison {
   const differences: Difference[] = [];
   const bookedById = new Map(booked.map((bt) => [bt.id, bt]));
@@ -98,21 +103,21 @@ export function compareWithStripe(
   const figures = (bt: BalanceTransactionFigures) => ({ amount: bt.amount, fee: bt.fee });
   const about = (bt: BalanceTransactionFigures) => ({ balance_transaction: bt.id, source: bt.sourceId, type: bt.type, currency: bt.currency });
 
-  for (const bt of stripe.filter((t) => !isPayoutTransaction(t))) {
+  for (const bt of stripe.filter((t) => !isStagedTransaction(t))) {
     const ours = bookedById.get(bt.id);
     if (!ours) differences.push({ ...about(bt), kind: 'not_in_ledger', stripe: figures(bt), ledger: null });
     else if (ours.amount !== bt.amount || ours.fee !== bt.fee || ours.currency !== bt.currency) {
       differences.push({ ...about(bt), kind: 'differs', stripe: figures(bt), ledger: figures(ours) });
     }
   }
-  const payouts = new Map<string, BalanceTransactionFigures>();
-  for (const bt of stripe.filter(isPayoutTransaction)) {
+  const staged = new Map<string, BalanceTransactionFigures>();
+  for (const bt of stripe.filter(isStagedTransaction)) {
     const key = `${bt.sourceId}:${bt.currency}`;
-    const sum = payouts.get(key);
-    payouts.set(key, sum ? { ...sum, amount: sum.amount + bt.amount, fee: sum.fee + bt.fee } : { ...bt, type: 'payout' });
+    const sum = staged.get(key);
+    staged.set(key, sum ? { ...sum, amount: sum.amount + bt.amount, fee: sum.fee + bt.fee } : { ...bt, type: bt.type.startsWith('topup') ? 'topup' : 'payout' });
   }
-  for (const bt of payouts.values()) {
-    const ours = payoutNet(bt.sourceId, bt.currency);
+  for (const bt of staged.values()) {
+    const ours = stagedNet(bt.sourceId, bt.currency);
     if (ours !== bt.amount - bt.fee) {
       differences.push({ ...about(bt), kind: ours === 0 ? 'not_in_ledger' : 'differs', stripe: figures(bt), ledger: { amount: ours, fee: 0 } });
     }

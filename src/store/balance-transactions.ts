@@ -69,15 +69,22 @@ export async function balanceTransactionWaits(db: Queryable, before?: Date): Pro
   return rows;
 }
 
+/** Where the furthest status of each payout and top-up is kept. */
+const stageTables = {
+  payout: { table: 'payout_stages', key: 'payout_id' },
+  topup: { table: 'topup_stages', key: 'topup_id' },
+} as const;
+
 /**
- * Moves the payout to `status` unless it already reached one as far (`rank`); answers whether it
- * moved. Takes the row's lock, so one payout's events book one after another.
+ * Moves the payout or top-up to `status` unless it already reached one as far (`rank`); answers
+ * whether it moved. Takes the row's lock, so one object's events book one after another.
  */
-export async function advancePayout(tx: Queryable, payoutId: string, status: string, rank: number): Promise<boolean> {
+export async function advanceStage(tx: Queryable, object: keyof typeof stageTables, id: string, status: string, rank: number): Promise<boolean> {
+  const { table, key } = stageTables[object];
   const { rowCount } = await tx.query(
-    `INSERT INTO payout_stages (payout_id, status, rank) VALUES ($1, $2, $3)
-     ON CONFLICT (payout_id) DO UPDATE SET status = excluded.status, rank = excluded.rank WHERE payout_stages.rank < excluded.rank`,
-    [payoutId, status, rank],
+    `INSERT INTO ${table} (${key}, status, rank) VALUES ($1, $2, $3)
+     ON CONFLICT (${key}) DO UPDATE SET status = excluded.status, rank = excluded.rank WHERE ${table}.rank < excluded.rank`,
+    [id, status, rank],
   );
   return rowCount === 1;
 }

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Queryable } from '../platform/db';
-import { closeTotals, compareWithStripe, isPayoutTransaction, stripeBalanceTransactions, type CloseReport, type CloseTotals } from '../platform/finance-report';
+import { closeTotals, compareWithStripe, isStagedTransaction, stripeBalanceTransactions, type CloseReport, type CloseTotals } from '../platform/finance-report';
 import { balanceTransactionsBetween, balanceTransactionWaits } from './balance-transactions';
 import { netsBetween, netsOf, platformBooks } from './ledger';
 
@@ -18,11 +18,11 @@ export async function closeReport(db: Queryable, stripe: Stripe | undefined, per
   if (!stripe) comparison = { checked: false, reason: 'STRIPE_SECRET_KEY is not set: Stripe\'s balance transactions cannot be listed' };
   else {
     const listed = await stripeBalanceTransactions(stripe, period.from, period.to, books.connectedAccount);
-    const payoutNets = new Map<string, number>();
-    for (const { sourceId, currency } of listed.filter(isPayoutTransaction)) {
-      payoutNets.set(`${sourceId}:${currency}`, (await netsOf(db, sourceId, currency, ['payout']))('stripe_balance'));
+    const stagedNets = new Map<string, number>();
+    for (const { sourceId, currency } of listed.filter(isStagedTransaction)) {
+      stagedNets.set(`${sourceId}:${currency}`, (await netsOf(db, sourceId, currency, ['payout', 'topup']))('stripe_balance'));
     }
-    comparison = compareWithStripe(listed, booked, (payoutId, currency) => payoutNets.get(`${payoutId}:${currency}`) ?? 0);
+    comparison = compareWithStripe(listed, booked, (sourceId, currency) => stagedNets.get(`${sourceId}:${currency}`) ?? 0);
   }
   return {
     month: period.month,

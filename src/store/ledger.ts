@@ -290,14 +290,17 @@ export async function invoicePosition(db: Queryable, invoiceId: string, chargeRe
   return Object.fromEntries(Object.entries(rows[0]).map(([key, value]) => [key, value ?? 0])) as unknown as InvoicePosition;
 }
 
-/** The net (debit − credit) of each account and currency over the entries that occurred in [from, to), in the books asked for. */
-export async function netsBetween(db: Queryable, from: Date, to: Date, books: Books = 'all'): Promise<Position[]> {
+/**
+ * The net (debit − credit) of each account and currency over the entries that occurred in [from,
+ * to), in the books asked for, per kind of entry (the bank's payouts apart from its top-ups).
+ */
+export async function netsBetween(db: Queryable, from: Date, to: Date, books: Books = 'all'): Promise<(Position & { kind: string })[]> {
   const scoped = books !== 'all';
-  const { rows } = await db.query<Position>(
-    `SELECT l.account, l.currency, sum(l.debit - l.credit)::float8 AS net
+  const { rows } = await db.query<Position & { kind: string }>(
+    `SELECT l.account, l.currency, e.kind, sum(l.debit - l.credit)::float8 AS net
        FROM ledger_lines l JOIN ledger_entries e ON e.id = l.entry_id
       WHERE e.occurred_at >= $1 AND e.occurred_at < $2 AND (NOT $3 OR e.account IS NOT DISTINCT FROM $4)
-      GROUP BY l.account, l.currency ORDER BY l.currency, l.account`,
+      GROUP BY l.account, l.currency, e.kind ORDER BY l.currency, l.account, e.kind`,
     [from, to, scoped, scoped ? books.connectedAccount : null],
   );
   return rows;

@@ -219,6 +219,11 @@ export function payout(id: string, amount: number, status: string, currency = 'u
   return stripeObject('payout', { id, amount, currency, status, balance_transaction: `txn_test_${suffix()}`, failure_balance_transaction: null });
 }
 
+/** A top-up of the Stripe balance from the bank, in one of its statuses. */
+export function topup(id: string, amount: number, status: string, currency = 'usd') {
+  return stripeObject('topup', { id, amount, currency, status, balance_transaction: status === 'canceled' ? null : `txn_test_${suffix()}` });
+}
+
 /** A connected account of Stripe's sample shape, as its `account.updated` event describes it. */
 export function connectedAccount(id: string, name: string): Record<string, any> {
   const sample = stripeObject('account');
