@@ -2,7 +2,8 @@ import { log } from '@temporalio/activity';
 import type { DunningFinalAction, DunningOutcome, InvoiceStanding } from '../workflows/contracts';
 import type { Db } from '../src/platform/db';
 import { formatAmount } from '../src/platform/money';
-import { asAccount } from '../src/platform/stripe-client';
+import type Stripe from 'stripe';
+import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
 import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
 import { revokeAccess } from '../src/store/entitlements';
 import { paymentOfInvoice } from '../src/store/payments';
@@ -63,7 +64,15 @@ async function checkInvoiceStanding(deps: DunningDependencies, invoiceId: string
     return dunningCase.status;
   }
   if (!deps.stripe) return 'unpaid';
-  const invoice = await deps.stripe.invoices.retrieve(invoiceId, {}, asAccount(dunningCase?.account));
+  let invoice: Stripe.Invoice;
+  try {
+    invoice = await deps.stripe.invoices.retrieve(invoiceId, {}, asAccount(dunningCase?.account));
+  } catch (err) {
+    // Refused for good (a connected account that disconnected): our own view is all there is.
+    if (!isStripeRefusal(err)) throw err;
+    log.warn('invoice standing read from our records only: Stripe refused', { invoiceId, account: dunningCase?.account, error: err.message });
+    return 'unpaid';
+  }
   if (invoice.status === 'paid') return 'recovered';
   if (invoice.status === 'void') return 'voided';
   if (invoice.status === 'uncollectible') return 'uncollectible';
@@ -124,12 +133,20 @@ async function takeFinalAction(deps: DunningDependencies, dunningCase: DunningCa
     return `${action} skipped: no Stripe API key`;
   }
   const options = { ...asAccount(dunningCase.account), idempotencyKey: `dunning-final-${dunningCase.invoice_id}` };
-  if (action === 'mark_uncollectible') {
-    await deps.stripe.invoices.markUncollectible(dunningCase.invoice_id, {}, options);
-    return 'invoice marked uncollectible';
+  const stripe = deps.stripe;
+  try {
+    if (action === 'mark_uncollectible') {
+      await stripe.invoices.markUncollectible(dunningCase.invoice_id, {}, options);
+      return 'invoice marked uncollectible';
+    }
+    if (!dunningCase.subscription_id) return 'cancel_subscription skipped: the invoice has no subscription';
+    await stripe.subscriptions.cancel(dunningCase.subscription_id, {}, options);
+  } catch (err) {
+    // Asking again would be refused again and hold the case open for ever: finance is told instead.
+    if (!isStripeRefusal(err)) throw err;
+    log.warn('final dunning action refused by Stripe', { invoiceId: dunningCase.invoice_id, account: dunningCase.account, action, error: err.message });
+    return `${action} not taken: Stripe refused it${dunningCase.account ? ` as ${dunningCase.account}` : ''} (${err.message}); take it by hand if it is still due`;
   }
-  if (!dunningCase.subscription_id) return 'cancel_subscription skipped: the invoice has no subscription';
-  await deps.stripe.subscriptions.cancel(dunningCase.subscription_id, {}, options);
   await markSubscriptionCanceled(deps.db, dunningCase.subscription_id, dunningCase.customer_id);
   return `subscription ${dunningCase.subscription_id} canceled`;
 }

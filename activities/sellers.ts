@@ -1,8 +1,9 @@
 import { log } from '@temporalio/activity';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { Config } from '../src/platform/config';
 import type { Queryable } from '../src/platform/db';
 import { addressLines, type IssuerNames } from '../src/platform/invoice';
+import { isStripeRefusal } from '../src/platform/stripe-client';
 import type { Seller } from '../src/platform/pdf';
 import type { Json } from '../src/platform/stripe-event';
 import { connectedAccountOf, rememberConnectedAccount, type ConnectedAccount } from '../src/store/connected-accounts';
@@ -27,7 +28,7 @@ async function lookUpConnectedAccount(db: Queryable, stripe: Stripe, id: string)
   try {
     account = await stripe.accounts.retrieve(id);
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeInvalidRequestError || err instanceof Stripe.errors.StripePermissionError) {
+    if (isStripeRefusal(err)) {
       log.warn('connected account not looked up: Stripe refused', { account: id, error: err.message });
       return undefined;
     }

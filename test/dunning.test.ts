@@ -199,6 +199,23 @@ describe('dunning', () => {
     ]);
   });
 
+  test('when a connected account disconnects during its invoice\'s dunning, then the dunning still ends and finance is told the final action was refused, instead of it being retried for ever', async () => {
+    const invoice = unpaid('gone-debtor@example.com');
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice, { account: 'acct_gone' }));
+
+    stripe.disconnect('acct_gone');
+    const outcome = await dunningHandle(invoice.id).result();
+
+    expect(outcome).toBe('exhausted');
+    const finance = service.smtp.to('finance@example.com').filter((m) => m.subject?.includes(invoice.id));
+    expect(finance).toHaveLength(1);
+    expect(finance[0].text).toContain('mark_uncollectible not taken: Stripe refused it as acct_gone');
+    const calls = stripe.calls.filter((call) => call.includes(invoice.id) && !call.endsWith('/pay'));
+    expect(calls).toEqual([`GET /v1/invoices/${invoice.id}`, `POST /v1/invoices/${invoice.id}/mark_uncollectible`]);
+    const { rows } = await service.database.db.query('SELECT status FROM dunning_cases WHERE invoice_id = $1', [invoice.id]);
+    expect(rows).toEqual([{ status: 'exhausted' }]);
+  });
+
   test('when the platform\'s invoice is presented as a connected account (on_behalf_of), then its notices are signed with the account\'s name and Stripe is called as the platform', async () => {
     await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount('acct_presented', 'Harbour Yoga Ltd'), { account: 'acct_presented' }));
     const invoice: Record<string, any> = { ...unpaid('presented-debtor@example.com'), on_behalf_of: 'acct_presented' };

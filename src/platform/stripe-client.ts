@@ -22,3 +22,14 @@ export function createStripeClient(config: Pick<Config, 'STRIPE_SECRET_KEY' | 'S
 export function asAccount(connectedAccount: string | null | undefined): Stripe.RequestOptions | undefined {
   return connectedAccount ? { stripeAccount: connectedAccount } : undefined;
 }
+
+/**
+ * Stripe said no to the request itself (it names an object the key cannot see or that does not
+ * exist, an account that disconnected from the platform, a change the object's state does not
+ * allow): the same request will be refused again, so it is not retried. Stripe away, slow or
+ * rate-limiting is not a refusal; nor is a 409 (a concurrent request held the object's lock).
+ */
+export function isStripeRefusal(err: unknown): err is Stripe.errors.StripeError {
+  if (err instanceof Stripe.errors.StripePermissionError) return true;
+  return err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode !== 409;
+}

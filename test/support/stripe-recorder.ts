@@ -29,6 +29,8 @@ export interface StripeRecorder {
   setInvoiceLines(invoiceId: string, lines: Record<string, any>[]): void;
   /** From now on, retrieving this account answers it, or (null) refuses as Stripe does an account the platform cannot see. */
   setAccount(accountId: string, account: Record<string, any> | null): void;
+  /** From now on, every call made as this connected account is refused, as Stripe refuses a platform the account disconnected from. */
+  disconnect(accountId: string): void;
   stop(): Promise<void>;
 }
 
@@ -41,12 +43,19 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const balanceTransactions = new Map<string, Record<string, any>>();
   const invoiceLines = new Map<string, Record<string, any>[]>();
   const connectedAccounts = new Map<string, Record<string, any> | null>();
+  const disconnected = new Set<string>();
+  const refuseAccess = (res: http.ServerResponse, accountId: string) => {
+    const error = { type: 'invalid_request_error', code: 'account_invalid', message: `The provided key does not have access to account '${accountId}'.` };
+    res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+  };
   const answer = (res: http.ServerResponse, body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
     calls.push(`${req.method} ${path}`);
     accounts.push(String(req.headers['stripe-account'] ?? ''));
     const query = new URL(req.url ?? '', 'http://x').searchParams;
+    const asAccount = String(req.headers['stripe-account'] ?? '');
+    if (disconnected.has(asAccount)) return refuseAccess(res, asAccount);
     const balanceTransactionId = /^\/v1\/balance_transactions\/([^/]+)$/.exec(path)?.[1];
     if (balanceTransactionId && balanceTransactions.has(balanceTransactionId)) return answer(res, balanceTransactions.get(balanceTransactionId));
     if (path === '/v1/balance_transactions' && balanceTransactions.size > 0) {
@@ -56,9 +65,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     const accountId = /^\/v1\/accounts\/([^/]+)$/.exec(path)?.[1];
     if (accountId && connectedAccounts.has(accountId)) {
       const account = connectedAccounts.get(accountId);
-      if (account) return answer(res, account);
-      const error = { type: 'invalid_request_error', code: 'account_invalid', message: `The provided key does not have access to account '${accountId}'.` };
-      return res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
+      return account ? answer(res, account) : refuseAccess(res, accountId);
     }
     const linesOf = /^\/v1\/invoices\/([^/]+)\/lines$/.exec(path)?.[1];
     if (linesOf && invoiceLines.has(linesOf)) {
@@ -107,6 +114,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
     setInvoiceLines: (invoiceId, lines) => void invoiceLines.set(invoiceId, lines),
     setAccount: (accountId, account) => void connectedAccounts.set(accountId, account),
+    disconnect: (accountId) => void disconnected.add(accountId),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
