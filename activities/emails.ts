@@ -1,6 +1,7 @@
 import { formatAmount } from '../src/platform/money';
 import type { DayFigures } from '../src/store/finance';
 import type { Payment } from '../src/store/payments';
+import type { WarnedCharge } from './fraud-warnings';
 
 /** The texts of the emails the product sends: plain text and a simple HTML version of it. */
 
@@ -49,6 +50,25 @@ export function financeCopyEmail(payment: Payment, documents: string[], sellerNa
       `Stripe invoice: ${payment.invoice_id}`,
       `Documents: ${documents.join(', ')}`,
     ].join('\n'),
+  ]);
+}
+
+/** Finance's alert of an early fraud warning: what the charge was, and what to decide. */
+export function fraudWarningEmail(warning: { warningId: string; fraudType: string; charge: WarnedCharge; amount: string | null; account: string | null; livemode: boolean }): EmailText {
+  const { charge, account } = warning;
+  const payment = charge.paymentIntentId ?? charge.id;
+  const where = account
+    ? `It is connected account ${account}'s charge: look it up in that account's payments.`
+    : `In Stripe: https://dashboard.stripe.com/${warning.livemode ? '' : 'test/'}payments/${payment}`;
+  return email(`Early fraud warning: charge ${charge.id}${warning.amount ? `, ${warning.amount}` : ''}`, [
+    `The card issuer reported charge ${charge.id} as fraudulent (${warning.fraudType.replace(/_/g, ' ')}), before any dispute. A refund now costs the amount; a dispute later costs the amount, Stripe's dispute fee and a mark on the dispute rate.`,
+    [
+      `Amount: ${warning.amount ?? 'not in our records'}`,
+      `Customer: ${charge.customerId ?? 'unknown'}`,
+      `Invoice: ${charge.invoiceId ?? 'none known'}`,
+      `Warning: ${warning.warningId}`,
+    ].join('\n'),
+    `Decide whether to refund it (and to stop the customer's subscription), unless you know the payment is genuine. ${where}`,
   ]);
 }
 

@@ -9,6 +9,7 @@ import { dunningStepActivities } from './dunning-steps';
 import { eventStatusActivities } from './event-status';
 import { eventStepActivities } from './event-steps';
 import { financeDigestActivities } from './finance-digest';
+import { fraudWarningActivities } from './fraud-warnings';
 import { invoicePaidActivities } from './invoice-paid';
 import { ledgerActivities } from './ledger';
 import { noticeActivities } from './notices';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...connectLedgerActivities(deps),
     ...stripeObjectActivities(deps),
     ...noticeActivities(deps),
+    ...fraudWarningActivities(deps),
     ...dunningCaseActivities(deps),
     ...dunningStepActivities(deps),
     ...reconcileActivities(deps),

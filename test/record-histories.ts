@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { applicationFee, capturedCharge, connectTransfer, creditNote, disputeWithFunds, paidInvoice, payout, topup } from './support/billing-events';
+import { applicationFee, capturedCharge, connectTransfer, creditNote, disputeWithFunds, earlyFraudWarning, paidInvoice, payout, topup } from './support/billing-events';
 import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { startTestSmtp } from './support/smtp';
 import { startStallingProxy } from './support/stalling-proxy';
@@ -61,6 +61,7 @@ async function main() {
       'event-application-fee-created': stripeEvent('application_fee.created', applicationFee({ amount: 150 })),
       'event-transfer-reversed': stripeEvent('transfer.reversed', connectTransfer({ amount: 800, returned: [300] })),
       'event-topup-succeeded': stripeEvent('topup.succeeded', topup('tu_replay', 5_000, 'succeeded')),
+      'event-early-fraud-warning': stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning('ch_replay_warned')),
       'event-checkout-paid-later': stripeEvent(
         'checkout.session.async_payment_succeeded',
         stripeObject('checkout.session', { id: 'cs_replay', payment_status: 'paid', customer: 'cus_replay', customer_email: 'replay@example.com' }),

@@ -18,6 +18,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   completeCheckout: () => 'Complete the checkout: welcome the customer once it is paid, or tell a buyer their payment failed',
   syncCustomer: () => 'Store the customer',
   syncSubscription: () => 'Sync the subscription and its entitlements',
+  warnOfEarlyFraud: () => 'Email finance the early fraud warning',
   sendCustomerNotice: ([, kind]) => `Email the customer: ${String(kind).replace(/_/g, ' ')}`,
   startOrSignalDunning: () => 'Start or signal the dunning of the invoice',
   settleDunning: ([, outcome]) => `Settle the dunning as ${String(outcome)}`,

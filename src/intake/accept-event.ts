@@ -116,15 +116,16 @@ export function sharedAcceptance(
 
 /**
  * The objects an event is about, for its row (the admin API's filters) and its execution's search
- * attributes (the Web UI's). A dispute or a refund names only its charge: its customer and
- * invoice come from what is stored of that charge, so a chargeback or a refund's update is found
- * with the customer's and the invoice's other executions. Other events name theirs, and cost no
- * query.
+ * attributes (the Web UI's). A dispute, a refund or an early fraud warning names only its charge:
+ * its customer and invoice come from what is stored of that charge, so a chargeback, a refund's
+ * update or a fraud warning is found with the customer's and the invoice's other executions.
+ * Other events name theirs, and cost no query.
  */
 async function refsOf(db: Db, event: StripeEvent): Promise<EventRefs> {
   const named = eventRefs(event);
   const object = event.data.object as Json;
-  const chargeId = object.object === 'dispute' || object.object === 'refund' ? idOf(object.charge) : null;
+  const namesOnlyItsCharge = object.object === 'dispute' || object.object === 'refund' || object.object === 'radar.early_fraud_warning';
+  const chargeId = namesOnlyItsCharge ? idOf(object.charge) : null;
   if (!chargeId || named.customerId) return named;
   const owner = await ownerOfCharge(db, chargeId);
   return { customerId: owner.customerId, invoiceId: named.invoiceId ?? owner.invoiceId, subscriptionId: named.subscriptionId ?? owner.subscriptionId };

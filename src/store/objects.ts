@@ -1,4 +1,4 @@
-import type { Db } from '../platform/db';
+import type { Db, Queryable } from '../platform/db';
 import type { StripeEvent } from '../platform/stripe-event';
 
 export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts';
@@ -27,4 +27,13 @@ export async function upsertLatest(
     [id, ...values, event.created, event.id],
   );
   return rowCount === 1;
+}
+
+/** A stored charge's amount and payment intent (undefined when no charge event reached us). */
+export async function storedCharge(db: Queryable, chargeId: string): Promise<{ amount: number | null; currency: string | null; paymentIntentId: string | null } | undefined> {
+  const { rows } = await db.query<{ amount: number | null; currency: string | null; paymentIntentId: string | null }>(
+    'SELECT amount::float8 AS amount, currency, payment_intent_id AS "paymentIntentId" FROM charges WHERE id = $1',
+    [chargeId],
+  );
+  return rows[0];
 }

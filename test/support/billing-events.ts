@@ -224,6 +224,11 @@ export function topup(id: string, amount: number, status: string, currency = 'us
   return stripeObject('topup', { id, amount, currency, status, balance_transaction: status === 'canceled' ? null : `txn_test_${suffix()}` });
 }
 
+/** An early fraud warning about a charge, as Radar reports one. */
+export function earlyFraudWarning(chargeId: string, options: { fraudType?: string; actionable?: boolean } = {}) {
+  return stripeObject('radar.early_fraud_warning', { id: `issfr_test_${suffix()}`, charge: chargeId, fraud_type: options.fraudType ?? 'made_with_stolen_card', actionable: options.actionable ?? true });
+}
+
 /** A connected account of Stripe's sample shape, as its `account.updated` event describes it. */
 export function connectedAccount(id: string, name: string): Record<string, any> {
   const sample = stripeObject('account');
