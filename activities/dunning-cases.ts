@@ -23,22 +23,28 @@ import type { ActivityDependencies } from './dependencies';
 type DunningDependencies = Pick<ActivityDependencies, 'db' | 'temporal' | 'config'>;
 
 /**
- * Records a failed payment and starts the invoice's dunning workflow, or signals it when it
- * runs (signal-with-start, so concurrent failures meet in one workflow). An invoice that was
- * paid, voided or written off before this (late) failure event starts nothing.
+ * Opens the invoice's dunning case and starts its workflow: on a failed payment, which is
+ * recorded and signalled to the workflow when it runs already (signal-with-start, so concurrent
+ * failures meet in one workflow); or on `invoice.overdue`, an invoice the customer pays by
+ * themselves (`send_invoice`) gone past its due date, which joins a dunning already running
+ * rather than signal a failure that did not happen. An invoice that was paid, voided or written
+ * off before this (late) event starts nothing.
  */
 async function startOrSignalDunning(deps: DunningDependencies, event: StripeEvent): Promise<void> {
   const invoice = readInvoiceOf(event);
-  await recordPaymentFailure(deps.db, {
-    eventId: event.id,
-    invoiceId: invoice.id,
-    attemptCount: (event.data.object as any).attempt_count ?? null,
-    reason: (event.data.object as any).last_finalization_error?.message ?? null,
-    nextPaymentAttempt: (event.data.object as any).next_payment_attempt
-      ? new Date((event.data.object as any).next_payment_attempt * 1000)
-      : null,
-    failedAt: new Date(event.created * 1000),
-  });
+  const openedBy = event.type === 'invoice.overdue' ? 'overdue' : 'payment_failed';
+  if (openedBy === 'payment_failed') {
+    await recordPaymentFailure(deps.db, {
+      eventId: event.id,
+      invoiceId: invoice.id,
+      attemptCount: (event.data.object as any).attempt_count ?? null,
+      reason: (event.data.object as any).last_finalization_error?.message ?? null,
+      nextPaymentAttempt: (event.data.object as any).next_payment_attempt
+        ? new Date((event.data.object as any).next_payment_attempt * 1000)
+        : null,
+      failedAt: new Date(event.created * 1000),
+    });
+  } else if (invoice.status !== 'open') return;
   if (invoice.status === 'paid' || (await paymentOfInvoice(deps.db, invoice.id))) return;
   const dunningCase = await openDunningCase(deps.db, {
     invoice_id: invoice.id,
@@ -50,6 +56,7 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     hosted_invoice_url: invoice.hostedInvoiceUrl,
     account: event.account ?? null,
     presented_as: invoice.presentedAs,
+    opened_by: openedBy,
   });
   if (dunningCase.status !== 'open') return;
   if (invoice.subscriptionId) {
@@ -62,13 +69,11 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     retryPayments: deps.config.DUNNING_RETRY_PAYMENTS,
     finalGraceMs: deps.config.DUNNING_FINAL_GRACE,
   };
-  await deps.temporal.workflow.signalWithStart(WorkflowType.dunning, {
+  const options = {
     workflowId: dunningWorkflowId(invoice.id),
     taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-    args: [input],
-    signal: DunningSignal.paymentFailed,
-    signalArgs: [{ eventId: event.id } satisfies PaymentFailedSignalArgs],
-    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [input] as [DunningInput],
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
     ...dunningExecutionSummary({
       invoiceId: invoice.id,
       customerId: invoice.customerId,
@@ -77,6 +82,7 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
       currency: dunningCase.currency,
       scheduleMs: input.scheduleMs,
       finalAction: input.finalAction,
+      openedBy,
     }),
     // Operations find the dunning of an invoice or customer in the Web UI by these.
     typedSearchAttributes: eventSearchAttributes({
@@ -84,6 +90,15 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
       customerId: invoice.customerId,
       subscriptionId: invoice.subscriptionId,
     }),
+  };
+  if (openedBy === 'overdue') {
+    await deps.temporal.workflow.start(WorkflowType.dunning, options);
+    return;
+  }
+  await deps.temporal.workflow.signalWithStart(WorkflowType.dunning, {
+    ...options,
+    signal: DunningSignal.paymentFailed,
+    signalArgs: [{ eventId: event.id } satisfies PaymentFailedSignalArgs],
   });
 }
 

@@ -86,6 +86,11 @@ async function retryInvoicePayment(deps: DunningDependencies, invoiceId: string,
     return;
   }
   const dunningCase = await getDunningCase(deps.db, invoiceId);
+  if (dunningCase?.opened_by === 'overdue') {
+    // The customer pays this invoice by themselves (send_invoice): it is not charged on their behalf.
+    log.info('payment retry skipped: the invoice is paid by the customer, not charged', { invoiceId });
+    return;
+  }
   try {
     await deps.stripe.invoices.pay(invoiceId, {}, { ...asAccount(dunningCase?.account), idempotencyKey: `dunning-retry-${invoiceId}-${step}` });
   } catch (err) {

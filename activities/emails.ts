@@ -73,14 +73,24 @@ export function fraudWarningEmail(warning: { warningId: string; fraudType: strin
 }
 
 export const dunningEmail = {
-  notice(dunningCase: { invoice_id: string; hosted_invoice_url: string | null }, amount: string, step: number, steps: number, sellerName: string): EmailText {
-    return email(`Payment failed: ${amount} is due (reminder ${step} of ${steps})`, [
+  notice(dunningCase: { invoice_id: string; hosted_invoice_url: string | null; opened_by: 'payment_failed' | 'overdue' }, amount: string, step: number, steps: number, sellerName: string): EmailText {
+    const reminder = `reminder ${step} of ${steps}`;
+    if (dunningCase.opened_by === 'overdue') {
+      return email(`Invoice overdue: ${amount} is due (${reminder})`, [
+        'Hello,',
+        `Invoice ${dunningCase.invoice_id} for ${amount} is past its due date and not paid yet.`,
+        dunningCase.hosted_invoice_url ? `Please pay it here: ${dunningCase.hosted_invoice_url}` : 'Please pay it as the invoice describes.',
+        `This is ${reminder}.`,
+        sellerName,
+      ]);
+    }
+    return email(`Payment failed: ${amount} is due (${reminder})`, [
       'Hello,',
       `We could not collect ${amount} for invoice ${dunningCase.invoice_id}.`,
       dunningCase.hosted_invoice_url
         ? `Please pay it or update your payment method here: ${dunningCase.hosted_invoice_url}`
         : 'Please update your payment method in your account.',
-      `This is reminder ${step} of ${steps}.`,
+      `This is ${reminder}.`,
       sellerName,
     ]);
   },

@@ -199,6 +199,52 @@ describe('dunning', () => {
     ]);
   });
 
+  test('when an invoice the customer pays by themselves goes past its due date, then one dunning chases it with overdue notices, never charges it, and takes the final action', async () => {
+    const invoice: Record<string, any> = { ...unpaid('overdue@example.com'), collection_method: 'send_invoice', due_date: Math.floor(Date.now() / 1000) - 86_400 };
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.overdue', invoice));
+    const outcome = await dunningHandle(invoice.id).result();
+    const status = await dunningHandle(invoice.id).query<DunningStatus>('status');
+
+    expect(outcome).toBe('exhausted');
+    expect(status.attempts).toBe(0);
+    const notices = service.smtp.to('overdue@example.com');
+    expect(notices.map((m) => m.subject)).toEqual([
+      'Invoice overdue: $50.00 is due (reminder 1 of 3)',
+      'Invoice overdue: $50.00 is due (reminder 2 of 3)',
+      'Invoice overdue: $50.00 is due (reminder 3 of 3)',
+    ]);
+    expect(notices[0].text).toContain(`Please pay it here: ${invoice.hosted_invoice_url}`);
+    expect(stripe.calls.filter((call) => call.includes(invoice.id))).toEqual([`GET /v1/invoices/${invoice.id}`, `POST /v1/invoices/${invoice.id}/mark_uncollectible`]);
+    const { rows } = await service.database.db.query('SELECT opened_by, status FROM dunning_cases WHERE invoice_id = $1', [invoice.id]);
+    expect(rows).toEqual([{ opened_by: 'overdue', status: 'exhausted' }]);
+  });
+
+  test('when an invoice in dunning for a failed payment also goes overdue, then the one dunning goes on as it was, retries included', async () => {
+    const invoice = unpaid('failed-then-overdue@example.com');
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.overdue', invoice));
+    await dunningHandle(invoice.id).result();
+
+    expect(service.smtp.to('failed-then-overdue@example.com').map((m) => m.subject)).toEqual([
+      'Payment failed: $50.00 is due (reminder 1 of 3)',
+      'Payment failed: $50.00 is due (reminder 2 of 3)',
+      'Payment failed: $50.00 is due (reminder 3 of 3)',
+    ]);
+    expect(stripe.calls.filter((call) => call === `POST /v1/invoices/${invoice.id}/pay`)).toHaveLength(3);
+  });
+
+  test('when an overdue event arrives for an invoice already paid, then no dunning starts and nothing is sent', async () => {
+    const paid = paidInvoice({ subtotal: 5_000, customerEmail: 'paid-before-overdue@example.com' });
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', paid));
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.overdue', { ...paid, status: 'open' }));
+
+    expect(await workflowExists(service.temporal, `dunning-${paid.id}`)).toBe(false);
+    expect(service.smtp.to('paid-before-overdue@example.com').map((m) => m.subject)).not.toContainEqual(expect.stringContaining('overdue'));
+  });
+
   test('when a connected account disconnects during its invoice\'s dunning, then the dunning still ends and finance is told the final action was refused, instead of it being retried for ever', async () => {
     const invoice = unpaid('gone-debtor@example.com');
     await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice, { account: 'acct_gone' }));

@@ -49,4 +49,5 @@ test('when a dunning is summarised, then its schedule reads in days, hours or se
 
   expect(summary.staticSummary).toBe('dunning · in_5 · cus_5 · €49.00 EUR');
   expect(summary.staticDetails).toContain('**Schedule:** notices at 0d, 3d, 2h, 30s, then cancel_subscription');
+  expect(summary.staticDetails).toContain('**Opened by:** a failed payment');
 });

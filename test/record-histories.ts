@@ -62,6 +62,7 @@ async function main() {
       'event-transfer-reversed': stripeEvent('transfer.reversed', connectTransfer({ amount: 800, returned: [300] })),
       'event-topup-succeeded': stripeEvent('topup.succeeded', topup('tu_replay', 5_000, 'succeeded')),
       'event-early-fraud-warning': stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning('ch_replay_warned')),
+      'event-invoice-overdue': stripeEvent('invoice.overdue', { ...paidInvoice({ status: 'open', customerEmail: 'replay@example.com' }), collection_method: 'send_invoice' }),
       'event-checkout-paid-later': stripeEvent(
         'checkout.session.async_payment_succeeded',
         stripeObject('checkout.session', { id: 'cs_replay', payment_status: 'paid', customer: 'cus_replay', customer_email: 'replay@example.com' }),

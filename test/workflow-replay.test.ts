@@ -25,7 +25,8 @@ import { workflowBundle } from './support/service';
 // (`before-connected-account-sellers`) and stored as its documents' seller (`connected-account-sellers`);
 // `event-application-fee-created` and `event-transfer-reversed` ignored and booked (`-application-fees-
 // transfers`); `event-topup-succeeded` ignored (`before-topups`) and booked (`topups`);
-// `event-early-fraud-warning` ignored and emailed to finance (`-early-fraud-warnings`). A change
+// `event-early-fraud-warning` ignored and emailed to finance (`-early-fraud-warnings`);
+// `event-invoice-overdue` ignored and starting a dunning (`-overdue-invoices`). A change
 // that would break executions already running in production fails here: guard it with patched()
 // or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');

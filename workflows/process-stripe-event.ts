@@ -162,6 +162,7 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   const latestEarlier = (type: string): Handler | undefined =>
     [...earlier.map((patch) => patch.table), base].find((table) => Object.hasOwn(table, type))?.[type];
   return [
+    { patchId: 'overdue-invoices', table: { 'invoice.overdue': steps.database.startOrSignalDunning } },
     { patchId: 'early-fraud-warnings', table: { 'radar.early_fraud_warning.created': steps.outside.warnOfEarlyFraud } },
     { patchId: 'topups', table: topupHandlersOf(steps) },
     { patchId: 'application-fees-transfers', table: applicationFeeTransferHandlersOf(steps) },

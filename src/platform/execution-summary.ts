@@ -75,6 +75,8 @@ export interface DunningSummaryInput {
   currency: string;
   scheduleMs: number[];
   finalAction: string;
+  /** What put the invoice in dunning (runs before 2026-12-06 were all failed payments). */
+  openedBy?: 'payment_failed' | 'overdue';
 }
 
 /** The summary of an invoice's dunning: which invoice and amount, and the schedule it follows. */
@@ -88,6 +90,7 @@ export function dunningExecutionSummary(input: DunningSummaryInput): ExecutionSu
       ['Customer', input.customerId],
       ['Subscription', input.subscriptionId],
       ['Amount due', amount],
+      ['Opened by', input.openedBy === 'overdue' ? 'the invoice past its due date (paid by the customer, never charged by a retry)' : 'a failed payment'],
       ['Schedule', schedule],
     ]),
   };

@@ -10,6 +10,8 @@ export interface CustomerView {
   audit_log: { subscription_id: string; change: string; from_value: string | null; to_value: string | null; at: Date }[];
   dunning_cases: {
     invoice_id: string;
+    /** `payment_failed`, or `overdue` (an invoice the customer pays by themselves, past its due date). */
+    opened_by: string;
     status: string;
     stage: string | null;
     next_step_at: Date | null;
@@ -31,7 +33,7 @@ export async function customerView(db: Db, customerId: string): Promise<Customer
       [customerId],
     ),
     db.query(
-      `SELECT invoice_id, status, stage, next_step_at, amount::float8 AS amount, currency, started_at, ended_at, ended_reason
+      `SELECT invoice_id, opened_by, status, stage, next_step_at, amount::float8 AS amount, currency, started_at, ended_at, ended_reason
          FROM dunning_cases WHERE customer_id = $1 ORDER BY (status = 'open') DESC, started_at DESC`,
       [customerId],
     ),

@@ -13,12 +13,14 @@ export interface DunningCase {
   account: string | null;
   /** The connected account a platform's invoice is presented as (`on_behalf_of`), whose name signs the emails. */
   presented_as: string | null;
+  /** What put the invoice in dunning: a failed payment, or an invoice the customer pays by themselves gone past its due date. */
+  opened_by: 'payment_failed' | 'overdue';
   status: 'open' | DunningOutcome;
   stage: string | null;
 }
 
 const columns = `invoice_id, customer_id, customer_email, subscription_id, amount::float8 AS amount, currency,
-  hosted_invoice_url, account, presented_as, status, stage`;
+  hosted_invoice_url, account, presented_as, opened_by, status, stage`;
 
 export interface PaymentFailure {
   eventId: string;
@@ -40,8 +42,8 @@ export async function recordPaymentFailure(db: Db, failure: PaymentFailure): Pro
 /** Opens the case unless it exists; a case that has ended (e.g. paid) is returned as it is. */
 export async function openDunningCase(db: Db, opening: Omit<DunningCase, 'status' | 'stage'>): Promise<DunningCase> {
   const { rows } = await db.query<DunningCase>(
-    `INSERT INTO dunning_cases (invoice_id, customer_id, customer_email, subscription_id, amount, currency, hosted_invoice_url, account, presented_as)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (invoice_id) DO NOTHING RETURNING ${columns}`,
+    `INSERT INTO dunning_cases (invoice_id, customer_id, customer_email, subscription_id, amount, currency, hosted_invoice_url, account, presented_as, opened_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (invoice_id) DO NOTHING RETURNING ${columns}`,
     [
       opening.invoice_id,
       opening.customer_id,
@@ -52,6 +54,7 @@ export async function openDunningCase(db: Db, opening: Omit<DunningCase, 'status
       opening.hosted_invoice_url,
       opening.account,
       opening.presented_as,
+      opening.opened_by,
     ],
   );
   return rows[0] ?? (await getDunningCase(db, opening.invoice_id))!;
