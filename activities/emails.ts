@@ -1,7 +1,7 @@
 import { formatAmount } from '../src/platform/money';
 import type { DayFigures } from '../src/store/finance';
 import type { Payment } from '../src/store/payments';
-import type { WarnedCharge } from './fraud-warnings';
+import type { ChargeFacts } from './charge-alerts';
 
 /** The texts of the emails the product sends: plain text and a simple HTML version of it. */
 
@@ -53,22 +53,38 @@ export function financeCopyEmail(payment: Payment, documents: string[], sellerNa
   ]);
 }
 
+/** The lines about the charge an alert is about, as the books know it. */
+function chargeLines(charge: ChargeFacts): string[] {
+  return [`Customer: ${charge.customerId ?? 'unknown'}`, `Invoice: ${charge.invoiceId ?? 'none known'}`];
+}
+
 /** Finance's alert of an early fraud warning: what the charge was, and what to decide. */
-export function fraudWarningEmail(warning: { warningId: string; fraudType: string; charge: WarnedCharge; amount: string | null; account: string | null; livemode: boolean }): EmailText {
-  const { charge, account } = warning;
-  const payment = charge.paymentIntentId ?? charge.id;
-  const where = account
-    ? `It is connected account ${account}'s charge: look it up in that account's payments.`
-    : `In Stripe: https://dashboard.stripe.com/${warning.livemode ? '' : 'test/'}payments/${payment}`;
-  return email(`Early fraud warning: charge ${charge.id}${warning.amount ? `, ${warning.amount}` : ''}`, [
+export function fraudWarningEmail(warning: { warningId: string; fraudType: string; charge: ChargeFacts; where: string }): EmailText {
+  const { charge } = warning;
+  return email(`Early fraud warning: charge ${charge.id}${charge.amount ? `, ${charge.amount}` : ''}`, [
     `The card issuer reported charge ${charge.id} as fraudulent (${warning.fraudType.replace(/_/g, ' ')}), before any dispute. A refund now costs the amount; a dispute later costs the amount, Stripe's dispute fee and a mark on the dispute rate.`,
-    [
-      `Amount: ${warning.amount ?? 'not in our records'}`,
-      `Customer: ${charge.customerId ?? 'unknown'}`,
-      `Invoice: ${charge.invoiceId ?? 'none known'}`,
-      `Warning: ${warning.warningId}`,
-    ].join('\n'),
-    `Decide whether to refund it (and to stop the customer's subscription), unless you know the payment is genuine. ${where}`,
+    [`Amount: ${charge.amount ?? 'not in our records'}`, ...chargeLines(charge), `Warning: ${warning.warningId}`].join('\n'),
+    `Decide whether to refund it (and to stop the customer's subscription), unless you know the payment is genuine. ${warning.where}`,
+  ]);
+}
+
+/** Finance's alert of a dispute: opened (with the date an answer is due), or how it ended. */
+export function disputeEmail(dispute: { disputeId: string; closed: boolean; status: string; reason: string; amount: string; dueBy: Date | null; charge: ChargeFacts; where: string }): EmailText {
+  const inquiry = dispute.status.startsWith('warning_');
+  const what = inquiry ? 'Inquiry' : 'Dispute';
+  const reason = dispute.reason.replace(/_/g, ' ');
+  const facts = [`Amount: ${dispute.amount}`, `Reason: ${reason}`, ...chargeLines(dispute.charge), `Dispute: ${dispute.disputeId}`].join('\n');
+  if (dispute.closed) {
+    const outcome = ({ won: 'won: the funds are back', lost: 'lost: the funds stay with the customer', warning_closed: 'closed without becoming a dispute' } as Record<string, string>)[dispute.status] ?? dispute.status.replace(/_/g, ' ');
+    return email(`${what} ${outcome.split(':')[0]}: ${dispute.amount} on charge ${dispute.charge.id}`, [`The ${what.toLowerCase()} of charge ${dispute.charge.id} is ${outcome}.`, facts, dispute.where]);
+  }
+  const due = dispute.dueBy ? ` by ${dispute.dueBy.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+  return email(`${what} opened: ${dispute.amount} on charge ${dispute.charge.id}${due ? `, answer${due}` : ''}`, [
+    inquiry
+      ? `The card issuer asks about charge ${dispute.charge.id} (${reason}). No funds were taken yet; unanswered, an inquiry may become a dispute.`
+      : `The customer disputed charge ${dispute.charge.id} (${reason}) with their bank: the amount and Stripe's dispute fee left the balance. Unanswered${due}, the dispute is lost.`,
+    facts,
+    `Submit evidence${due}, or accept it. ${dispute.where}`,
   ]);
 }
 

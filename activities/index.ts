@@ -1,4 +1,5 @@
 import { balanceLedgerActivities } from './balance-ledger';
+import { chargeAlertActivities } from './charge-alerts';
 import { chargeLedgerActivities } from './charge-ledger';
 import { checkoutActivities } from './checkout';
 import { connectLedgerActivities } from './connect-ledger';
@@ -9,7 +10,6 @@ import { dunningStepActivities } from './dunning-steps';
 import { eventStatusActivities } from './event-status';
 import { eventStepActivities } from './event-steps';
 import { financeDigestActivities } from './finance-digest';
-import { fraudWarningActivities } from './fraud-warnings';
 import { invoicePaidActivities } from './invoice-paid';
 import { ledgerActivities } from './ledger';
 import { noticeActivities } from './notices';
@@ -35,7 +35,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...connectLedgerActivities(deps),
     ...stripeObjectActivities(deps),
     ...noticeActivities(deps),
-    ...fraudWarningActivities(deps),
+    ...chargeAlertActivities(deps),
     ...dunningCaseActivities(deps),
     ...dunningStepActivities(deps),
     ...reconcileActivities(deps),

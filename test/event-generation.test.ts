@@ -1,6 +1,7 @@
 import { WorkflowType, type ProcessStripeEventInput } from '../workflows/contracts';
 import { insertEvent } from '../src/store/events';
-import { chargeWithRefunds, paidInvoice } from './support/billing-events';
+import { chargeWithRefunds, disputeWithFunds, paidInvoice } from './support/billing-events';
+import { movements } from './support/ledger';
 import { deliverTwiceAndWait, eventStatusWhenDone, historyOf, isPatchMarker, localActivitiesOf as localActivitiesOfRun, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 import type { StripeEvent } from '../src/platform/stripe-event';
@@ -80,6 +81,20 @@ test('when an event of a type nothing handles is delivered, then one local activ
   expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
   expect(await eventStatusWhenDone(service, event.id)).toBe('ignored');
   expect(await localActivitiesOf(event.id)).toEqual(['runEventSteps']);
+});
+
+test('when a dispute\'s run of generation 4 is started, as the code before dispute alerts started it, then it books the dispute as it did and emails no one, while generation 5 also tells finance', async () => {
+  const finance = () => service.smtp.messages.filter((mail) => mail.subject?.includes('ch_test_generations')).length;
+  const older = stripeEvent('charge.dispute.created', { ...disputeWithFunds('dp_test_generation_4', 700, 'needs_response', [-700]), charge: 'ch_test_generations' });
+  const newer = stripeEvent('charge.dispute.created', { ...disputeWithFunds('dp_test_generation_5', 800, 'needs_response', [-800]), charge: 'ch_test_generations' });
+
+  expect(await startAsEarlierCode(older, { eventId: older.id, type: older.type, generation: 4 })).toBe('processed');
+  expect(finance()).toBe(0);
+  await deliverTwiceAndWait(service, newer);
+
+  expect(await movements(service, 'dp_test_generation_4')).toEqual({ dispute_losses: 700, stripe_balance: -700 });
+  expect(await localActivitiesOf(older.id)).toEqual(['runEventSteps']);
+  expect(finance()).toBe(1);
 });
 
 test('when a run of generation 2 is started, as the code of 2026-12-04 started it, then each of its steps is a local activity of its own', async () => {

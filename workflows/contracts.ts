@@ -45,9 +45,11 @@ export interface ProcessStripeEventInput {
  * 1 (from 2026-12-02) sends email as regular activities; 2 (from 2026-12-04) makes each email's
  * first attempt a local activity; 3 (from the evening of 2026-12-04) runs each stretch of
  * database steps, with the event's bookkeeping, as one local activity; 4 (from the night of
- * 2026-12-04) first tries all the steps of an event that sends email as one local activity.
+ * 2026-12-04) first tries all the steps of an event that sends email as one local activity; 5
+ * (from 2026-12-06) runs as 4 and emails finance about disputes (a step added to types that had
+ * steps already, which runs of earlier generations must not take: they replay what they began).
  */
-export const currentEventGeneration = 4;
+export const currentEventGeneration = 5;
 
 /**
  * Steps of one event run as one local activity, in this order: a stretch of database steps

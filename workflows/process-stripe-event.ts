@@ -150,7 +150,15 @@ const handlers = {
 interface Patch {
   patchId: string;
   table: Record<string, Handler>;
+  /**
+   * The first generation that takes the patch. Set when it adds a step to types that had steps:
+   * a run of an earlier generation (which asks no patch) keeps what it started with.
+   */
+  sinceGeneration?: number;
 }
+
+/** Whether a run started with `generation` takes the patch (one without a generation asks `patched()`). */
+const takes = (patch: Patch, generation: number | undefined) => generation === undefined || generation >= (patch.sinceGeneration ?? 0);
 
 /** Later changes to what some types do, newest first, each behind its patch. */
 function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
@@ -158,19 +166,38 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
     { patchId: 'standalone-charge-sales', table: chargeSaleHandlersOf(steps) },
     { patchId: 'ledger-follows-invoice-math', table: invoiceMathHandlersOf(steps) },
   ];
-  /** What a type did before the newest patch: the first earlier table that has it. */
-  const latestEarlier = (type: string): Handler | undefined =>
-    [...earlier.map((patch) => patch.table), base].find((table) => Object.hasOwn(table, type))?.[type];
-  return [
+  const later: Patch[] = [
     { patchId: 'overdue-invoices', table: { 'invoice.overdue': steps.database.startOrSignalDunning } },
     { patchId: 'early-fraud-warnings', table: { 'radar.early_fraud_warning.created': steps.outside.warnOfEarlyFraud } },
     { patchId: 'topups', table: topupHandlersOf(steps) },
     { patchId: 'application-fees-transfers', table: applicationFeeTransferHandlersOf(steps) },
     { patchId: 'connected-account-sellers', table: connectedAccountHandlersOf(steps) },
     { patchId: 'checkout-waits-for-payment', table: checkoutPaymentHandlersOf(steps) },
-    { patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, latestEarlier) },
+    { patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, newestIn(earlier, base)) },
     ...earlier,
   ];
+  // Finance told of each dispute as it opens (with the date its answer is due) and as it ends
+  // (from 2026-12-06), after what these types did before.
+  const disputeAlerts = adding(steps.outside.tellFinanceOfDispute, ['charge.dispute.created', 'charge.dispute.closed'], newestIn(later, base));
+  return [{ patchId: 'dispute-alerts', table: disputeAlerts, sinceGeneration: 5 }, ...later];
+}
+
+type HandlerOf = (type: string) => Handler | undefined;
+
+/** What a type does in the newest of these patches (newest first) that has it, else in `base`. */
+const newestIn =
+  (patches: Patch[], base: Record<string, Handler>): HandlerOf =>
+  (type) =>
+    [...patches.map((patch) => patch.table), base].find((table) => Object.hasOwn(table, type))?.[type];
+
+/** A table in which each type keeps what it did before and then takes `step`. */
+function adding(step: Handler, types: string[], before: HandlerOf): Record<string, Handler> {
+  return Object.fromEntries(
+    types.map((type) => {
+      const earlier = before(type);
+      return [type, earlier ? both(earlier, step) : step];
+    }),
+  );
 }
 
 /** Top-ups from the bank into the Stripe balance (from 2026-12-06; before, stored and ignored). */
@@ -212,11 +239,7 @@ function checkoutPaymentHandlersOf({ outside }: Steps): Record<string, Handler> 
  * disputes, and payouts to the bank (from 2026-12-02): each type keeps what it did and adds its
  * booking.
  */
-function balanceHandlersOf({ database }: Steps, latestEarlier: (type: string) => Handler | undefined): Record<string, Handler> {
-  const withBalance = (type: string): Handler => {
-    const earlier = latestEarlier(type);
-    return earlier ? both(earlier, database.postBalanceTransactions) : database.postBalanceTransactions;
-  };
+function balanceHandlersOf({ database }: Steps, before: HandlerOf): Record<string, Handler> {
   const balanceTypes = [
     'charge.succeeded', 'charge.captured', 'charge.updated', 'charge.refunded',
     'charge.refund.updated', 'refund.created', 'refund.updated', 'refund.failed',
@@ -224,7 +247,7 @@ function balanceHandlersOf({ database }: Steps, latestEarlier: (type: string) =>
   ];
   const payoutTypes = ['payout.created', 'payout.updated', 'payout.paid', 'payout.failed', 'payout.canceled'];
   return {
-    ...Object.fromEntries(balanceTypes.map((type) => [type, withBalance(type)])),
+    ...adding(database.postBalanceTransactions, balanceTypes, before),
     ...Object.fromEntries(payoutTypes.map((type) => [type, database.postPayout])),
   };
 }
@@ -240,18 +263,18 @@ function handlerFor(type: string, local: boolean, generation: number | undefined
   const own = (table: Record<string, Handler>) => (Object.hasOwn(table, type) ? table[type] : undefined);
   if (!local) return own(handlers.regular);
   // A patch is asked only for the types it changes, so other events carry no extra marker.
-  for (const { patchId, table } of patchedHandlers) {
-    if (Object.hasOwn(table, type) && isPatched(patchId)) return own(table);
+  for (const patch of patchedHandlers) {
+    if (Object.hasOwn(patch.table, type) && takes(patch, generation) && isPatched(patch.patchId)) return own(patch.table);
   }
   return own(generation === 2 ? handlers.local : handlers.localRemoteEmail);
 }
 
-/** The steps the newest handler of a type takes (generation 3), written down without running any. */
-async function plannedStepsOf(type: string, eventId: string): Promise<PlannedStep[] | undefined> {
+/** The steps the newest handler of a type for the run's generation (3 and later) takes, written down without running any. */
+async function plannedStepsOf(type: string, eventId: string, generation: number): Promise<PlannedStep[] | undefined> {
   const planned: PlannedStep[] = [];
   const steps = stepRecorder(planned);
   const base = handlersOf(steps, invoicePaid(steps));
-  const patch = patchesOf(steps, base).find(({ table }) => Object.hasOwn(table, type));
+  const patch = patchesOf(steps, base).find((candidate) => Object.hasOwn(candidate.table, type) && takes(candidate, generation));
   const handler = patch ? patch.table[type] : Object.hasOwn(base, type) ? base[type] : undefined;
   if (!handler) return undefined;
   await handler(eventId);
@@ -261,12 +284,13 @@ async function plannedStepsOf(type: string, eventId: string): Promise<PlannedSte
 /**
  * Generation 3: each stretch of database steps, the event's bookkeeping included, is one local
  * activity (planned-steps). A paid invoice is three local activities, most other events one.
- * Generation 4: an event that sends email first tries all its steps as one local activity.
+ * Generation 4: an event that sends email first tries all its steps as one local activity (and
+ * so does 5, whose handlers add steps: see `sinceGeneration`).
  */
 async function processTogether(input: ProcessStripeEventInput): Promise<ProcessStripeEventResult> {
   const { eventId } = input;
   const runId = workflowInfo().runId;
-  const planned = await plannedStepsOf(input.type, eventId);
+  const planned = await plannedStepsOf(input.type, eventId, input.generation!);
   if (!planned) {
     await localUntilDone.runEventSteps({ eventId, runId, steps: [], finish: 'ignored' });
     return { status: 'ignored' };

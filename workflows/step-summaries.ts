@@ -19,6 +19,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   syncCustomer: () => 'Store the customer',
   syncSubscription: () => 'Sync the subscription and its entitlements',
   warnOfEarlyFraud: () => 'Email finance the early fraud warning',
+  tellFinanceOfDispute: () => 'Email finance the dispute',
   sendCustomerNotice: ([, kind]) => `Email the customer: ${String(kind).replace(/_/g, ' ')}`,
   startOrSignalDunning: () => 'Start or signal the dunning of the invoice',
   settleDunning: ([, outcome]) => `Settle the dunning as ${String(outcome)}`,

@@ -1,0 +1,113 @@
+import { capturedCharge, disputeWithFunds, earlyFraudWarning, paidInvoice } from './support/billing-events';
+import { movements } from './support/ledger';
+import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent } from './support/stripe-events';
+
+/**
+ * What finance must hear of at once about a charge, once each, with what the books know of it:
+ * Radar's early fraud warnings it can still act on, and disputes as they open and as they end.
+ */
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService({ overrides: { FINANCE_EMAIL: 'fraud-desk@example.com' } });
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+const warningsAbout = (chargeId: string) => service.smtp.to('fraud-desk@example.com').filter((mail) => mail.subject?.includes(chargeId));
+
+/** A charge that paid an invoice, as the books have it. */
+async function paidCharge(amount: number): Promise<{ charge: Record<string, any>; invoice: Record<string, any> }> {
+  const charge: Record<string, any> = { ...capturedCharge({ amount, invoice: null }), customer: 'cus_test_paying' };
+  const invoice = paidInvoice({ subtotal: amount, chargeId: charge.id });
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+  await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', { ...charge, invoice: invoice.id }));
+  return { charge, invoice };
+}
+
+test('when a paid invoice\'s charge gets an early fraud warning, then finance gets one email naming the charge, its amount, customer and invoice, and the event is found with the customer\'s', async () => {
+  const { charge, invoice } = await paidCharge(4_900);
+  const warning = stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning(charge.id, { fraudType: 'made_with_stolen_card' }));
+
+  await deliverTwiceAndWait(service, warning);
+
+  const mails = warningsAbout(charge.id);
+  expect(mails.map((mail) => mail.subject)).toEqual([`Early fraud warning: charge ${charge.id}, $49.00`]);
+  expect(mails[0].text).toContain('made with stolen card');
+  expect(mails[0].text).toContain('Customer: cus_test_paying');
+  expect(mails[0].text).toContain(`Invoice: ${invoice.id}`);
+  expect(mails[0].text).toContain(`https://dashboard.stripe.com/test/payments/${charge.payment_intent}`);
+  const { body } = await admin(service, `/events/${warning.id}`);
+  expect([body.status, body.customer_id, body.invoice_id]).toEqual(['processed', 'cus_test_paying', invoice.id]);
+});
+
+test('when a warning arrives about a charge the books never saw, then finance is still told, with what is unknown said so', async () => {
+  const warning = stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning('ch_test_before_our_time'));
+
+  await deliverTwiceAndWait(service, warning);
+
+  const mails = warningsAbout('ch_test_before_our_time');
+  expect(mails).toHaveLength(1);
+  expect(mails[0].text).toContain('Amount: not in our records');
+});
+
+test('when a warning is no longer actionable (the charge was refunded or disputed), then nothing is sent and the event is processed', async () => {
+  const warning = stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning('ch_test_already_refunded', { actionable: false }));
+
+  await deliverTwiceAndWait(service, warning);
+
+  expect(await eventStatusWhenDone(service, warning.id)).toBe('processed');
+  expect(warningsAbout('ch_test_already_refunded')).toEqual([]);
+});
+
+test('when a warning names no charge, then the event fails saying so and nothing is sent', async () => {
+  const warning = stripeEvent('radar.early_fraud_warning.created', { ...earlyFraudWarning('ch_unused'), charge: null });
+
+  await deliver(service.url, warning);
+
+  expect(await eventStatusWhenDone(service, warning.id)).toBe('failed');
+  const { body } = await admin(service, `/events/${warning.id}`);
+  expect(body.last_error).toContain('not an early fraud warning about a charge');
+});
+
+describe('disputes', () => {
+  const disputeOf = (chargeId: string, status: string, movements: number[]): Record<string, any> => ({
+    ...disputeWithFunds(`dp_test_alert_${Date.now()}`, 3_000, status, movements),
+    charge: chargeId,
+    reason: 'product_not_received',
+    evidence_details: { due_by: Date.UTC(2026, 11, 20, 23, 59, 59) / 1000, has_evidence: false, past_due: false, submission_count: 0 },
+  });
+
+  test('when a paid invoice\'s charge is disputed and the dispute is lost, then finance gets one email when it opens, with the date its answer is due, and one when it ends, and the books take the funds as before', async () => {
+    const { charge, invoice } = await paidCharge(3_000);
+    const opened = disputeOf(charge.id, 'needs_response', [-3_000]);
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', opened));
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.closed', { ...opened, status: 'lost' }));
+
+    const mails = warningsAbout(charge.id);
+    expect(mails.map((mail) => mail.subject)).toEqual([
+      `Dispute opened: $30.00 on charge ${charge.id}, answer by 2026-12-20 23:59 UTC`,
+      `Dispute lost: $30.00 on charge ${charge.id}`,
+    ]);
+    expect(mails[0].text).toContain('Reason: product not received');
+    expect(mails[0].text).toContain(`Invoice: ${invoice.id}`);
+    expect(mails[0].text).toContain(`https://dashboard.stripe.com/test/disputes/${opened.id}`);
+    expect(mails[1].text).toContain('lost: the funds stay with the customer');
+    expect(await movements(service, opened.id)).toEqual({ dispute_losses: 3_000, stripe_balance: -3_000 });
+  });
+
+  test('when the bank only asks about a charge (an inquiry), then finance is told that no funds were taken yet', async () => {
+    const { charge } = await paidCharge(1_500);
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', disputeOf(charge.id, 'warning_needs_response', [])));
+
+    const mails = warningsAbout(charge.id);
+    expect(mails.map((mail) => mail.subject)).toEqual([`Inquiry opened: $30.00 on charge ${charge.id}, answer by 2026-12-20 23:59 UTC`]);
+    expect(mails[0].text).toContain('No funds were taken yet');
+  });
+});
