@@ -19,6 +19,9 @@ function htmlOf(paragraphs: string[]): string {
     .join('')}</body></html>`;
 }
 
+/** A moment as finance reads it: `2026-12-20 23:59 UTC`. */
+const utcMinute = (moment: Date) => `${moment.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 function email(subject: string, paragraphs: string[]): EmailText {
   return { subject, text: paragraphs.join('\n\n'), html: htmlOf(paragraphs) };
 }
@@ -78,7 +81,7 @@ export function disputeEmail(dispute: { disputeId: string; closed: boolean; stat
     const outcome = ({ won: 'won: the funds are back', lost: 'lost: the funds stay with the customer', warning_closed: 'closed without becoming a dispute' } as Record<string, string>)[dispute.status] ?? dispute.status.replace(/_/g, ' ');
     return email(`${what} ${outcome.split(':')[0]}: ${dispute.amount} on charge ${dispute.charge.id}`, [`The ${what.toLowerCase()} of charge ${dispute.charge.id} is ${outcome}.`, facts, dispute.where]);
   }
-  const due = dispute.dueBy ? ` by ${dispute.dueBy.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+  const due = dispute.dueBy ? ` by ${utcMinute(dispute.dueBy)}` : '';
   return email(`${what} opened: ${dispute.amount} on charge ${dispute.charge.id}${due ? `, answer${due}` : ''}`, [
     inquiry
       ? `The card issuer asks about charge ${dispute.charge.id} (${reason}). No funds were taken yet; unanswered, an inquiry may become a dispute.`
@@ -207,6 +210,10 @@ export function dailyDigestEmail(day: string, figures: DayFigures): EmailText {
     ...(figures.failedEventCount > 0 ? [`${figures.failedEventCount} event(s) failed and wait for a retry: ${figures.failedEvents.map((e) => `${e.id} (${e.type})`).join(', ')}${figures.failedEventCount > figures.failedEvents.length ? ', …' : ''}`] : []),
     ...figures.exhaustedDunning.map((d) => `Dunning ended without payment: invoice ${d.invoice_id}, ${money(d.amount, d.currency)}`),
     ...(figures.awaitingFees > 0 ? [`${figures.awaitingFees} charge(s) or refund(s) wait for their Stripe fee (GET /admin/ledger/awaiting-fees)`] : []),
+    ...figures.disputesToAnswer.map(
+      (d) =>
+        `Dispute ${d.id} on ${d.charge_id ?? 'a charge'}${d.amount !== null && d.currency ? ` (${money(d.amount, d.currency)})` : ''}${d.account ? ` of connected account ${d.account}` : ''} waits for an answer${d.due_by ? `, due by ${utcMinute(d.due_by)}` : ''}`,
+    ),
   ];
   const needsAttention = attention.length;
   const { accounts, entries } = figures.connectedBooks;

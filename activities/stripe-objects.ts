@@ -97,6 +97,18 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
     }),
   },
   connected_accounts: { kind: 'account', fields: (account: Json) => connectedAccountDetails(account) },
+  disputes: {
+    kind: 'dispute',
+    // Only what has Stripe's shape: a malformed field is left blank rather than fail the write for ever.
+    fields: (dispute: Json) => ({
+      charge_id: idOf(dispute.charge),
+      amount: Number.isSafeInteger(dispute.amount) ? dispute.amount : null,
+      currency: textOf(dispute.currency),
+      status: textOf(dispute.status),
+      reason: textOf(dispute.reason),
+      due_by: Number.isSafeInteger(dispute.evidence_details?.due_by) ? new Date(dispute.evidence_details.due_by * 1000) : null,
+    }),
+  },
 };
 
 /**
@@ -114,7 +126,7 @@ export function connectedAccountDetails(account: Json): Omit<ConnectedAccount, '
 }
 
 
-/** Payment intents and charges (payments outside invoices), invoices through their lifecycle, and connected accounts. */
+/** Payment intents and charges (payments outside invoices), invoices through their lifecycle, connected accounts, and disputes. */
 async function syncPlainObject(db: Db, table: PlainObjectTable, event: StripeEvent): Promise<void> {
   const { kind, fields } = plainObjects[table];
   const object = objectOf(event, kind);

@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { financeDigestScheduleId } from '../src/platform/finance-digest-schedule';
 import { FailureType, WorkflowType } from '../workflows/contracts';
-import { applicationFee, capturedCharge, topup } from './support/billing-events';
+import { applicationFee, capturedCharge, disputeWithFunds, topup } from './support/billing-events';
 import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 import { until } from './support/until';
@@ -39,7 +39,7 @@ test('when the worker starts, then the digest schedule exists and starts the dig
   expect(description.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] })]);
 });
 
-test('when the digest runs twice for a day, then finance gets one email with the platform\'s figures (with a top-up and the fees it earned on a connected account\'s sale), what needs attention and the journal attached, and the connected account\'s sale only counted', async () => {
+test('when the digest runs twice for a day, then finance gets one email with the platform\'s figures (with a top-up and the fees it earned on a connected account\'s sale), what needs attention (a dispute still to answer among them) and the journal attached, and the connected account\'s sale only counted', async () => {
   const day = dayBefore();
   const noon = Date.parse(`${day}T12:00:00Z`) / 1000;
   const sale = { ...capturedCharge({ amount: 2_500, invoice: null }), id: `ch_test_digest_${Date.now()}`, created: noon };
@@ -48,6 +48,12 @@ test('when the digest runs twice for a day, then finance gets one email with the
   await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', connectedSale, { created: noon, account: 'acct_digest' }));
   await deliverTwiceAndWait(service, stripeEvent('application_fee.created', { ...applicationFee({ amount: 990 }), created: noon }, { created: noon }));
   await deliverTwiceAndWait(service, stripeEvent('topup.succeeded', topup(`tu_test_digest_${Date.now()}`, 50_000, 'succeeded'), { created: noon }));
+  const dueBy = { due_by: Date.UTC(2030, 0, 15, 23, 59) / 1000 };
+  const waiting: Record<string, any> = { ...disputeWithFunds(`dp_test_digest_waiting_${Date.now()}`, 2_500, 'needs_response', [-2_500]), charge: sale.id, evidence_details: dueBy };
+  const answered: Record<string, any> = { ...disputeWithFunds(`dp_test_digest_answered_${Date.now()}`, 1_000, 'needs_response', []), charge: sale.id, evidence_details: dueBy };
+  await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', waiting, { created: noon }));
+  await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', answered, { created: noon }));
+  await deliverTwiceAndWait(service, stripeEvent('charge.dispute.updated', { ...answered, status: 'under_review' }, { created: noon + 60 }));
   const broken = stripeEvent('customer.updated', { object: 'invoice', id: 'in_not_a_customer' });
   await deliver(service.url, broken);
   expect(await eventStatusWhenDone(service, broken.id)).toBe('failed');
@@ -57,7 +63,9 @@ test('when the digest runs twice for a day, then finance gets one email with the
 
   expect(digests()).toHaveLength(1);
   const [digest] = digests();
-  expect(digest.subject).toBe(`Daily digest ${day}: 2 item(s) need attention`);
+  expect(digest.subject).toBe(`Daily digest ${day}: 3 item(s) need attention`);
+  expect(digest.text).toContain(`Dispute ${waiting.id} on ${sale.id} ($25.00) waits for an answer, due by 2030-01-15 23:59 UTC`);
+  expect(digest.text).not.toContain(answered.id);
   expect(digest.text).toContain('USD: revenue $25.00');
   expect(digest.text).toContain('paid out $0.00, topped up $500.00, application fees $9.90, transferred to connected accounts $0.00');
   expect(digest.text).toContain(`1 event(s) failed and wait for a retry: ${broken.id} (customer.updated)`);

@@ -133,7 +133,7 @@ export const dunningWorkflowId = (invoiceId: string) => `dunning-${invoiceId}`;
 export type NoticeKind = 'trial_will_end' | 'subscription_canceled' | 'renewal_upcoming' | 'payment_action_required' | 'card_expiring';
 
 /** Stripe objects stored as they are, newest event wins. */
-export type PlainObjectTable = 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts';
+export type PlainObjectTable = 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts' | 'disputes';
 
 // Keyword attributes so operations can find every execution of a customer or an invoice
 // in the Temporal Web UI, e.g. `StripeCustomerId = "cus_123"`.

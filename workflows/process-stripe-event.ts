@@ -176,9 +176,12 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
     { patchId: 'fees-payouts-currency', table: balanceHandlersOf(steps, newestIn(earlier, base)) },
     ...earlier,
   ];
-  // Finance told of each dispute as it opens (with the date its answer is due) and as it ends
-  // (from 2026-12-06), after what these types did before.
-  const disputeAlerts = adding(steps.outside.tellFinanceOfDispute, ['charge.dispute.created', 'charge.dispute.closed'], newestIn(later, base));
+  // Each dispute kept as its latest event left it (for the digest's reminders), and finance told
+  // as it opens (with the date its answer is due) and as it ends (from 2026-12-06), after what
+  // these types did before.
+  const disputeTypes = ['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated'];
+  const stored = adding((eventId) => steps.database.syncPlainObject(eventId, 'disputes'), disputeTypes, newestIn(later, base));
+  const disputeAlerts = { ...stored, ...adding(steps.outside.tellFinanceOfDispute, ['charge.dispute.created', 'charge.dispute.closed'], (type) => stored[type]) };
   return [{ patchId: 'dispute-alerts', table: disputeAlerts, sinceGeneration: 5 }, ...later];
 }
 

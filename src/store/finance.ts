@@ -43,6 +43,8 @@ export interface DayFigures {
   /** Dunning cases that ended without payment that day. */
   exhaustedDunning: { invoice_id: string; amount: number; currency: string }[];
   awaitingFees: number;
+  /** Disputes (and inquiries) still waiting for an answer, whenever they opened, soonest due first: lost unless answered in time. */
+  disputesToAnswer: { id: string; charge_id: string | null; amount: number | null; currency: string | null; due_by: Date | null; account: string | null }[];
   /** Connected accounts whose own books took entries that day, which the figures above leave out. */
   connectedBooks: { accounts: number; entries: number };
 }
@@ -53,7 +55,7 @@ export interface DayFigures {
  * account's sales are its own, kept in its own books (`closeReport`), and only counted here.
  */
 export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<DayFigures> {
-  const [events, payments, nets, failed, exhausted, waits, connected] = await Promise.all([
+  const [events, payments, nets, failed, exhausted, waits, connected, disputes] = await Promise.all([
     db.query<{ status: string; count: number }>(
       'SELECT status, count(*)::int AS count FROM stripe_events WHERE received_at >= $1 AND received_at < $2 GROUP BY status ORDER BY status',
       [from, to],
@@ -75,6 +77,10 @@ export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<D
       'SELECT count(DISTINCT account)::int AS accounts, count(*)::int AS entries FROM ledger_entries WHERE occurred_at >= $1 AND occurred_at < $2 AND account IS NOT NULL',
       [from, to],
     ),
+    db.query<DayFigures['disputesToAnswer'][number]>(
+      `SELECT id, charge_id, amount::float8 AS amount, currency, due_by, account FROM disputes
+        WHERE status IN ('needs_response', 'warning_needs_response') ORDER BY due_by NULLS LAST, id`,
+    ),
   ]);
   return {
     events: events.rows,
@@ -84,6 +90,7 @@ export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<D
     failedEventCount: failed.rows[0]?.total ?? 0,
     exhaustedDunning: exhausted.rows,
     awaitingFees: waits.filter((wait) => wait.account === null).length,
+    disputesToAnswer: disputes.rows,
     connectedBooks: connected.rows[0],
   };
 }

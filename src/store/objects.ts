@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../platform/db';
 import type { StripeEvent } from '../platform/stripe-event';
 
-export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts';
+export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts' | 'disputes';
 
 /**
  * Stores a Stripe object's latest known state: the row changes only when this event is newer
