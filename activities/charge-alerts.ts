@@ -6,7 +6,7 @@ import { storedCharge } from '../src/store/objects';
 import { ownerOfCharge } from '../src/store/payments';
 import { invalidEvent } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
-import { disputeEmail, fraudWarningEmail } from './emails';
+import { disputeEmail, fraudWarningEmail, type ChargeFacts } from './emails';
 import { sendOnce } from './outbox';
 
 /**
@@ -17,15 +17,6 @@ import { sendOnce } from './outbox';
  */
 
 type AlertDependencies = Pick<ActivityDependencies, 'db' | 'mailer' | 'config'>;
-
-/** What our records say of a charge an alert is about (nothing when it predates the service). */
-export interface ChargeFacts {
-  id: string;
-  amount: string | null;
-  customerId: string | null;
-  invoiceId: string | null;
-  paymentIntentId: string | null;
-}
 
 async function chargeFacts(db: Queryable, chargeId: string): Promise<ChargeFacts> {
   const [stored, owner] = await Promise.all([storedCharge(db, chargeId), ownerOfCharge(db, chargeId)]);

@@ -1,7 +1,6 @@
 import { formatAmount } from '../src/platform/money';
 import type { DayFigures } from '../src/store/finance';
 import type { Payment } from '../src/store/payments';
-import type { ChargeFacts } from './charge-alerts';
 
 /** The texts of the emails the product sends: plain text and a simple HTML version of it. */
 
@@ -54,6 +53,16 @@ export function financeCopyEmail(payment: Payment, documents: string[], sellerNa
       `Documents: ${documents.join(', ')}`,
     ].join('\n'),
   ]);
+}
+
+/** What our records say of a charge an alert is about (nothing when it predates the service). */
+export interface ChargeFacts {
+  id: string;
+  /** Formatted with its currency. */
+  amount: string | null;
+  customerId: string | null;
+  invoiceId: string | null;
+  paymentIntentId: string | null;
 }
 
 /** The lines about the charge an alert is about, as the books know it. */
