@@ -152,16 +152,19 @@ export async function postBalanceTransactionsOf({ db, stripe }: Pick<ActivityDep
  * earlier status posts nothing. Each stage says where the money is then; `home` is where it is
  * when the stage names none.
  */
-interface Movement {
+interface StagedMovement {
   object: 'payout' | 'topup';
+  /** How entries and errors name it. */
+  name: 'Payout' | 'Top-up';
   home: Account;
   places: Account[];
   stages: Record<string, { rank: number; place?: Account }>;
 }
 
 /** A payout leaves the Stripe balance at once, is in transit until paid, and comes back if it fails or is canceled. */
-const payouts: Movement = {
+const payouts: StagedMovement = {
   object: 'payout',
+  name: 'Payout',
   home: 'stripe_balance',
   places: ['payouts_in_transit', 'bank'],
   stages: {
@@ -178,8 +181,9 @@ const payouts: Movement = {
  * does (pending until it succeeds, as a charge's money is); the money is back at the bank when it
  * failed, was canceled, or was reversed after it succeeded.
  */
-const topups: Movement = {
+const topups: StagedMovement = {
   object: 'topup',
+  name: 'Top-up',
   home: 'bank',
   places: ['stripe_balance'],
   stages: {
@@ -191,11 +195,11 @@ const topups: Movement = {
   },
 };
 
-async function postMovement(db: Db, event: StripeEvent, { object, home, places, stages }: Movement): Promise<void> {
+async function postStagedMovement(db: Db, event: StripeEvent, { object, name, home, places, stages }: StagedMovement): Promise<void> {
   const moved = event.data.object as Json;
   const stage = stages[String(moved.status)];
   if (moved.object !== object || typeof moved.id !== 'string' || !isCurrencyCode(moved.currency) || !Number.isSafeInteger(moved.amount) || moved.amount < 0 || !stage) {
-    throw invalidEvent(event, `data.object is not a ${object === 'topup' ? 'top-up' : object} with a currency, a whole amount and a known status`);
+    throw invalidEvent(event, `data.object is not a ${name.toLowerCase()} with a currency, a whole amount and a known status`);
   }
   const { id, currency, amount } = moved as { id: string; currency: string; amount: number };
   await withTransaction(db, async (tx) => {
@@ -205,7 +209,7 @@ async function postMovement(db: Db, event: StripeEvent, { object, home, places, 
       sourceKey: `${object}:${id}:${moved.status}`,
       kind: object,
       reference: id,
-      description: `${object === 'topup' ? 'Top-up' : 'Payout'} ${id} ${moved.status}`,
+      description: `${name} ${id} ${moved.status}`,
       occurredAt: at(event.created),
       ...sourceOf(event),
       lines: places.flatMap((place) => transfer(place, home, currency, (stage.place === place ? amount : 0) - net(place))),
@@ -221,12 +225,12 @@ export function balanceLedgerActivities({ db, stripe }: ActivityDependencies) {
     },
 
     async postPayout(eventId: string): Promise<void> {
-      await postMovement(db, await loadEventPayload(db, eventId), payouts);
+      await postStagedMovement(db, await loadEventPayload(db, eventId), payouts);
     },
 
     /** `topup.*`: money from the bank into the Stripe balance, and back when it does not arrive or is reversed. */
     async postTopup(eventId: string): Promise<void> {
-      await postMovement(db, await loadEventPayload(db, eventId), topups);
+      await postStagedMovement(db, await loadEventPayload(db, eventId), topups);
     },
   };
 }
