@@ -1,8 +1,8 @@
-import { withTransaction } from '../src/platform/db';
+import { withTransaction, type Queryable } from '../src/platform/db';
 import { isCurrencyCode } from '../src/platform/money';
 import { fromStripeTime as at, idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import { loadEventPayload } from '../src/store/events';
-import { lockReference, post, postedUnderKeys, sourceOf, transfer, type Account } from '../src/store/ledger';
+import { lockReference, netsOf, post, postedUnderKeys, sourceOf, transfer, type Account } from '../src/store/ledger';
 import { invalidEvent } from '../workflows/contracts';
 import { postBalanceTransactionsOf, type Money } from './balance-ledger';
 import type { ActivityDependencies } from './dependencies';
@@ -35,6 +35,8 @@ interface Movement {
   description: string;
   /** Each amount with its balance transaction, for the fee and conversion books and the close. */
   moneys: Money[];
+  /** An application fee's payer: the connected account and its charge the fee was taken from. */
+  payer: { account: string; charge: string } | null;
 }
 
 function whole(value: unknown): value is number {
@@ -67,7 +69,36 @@ function readMovement(event: StripeEvent): Movement {
       ? `Application fee ${id} from ${idOf(object.account) ?? 'a connected account'}${idOf(object.charge) ? ` on ${idOf(object.charge)}` : ''}`
       : `Transfer ${id} to ${idOf(object.destination) ?? 'a connected account'}${idOf(object.source_transaction) ? ` from ${idOf(object.source_transaction)}` : ''}`,
     moneys: [money(id, sign * amount, object.balance_transaction), ...returns.map((item) => money(item.id, -sign * item.amount, item.balance_transaction))],
+    payer: fee && idOf(object.account) && idOf(object.charge) ? { account: idOf(object.account)!, charge: idOf(object.charge)! } : null,
   };
+}
+
+/**
+ * What the platform refunds of a fee goes back to the account it was collected from. On a direct
+ * charge that account's books hold the fee as `platform_fees` (from its charge's balance
+ * transaction), which the refund reduces, up to what they hold for that charge: a fee its books
+ * never took (a destination charge's, or one whose charge's transaction is not booked yet) moves
+ * nothing there.
+ */
+async function returnToPayer(tx: Queryable, event: StripeEvent, movement: Movement): Promise<void> {
+  const { payer, id, currency } = movement;
+  if (!payer || movement.returned === 0) return;
+  await lockReference(tx, payer.charge);
+  const keys = `application_fee:${id}:returned-to-account-to:`;
+  const back = Math.abs(await postedUnderKeys(tx, payer.charge, `${keys}%`, 'platform_fees'));
+  const paid = (await netsOf(tx, payer.charge, currency))('platform_fees') + back;
+  const target = Math.min(movement.returned, paid);
+  if (target <= back) return;
+  await post(tx, {
+    sourceKey: `${keys}${target}`,
+    kind: 'application_fee',
+    reference: payer.charge,
+    description: `${movement.description}: refunded by the platform up to ${target}`,
+    occurredAt: at(event.created),
+    eventId: event.id,
+    connectedAccount: payer.account,
+    lines: transfer('stripe_balance', 'platform_fees', currency, target - back),
+  });
 }
 
 /**
@@ -95,6 +126,7 @@ async function postMovement({ db, stripe }: Pick<ActivityDependencies, 'db' | 's
       lines: lines(-(movement.returned - booked)),
     });
   });
+  await withTransaction(db, (tx) => returnToPayer(tx, event, movement));
   await postBalanceTransactionsOf({ db, stripe }, event, movement.moneys);
 }
 

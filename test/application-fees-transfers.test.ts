@@ -1,4 +1,4 @@
-import { applicationFee, connectTransfer } from './support/billing-events';
+import { applicationFee, balanceTransaction, capturedCharge, connectTransfer } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
@@ -51,6 +51,30 @@ describe('application fees', () => {
     await deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refundedOnce));
 
     expect(await movements(service, refundedTwice.id)).toEqual({ stripe_balance: 150, application_fees: -150 });
+    await expectBalanced(service);
+  });
+
+  test('when the platform refunds part of the fee a connected account paid on its direct charge, then the account\'s books take it off its platform fees once, and a fee its books never took moves nothing there', async () => {
+    const charge: Record<string, any> = { ...capturedCharge({ amount: 10_000, invoice: null }) };
+    charge.balance_transaction = {
+      ...balanceTransaction({ source: charge.id, amount: 10_000, fee: 470 }),
+      fee_details: [
+        { amount: 320, currency: 'usd', type: 'stripe_fee', description: 'Stripe processing fees' },
+        { amount: 150, currency: 'usd', type: 'application_fee', description: 'Platform fee' },
+      ],
+    };
+    await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge, { account: 'acct_testSeller' }));
+    const refunded = { ...applicationFee({ amount: 150, returned: [100] }), charge: charge.id };
+    const unbooked = applicationFee({ amount: 90, returned: [90] });
+
+    await Promise.all([
+      deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refunded)),
+      deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', unbooked)),
+    ]);
+
+    expect(await movements(service, charge.id)).toEqual({ revenue: -10_000, stripe_balance: 9_630, stripe_fees: 320, platform_fees: 50 });
+    expect(await booksOf(charge.id)).toEqual(['acct_testSeller']);
+    expect(await movements(service, unbooked.charge)).toEqual({});
     await expectBalanced(service);
   });
 
