@@ -8,6 +8,7 @@ import { invalidEvent } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
 import { disputeEmail, fraudWarningEmail, type ChargeFacts } from './emails';
 import { sendOnce } from './outbox';
+import { answerDueBy } from './stripe-objects';
 
 /**
  * What finance must hear of at once about a charge, each once: an early fraud warning (a card
@@ -60,7 +61,6 @@ async function tellFinanceOfDispute(deps: AlertDependencies, event: StripeEvent)
     throw invalidEvent(event, 'data.object is not a dispute of a charge with an amount');
   }
   const closed = event.type === 'charge.dispute.closed';
-  const dueBy = Number.isSafeInteger(dispute.evidence_details?.due_by) ? new Date(dispute.evidence_details.due_by * 1000) : null;
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `dispute:${dispute.id}:${closed ? 'closed' : 'opened'}`,
     to: deps.config.FINANCE_EMAIL,
@@ -70,7 +70,7 @@ async function tellFinanceOfDispute(deps: AlertDependencies, event: StripeEvent)
       status: String(dispute.status ?? 'unstated'),
       reason: String(dispute.reason ?? 'unstated'),
       amount: formatAmount(dispute.amount, dispute.currency),
-      dueBy,
+      dueBy: answerDueBy(dispute),
       charge: await chargeFacts(deps.db, chargeId),
       where: dashboardOf(event, `disputes/${dispute.id}`),
     }),

@@ -138,14 +138,13 @@ async function takeFinalAction(deps: DunningDependencies, dunningCase: DunningCa
     return `${action} skipped: no Stripe API key`;
   }
   const options = { ...asAccount(dunningCase.account), idempotencyKey: `dunning-final-${dunningCase.invoice_id}` };
-  const stripe = deps.stripe;
   try {
     if (action === 'mark_uncollectible') {
-      await stripe.invoices.markUncollectible(dunningCase.invoice_id, {}, options);
+      await deps.stripe.invoices.markUncollectible(dunningCase.invoice_id, {}, options);
       return 'invoice marked uncollectible';
     }
     if (!dunningCase.subscription_id) return 'cancel_subscription skipped: the invoice has no subscription';
-    await stripe.subscriptions.cancel(dunningCase.subscription_id, {}, options);
+    await deps.stripe.subscriptions.cancel(dunningCase.subscription_id, {}, options);
   } catch (err) {
     // Asking again would be refused again and hold the case open for ever: finance is told instead.
     if (!isStripeRefusal(err)) throw err;

@@ -1,5 +1,5 @@
 import type { Db } from '../src/platform/db';
-import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
+import { fromStripeTime as at, idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
 import { upsertLatest } from '../src/store/objects';
 import { invalidEvent, type PlainObjectTable } from '../workflows/contracts';
 
@@ -106,10 +106,15 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
       currency: textOf(dispute.currency),
       status: textOf(dispute.status),
       reason: textOf(dispute.reason),
-      due_by: Number.isSafeInteger(dispute.evidence_details?.due_by) ? new Date(dispute.evidence_details.due_by * 1000) : null,
+      due_by: answerDueBy(dispute),
     }),
   },
 };
+
+/** When an unanswered dispute is lost: its `evidence_details.due_by`, when it has one. */
+export function answerDueBy(dispute: Json): Date | null {
+  return Number.isSafeInteger(dispute.evidence_details?.due_by) ? at(dispute.evidence_details.due_by) : null;
+}
 
 /**
  * A connected account's public face, as documents print it: only what has the shape Stripe

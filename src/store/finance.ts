@@ -20,7 +20,9 @@ export async function closeReport(db: Queryable, stripe: Stripe | undefined, per
     const listed = await stripeBalanceTransactions(stripe, period.from, period.to, books.connectedAccount);
     const stagedNets = new Map<string, number>();
     for (const { sourceId, currency } of listed.filter(isStagedTransaction)) {
-      stagedNets.set(`${sourceId}:${currency}`, (await netsOf(db, sourceId, currency, ['payout', 'topup']))('stripe_balance'));
+      // A payout that failed lists two transactions: its net is read once.
+      const key = `${sourceId}:${currency}`;
+      if (!stagedNets.has(key)) stagedNets.set(key, (await netsOf(db, sourceId, currency, ['payout', 'topup']))('stripe_balance'));
     }
     comparison = compareWithStripe(listed, booked, (sourceId, currency) => stagedNets.get(`${sourceId}:${currency}`) ?? 0);
   }
