@@ -8,6 +8,7 @@ import { loadEventPayload } from '../src/store/events';
 import { lockReference, netsOf, post, sourceOf, transfer, type Account } from '../src/store/ledger';
 import { invalidEvent } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
+import { returnRefundedFeesOf } from './fee-returns';
 
 /**
  * Stripe's side of the money. The sale, refund and dispute entries book amounts as the customer
@@ -89,6 +90,7 @@ async function bookBalanceTransaction(tx: Queryable, event: StripeEvent, money: 
     ...sourceOf(event),
     lines: [...transfer('stripe_fees', 'stripe_balance', bt.currency, bt.fee - paidToPlatform), ...transfer('platform_fees', 'stripe_balance', bt.currency, paidToPlatform)],
   });
+  if (paidToPlatform > 0) await returnRefundedFeesOf(tx, event, money.reference);
   if (bt.currency === money.currency) return;
   await post(tx, {
     sourceKey: `balance_transaction:${bt.id}:conversion`,

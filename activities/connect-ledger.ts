@@ -1,11 +1,12 @@
-import { withTransaction, type Queryable } from '../src/platform/db';
+import { withTransaction } from '../src/platform/db';
 import { isCurrencyCode } from '../src/platform/money';
 import { fromStripeTime as at, idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import { loadEventPayload } from '../src/store/events';
-import { lockReference, netsOf, post, postedUnderKeys, sourceOf, transfer, type Account } from '../src/store/ledger';
+import { lockReference, post, postedUnderKeys, sourceOf, transfer, type Account } from '../src/store/ledger';
 import { invalidEvent } from '../workflows/contracts';
 import { postBalanceTransactionsOf, type Money } from './balance-ledger';
 import type { ActivityDependencies } from './dependencies';
+import { recordFeeRefund } from './fee-returns';
 
 /**
  * A Connect platform's own money from its connected accounts' sales: the application fees they
@@ -74,34 +75,6 @@ function readMovement(event: StripeEvent): Movement {
 }
 
 /**
- * What the platform refunds of a fee goes back to the account it was collected from. On a direct
- * charge that account's books hold the fee as `platform_fees` (from its charge's balance
- * transaction), which the refund reduces, up to what they hold for that charge: a fee its books
- * never took (a destination charge's, or one whose charge's transaction is not booked yet) moves
- * nothing there.
- */
-async function returnToPayer(tx: Queryable, event: StripeEvent, movement: Movement): Promise<void> {
-  const { payer, id, currency } = movement;
-  if (!payer || movement.returned === 0) return;
-  await lockReference(tx, payer.charge);
-  const keys = `application_fee:${id}:returned-to-account-to:`;
-  const back = Math.abs(await postedUnderKeys(tx, payer.charge, `${keys}%`, 'platform_fees'));
-  const paid = (await netsOf(tx, payer.charge, currency))('platform_fees') + back;
-  const target = Math.min(movement.returned, paid);
-  if (target <= back) return;
-  await post(tx, {
-    sourceKey: `${keys}${target}`,
-    kind: 'application_fee',
-    reference: payer.charge,
-    description: `${movement.description}: refunded by the platform up to ${target}`,
-    occurredAt: at(event.created),
-    eventId: event.id,
-    connectedAccount: payer.account,
-    lines: transfer('stripe_balance', 'platform_fees', currency, target - back),
-  });
-}
-
-/**
  * The fee or transfer once (`application_fee:<id>:collected`, `transfer:<id>:sent`), then what
  * went back up to the payload's cumulative amount (`…:refunded-to:<n>`, `…:reversed-to:<n>`):
  * under a lock on the fee or transfer, so that concurrent or out-of-order events book each cent
@@ -126,7 +99,8 @@ async function postMovement({ db, stripe }: Pick<ActivityDependencies, 'db' | 's
       lines: lines(-(movement.returned - booked)),
     });
   });
-  await withTransaction(db, (tx) => returnToPayer(tx, event, movement));
+  const { payer } = movement;
+  if (payer) await withTransaction(db, (tx) => recordFeeRefund(tx, event, { feeId: id, payerAccount: payer.account, chargeId: payer.charge, currency, refunded: movement.returned }));
   await postBalanceTransactionsOf({ db, stripe }, event, movement.moneys);
 }
 

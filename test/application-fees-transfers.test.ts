@@ -25,6 +25,19 @@ async function booksOf(reference: string): Promise<(string | null)[]> {
   return rows.map((row) => row.account);
 }
 
+/** A connected account's direct charge of $100.00 whose balance transaction carries the platform's application fee. */
+function directChargeWithFee(fee: number): Record<string, any> {
+  const charge: Record<string, any> = { ...capturedCharge({ amount: 10_000, invoice: null }) };
+  charge.balance_transaction = {
+    ...balanceTransaction({ source: charge.id, amount: 10_000, fee: 320 + fee }),
+    fee_details: [
+      { amount: 320, currency: 'usd', type: 'stripe_fee', description: 'Stripe processing fees' },
+      { amount: fee, currency: 'usd', type: 'application_fee', description: 'Platform fee' },
+    ],
+  };
+  return charge;
+}
+
 describe('application fees', () => {
   test('when a connected account pays the platform an application fee, then the platform\'s books hold it once as income in its Stripe balance', async () => {
     const fee = applicationFee({ amount: 150, balanceTransaction: 'txn_test_fee_named' });
@@ -55,14 +68,7 @@ describe('application fees', () => {
   });
 
   test('when the platform refunds part of the fee a connected account paid on its direct charge, then the account\'s books take it off its platform fees once, and a fee its books never took moves nothing there', async () => {
-    const charge: Record<string, any> = { ...capturedCharge({ amount: 10_000, invoice: null }) };
-    charge.balance_transaction = {
-      ...balanceTransaction({ source: charge.id, amount: 10_000, fee: 470 }),
-      fee_details: [
-        { amount: 320, currency: 'usd', type: 'stripe_fee', description: 'Stripe processing fees' },
-        { amount: 150, currency: 'usd', type: 'application_fee', description: 'Platform fee' },
-      ],
-    };
+    const charge = directChargeWithFee(150);
     await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge, { account: 'acct_testSeller' }));
     const refunded = { ...applicationFee({ amount: 150, returned: [100] }), charge: charge.id };
     const unbooked = applicationFee({ amount: 90, returned: [90] });
@@ -75,6 +81,33 @@ describe('application fees', () => {
     expect(await movements(service, charge.id)).toEqual({ revenue: -10_000, stripe_balance: 9_630, stripe_fees: 320, platform_fees: 50 });
     expect(await booksOf(charge.id)).toEqual(['acct_testSeller']);
     expect(await movements(service, unbooked.charge)).toEqual({});
+    await expectBalanced(service);
+  });
+
+  test('when the platform\'s refund of a fee arrives before the connected account\'s charge, then booking the charge gives it back once', async () => {
+    const charge = directChargeWithFee(150);
+    const refunded = { ...applicationFee({ amount: 150, returned: [100] }), charge: charge.id };
+
+    await deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refunded));
+    expect(await movements(service, charge.id)).toEqual({});
+    await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge, { account: 'acct_testSeller' }));
+
+    expect(await movements(service, charge.id)).toEqual({ revenue: -10_000, stripe_balance: 9_630, stripe_fees: 320, platform_fees: 50 });
+    await expectBalanced(service);
+  });
+
+  test('when a fee refunded in two parts and its account\'s charge all arrive at once, then the account\'s books give back the whole refund once', async () => {
+    const charge = directChargeWithFee(150);
+    const refundedTwice: Record<string, any> = { ...applicationFee({ amount: 150, returned: [100, 30] }), charge: charge.id };
+    const refundedOnce = { ...refundedTwice, amount_refunded: 100, refunds: { ...refundedTwice.refunds, data: refundedTwice.refunds.data.slice(0, 1) } };
+
+    await Promise.all([
+      deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refundedOnce)),
+      deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refundedTwice)),
+      deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge, { account: 'acct_testSeller' })),
+    ]);
+
+    expect(await movements(service, charge.id)).toEqual({ revenue: -10_000, stripe_balance: 9_660, stripe_fees: 320, platform_fees: 20 });
     await expectBalanced(service);
   });
 

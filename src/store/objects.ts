@@ -1,7 +1,7 @@
-import type { Db, Queryable } from '../platform/db';
+import type { Queryable } from '../platform/db';
 import type { StripeEvent } from '../platform/stripe-event';
 
-export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts' | 'disputes';
+export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts' | 'disputes' | 'application_fees';
 
 /**
  * Stores a Stripe object's latest known state: the row changes only when this event is newer
@@ -9,7 +9,7 @@ export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents
  * from code, never from input.
  */
 export async function upsertLatest(
-  db: Db,
+  db: Queryable,
   table: ObjectTable,
   id: string,
   fields: Record<string, unknown>,
@@ -36,4 +36,24 @@ export async function storedCharge(db: Queryable, chargeId: string): Promise<{ a
     [chargeId],
   );
   return rows[0];
+}
+
+/** What the platform refunded of an application fee a connected account paid on one of its charges. */
+export interface FeeRefund {
+  feeId: string;
+  payerAccount: string;
+  chargeId: string;
+  currency: string;
+  /** What the platform refunded of the fee so far (it only grows). */
+  refunded: number;
+}
+
+/** The fees a connected account paid on its charge of which the platform refunded something. */
+export async function refundedFeesOn(db: Queryable, chargeId: string, payerAccount: string): Promise<FeeRefund[]> {
+  const { rows } = await db.query<FeeRefund>(
+    `SELECT id AS "feeId", payer_account AS "payerAccount", charge_id AS "chargeId", currency, amount_refunded::float8 AS refunded
+       FROM application_fees WHERE charge_id = $1 AND payer_account = $2 AND amount_refunded > 0 ORDER BY id`,
+    [chargeId, payerAccount],
+  );
+  return rows;
 }

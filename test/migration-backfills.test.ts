@@ -2,15 +2,17 @@ import { readdirSync } from 'node:fs';
 import { runner } from 'node-pg-migrate';
 import { migrate, migrationsDir } from '../src/platform/db';
 import { insertEvent } from '../src/store/events';
-import { disputeWithFunds } from './support/billing-events';
+import { applicationFee, disputeWithFunds } from './support/billing-events';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { stripeEvent } from './support/stripe-events';
 
 /**
- * Tables about disputes filled, when they are created, from the payloads of the dispute events
- * still kept: `dispute_charges` (entries booked before it are under the dispute's id only; naming
+ * Tables filled, when they are created, from the payloads of the events still kept:
+ * `dispute_charges` (entries booked before it are under the dispute's id only; naming
  * their charges lets the books of the invoices they took money from show them) and `disputes`
- * (each dispute's latest state, from which the digest reminds of those still to answer).
+ * (each dispute's latest state, from which the digest reminds of those still to answer) and
+ * `application_fees` (what the platform refunded of each fee, which a connected account's charge
+ * booked later gives back).
  */
 
 let database: TestDatabase;
@@ -57,4 +59,18 @@ test('when disputes were stored before the table that keeps their state, then mi
     { id: 'dp_answered_before', charge_id: 'ch_answered', amount: 700, status: 'under_review', due_by: new Date(Date.UTC(2030, 2, 1)) },
     { id: 'dp_waiting_before', charge_id: 'ch_waiting', amount: 2_000, status: 'needs_response', due_by: new Date(Date.UTC(2030, 2, 1)) },
   ]);
+});
+
+test('when application fees were refunded before the table that keeps them, then migrating keeps each fee\'s newest refund and its payer', async () => {
+  const fromFees = readdirSync(migrationsDir).filter((name) => name >= '031_application-fees.sql').length;
+  await runner({ databaseUrl: database.url, dir: migrationsDir, direction: 'down', migrationsTable: 'schema_migrations', count: fromFees, log: () => {} });
+  const fee = { ...applicationFee({ amount: 150, returned: [100, 20] }), id: 'fee_before_table', charge: 'ch_fee_before' };
+  const older = stripeEvent('application_fee.refunded', { ...fee, amount_refunded: 100 }, { created: 1_800_000_000 });
+  const newer = stripeEvent('application_fee.refunded', fee, { created: 1_800_000_100 });
+  for (const event of [newer, older]) await insertEvent(database.db, event);
+
+  await migrate(database.url);
+
+  const { rows } = await database.db.query("SELECT id, payer_account, charge_id, currency, amount_refunded::int AS amount_refunded FROM application_fees WHERE id = 'fee_before_table'");
+  expect(rows).toEqual([{ id: 'fee_before_table', payer_account: 'acct_testSeller', charge_id: 'ch_fee_before', currency: 'usd', amount_refunded: 120 }]);
 });
