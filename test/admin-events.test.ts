@@ -123,6 +123,22 @@ describe('GET /admin/events', () => {
   });
 });
 
+describe('parameters a route does not take', () => {
+  test.each([
+    ['GET', '/ledger/balance?currency=usd', 'currency', 'GET /admin/ledger/balance, which takes only account.'],
+    ['GET', '/payments?from=2026-11-01', 'from', 'GET /admin/payments, which takes only invoice, customer, limit, cursor.'],
+    ['GET', '/events?state=failed', 'state', 'GET /admin/events, which takes only status, type, customer, limit, cursor.'],
+    ['GET', '/reports/close?month=2026-11&format=csv', 'format', 'GET /admin/reports/close, which takes only month, account.'],
+    ['GET', '/customers/cus_x?expand=all', 'expand', 'GET /admin/customers/cus_x, which takes none.'],
+    ['POST', '/events/evt_x/retry?force=true', 'force', 'POST /admin/events/evt_x/retry, which takes none.'],
+  ])('when %s %s, then 400 naming the parameter and those the route takes, not an unfiltered answer', async (method, path, parameter, takes) => {
+    const answer = await admin(service, path, { method });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toEqual({ code: 'invalid_parameter', message: `${parameter} is not a parameter of ${takes}` });
+  });
+});
+
 describe('ids and filters with a NUL character', () => {
   test.each([
     ['GET', '/events/evt_%00'],

@@ -5,11 +5,11 @@ import { closeReportCsv, journalCsv } from '../platform/finance-report';
 import { balanceTransactionWaits } from '../store/balance-transactions';
 import { closeReport } from '../store/finance';
 import { journalBetween } from '../store/ledger';
-import { dayRangeParams, monthParam, oneBooksParam } from './admin-params';
+import { dayRangeParams, monthParam, oneBooksParam, takesParams } from './admin-params';
 
 /** The admin routes finance reads: the month's close, the journal, what waits for its fee. */
 export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; stripe?: Stripe }): void {
-  router.get('/reports/close', async (ctx) => {
+  router.get('/reports/close', takesParams('month', 'account'), async (ctx) => {
     const period = monthParam(ctx.query.month);
     const report = await closeReport(db, stripe, period, oneBooksParam(ctx.query.account));
     if (ctx.accepts('json', 'text/csv') === 'text/csv') {
@@ -21,7 +21,7 @@ export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; strip
     ctx.body = report;
   });
 
-  router.get('/ledger/journal', async (ctx) => {
+  router.get('/ledger/journal', takesParams('from', 'to', 'account'), async (ctx) => {
     const { from, to } = dayRangeParams(ctx.query.from, ctx.query.to);
     const books = oneBooksParam(ctx.query.account);
     const lines = await journalBetween(db, from, to, books);
@@ -30,7 +30,7 @@ export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; strip
     ctx.body = journalCsv(lines);
   });
 
-  router.get('/ledger/awaiting-fees', async (ctx) => {
+  router.get('/ledger/awaiting-fees', takesParams(), async (ctx) => {
     const waits = await balanceTransactionWaits(db);
     ctx.body = {
       data: waits.map((wait) => ({ source_id: wait.sourceId, balance_transaction_id: wait.balanceTransactionId, account: wait.account, currency: wait.currency, amount: wait.amount, since: wait.since })),

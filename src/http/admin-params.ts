@@ -20,6 +20,21 @@ export const refuseNulCharacters: Middleware = async (ctx, next) => {
   await next();
 };
 
+/**
+ * Refuses query parameters a route does not take, as Stripe's own API does: a misspelt or
+ * unsupported filter (`?from=`, `?currency=`) must not quietly answer with everything.
+ */
+export function takesParams(...names: string[]): Middleware {
+  return async (ctx, next) => {
+    const unknown = Object.keys(ctx.query).find((name) => !names.includes(name));
+    if (unknown !== undefined) {
+      const takes = names.length > 0 ? `which takes only ${names.join(', ')}` : 'which takes none';
+      throw new HttpError(400, 'invalid_parameter', `${unknown} is not a parameter of ${ctx.method} ${ctx.path}, ${takes}.`);
+    }
+    await next();
+  };
+}
+
 export function limitParam(value: unknown): number {
   if (value === undefined) return 50;
   const limit = Number(value);

@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { z } from 'zod';
 import { requireAdminKey } from './admin-auth';
 import { addFinanceRoutes } from './admin-finance';
-import { booksParam, cursorParam, jsonBody, limitParam, refuseNulCharacters, statusParam, textParam, windowParam } from './admin-params';
+import { booksParam, cursorParam, jsonBody, limitParam, refuseNulCharacters, statusParam, takesParams, textParam, windowParam } from './admin-params';
 import type { Config } from '../platform/config';
 import { customerView } from '../store/customers';
 import type { Db } from '../platform/db';
@@ -58,7 +58,7 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     return event;
   }
 
-  router.get('/events', async (ctx) => {
+  router.get('/events', takesParams('status', 'type', 'customer', 'limit', 'cursor'), async (ctx) => {
     const limit = limitParam(ctx.query.limit);
     const events = await listEvents(db, {
       status: statusParam(ctx.query.status),
@@ -73,12 +73,12 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     };
   });
 
-  router.get('/events/:id', async (ctx) => {
+  router.get('/events/:id', takesParams(), async (ctx) => {
     const event = await requireEvent(ctx.params.id);
     ctx.body = { ...eventView(event), effects: await eventEffects(db, event.id) };
   });
 
-  router.post('/events/:id/retry', async (ctx) => {
+  router.post('/events/:id/retry', takesParams(), async (ctx) => {
     const event = await requireEvent(ctx.params.id);
     if (event.status === 'processed' || event.status === 'ignored') {
       throw new HttpError(409, 'not_failed', `Event ${event.id} is ${event.status}; only failed events are retried.`);
@@ -104,18 +104,18 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     ctx.body = eventView((await getEvent(db, event.id))!);
   });
 
-  router.get('/stats', async (ctx) => {
+  router.get('/stats', takesParams('window'), async (ctx) => {
     ctx.body = await eventStats(db, windowParam(ctx.query.window));
   });
 
-  router.post('/cleanup', async (ctx) => {
+  router.post('/cleanup', takesParams(), async (ctx) => {
     const { olderThanDays } = await jsonBody(ctx, cleanupRequest);
     const payloadsDropped = await dropOldPayloads(db, olderThanDays);
     requestLog(ctx).info({ olderThanDays, payloadsDropped }, 'cleanup: dropped old payloads');
     ctx.body = { older_than_days: olderThanDays, payloads_dropped: payloadsDropped };
   });
 
-  router.post('/reconcile', async (ctx) => {
+  router.post('/reconcile', takesParams(), async (ctx) => {
     if (!deps.stripe) {
       throw new HttpError(409, 'not_configured', 'Reconcile reads Stripe\'s events API: set STRIPE_SECRET_KEY.');
     }
@@ -131,7 +131,7 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     }
   });
 
-  router.get('/payments', async (ctx) => {
+  router.get('/payments', takesParams('invoice', 'customer', 'limit', 'cursor'), async (ctx) => {
     const limit = limitParam(ctx.query.limit);
     const payments = await listPayments(db, {
       invoice: textParam(ctx.query.invoice, 'invoice'),
@@ -156,7 +156,7 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     };
   });
 
-  router.get('/documents/:number', async (ctx) => {
+  router.get('/documents/:number', takesParams(), async (ctx) => {
     const document = await getDocument(db, ctx.params.number);
     if (!document) throw new HttpError(404, 'not_found', `No document ${ctx.params.number}.`);
     ctx.type = 'application/pdf';
@@ -164,17 +164,17 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     ctx.body = document.pdf;
   });
 
-  router.get('/customers/:id', async (ctx) => {
+  router.get('/customers/:id', takesParams(), async (ctx) => {
     const customer = await customerView(db, ctx.params.id);
     if (!customer) throw new HttpError(404, 'not_found', `No customer ${ctx.params.id}.`);
     ctx.body = customer;
   });
 
-  router.get('/ledger/balance', async (ctx) => {
+  router.get('/ledger/balance', takesParams('account'), async (ctx) => {
     ctx.body = await trialBalance(db, booksParam(ctx.query.account));
   });
 
-  router.get('/invoices/:id/ledger', async (ctx) => {
+  router.get('/invoices/:id/ledger', takesParams(), async (ctx) => {
     const invoiceId = ctx.params.id;
     const payment = await paymentOfInvoice(db, invoiceId);
     const chargeId = payment?.charge_id ?? null;
