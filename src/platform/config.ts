@@ -9,7 +9,17 @@ import { isIP } from 'node:net';
  */
 
 const text = z.string().trim().min(1);
-const port = z.coerce.number().int().min(0).max(65535);
+/** A whole number in plain digits (`2.5`, `1e3`, `0x10` and `-1` are refused) within its bounds. */
+function whole(min: number, max = Number.MAX_SAFE_INTEGER, tooLarge?: string) {
+  const bounds = max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^\d{1,15}$/, bounds)
+    .transform(Number)
+    .pipe(z.number().min(min, bounds).max(max, tooLarge ?? bounds));
+}
+const port = whole(0, 65535);
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 const url = (protocols: string[]) =>
   text.refine(
@@ -61,8 +71,8 @@ const schema = z.object({
     .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
     .pipe(z.array(z.string().startsWith('whsec_', 'every secret must start with whsec_')).min(1))
     .optional(),
-  STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().positive().default(300),
-  WEBHOOK_MAX_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  STRIPE_WEBHOOK_TOLERANCE_S: whole(1).default(300),
+  WEBHOOK_MAX_BYTES: whole(1).default(1024 * 1024),
   STRIPE_EXPECT_LIVEMODE: flag.optional(),
   // Only these addresses may post webhooks: `3.18.12.63/32,3.130.192.231`. Behind a proxy, set TRUST_PROXY.
   WEBHOOK_IP_ALLOWLIST: text
@@ -72,9 +82,9 @@ const schema = z.object({
     })
     .optional(),
   // Requests with a bad signature allowed per remote address and minute; more are answered 429.
-  WEBHOOK_INVALID_SIGNATURE_LIMIT: z.coerce.number().int().positive().default(20),
+  WEBHOOK_INVALID_SIGNATURE_LIMIT: whole(1).default(20),
   // Verified deliveries are logged (for /webhooks/health) and forgotten after this many days.
-  WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  WEBHOOK_DELIVERY_RETENTION_DAYS: whole(1).default(30),
   // A secret key (sk_) or, better, a restricted key (rk_) with only the permissions the process needs (README).
   STRIPE_SECRET_KEY: text.regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a secret key (sk_test_…, sk_live_…) or a restricted key (rk_test_…, rk_live_…)').optional(),
   STRIPE_API_BASE: url(['http:', 'https:']).optional(),
@@ -82,35 +92,35 @@ const schema = z.object({
   // `npm run worker` serves its own /metrics here (the API serves /metrics on PORT).
   WORKER_METRICS_PORT: port.optional(),
   // How often the ledger-wide imbalance gauge sums the whole ledger (0: at every scrape).
-  LEDGER_IMBALANCE_CHECK_MS: z.coerce.number().int().min(0).default(600_000),
+  LEDGER_IMBALANCE_CHECK_MS: whole(0).default(600_000),
   // Workflows a worker keeps in memory between their tasks. Event workflows finish in seconds;
   // the rest of the cache holds dunnings waiting on timers, which are cheap to replay when a
   // step is due (BENCHMARKS.md).
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
+  WORKER_MAX_CACHED_WORKFLOWS: whole(0).default(100),
   // Events a worker works on at once: workflow tasks, and the local activities (an event's
   // steps) inside them. Unset: the SDK's defaults (40 and 100). Which is best depends on the
   // deployment: on one shared machine with the dev server, 16 made starts, and so
   // acknowledgements, faster at the same throughput; against the server on PostgreSQL, where an
   // event takes longer, 16 halved the throughput (BENCHMARKS.md).
-  WORKER_MAX_CONCURRENT_TASKS: z.coerce.number().int().min(2).optional(),
+  WORKER_MAX_CONCURRENT_TASKS: whole(2).optional(),
 
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  DATABASE_POOL_SIZE: whole(1).default(10),
   // A stalled PostgreSQL fails callers after these instead of hanging them.
-  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  DATABASE_CONNECT_TIMEOUT_MS: whole(1).default(5_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: whole(1).default(30_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: whole(1).default(60_000),
   // 0 keeps idle connections open: one opened on an acknowledgement's path costs it a connect and
   // every statement's preparation again (pg closes them after 10 s idle by default).
-  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(0),
+  DATABASE_IDLE_TIMEOUT_MS: whole(0).default(0),
   // Off only behind a pooler in transaction mode that does not keep prepared statements apart (PgBouncer before 1.21).
   DATABASE_PREPARED_STATEMENTS: flag.default(true),
   // A webhook not accepted by then is answered 503 (Stripe delivers it again), well before Stripe gives up on the request.
-  WEBHOOK_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
+  WEBHOOK_DEADLINE_MS: whole(1).default(10_000),
   // On SIGTERM the API first answers /readyz 503 for this long (so a load balancer stops sending),
   // then stops accepting; whatever has not stopped by SHUTDOWN_TIMEOUT_MS is ended with exit code 1.
-  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(0),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  SHUTDOWN_DRAIN_MS: whole(0).default(0),
+  SHUTDOWN_TIMEOUT_MS: whole(1).default(30_000),
 
   TEMPORAL_ADDRESS: hostPort.optional(),
   TEMPORAL_NAMESPACE: text.default('default'),
@@ -121,11 +131,11 @@ const schema = z.object({
   // A webhook must be answered quickly; after this the API answers 503 and Stripe retries.
   // Where the Temporal SDK serves its own Prometheus metrics (worker processes), e.g. 0.0.0.0:9464.
   TEMPORAL_SDK_METRICS_ADDRESS: hostPort.optional(),
-  TEMPORAL_START_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  TEMPORAL_START_TIMEOUT_MS: whole(1).default(5000),
 
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   // Connecting and the greeting may each take this long, silence mid-conversation twice as long.
-  SMTP_TIMEOUT_MS: z.coerce.number().int().positive().max(14_000, 'must stay below half the 30 s sending activity timeout').default(10_000),
+  SMTP_TIMEOUT_MS: whole(1, 14_000, 'must stay below half the 30 s sending activity timeout').default(10_000),
   // Refuse to send unless the server upgrades the connection with STARTTLS (smtps:// is TLS from the start).
   SMTP_REQUIRE_TLS: flag.default(false),
   MAIL_FROM: text.default('Billing <billing@localhost>'),
@@ -137,7 +147,7 @@ const schema = z.object({
 
   // Where customers sign in; the welcome email links to `${APP_URL}/set-password?token=…`.
   APP_URL: url(['http:', 'https:']).default('http://localhost:3000'),
-  PASSWORD_TOKEN_TTL_HOURS: z.coerce.number().int().positive().default(72),
+  PASSWORD_TOKEN_TTL_HOURS: whole(1).default(72),
 
   // The seller printed on receipts and invoices.
   SELLER_NAME: text.default('Example Inc.'),
@@ -196,7 +206,7 @@ const schema = z.object({
   ADMIN_PORT: port.optional(),
   ADMIN_HOST: text.default('127.0.0.1'),
   // Requests with a wrong admin key allowed per address and minute; past it the address gets 429.
-  ADMIN_AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(10),
+  ADMIN_AUTH_FAILURE_LIMIT: whole(1).default(10),
 
   // Only `npm start` reads these: where and on which ports the embedded parts run.
   DATA_DIR: text.default('.data'),
@@ -207,11 +217,11 @@ const schema = z.object({
   EMBEDDED_MAIL_UI_PORT: port.default(1080),
 
   // Only `npm run cluster` reads these: the production topology on one machine.
-  CLUSTER_API_PROCESSES: z.coerce.number().int().min(1).max(16).default(2),
-  CLUSTER_WORKER_PROCESSES: z.coerce.number().int().min(1).max(16).default(2),
+  CLUSTER_API_PROCESSES: whole(1, 16).default(2),
+  CLUSTER_WORKER_PROCESSES: whole(1, 16).default(2),
   // The workers' CPU share below the API processes' (a nice value; 0: equal). BENCHMARKS.md.
-  CLUSTER_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(10),
-  CLUSTER_HISTORY_SHARDS: z.coerce.number().int().min(1).max(1024).default(4),
+  CLUSTER_WORKER_NICE: whole(0, 19).default(10),
+  CLUSTER_HISTORY_SHARDS: whole(1, 1024).default(4),
 });
 
 export type Config = z.infer<typeof schema>;
