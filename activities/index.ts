@@ -3,6 +3,7 @@ import { chargeAlertActivities } from './charge-alerts';
 import { chargeLedgerActivities } from './charge-ledger';
 import { checkoutActivities } from './checkout';
 import { connectLedgerActivities } from './connect-ledger';
+import { customerBalanceLedgerActivities } from './customer-balance-ledger';
 import { customerActivities } from './customers';
 import type { ActivityDependencies } from './dependencies';
 import { dunningCaseActivities } from './dunning-cases';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...chargeLedgerActivities(deps),
     ...balanceLedgerActivities(deps),
     ...connectLedgerActivities(deps),
+    ...customerBalanceLedgerActivities(deps),
     ...stripeObjectActivities(deps),
     ...noticeActivities(deps),
     ...chargeAlertActivities(deps),

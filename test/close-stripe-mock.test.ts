@@ -27,6 +27,6 @@ test('when stripe-mock lists a charge transaction the books do not have, then th
 
   const after = await closeOfFebruary2009();
   expect(after.stripe_comparison).toEqual({ checked: true, stripe_transactions: 1, booked_transactions: 1, differences: [] });
-  expect(after.totals).toEqual([{ currency: 'usd', revenue: 100, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, topups: 0, application_fees: 0, transfers: 0, platform_fees: 0 }]);
+  expect(after.totals).toEqual([{ currency: 'usd', revenue: 100, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, topups: 0, application_fees: 0, transfers: 0, platform_fees: 0, balance_adjustments: 0 }]);
   expect(environment.stripe.calls).toContain(`GET /v1/balance_transactions/${charge.balance_transaction}`);
 });

@@ -67,7 +67,7 @@ test('when the month is closed, then it totals revenue, fees, payouts, top-ups, 
   expect(status).toBe(200);
   const report = JSON.parse(text);
   expect(report.month).toBe('2025-06');
-  expect(report.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 6_000, topups: 2_500, application_fees: 300, transfers: 7_000, platform_fees: 0 }]);
+  expect(report.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 6_000, topups: 2_500, application_fees: 300, transfers: 7_000, platform_fees: 0, balance_adjustments: 0 }]);
 });
 
 test('when the month is compared with Stripe\'s balance transactions, then only what the books cannot explain is listed', async () => {

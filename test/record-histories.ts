@@ -46,7 +46,8 @@ async function main() {
     // processStripeEvent: a paid invoice (every step), a type without handler, bad data (failed),
     // the types whose ledger follows Stripe's invoice math, a charge outside invoices, a payout
     // a checkout paid by a delayed payment method, a connected account's details, and a Connect
-    // platform's application fee and transfer (each change behind its own patch).
+    // platform's application fee and transfer, a customer's balance changed (each change behind its
+    // own patch).
     const events = {
       'event-invoice-paid': paid,
       'event-ignored': stripeEvent('plan.created', { object: 'plan', id: 'plan_replay' }),
@@ -62,6 +63,9 @@ async function main() {
       'event-transfer-reversed': stripeEvent('transfer.reversed', connectTransfer({ amount: 800, returned: [300] })),
       'event-topup-succeeded': stripeEvent('topup.succeeded', topup('tu_replay', 5_000, 'succeeded')),
       'event-early-fraud-warning': stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning('ch_replay_warned')),
+      'event-customer-balance-updated': stripeEvent('customer.updated', stripeObject('customer', { id: 'cus_replay_balance', balance: -500 }), {
+        data: { object: stripeObject('customer', { id: 'cus_replay_balance', balance: -500 }), previous_attributes: { balance: 0 } },
+      }),
       'event-invoice-overdue': stripeEvent('invoice.overdue', { ...paidInvoice({ status: 'open', customerEmail: 'replay@example.com' }), collection_method: 'send_invoice' }),
       'event-checkout-paid-later': stripeEvent(
         'checkout.session.async_payment_succeeded',

@@ -62,7 +62,7 @@ describe('Stripe fees', () => {
 
     expect(await movements(service, charge.id)).toEqual({ revenue: -10_000, stripe_balance: 9_530, stripe_fees: 320, platform_fees: 150 });
     const { body } = await admin(service, '/reports/close?month=2025-04&account=acct_testFeeSplit');
-    expect(body.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 0, topups: 0, application_fees: 0, transfers: 0, platform_fees: 150 }]);
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 10_000, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 320, payouts: 0, topups: 0, application_fees: 0, transfers: 0, platform_fees: 150, balance_adjustments: 0 }]);
   });
 
   test('when a dispute lists its withdrawal with Stripe\'s dispute fee, then the fee is booked with the withdrawn funds', async () => {
@@ -191,7 +191,7 @@ describe('top-ups', () => {
 
     const { body } = await admin(service, '/reports/close?month=2025-05');
 
-    expect(body.totals).toEqual([{ currency: 'usd', revenue: 0, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 9_000, topups: 4_000, application_fees: 0, transfers: 0, platform_fees: 0 }]);
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 0, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 9_000, topups: 4_000, application_fees: 0, transfers: 0, platform_fees: 0, balance_adjustments: 0 }]);
   });
 
   test('when a top-up event carries a negative amount, then the event fails naming it and nothing is booked', async () => {
@@ -216,7 +216,7 @@ describe('the close without a key', () => {
     const { status, body } = await admin(service, '/reports/close?month=2025-03');
 
     expect(status).toBe(200);
-    expect(body.totals).toEqual([{ currency: 'usd', revenue: 2_500, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, topups: 0, application_fees: 0, transfers: 0, platform_fees: 0 }]);
+    expect(body.totals).toEqual([{ currency: 'usd', revenue: 2_500, tax: 0, refunds: 0, disputes: 0, bad_debt: 0, fees: 0, payouts: 0, topups: 0, application_fees: 0, transfers: 0, platform_fees: 0, balance_adjustments: 0 }]);
     expect(body.stripe_comparison).toEqual({ checked: false, reason: "STRIPE_SECRET_KEY is not set: Stripe's balance transactions cannot be listed" });
     expect(body.awaiting_fees).toEqual([expect.objectContaining({ source_id: charge.id, balance_transaction_id: 'txn_test_march_named', amount: 2_500 })]);
   });

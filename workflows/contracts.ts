@@ -47,9 +47,10 @@ export interface ProcessStripeEventInput {
  * database steps, with the event's bookkeeping, as one local activity; 4 (from the night of
  * 2026-12-04) first tries all the steps of an event that sends email as one local activity; 5
  * (from 2026-12-06) runs as 4 and emails finance about disputes (a step added to types that had
- * steps already, which runs of earlier generations must not take: they replay what they began).
+ * steps already, which runs of earlier generations must not take: they replay what they began);
+ * 6 (from the morning of 2026-12-06) also books a customer's credit balance changed by hand.
  */
-export const currentEventGeneration = 5;
+export const currentEventGeneration = 6;
 
 /**
  * Steps of one event run as one local activity, in this order: a stretch of database steps

@@ -182,7 +182,12 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   const disputeTypes = ['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated'];
   const stored = adding((eventId) => steps.database.syncPlainObject(eventId, 'disputes'), disputeTypes, newestIn(later, base));
   const disputeAlerts = { ...stored, ...adding(steps.outside.tellFinanceOfDispute, ['charge.dispute.created', 'charge.dispute.closed'], (type) => stored[type]) };
-  return [{ patchId: 'dispute-alerts', table: disputeAlerts, sinceGeneration: 5 }, ...later];
+  const newest: Patch[] = [{ patchId: 'dispute-alerts', table: disputeAlerts, sinceGeneration: 5 }, ...later];
+  // A customer's credit balance changed by hand, booked from Stripe's list of its balance
+  // transactions (from 2026-12-06), after what these types did before.
+  const customerTypes = ['customer.created', 'customer.updated'];
+  const customerBalance = adding(steps.database.postCustomerBalanceAdjustments, customerTypes, newestIn(newest, base));
+  return [{ patchId: 'customer-balance-adjustments', table: customerBalance, sinceGeneration: 6 }, ...newest];
 }
 
 type HandlerOf = (type: string) => Handler | undefined;

@@ -36,6 +36,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   postPayout: () => 'Book the payout',
   postTopup: () => 'Book the top-up',
   postApplicationFeeOrTransfer: () => 'Book the application fee or transfer, and what went back',
+  postCustomerBalanceAdjustments: () => 'Book the changes made by hand to the customer\'s credit balance',
   syncPaymentMethod: () => 'Store the payment method',
   syncSetupIntent: () => 'Store the setup intent',
   sendDunningNotice: ([, step, steps]) => `Send dunning notice ${String(step)} of ${String(steps)}`,

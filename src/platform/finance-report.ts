@@ -43,6 +43,8 @@ export interface CloseTotals {
   transfers: number;
   /** Connect, a connected account's books: the application fees it paid its platform (apart from Stripe's `fees`). */
   platform_fees: number;
+  /** Credit put on customers' balances by hand, less debts added so (Stripe's `adjustment` customer balance transactions). */
+  balance_adjustments: number;
 }
 
 export interface Difference {
@@ -79,6 +81,7 @@ export function closeTotals(nets: AccountNet[]): CloseTotals[] {
       application_fees: -net('application_fees'),
       transfers: net('connected_account_transfers'),
       platform_fees: net('platform_fees'),
+      balance_adjustments: net('customer_balance_adjustments'),
     };
   });
 }

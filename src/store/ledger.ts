@@ -21,7 +21,8 @@ export type Account =
   | 'bank'
   | 'application_fees'
   | 'connected_account_transfers'
-  | 'platform_fees';
+  | 'platform_fees'
+  | 'customer_balance_adjustments';
 
 export interface LedgerLine {
   account: Account;

@@ -29,6 +29,8 @@ export interface StripeRecorder {
   setInvoiceLines(invoiceId: string, lines: Record<string, any>[]): void;
   /** From now on, retrieving this account answers it, or (null) refuses as Stripe does an account the platform cannot see. */
   setAccount(accountId: string, account: Record<string, any> | null): void;
+  /** From now on, listing this customer's balance transactions answers these, newest first, three a page (`starting_after` pages on). */
+  setCustomerBalanceTransactions(customerId: string, transactions: Record<string, any>[]): void;
   /** From now on, every call made as this connected account is refused, as Stripe refuses a platform the account disconnected from. */
   disconnect(accountId: string): void;
   stop(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const invoicePayments = new Map<string, string>();
   const balanceTransactions = new Map<string, Record<string, any>>();
   const invoiceLines = new Map<string, Record<string, any>[]>();
+  const customerBalanceTransactions = new Map<string, Record<string, any>[]>();
   const connectedAccounts = new Map<string, Record<string, any> | null>();
   const disconnected = new Set<string>();
   const refuseAccess = (res: http.ServerResponse, accountId: string) => {
@@ -67,12 +70,14 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
       const account = connectedAccounts.get(accountId);
       return account ? answer(res, account) : refuseAccess(res, accountId);
     }
+    const page = (items: Record<string, any>[], size: number) => {
+      const from = query.has('starting_after') ? items.findIndex((item) => item.id === query.get('starting_after')) + 1 : 0;
+      return answer(res, { object: 'list', data: items.slice(from, from + size), has_more: from + size < items.length, url: path });
+    };
     const linesOf = /^\/v1\/invoices\/([^/]+)\/lines$/.exec(path)?.[1];
-    if (linesOf && invoiceLines.has(linesOf)) {
-      const lines = invoiceLines.get(linesOf)!;
-      const from = query.has('starting_after') ? lines.findIndex((line) => line.id === query.get('starting_after')) + 1 : 0;
-      return answer(res, { object: 'list', data: lines.slice(from, from + 5), has_more: from + 5 < lines.length, url: path });
-    }
+    if (linesOf && invoiceLines.has(linesOf)) return page(invoiceLines.get(linesOf)!, 5);
+    const balanceOf = /^\/v1\/customers\/([^/]+)\/balance_transactions$/.exec(path)?.[1];
+    if (balanceOf && customerBalanceTransactions.has(balanceOf)) return page(customerBalanceTransactions.get(balanceOf)!, 3);
     const listedInvoice = path === '/v1/invoice_payments' ? query.get('invoice') : null;
     const listedIntent = path === '/v1/invoice_payments' ? query.get('payment[payment_intent]') : null;
     const invoiceId = listedInvoice ?? [...invoicePayments].find(([, intent]) => intent === listedIntent)?.[0];
@@ -113,6 +118,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
     setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
     setInvoiceLines: (invoiceId, lines) => void invoiceLines.set(invoiceId, lines),
+    setCustomerBalanceTransactions: (customerId, transactions) => void customerBalanceTransactions.set(customerId, transactions),
     setAccount: (accountId, account) => void connectedAccounts.set(accountId, account),
     disconnect: (accountId) => void disconnected.add(accountId),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
