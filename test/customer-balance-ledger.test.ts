@@ -14,7 +14,8 @@ import { stripeEvent, stripeObject } from './support/stripe-events';
 const environment = useServiceWithRecordedStripe();
 
 let sequence = 0;
-function balanceTransaction(customer: string, type: string, amount: number, invoice: string | null = null): Record<string, any> {
+/** One of a customer's balance transactions: `amount` moved the balance to `endingBalance`, `ago` seconds before now. */
+function balanceTransaction(customer: string, type: string, amount: number, endingBalance: number, ago = 0): Record<string, any> {
   sequence += 1;
   return {
     object: 'customer_balance_transaction',
@@ -22,10 +23,11 @@ function balanceTransaction(customer: string, type: string, amount: number, invo
     customer,
     type,
     amount,
+    ending_balance: endingBalance,
     currency: 'usd',
-    invoice,
+    invoice: null,
     credit_note: null,
-    created: Math.floor(Date.now() / 1000),
+    created: Math.floor(Date.now() / 1000) - ago,
     livemode: false,
   };
 }
@@ -38,12 +40,12 @@ function balanceUpdated(customer: string, before: number, after: number) {
 
 test('when finance grants a credit by hand and the customer spends it on an invoice, then the credit is a balance adjustment and the customer balance ends at zero, as in Stripe', async () => {
   const { service, stripe } = environment;
-  const credit = balanceTransaction('cus_test_paying', 'adjustment', -2_000);
+  const credit = balanceTransaction('cus_test_paying', 'adjustment', -2_000, -2_000);
   stripe.setCustomerBalanceTransactions('cus_test_paying', [credit]);
   const invoice: Record<string, any> = { ...paidInvoice({ subtotal: 5_000 }), starting_balance: -2_000, ending_balance: 0, amount_due: 3_000, amount_paid: 3_000 };
 
   await deliverTwiceAndWait(service, balanceUpdated('cus_test_paying', 0, -2_000));
-  stripe.setCustomerBalanceTransactions('cus_test_paying', [balanceTransaction('cus_test_paying', 'applied_to_invoice', 2_000, invoice.id), credit]);
+  stripe.setCustomerBalanceTransactions('cus_test_paying', [balanceTransaction('cus_test_paying', 'applied_to_invoice', 2_000, 0), credit]);
   await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
   await deliverTwiceAndWait(service, balanceUpdated('cus_test_paying', -2_000, 0));
 
@@ -54,20 +56,22 @@ test('when finance grants a credit by hand and the customer spends it on an invo
   await expectBalanced(service);
 });
 
-test('when a customer is created owing a balance, and more than a page of balance transactions is listed, then each change made by hand is booked once', async () => {
+test('when a customer is created owing a balance and later credited by hand, then each of the two is booked once, and neither an invoice\'s or a credit note\'s change nor an older credit of the same amount', async () => {
   const { service, stripe } = environment;
-  const made = [
-    balanceTransaction('cus_test_initial', 'adjustment', -300),
-    balanceTransaction('cus_test_initial', 'credit_note', -700),
-    balanceTransaction('cus_test_initial', 'applied_to_invoice', 400, 'in_test_initial'),
-    balanceTransaction('cus_test_initial', 'initial', 1_500),
-  ];
-  stripe.setCustomerBalanceTransactions('cus_test_initial', made);
+  const days = 86_400;
+  // Newest first, as Stripe lists them, three a page.
+  stripe.setCustomerBalanceTransactions('cus_test_initial', [
+    balanceTransaction('cus_test_initial', 'adjustment', -300, -1_000),
+    balanceTransaction('cus_test_initial', 'credit_note', -700, -700, 60),
+    balanceTransaction('cus_test_initial', 'applied_to_invoice', -1_500, 0, 120),
+    balanceTransaction('cus_test_initial', 'initial', 1_500, 1_500, 180),
+    balanceTransaction('cus_test_initial', 'adjustment', -300, -1_000, 3 * days),
+  ]);
 
-  await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: 'cus_test_initial', balance: 1_500 })));
-  await deliverTwiceAndWait(service, balanceUpdated('cus_test_initial', 1_500, 1_200));
+  await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: 'cus_test_initial', balance: 1_500 }), { created: Math.floor(Date.now() / 1000) - 180 }));
+  await deliverTwiceAndWait(service, balanceUpdated('cus_test_initial', 0, -700));
+  await deliverTwiceAndWait(service, balanceUpdated('cus_test_initial', -700, -1_000));
 
-  // Only the initial debt (+15.00) and the credit by hand (−3.00): the credit note and the invoice book their own.
   expect(await movements(service, 'cus_test_initial')).toEqual({ customer_balance: 1_200, customer_balance_adjustments: -1_200 });
   await expectBalanced(service);
 });
