@@ -1,10 +1,13 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Queryable } from '../src/platform/db';
+import { disputeReminderExecutionSummary } from '../src/platform/execution-summary';
 import { formatAmount } from '../src/platform/money';
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
+import { eventSearchAttributes } from '../src/platform/temporal-client';
 import { loadEventPayload } from '../src/store/events';
-import { storedCharge } from '../src/store/objects';
+import { storedCharge, storedDispute } from '../src/store/objects';
 import { ownerOfCharge } from '../src/store/payments';
-import { invalidEvent } from '../workflows/contracts';
+import { invalidEvent, WorkflowType, type DisputeReminderInput, type DisputeReminderResult } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
 import { disputeEmail, fraudWarningEmail, type ChargeFacts } from './emails';
 import { sendOnce } from './outbox';
@@ -31,7 +34,7 @@ async function chargeFacts(db: Queryable, chargeId: string): Promise<ChargeFacts
 }
 
 /** Where an operator finds the object in Stripe: the Dashboard for the platform's, the account's own payments for a connected account's. */
-function dashboardOf(event: StripeEvent, path: string): string {
+function dashboardOf(event: { account?: string | null; livemode: boolean }, path: string): string {
   if (event.account) return `It is connected account ${event.account}'s: look it up in that account's Dashboard.`;
   return `In Stripe: https://dashboard.stripe.com/${event.livemode ? '' : 'test/'}${path}`;
 }
@@ -66,7 +69,7 @@ async function tellFinanceOfDispute(deps: AlertDependencies, event: StripeEvent)
     to: deps.config.FINANCE_EMAIL,
     ...disputeEmail({
       disputeId: dispute.id,
-      closed,
+      stage: closed ? 'closed' : 'opened',
       status: String(dispute.status ?? 'unstated'),
       reason: String(dispute.reason ?? 'unstated'),
       amount: formatAmount(dispute.amount, dispute.currency),
@@ -78,6 +81,65 @@ async function tellFinanceOfDispute(deps: AlertDependencies, event: StripeEvent)
   });
 }
 
+/** A dispute's statuses while its answer is awaited: unanswered by its due date, it is lost. */
+const awaitingAnswer = new Set(['needs_response', 'warning_needs_response']);
+
+const reminderWorkflowId = (disputeId: string) => `dispute-reminder-${disputeId}`;
+
+/**
+ * Any dispute event of a dispute that waits for an answer starts its reminder once (its workflow
+ * id names the dispute; a later event finds it running or done and starts nothing), so a missed
+ * `created` still gets one.
+ */
+async function scheduleDisputeReminder(deps: Pick<ActivityDependencies, 'db' | 'temporal' | 'config'>, event: StripeEvent): Promise<void> {
+  const dispute = event.data.object as Json;
+  if (dispute.object !== 'dispute' || typeof dispute.id !== 'string') throw invalidEvent(event, 'data.object is not a dispute');
+  const dueBy = answerDueBy(dispute);
+  // Past its due date an answer can no longer be given: nothing to remind of.
+  if (!awaitingAnswer.has(String(dispute.status)) || !dueBy || dueBy.getTime() <= Date.now()) return;
+  const chargeId = idOf(dispute.charge);
+  const owner = chargeId ? await ownerOfCharge(deps.db, chargeId) : { customerId: null, invoiceId: null };
+  const input: DisputeReminderInput = { disputeId: dispute.id, dueBy: dueBy.toISOString(), leadMs: deps.config.DISPUTE_REMINDER_LEAD, livemode: event.livemode, account: event.account ?? null };
+  try {
+    await deps.temporal.workflow.start(WorkflowType.disputeAnswerReminder, {
+      workflowId: reminderWorkflowId(dispute.id),
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      ...disputeReminderExecutionSummary({ disputeId: dispute.id, chargeId, customerId: owner.customerId, dueBy, leadMs: input.leadMs }),
+      typedSearchAttributes: eventSearchAttributes({ customerId: owner.customerId, invoiceId: owner.invoiceId, subscriptionId: null }),
+    });
+  } catch (err) {
+    // Its reminder ran already (an event of the dispute came after it).
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/** When the reminder is due: finance is emailed once if the dispute, as its latest event left it, still waits for an answer that can still be given. */
+async function remindFinanceOfDispute(deps: AlertDependencies, input: DisputeReminderInput): Promise<DisputeReminderResult> {
+  const dispute = await storedDispute(deps.db, input.disputeId);
+  const status = dispute?.status ?? null;
+  const dueBy = dispute?.dueBy ?? new Date(input.dueBy);
+  if (!dispute || !awaitingAnswer.has(String(status)) || dueBy.getTime() <= Date.now()) return { reminded: false, status };
+  const chargeId = dispute.chargeId ?? 'unknown';
+  await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
+    key: `dispute:${dispute.id}:unanswered`,
+    to: deps.config.FINANCE_EMAIL,
+    ...disputeEmail({
+      disputeId: dispute.id,
+      stage: 'unanswered',
+      status: String(status),
+      reason: dispute.reason ?? 'unstated',
+      amount: dispute.amount !== null && dispute.currency ? formatAmount(dispute.amount, dispute.currency) : 'not in our records',
+      dueBy,
+      charge: await chargeFacts(deps.db, chargeId),
+      where: dashboardOf(input, `disputes/${dispute.id}`),
+    }),
+  });
+  return { reminded: true, status };
+}
+
 export function chargeAlertActivities(deps: ActivityDependencies) {
   return {
     /** `radar.early_fraud_warning.created`: finance is emailed once per warning that can still be acted on. */
@@ -87,6 +149,15 @@ export function chargeAlertActivities(deps: ActivityDependencies) {
 
     async tellFinanceOfDispute(eventId: string): Promise<void> {
       await tellFinanceOfDispute(deps, await loadEventPayload(deps.db, eventId));
+    },
+
+    /** Any dispute event: a dispute waiting for an answer gets its reminder workflow, once. */
+    async scheduleDisputeReminder(eventId: string): Promise<void> {
+      await scheduleDisputeReminder(deps, await loadEventPayload(deps.db, eventId));
+    },
+
+    async remindFinanceOfDispute(input: DisputeReminderInput): Promise<DisputeReminderResult> {
+      return remindFinanceOfDispute(deps, input);
     },
   };
 }

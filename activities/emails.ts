@@ -80,21 +80,29 @@ export function fraudWarningEmail(warning: { warningId: string; fraudType: strin
   ]);
 }
 
-/** Finance's alert of a dispute: opened (with the date an answer is due), or how it ended. */
-export function disputeEmail(dispute: { disputeId: string; closed: boolean; status: string; reason: string; amount: string; dueBy: Date | null; charge: ChargeFacts; where: string }): EmailText {
+/** Finance's alert of a dispute: opened (with the date an answer is due), still unanswered as that date nears, or how it ended. */
+export function disputeEmail(dispute: { disputeId: string; stage: 'opened' | 'unanswered' | 'closed'; status: string; reason: string; amount: string; dueBy: Date | null; charge: ChargeFacts; where: string }): EmailText {
   const inquiry = dispute.status.startsWith('warning_');
   const what = inquiry ? 'Inquiry' : 'Dispute';
   const reason = dispute.reason.replace(/_/g, ' ');
   const facts = [`Amount: ${dispute.amount}`, `Reason: ${reason}`, ...chargeLines(dispute.charge), `Dispute: ${dispute.disputeId}`].join('\n');
-  if (dispute.closed) {
+  if (dispute.stage === 'closed') {
     const outcome = ({ won: 'won: the funds are back', lost: 'lost: the funds stay with the customer', warning_closed: 'closed without becoming a dispute' } as Record<string, string>)[dispute.status] ?? dispute.status.replace(/_/g, ' ');
     return email(`${what} ${outcome.split(':')[0]}: ${dispute.amount} on charge ${dispute.charge.id}`, [`The ${what.toLowerCase()} of charge ${dispute.charge.id} is ${outcome}.`, facts, dispute.where]);
   }
   const due = dispute.dueBy ? ` by ${utcMinute(dispute.dueBy)}` : '';
+  const unanswered = inquiry ? `Unanswered${due}, an inquiry may become a dispute.` : `Unanswered${due}, the dispute is lost.`;
+  if (dispute.stage === 'unanswered') {
+    return email(`${what} still unanswered: ${dispute.amount} on charge ${dispute.charge.id}${due ? `, answer${due}` : ''}`, [
+      `The ${what.toLowerCase()} of charge ${dispute.charge.id} (${reason}) still waits for an answer. ${unanswered}`,
+      facts,
+      `Submit evidence${due}, or accept it. ${dispute.where}`,
+    ]);
+  }
   return email(`${what} opened: ${dispute.amount} on charge ${dispute.charge.id}${due ? `, answer${due}` : ''}`, [
     inquiry
-      ? `The card issuer asks about charge ${dispute.charge.id} (${reason}). No funds were taken yet; unanswered, an inquiry may become a dispute.`
-      : `The customer disputed charge ${dispute.charge.id} (${reason}) with their bank: the amount and Stripe's dispute fee left the balance. Unanswered${due}, the dispute is lost.`,
+      ? `The card issuer asks about charge ${dispute.charge.id} (${reason}). No funds were taken yet; ${unanswered.charAt(0).toLowerCase()}${unanswered.slice(1)}`
+      : `The customer disputed charge ${dispute.charge.id} (${reason}) with their bank: the amount and Stripe's dispute fee left the balance. ${unanswered}`,
     facts,
     `Submit evidence${due}, or accept it. ${dispute.where}`,
   ]);

@@ -12,6 +12,7 @@ export const WorkflowType = {
   dunning: 'dunning',
   reconcileStripeEvents: 'reconcileStripeEvents',
   financeDailyDigest: 'financeDailyDigest',
+  disputeAnswerReminder: 'disputeAnswerReminder',
 } as const;
 
 export const DunningSignal = { paymentFailed: 'paymentFailed', invoiceSettled: 'invoiceSettled' } as const;
@@ -48,9 +49,10 @@ export interface ProcessStripeEventInput {
  * 2026-12-04) first tries all the steps of an event that sends email as one local activity; 5
  * (from 2026-12-06) runs as 4 and emails finance about disputes (a step added to types that had
  * steps already, which runs of earlier generations must not take: they replay what they began);
- * 6 (from the morning of 2026-12-06) also books a customer's credit balance changed by hand.
+ * 6 (from the morning of 2026-12-06) also books a customer's credit balance changed by hand; 7
+ * (from the same morning) also starts a reminder to finance before a dispute's answer is due.
  */
-export const currentEventGeneration = 6;
+export const currentEventGeneration = 7;
 
 /**
  * Steps of one event run as one local activity, in this order: a stretch of database steps
@@ -145,6 +147,23 @@ export const StripeSubscriptionId = defineSearchAttributeKey('StripeSubscription
 export const DunningStage = defineSearchAttributeKey('DunningStage', SearchAttributeType.KEYWORD);
 /** Set by Temporal on runs a schedule starts: the time the run was due. */
 export const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/** A dispute finance is reminded of before its answer is due (`dueBy`, ISO time), if still unanswered then. */
+export interface DisputeReminderInput {
+  disputeId: string;
+  dueBy: string;
+  /** How long before `dueBy` to remind (DISPUTE_REMINDER_LEAD). */
+  leadMs: number;
+  /** Where finance finds it: the Dashboard's live or test mode, or a connected account's. */
+  livemode: boolean;
+  account: string | null;
+}
+
+/** What became of a reminder: sent, or not needed because the dispute was answered or closed by then. */
+export interface DisputeReminderResult {
+  reminded: boolean;
+  status: string | null;
+}
 
 /** The daily digest to finance: one day (UTC), `YYYY-MM-DD`; absent, the day before the run was due. */
 export interface FinanceDigestInput {

@@ -3,3 +3,4 @@ export { processStripeEvent } from './process-stripe-event';
 export { dunning } from './dunning';
 export { reconcileStripeEvents } from './reconcile';
 export { financeDailyDigest } from './finance-digest';
+export { disputeAnswerReminder } from './dispute-reminder';

@@ -187,7 +187,11 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   // transactions (from 2026-12-06), after what these types did before.
   const customerTypes = ['customer.created', 'customer.updated'];
   const customerBalance = adding(steps.database.postCustomerBalanceAdjustments, customerTypes, newestIn(newest, base));
-  return [{ patchId: 'customer-balance-adjustments', table: customerBalance, sinceGeneration: 6 }, ...newest];
+  const withCustomerBalance: Patch[] = [{ patchId: 'customer-balance-adjustments', table: customerBalance, sinceGeneration: 6 }, ...newest];
+  // A reminder to finance before an unanswered dispute's answer is due (from 2026-12-06), after
+  // what every dispute event did before.
+  const disputeReminders = adding(steps.database.scheduleDisputeReminder, disputeTypes, newestIn(withCustomerBalance, base));
+  return [{ patchId: 'dispute-reminders', table: disputeReminders, sinceGeneration: 7 }, ...withCustomerBalance];
 }
 
 type HandlerOf = (type: string) => Handler | undefined;

@@ -20,6 +20,8 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   syncSubscription: () => 'Sync the subscription and its entitlements',
   warnOfEarlyFraud: () => 'Email finance the early fraud warning',
   tellFinanceOfDispute: () => 'Email finance the dispute',
+  scheduleDisputeReminder: () => 'Start the reminder to finance before the dispute\'s answer is due',
+  remindFinanceOfDispute: ([input]) => `Email finance if dispute ${(input as { disputeId?: string })?.disputeId ?? ''} still waits for an answer`,
   sendCustomerNotice: ([, kind]) => `Email the customer: ${String(kind).replace(/_/g, ' ')}`,
   startOrSignalDunning: () => 'Start or signal the dunning of the invoice',
   settleDunning: ([, outcome]) => `Settle the dunning as ${String(outcome)}`,

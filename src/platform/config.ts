@@ -52,6 +52,8 @@ const units = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 function durationMs(step: string): number {
   return Number(step.slice(0, -1)) * units[step.slice(-1) as keyof typeof units];
 }
+const duration = (example: string) =>
+  text.regex(/^\s*\d+[smhd]\s*$/, `must be a duration like ${example} (units s, m, h, d)`).transform((value) => durationMs(value.trim()));
 
 const schema = z.object({
   PORT: port.default(3000),
@@ -170,10 +172,9 @@ const schema = z.object({
   RECONCILE_CONNECTED_ACCOUNTS: flag.default(true),
   // After the last step, how long to wait for a payment that the last retry (or the customer)
   // just made to arrive as an event before the final action; then the invoice is checked again.
-  DUNNING_FINAL_GRACE: text
-    .regex(/^\s*\d+[smhd]\s*$/, 'must be a duration like 1h (units s, m, h, d)')
-    .transform((value) => durationMs(value.trim()))
-    .default(durationMs('1h')),
+  DUNNING_FINAL_GRACE: duration('1h').default(durationMs('1h')),
+  // How long before a dispute's answer is due finance is reminded of it, if it is still unanswered.
+  DISPUTE_REMINDER_LEAD: duration('3d').default(durationMs('3d')),
   DUNNING_FINAL_ACTION: z.enum(['cancel_subscription', 'mark_uncollectible', 'none']).default('none'),
 
   // Plan tiers by price id, lowest tier first (the order decides upgrade or downgrade):

@@ -95,3 +95,18 @@ export function dunningExecutionSummary(input: DunningSummaryInput): ExecutionSu
     ]),
   };
 }
+
+/** The summary of a dispute's reminder: which dispute and charge, when its answer is due, and when finance is reminded. */
+export function disputeReminderExecutionSummary(input: { disputeId: string; chargeId: string | null; customerId: string | null; dueBy: Date; leadMs: number }): ExecutionSummary {
+  const due = `${input.dueBy.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return {
+    staticSummary: line(['dispute reminder', input.disputeId, input.customerId, `answer due ${due}`]),
+    staticDetails: details([
+      ['Dispute', input.disputeId],
+      ['Charge', input.chargeId],
+      ['Customer', input.customerId],
+      ['Answer due', due],
+      ['Reminder', `${durationText(input.leadMs)} before, to finance, unless answered or closed by then`],
+    ]),
+  };
+}

@@ -57,3 +57,23 @@ export async function refundedFeesOn(db: Queryable, chargeId: string, payerAccou
   );
   return rows;
 }
+
+/** A dispute as its latest event left it (undefined when no dispute event reached us). */
+export interface StoredDispute {
+  id: string;
+  chargeId: string | null;
+  amount: number | null;
+  currency: string | null;
+  status: string | null;
+  reason: string | null;
+  dueBy: Date | null;
+}
+
+export async function storedDispute(db: Queryable, disputeId: string): Promise<StoredDispute | undefined> {
+  const { rows } = await db.query<StoredDispute>(
+    `SELECT id, charge_id AS "chargeId", amount::float8 AS amount, currency, status, reason, due_by AS "dueBy"
+       FROM disputes WHERE id = $1`,
+    [disputeId],
+  );
+  return rows[0];
+}

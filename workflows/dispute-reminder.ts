@@ -1,0 +1,16 @@
+import { sleep } from '@temporalio/workflow';
+import { retryUntilDone } from './activity-proxies';
+import type { DisputeReminderInput, DisputeReminderResult } from './contracts';
+
+/**
+ * One per dispute that waits for an answer: a durable timer until `leadMs` before the answer is
+ * due, then finance is emailed if the dispute still waits (an unanswered dispute is lost at its
+ * due date). Evidence submitted or the dispute closed by then: nothing is sent.
+ */
+export async function disputeAnswerReminder(input: DisputeReminderInput): Promise<DisputeReminderResult> {
+  // The workflow's clock is the time of its task, replayed as recorded.
+  const remindAt = new Date(input.dueBy).getTime() - input.leadMs;
+  const wait = remindAt - Date.now();
+  if (wait > 0) await sleep(wait, { summary: `Until the reminder is due, ${new Date(remindAt).toISOString().slice(0, 16).replace('T', ' ')} UTC` });
+  return retryUntilDone.remindFinanceOfDispute(input);
+}
