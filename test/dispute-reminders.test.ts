@@ -59,11 +59,12 @@ test('when evidence is submitted before the reminder is due, then no reminder is
   expect(remindersOf(dispute)).toEqual([]);
 });
 
-test('when the reminder\'s time has passed by the dispute\'s first event (an inquiry due sooner than the lead), then finance is reminded at once', async () => {
+test('when a dispute is due sooner than the lead at its first event (an inquiry), then finance is reminded halfway to its due date', async () => {
   const inquiry = disputeDueIn(5, 'warning_needs_response');
 
   await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', inquiry));
 
+  expect(remindersOf(inquiry)).toEqual([]);
   expect(await reminderResult(inquiry)).toEqual({ reminded: true, status: 'warning_needs_response' });
   expect(remindersOf(inquiry).map((mail) => mail.subject?.split(':')[0])).toEqual(['Inquiry still unanswered']);
 });
