@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Queryable } from '../src/platform/db';
 import { disputeReminderExecutionSummary } from '../src/platform/execution-summary';
 import { formatAmount } from '../src/platform/money';
@@ -7,7 +7,7 @@ import { eventSearchAttributes } from '../src/platform/temporal-client';
 import { loadEventPayload } from '../src/store/events';
 import { storedCharge, storedDispute } from '../src/store/objects';
 import { ownerOfCharge } from '../src/store/payments';
-import { invalidEvent, WorkflowType, type DisputeReminderInput, type DisputeReminderResult } from '../workflows/contracts';
+import { DisputeReminderSignal, invalidEvent, WorkflowType, type DisputeReminderInput, type DisputeReminderResult, type DisputeSettledSignalArgs } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
 import { disputeEmail, fraudWarningEmail, type ChargeFacts } from './emails';
 import { sendOnce } from './outbox';
@@ -89,14 +89,15 @@ const reminderWorkflowId = (disputeId: string) => `dispute-reminder-${disputeId}
 /**
  * Any dispute event of a dispute that waits for an answer starts its reminder once (its workflow
  * id names the dispute; a later event finds it running or done and starts nothing), so a missed
- * `created` still gets one.
+ * `created` still gets one; one that says it was answered or closed ends a reminder still waiting.
  */
 async function scheduleDisputeReminder(deps: Pick<ActivityDependencies, 'db' | 'temporal' | 'config'>, event: StripeEvent): Promise<void> {
   const dispute = event.data.object as Json;
   if (dispute.object !== 'dispute' || typeof dispute.id !== 'string') throw invalidEvent(event, 'data.object is not a dispute');
+  if (!awaitingAnswer.has(String(dispute.status))) return endDisputeReminder(deps, dispute.id, String(dispute.status));
   const dueBy = answerDueBy(dispute);
   // Past its due date an answer can no longer be given: nothing to remind of.
-  if (!awaitingAnswer.has(String(dispute.status)) || !dueBy || dueBy.getTime() <= Date.now()) return;
+  if (!dueBy || dueBy.getTime() <= Date.now()) return;
   const chargeId = idOf(dispute.charge);
   const owner = chargeId ? await ownerOfCharge(deps.db, chargeId) : { customerId: null, invoiceId: null };
   const input: DisputeReminderInput = { disputeId: dispute.id, dueBy: dueBy.toISOString(), leadMs: deps.config.DISPUTE_REMINDER_LEAD, livemode: event.livemode, account: event.account ?? null };
@@ -113,6 +114,15 @@ async function scheduleDisputeReminder(deps: Pick<ActivityDependencies, 'db' | '
   } catch (err) {
     // Its reminder ran already (an event of the dispute came after it).
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/** The dispute was answered or closed: a reminder still waiting ends now (none started, or one that ended already, is fine). */
+async function endDisputeReminder(deps: Pick<ActivityDependencies, 'temporal'>, disputeId: string, status: string): Promise<void> {
+  try {
+    await deps.temporal.workflow.getHandle(reminderWorkflowId(disputeId)).signal(DisputeReminderSignal.disputeSettled, { status } satisfies DisputeSettledSignalArgs);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
 }
 

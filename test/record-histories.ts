@@ -86,6 +86,16 @@ async function main() {
       await service.temporal.workflow.getHandle('dispute-reminder-dp_replay_created').result();
       record('dispute-reminder', 'dispute-reminder-dp_replay_created');
     }
+    // One ended by its dispute's answer while its timer waited.
+    if (wanted('dispute-reminder-answered')) {
+      const waiting = { ...disputeWithFunds('dp_replay_answered', 500, 'needs_response', []), evidence_details: { due_by: Math.floor(Date.now() / 1000) + 86_400, has_evidence: false, past_due: false, submission_count: 0 } };
+      for (const event of [stripeEvent('charge.dispute.created', waiting), stripeEvent('charge.dispute.updated', { ...waiting, status: 'under_review' }, { created: Math.floor(Date.now() / 1000) + 1 })]) {
+        await deliver(service.url, event);
+        await eventStatusWhenDone(service, event.id);
+      }
+      await service.temporal.workflow.getHandle('dispute-reminder-dp_replay_answered').result();
+      record('dispute-reminder-answered', 'dispute-reminder-dp_replay_answered');
+    }
   } finally {
     await service.stop();
   }

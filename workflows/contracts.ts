@@ -159,6 +159,13 @@ export interface DisputeReminderInput {
   account: string | null;
 }
 
+export const DisputeReminderSignal = { disputeSettled: 'disputeSettled' } as const;
+
+/** A dispute event said the dispute no longer waits for an answer: under review, won, lost, accepted. */
+export interface DisputeSettledSignalArgs {
+  status: string;
+}
+
 /** What became of a reminder: sent, or not needed because the dispute was answered or closed by then. */
 export interface DisputeReminderResult {
   reminded: boolean;
