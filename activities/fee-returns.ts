@@ -1,7 +1,7 @@
 import type { Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
 import { lockReference, netsOf, post, postedUnderKeys, transfer } from '../src/store/ledger';
-import { refundedFeesOn, upsertLatest, type FeeRefund } from '../src/store/objects';
+import { keepFeeRefund, refundedFeesOn, type FeeRefund } from '../src/store/objects';
 
 /**
  * What the platform refunds of an application fee goes back to the connected account that paid
@@ -14,8 +14,7 @@ import { refundedFeesOn, upsertLatest, type FeeRefund } from '../src/store/objec
 
 /** Keeps the fee's refund, then gives back what the account's books allow. */
 export async function recordFeeRefund(tx: Queryable, event: StripeEvent, refund: FeeRefund): Promise<void> {
-  const { feeId, payerAccount, chargeId, currency, refunded } = refund;
-  await upsertLatest(tx, 'application_fees', feeId, { payer_account: payerAccount, charge_id: chargeId, currency, amount_refunded: refunded }, event);
+  await keepFeeRefund(tx, refund, event);
   await returnToPayer(tx, event, refund);
 }
 

@@ -111,6 +111,20 @@ describe('application fees', () => {
     await expectBalanced(service);
   });
 
+  test('when two refunds of a fee share a second and the smaller one\'s event sorts last, then the charge booked after them gives back the larger', async () => {
+    const charge = directChargeWithFee(150);
+    const refundedTwice: Record<string, any> = { ...applicationFee({ amount: 150, returned: [100, 30] }), charge: charge.id };
+    const refundedOnce = { ...refundedTwice, amount_refunded: 100, refunds: { ...refundedTwice.refunds, data: refundedTwice.refunds.data.slice(0, 1) } };
+    const second = Math.floor(Date.now() / 1000);
+    const suffix = Date.now().toString(36);
+
+    await deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refundedTwice, { id: `evt_test_a_${suffix}`, created: second }));
+    await deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refundedOnce, { id: `evt_test_z_${suffix}`, created: second }));
+    await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge, { account: 'acct_testSeller' }));
+
+    expect(await movements(service, charge.id)).toEqual({ revenue: -10_000, stripe_balance: 9_660, stripe_fees: 320, platform_fees: 20 });
+  });
+
   test('when a fee\'s balance transaction settled it in another currency, then the conversion is booked as for a charge', async () => {
     const fee = applicationFee({ amount: 200, currency: 'eur', balanceTransaction: { object: 'balance_transaction', id: `txn_test_fee_fx_${Date.now()}`, type: 'application_fee', amount: 216, fee: 0, net: 216, currency: 'usd', exchange_rate: 1.08, created: Math.floor(Date.now() / 1000) } });
 

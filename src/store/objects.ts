@@ -1,7 +1,7 @@
 import type { Queryable } from '../platform/db';
 import type { StripeEvent } from '../platform/stripe-event';
 
-export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts' | 'disputes' | 'application_fees';
+export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents' | 'charges' | 'invoices' | 'connected_accounts' | 'disputes';
 
 /**
  * Stores a Stripe object's latest known state: the row changes only when this event is newer
@@ -46,6 +46,21 @@ export interface FeeRefund {
   currency: string;
   /** What the platform refunded of the fee so far (it only grows). */
   refunded: number;
+}
+
+/**
+ * Keeps what the platform refunded of a fee: the greatest amount any of its events reported (it
+ * only grows), so that two events of the same second, whose order by event id is arbitrary,
+ * cannot leave the smaller one.
+ */
+export async function keepFeeRefund(db: Queryable, refund: FeeRefund, event: Pick<StripeEvent, 'id' | 'created'>): Promise<void> {
+  await db.query(
+    `INSERT INTO application_fees (id, payer_account, charge_id, currency, amount_refunded, source_created, source_event_id)
+     VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7)
+     ON CONFLICT (id) DO UPDATE SET amount_refunded = EXCLUDED.amount_refunded, source_created = EXCLUDED.source_created, source_event_id = EXCLUDED.source_event_id
+     WHERE application_fees.amount_refunded < EXCLUDED.amount_refunded`,
+    [refund.feeId, refund.payerAccount, refund.chargeId, refund.currency, refund.refunded, event.created, event.id],
+  );
 }
 
 /** The fees a connected account paid on its charge of which the platform refunded something. */
