@@ -94,8 +94,12 @@ const reminderWorkflowId = (disputeId: string) => `dispute-reminder-${disputeId}
 async function scheduleDisputeReminder(deps: Pick<ActivityDependencies, 'db' | 'temporal' | 'config'>, event: StripeEvent): Promise<void> {
   const dispute = event.data.object as Json;
   if (dispute.object !== 'dispute' || typeof dispute.id !== 'string') throw invalidEvent(event, 'data.object is not a dispute');
-  if (!awaitingAnswer.has(String(dispute.status))) return endDisputeReminder(deps, dispute.id, String(dispute.status));
-  const dueBy = answerDueBy(dispute);
+  // The dispute as its newest event left it (this event's own step stored it just before): an
+  // older event arriving late neither starts a reminder for an answered dispute nor ends one.
+  const newest = await storedDispute(deps.db, dispute.id);
+  const status = newest?.status ?? String(dispute.status);
+  if (!awaitingAnswer.has(status)) return endDisputeReminder(deps, dispute.id, status);
+  const dueBy = newest?.dueBy ?? answerDueBy(dispute);
   // Past its due date an answer can no longer be given: nothing to remind of.
   if (!dueBy || dueBy.getTime() <= Date.now()) return;
   const chargeId = idOf(dispute.charge);

@@ -60,6 +60,16 @@ test('when evidence is submitted before the reminder is due, then the reminder e
   expect(remindersOf(dispute)).toEqual([]);
 });
 
+test('when a dispute\'s answer arrives before its older opening event, then no reminder is started', async () => {
+  const dispute = disputeDueIn(300);
+  const now = Math.floor(Date.now() / 1000);
+
+  await deliverTwiceAndWait(service, stripeEvent('charge.dispute.updated', { ...dispute, status: 'under_review' }, { created: now }));
+  await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', dispute, { created: now - 60 }));
+
+  await expect(service.temporal.workflow.getHandle(`dispute-reminder-${dispute.id}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+});
+
 test('when a dispute is due sooner than the lead at its first event (an inquiry), then finance is reminded halfway to its due date', async () => {
   const inquiry = disputeDueIn(5, 'warning_needs_response');
 
