@@ -1,12 +1,15 @@
+import type Stripe from 'stripe';
 import type { Db } from '../src/platform/db';
+import { isStripeRefusal } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
-import { upsertLatest } from '../src/store/objects';
+import { objectSource, upsertLatest } from '../src/store/objects';
 import { invalidEvent, type PlainObjectTable } from '../workflows/contracts';
 
 import type { ConnectedAccount } from '../src/store/connected-accounts';
 import { clearDefaultPaymentMethod, setDefaultPaymentMethod } from '../src/store/customers';
 import { loadEventPayload } from '../src/store/events';
 import type { ActivityDependencies } from './dependencies';
+import { currentObjectOnTie } from './same-second';
 
 const errorOf = (error: Json | null | undefined): string | null => error?.message ?? error?.code ?? null;
 const textOf = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
@@ -63,9 +66,12 @@ async function syncSetupIntent(db: Db, event: StripeEvent): Promise<void> {
 }
 
 /** Objects stored as they are, each with the fields worth keeping. */
-const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Json) => Record<string, unknown> }> = {
+type Retrieve = Parameters<typeof currentObjectOnTie>[3];
+
+const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Json) => Record<string, unknown>; retrieve: Retrieve }> = {
   payment_intents: {
     kind: 'payment_intent',
+    retrieve: (client, id, options) => client.paymentIntents.retrieve(id, {}, options),
     fields: (intent: Json) => ({
       customer_id: idOf(intent.customer),
       amount: intent.amount,
@@ -76,6 +82,7 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
   },
   charges: {
     kind: 'charge',
+    retrieve: (client, id, options) => client.charges.retrieve(id, {}, options),
     fields: (charge: Json) => ({
       customer_id: idOf(charge.customer),
       payment_intent_id: idOf(charge.payment_intent),
@@ -88,6 +95,7 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
   },
   invoices: {
     kind: 'invoice',
+    retrieve: (client, id, options) => client.invoices.retrieve(id, {}, options),
     fields: (invoice: Json) => ({
       customer_id: idOf(invoice.customer),
       number: invoice.number ?? null,
@@ -96,9 +104,10 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
       currency: invoice.currency,
     }),
   },
-  connected_accounts: { kind: 'account', fields: (account: Json) => connectedAccountDetails(account) },
+  connected_accounts: { kind: 'account', fields: (account: Json) => connectedAccountDetails(account), retrieve: (client, id, options) => client.accounts.retrieve(id, {}, options) },
   disputes: {
     kind: 'dispute',
+    retrieve: (client, id, options) => client.disputes.retrieve(id, {}, options),
     // Only what has Stripe's shape: a malformed field is left blank rather than fail the write for ever.
     fields: (dispute: Json) => ({
       charge_id: idOf(dispute.charge),
@@ -131,14 +140,24 @@ export function connectedAccountDetails(account: Json): Omit<ConnectedAccount, '
 }
 
 
-/** Payment intents and charges (payments outside invoices), invoices through their lifecycle, connected accounts, and disputes. */
-async function syncPlainObject(db: Db, table: PlainObjectTable, event: StripeEvent): Promise<void> {
-  const { kind, fields } = plainObjects[table];
-  const object = objectOf(event, kind);
-  await upsertLatest(db, table, object.id, fields(object), event);
+/**
+ * Payment intents and charges (payments outside invoices), invoices through their lifecycle,
+ * connected accounts, and disputes. Two events of one object in the same second: with a key, the
+ * object as Stripe has it now is written (see same-second).
+ */
+async function syncPlainObject(db: Db, stripe: Stripe | undefined, table: PlainObjectTable, event: StripeEvent): Promise<void> {
+  const { kind, fields, retrieve } = plainObjects[table];
+  const { id } = objectOf(event, kind);
+  // Stripe refusing to read it back (gone since, an account that disconnected) leaves the tie to the event ids.
+  const source = stripe ? await objectSource(db, table, id) : undefined;
+  const current = await currentObjectOnTie(stripe, event, source, retrieve).catch((err: unknown) => {
+    if (isStripeRefusal(err)) return undefined;
+    throw err;
+  });
+  await upsertLatest(db, table, id, fields(objectOf(current ?? event, kind)), current ?? event, current !== undefined);
 }
 
-export function stripeObjectActivities({ db }: ActivityDependencies) {
+export function stripeObjectActivities({ db, stripe }: ActivityDependencies) {
   return {
     async syncPaymentMethod(eventId: string): Promise<void> {
       await syncPaymentMethod(db, await loadEventPayload(db, eventId));
@@ -149,7 +168,7 @@ export function stripeObjectActivities({ db }: ActivityDependencies) {
     },
 
     async syncPlainObject(eventId: string, table: PlainObjectTable): Promise<void> {
-      await syncPlainObject(db, table, await loadEventPayload(db, eventId));
+      await syncPlainObject(db, stripe, table, await loadEventPayload(db, eventId));
     },
   };
 }

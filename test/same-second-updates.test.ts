@@ -21,7 +21,7 @@ async function inStripe(path: string): Promise<Record<string, any>> {
   return (await fetch(`${process.env.TEST_STRIPE_API_BASE}/v1/${path}`, { headers: { authorization: 'Bearer sk_test_123' } })).json() as Promise<Record<string, any>>;
 }
 
-async function stored(service: TestService, table: 'customers' | 'subscriptions', id: string) {
+async function stored(service: TestService, table: 'customers' | 'subscriptions' | 'disputes', id: string) {
   return (await service.database.db.query(`SELECT * FROM ${table} WHERE id = $1`, [id])).rows[0];
 }
 
@@ -49,6 +49,18 @@ describe('with a Stripe key', () => {
 
     expect(environment.stripe.calls).toContain(`GET /v1/subscriptions/${id}`);
     expect(await stored(environment.service, 'subscriptions', id)).toMatchObject({ status: current.status });
+  });
+
+  test('when two events of a dispute share a second, then the dispute is read from Stripe and its status written (the digest and the reminder read it)', async () => {
+    const id = 'dp_same_second_1';
+    const current = await inStripe(`disputes/${id}`);
+    const other = current.status === 'under_review' ? 'needs_response' : 'under_review';
+    const pair = sameSecondPair('charge.dispute.updated', stripeObject('dispute', { id, status: other }), stripeObject('dispute', { id, status: other }));
+
+    for (const event of pair) await deliverTwiceAndWait(environment.service, event);
+
+    expect(environment.stripe.calls).toContain(`GET /v1/disputes/${id}`);
+    expect(await stored(environment.service, 'disputes', id)).toMatchObject({ status: current.status });
   });
 });
 

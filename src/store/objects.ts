@@ -5,8 +5,9 @@ export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents
 
 /**
  * Stores a Stripe object's latest known state: the row changes only when this event is newer
- * (by `created`, then event id) than the one that wrote it last. Table and column names come
- * from code, never from input.
+ * (by `created`, then event id) than the one that wrote it last. `current`: the state was read
+ * from Stripe just now (two events of one second), so it wins a tie too. Table and column names
+ * come from code, never from input.
  */
 export async function upsertLatest(
   db: Queryable,
@@ -14,6 +15,7 @@ export async function upsertLatest(
   id: string,
   fields: Record<string, unknown>,
   event: StripeEvent,
+  current = false,
 ): Promise<boolean> {
   const withAccount = { ...fields, account: event.account ?? null };
   const names = Object.keys(withAccount);
@@ -23,10 +25,20 @@ export async function upsertLatest(
      VALUES ($1, ${names.map((_, i) => `$${i + 2}`).join(', ')}, to_timestamp($${names.length + 2}), $${names.length + 3})
      ON CONFLICT (id) DO UPDATE SET ${names.map((name) => `${name} = EXCLUDED.${name}`).join(', ')},
        source_created = EXCLUDED.source_created, source_event_id = EXCLUDED.source_event_id
-     WHERE (${table}.source_created, ${table}.source_event_id) < (EXCLUDED.source_created, EXCLUDED.source_event_id)`,
-    [id, ...values, event.created, event.id],
+     WHERE (${table}.source_created, ${table}.source_event_id) < (EXCLUDED.source_created, EXCLUDED.source_event_id)
+        OR ($${names.length + 4} AND ${table}.source_created = EXCLUDED.source_created)`,
+    [id, ...values, event.created, event.id, current],
   );
   return rowCount === 1;
+}
+
+/** The event that last changed a stored object (Unix seconds and id), when one did. */
+export async function objectSource(db: Queryable, table: ObjectTable, id: string): Promise<{ created: number; eventId: string } | undefined> {
+  const { rows } = await db.query<{ created: number; event_id: string }>(
+    `SELECT extract(epoch FROM source_created)::int AS created, source_event_id AS event_id FROM ${table} WHERE id = $1`,
+    [id],
+  );
+  return rows[0] && { created: rows[0].created, eventId: rows[0].event_id };
 }
 
 /** A stored charge's amount and payment intent (undefined when no charge event reached us). */
