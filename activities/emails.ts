@@ -1,6 +1,7 @@
 import { formatAmount } from '../src/platform/money';
 import type { DayFigures } from '../src/store/finance';
 import type { Payment } from '../src/store/payments';
+import { utcMinute } from '../workflows/contracts';
 
 /** The texts of the emails the product sends: plain text and a simple HTML version of it. */
 
@@ -17,9 +18,6 @@ function htmlOf(paragraphs: string[]): string {
     .map((p) => `<p>${escape(p).replace(/\n/g, '<br>')}</p>`)
     .join('')}</body></html>`;
 }
-
-/** A moment as finance reads it: `2026-12-20 23:59 UTC`. */
-const utcMinute = (moment: Date) => `${moment.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 function email(subject: string, paragraphs: string[]): EmailText {
   return { subject, text: paragraphs.join('\n\n'), html: htmlOf(paragraphs) };

@@ -177,6 +177,9 @@ export interface FinanceDigestInput {
   day?: string;
 }
 
+/** A moment as finance and operators read it: `2026-12-20 23:59 UTC`. */
+export const utcMinute = (moment: Date): string => `${moment.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 /** Whether a text is a real calendar day written `YYYY-MM-DD` (a digest day, a journal bound). */
 export function isCalendarDay(day: string): boolean {
   const date = new Date(`${day}T00:00:00Z`);

@@ -1,6 +1,6 @@
 import { condition, defineSignal, setHandler, sleep } from '@temporalio/workflow';
 import { retryUntilDone } from './activity-proxies';
-import { DisputeReminderSignal, type DisputeReminderInput, type DisputeReminderResult, type DisputeSettledSignalArgs } from './contracts';
+import { DisputeReminderSignal, utcMinute, type DisputeReminderInput, type DisputeReminderResult, type DisputeSettledSignalArgs } from './contracts';
 
 const disputeSettledSignal = defineSignal<[DisputeSettledSignalArgs]>(DisputeReminderSignal.disputeSettled);
 
@@ -19,8 +19,7 @@ export async function disputeAnswerReminder(input: DisputeReminderInput): Promis
   const remindAt = dueAt - input.leadMs > Date.now() ? dueAt - input.leadMs : Date.now() + (dueAt - Date.now()) / 2;
   const wait = Math.round(remindAt - Date.now());
   if (wait > 0) {
-    const until = `${new Date(remindAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-    await Promise.race([sleep(wait, { summary: `Until the reminder is due, ${until}` }), condition(() => settled.status !== undefined)]);
+    await Promise.race([sleep(wait, { summary: `Until the reminder is due, ${utcMinute(new Date(remindAt))}` }), condition(() => settled.status !== undefined)]);
   }
   if (settled.status !== undefined) return { reminded: false, status: settled.status };
   return retryUntilDone.remindFinanceOfDispute(input);

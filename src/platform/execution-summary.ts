@@ -1,5 +1,6 @@
 import { formatAmount, isCurrencyCode } from './money';
 import type { EventRefs, Json, StripeEvent } from './stripe-event';
+import { utcMinute } from '../../workflows/contracts';
 
 /**
  * What an operator reads in the Temporal Web UI's list and at the top of an execution: which
@@ -98,7 +99,7 @@ export function dunningExecutionSummary(input: DunningSummaryInput): ExecutionSu
 
 /** The summary of a dispute's reminder: which dispute and charge, when its answer is due, and when finance is reminded. */
 export function disputeReminderExecutionSummary(input: { disputeId: string; chargeId: string | null; customerId: string | null; dueBy: Date; leadMs: number }): ExecutionSummary {
-  const due = `${input.dueBy.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const due = utcMinute(input.dueBy);
   return {
     staticSummary: line(['dispute reminder', input.disputeId, input.customerId, `answer due ${due}`]),
     staticDetails: details([
