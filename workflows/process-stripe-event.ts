@@ -180,18 +180,25 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   // as it opens (with the date its answer is due) and as it ends (from 2026-12-06), after what
   // these types did before.
   const disputeTypes = ['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.closed', 'charge.dispute.funds_withdrawn', 'charge.dispute.funds_reinstated'];
-  const stored = adding((eventId) => steps.database.syncPlainObject(eventId, 'disputes'), disputeTypes, newestIn(later, base));
-  const disputeAlerts = { ...stored, ...adding(steps.outside.tellFinanceOfDispute, ['charge.dispute.created', 'charge.dispute.closed'], (type) => stored[type]) };
-  const newest: Patch[] = [{ patchId: 'dispute-alerts', table: disputeAlerts, sinceGeneration: 5 }, ...later];
+  const withDisputeAlerts = addedOn(later, base, { patchId: 'dispute-alerts', sinceGeneration: 5 }, (before) => {
+    const stored = adding((eventId) => steps.database.syncPlainObject(eventId, 'disputes'), disputeTypes, before);
+    return { ...stored, ...adding(steps.outside.tellFinanceOfDispute, ['charge.dispute.created', 'charge.dispute.closed'], (type) => stored[type]) };
+  });
   // A customer's credit balance changed by hand, booked from Stripe's list of its balance
-  // transactions (from 2026-12-06), after what these types did before.
-  const customerTypes = ['customer.created', 'customer.updated'];
-  const customerBalance = adding(steps.database.postCustomerBalanceAdjustments, customerTypes, newestIn(newest, base));
-  const withCustomerBalance: Patch[] = [{ patchId: 'customer-balance-adjustments', table: customerBalance, sinceGeneration: 6 }, ...newest];
-  // A reminder to finance before an unanswered dispute's answer is due (from 2026-12-06), after
-  // what every dispute event did before.
-  const disputeReminders = adding(steps.database.scheduleDisputeReminder, disputeTypes, newestIn(withCustomerBalance, base));
-  return [{ patchId: 'dispute-reminders', table: disputeReminders, sinceGeneration: 7 }, ...withCustomerBalance];
+  // transactions (from 2026-12-06).
+  const withCustomerBalance = addedOn(withDisputeAlerts, base, { patchId: 'customer-balance-adjustments', sinceGeneration: 6 }, (before) =>
+    adding(steps.database.postCustomerBalanceAdjustments, ['customer.created', 'customer.updated'], before),
+  );
+  // A reminder to finance before an unanswered dispute's answer is due (from 2026-12-06).
+  return addedOn(withCustomerBalance, base, { patchId: 'dispute-reminders', sinceGeneration: 7 }, (before) => adding(steps.database.scheduleDisputeReminder, disputeTypes, before));
+}
+
+/**
+ * `patches` (newest first) with a newer one in front, whose table `add` builds from what each
+ * type did before it (in those patches, else in `base`).
+ */
+function addedOn(patches: Patch[], base: Record<string, Handler>, patch: Omit<Patch, 'table'>, add: (before: HandlerOf) => Record<string, Handler>): Patch[] {
+  return [{ ...patch, table: add(newestIn(patches, base)) }, ...patches];
 }
 
 type HandlerOf = (type: string) => Handler | undefined;
