@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { asAccount } from '../src/platform/stripe-client';
+import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
 import type { StripeEvent } from '../src/platform/stripe-event';
 
 /** The event that last changed a stored object: Unix seconds and id. */
@@ -12,8 +12,8 @@ export interface Source {
  * Two events about one object created in the same second cannot be ordered by their time, and
  * event ids are not ordered by time either. With a Stripe key the object is read as Stripe has
  * it now, which is at least as new as both: the event is returned carrying that object, to be
- * written even on a tie. Without a key (or without a tie) nothing is returned, and the greater
- * event id wins a tie.
+ * written even on a tie. Without a key (or without a tie, or when Stripe refuses to read it back)
+ * nothing is returned, and the greater event id wins a tie.
  */
 export async function currentObjectOnTie(
   stripe: Stripe | undefined,
@@ -23,6 +23,13 @@ export async function currentObjectOnTie(
 ): Promise<StripeEvent | undefined> {
   const id = (event.data.object as { id?: unknown }).id;
   if (!stripe || typeof id !== 'string' || !stored || stored.created !== event.created || stored.eventId === event.id) return undefined;
-  const current = await retrieve(stripe, id, asAccount(event.account));
+  let current: object;
+  try {
+    current = await retrieve(stripe, id, asAccount(event.account));
+  } catch (err) {
+    // Refused for good (gone since, an account that disconnected): the event ids decide, as without a key.
+    if (isStripeRefusal(err)) return undefined;
+    throw err;
+  }
   return { ...event, data: { object: current as Record<string, unknown> } };
 }

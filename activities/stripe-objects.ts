@@ -1,6 +1,5 @@
 import type Stripe from 'stripe';
 import type { Db } from '../src/platform/db';
-import { isStripeRefusal } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
 import { objectSource, upsertLatest } from '../src/store/objects';
 import { invalidEvent, type PlainObjectTable } from '../workflows/contracts';
@@ -148,12 +147,9 @@ export function connectedAccountDetails(account: Json): Omit<ConnectedAccount, '
 async function syncPlainObject(db: Db, stripe: Stripe | undefined, table: PlainObjectTable, event: StripeEvent): Promise<void> {
   const { kind, fields, retrieve } = plainObjects[table];
   const { id } = objectOf(event, kind);
-  // Stripe refusing to read it back (gone since, an account that disconnected) leaves the tie to the event ids.
+  // Without a key there is nothing to read back: no need to look up who wrote the row.
   const source = stripe ? await objectSource(db, table, id) : undefined;
-  const current = await currentObjectOnTie(stripe, event, source, retrieve).catch((err: unknown) => {
-    if (isStripeRefusal(err)) return undefined;
-    throw err;
-  });
+  const current = await currentObjectOnTie(stripe, event, source, retrieve);
   await upsertLatest(db, table, id, fields(objectOf(current ?? event, kind)), current ?? event, current !== undefined);
 }
 
