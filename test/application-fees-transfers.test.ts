@@ -38,6 +38,12 @@ function directChargeWithFee(fee: number): Record<string, any> {
   return charge;
 }
 
+/** A fee refunded in parts, as its event after the first refund carried it. */
+function asFirstRefundLeftIt(fee: Record<string, any>): Record<string, any> {
+  const [first] = fee.refunds.data;
+  return { ...fee, amount_refunded: first.amount, refunds: { ...fee.refunds, data: [first] } };
+}
+
 describe('application fees', () => {
   test('when a connected account pays the platform an application fee, then the platform\'s books hold it once as income in its Stripe balance', async () => {
     const fee = applicationFee({ amount: 150, balanceTransaction: 'txn_test_fee_named' });
@@ -54,7 +60,7 @@ describe('application fees', () => {
 
   test('when a fee is refunded in two parts and the events arrive at once and newest first, then what went back is booked once, up to the latest amount', async () => {
     const refundedTwice = applicationFee({ amount: 300, returned: [100, 50] });
-    const refundedOnce = { ...refundedTwice, amount_refunded: 100, refunds: { ...refundedTwice.refunds, data: refundedTwice.refunds.data.slice(0, 1) } };
+    const refundedOnce = asFirstRefundLeftIt(refundedTwice);
     const created = { ...refundedTwice, amount_refunded: 0, refunded: false, refunds: { ...refundedTwice.refunds, data: [] } };
 
     await Promise.all([
@@ -99,7 +105,7 @@ describe('application fees', () => {
   test('when a fee refunded in two parts and its account\'s charge all arrive at once, then the account\'s books give back the whole refund once', async () => {
     const charge = directChargeWithFee(150);
     const refundedTwice: Record<string, any> = { ...applicationFee({ amount: 150, returned: [100, 30] }), charge: charge.id };
-    const refundedOnce = { ...refundedTwice, amount_refunded: 100, refunds: { ...refundedTwice.refunds, data: refundedTwice.refunds.data.slice(0, 1) } };
+    const refundedOnce = asFirstRefundLeftIt(refundedTwice);
 
     await Promise.all([
       deliverTwiceAndWait(service, stripeEvent('application_fee.refunded', refundedOnce)),
@@ -114,7 +120,7 @@ describe('application fees', () => {
   test('when two refunds of a fee share a second and the smaller one\'s event sorts last, then the charge booked after them gives back the larger', async () => {
     const charge = directChargeWithFee(150);
     const refundedTwice: Record<string, any> = { ...applicationFee({ amount: 150, returned: [100, 30] }), charge: charge.id };
-    const refundedOnce = { ...refundedTwice, amount_refunded: 100, refunds: { ...refundedTwice.refunds, data: refundedTwice.refunds.data.slice(0, 1) } };
+    const refundedOnce = asFirstRefundLeftIt(refundedTwice);
     const second = Math.floor(Date.now() / 1000);
     const suffix = Date.now().toString(36);
 
