@@ -1,9 +1,9 @@
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type Account, type EntrySource, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type EntrySource, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { requirePayment, type Payment } from '../src/store/payments';
-import { readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
+import { readInvoice, readInvoiceOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
 import { readCreditNoteOf, type CreditNoteFacts } from '../src/platform/credit-note';
 import type { ActivityDependencies } from './dependencies';
 import { settleRefundTax } from './charge-ledger';
@@ -66,18 +66,22 @@ async function postPaid(tx: Queryable, invoice: InvoiceFacts, payment: Payment) 
     ...sourceOfPayment(payment),
     lines: transfer('accounts_receivable', 'bad_debt', invoice.currency, Math.max(0, writtenOff)),
   });
-  // Older API versions leave amount_paid at 0 for an invoice marked paid out of band.
-  const [account, amount]: [Account, number] = invoice.paidOutOfBand
-    ? ['out_of_band_payments', invoice.amountPaid || invoice.amountDue]
-    : ['stripe_balance', invoice.amountPaid];
+  const { throughStripe, outsideStripe } = wherePaid(invoice);
+  // An overpayment is not the invoice's: Stripe credits it to the customer's balance.
+  const c = invoice.currency;
   await post(tx, {
     sourceKey: `payment:${invoice.id}:settled`,
     kind: 'payment_settled',
     reference: invoice.id,
-    description: `Payment of ${label(invoice)}${invoice.paidOutOfBand ? ' (out of band)' : ''}`,
+    description: `Payment of ${label(invoice)}${outsideStripe === 0 ? '' : throughStripe === 0 ? ' (out of band)' : ' (partly out of band)'}${invoice.amountOverpaid > 0 ? ', overpaid' : ''}`,
     occurredAt: payment.paid_at,
     ...sourceOfPayment(payment),
-    lines: transfer(account, 'accounts_receivable', invoice.currency, amount),
+    lines: [
+      { account: 'stripe_balance', currency: c, debit: throughStripe },
+      { account: 'out_of_band_payments', currency: c, debit: outsideStripe },
+      { account: 'accounts_receivable', currency: c, credit: throughStripe + outsideStripe - invoice.amountOverpaid },
+      { account: 'customer_balance', currency: c, credit: invoice.amountOverpaid },
+    ],
   });
 }
 

@@ -11,7 +11,7 @@ import { paymentOfInvoice, recordPayment, requirePayment, type Payment } from '.
 import { recordPaidPeriod } from '../src/store/subscriptions';
 import { restoreAccessAfterPayment } from '../src/store/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
-import { creditNotesApplied, issuerNamesOf, readInvoice, readInvoiceOf, type InvoiceFacts } from '../src/platform/invoice';
+import { creditNotesApplied, issuerNamesOf, readInvoice, readInvoiceOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
 import { renderDocument } from '../src/platform/pdf';
 import { sellerOf } from './sellers';
 import type { ActivityDependencies } from './dependencies';
@@ -105,7 +105,8 @@ async function withAllLines(db: Db, stripe: Stripe | undefined, event: StripeEve
 export function paymentMethodSummary(payment: Payment, invoice: InvoiceFacts): string {
   const card = payment.payment_method ?? paymentMethodOf(payment.invoice.charge);
   if (card) return card;
-  if (payment.invoice.paid_out_of_band) return 'Paid outside Stripe';
+  const { throughStripe, outsideStripe } = wherePaid(invoice);
+  if (outsideStripe > 0 && throughStripe === 0) return 'Paid outside Stripe';
   if (payment.payment_intent_id) return `Stripe payment ${payment.payment_intent_id}`;
   if (payment.charge_id) return `Stripe charge ${payment.charge_id}`;
   if (payment.amount !== 0) return 'Stripe';

@@ -56,6 +56,29 @@ describe('document totals', () => {
   });
 });
 
+describe('what was paid, and where', () => {
+  test.each([
+    ['part of it was paid outside Stripe', { amount_paid_off_stripe: 4_000 }, [['Amount paid', 10_000], ['Of which paid outside Stripe', 4_000]]],
+    ['all of it was paid outside Stripe', { amount_paid_off_stripe: 10_000 }, [['Amount paid (outside Stripe)', 10_000]]],
+    ['the customer paid more than was due', { amount_paid: 12_000, amount_overpaid: 2_000 }, [['Amount paid', 12_000], ['Overpaid, credited to your balance', 2_000]]],
+  ])('when %s, then the receipt says so after the total', (_how, paid, rows) => {
+    const invoice = readInvoice({ ...paidInvoice({ subtotal: 10_000 }), ...paid });
+
+    expect(documentTotals(invoice, 'receipt')).toEqual([['Subtotal', 10_000], ['Total', 10_000], ...rows]);
+  });
+
+  test('when all of it was paid outside Stripe without being marked paid out of band, then the payment method says so', () => {
+    const invoiceObject = { ...paidInvoice({ subtotal: 10_000 }), amount_paid_off_stripe: 10_000 };
+    const payment = { amount: 10_000, payment_method: null, payment_intent_id: null, charge_id: null, invoice: invoiceObject } as unknown as Payment;
+
+    expect(paymentMethodSummary(payment, readInvoice(invoiceObject))).toBe('Paid outside Stripe');
+  });
+
+  test.each(['amount_overpaid', 'amount_paid_off_stripe'])('when %s is more than amount_paid, then the invoice is refused naming both', (field) => {
+    expect(() => readInvoice({ ...paidInvoice({ subtotal: 10_000 }), [field]: 10_001 })).toThrow(`invoice.${field} (10001) is not a part of invoice.amount_paid (10000)`);
+  });
+});
+
 describe('what documents read from an invoice', () => {
   test('when a tax rate is expanded (older shape), then its name and percentage label the tax; when only its taxable amount is known, the percentage comes from it', () => {
     const older = readInvoice({ ...paidInvoice({ shape: 'old', subtotal: 10_000 }), total_tax_amounts: [{ amount: 1_900, inclusive: false, tax_rate: { display_name: 'VAT', percentage: 19 } }] });

@@ -94,6 +94,44 @@ describe('paid out of band', () => {
   });
 });
 
+describe('overpaid invoices', () => {
+  test.each(orders)('when a customer pays more than was due (%s), then the excess is their credit in the customer balance, not a negative receivable', async (order) => {
+    const invoice = invoiceStates({ subtotal: 10_000 });
+    const overpaid = { ...invoice.paid, amount_paid: 12_000, amount_overpaid: 2_000 };
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open), stripeEvent('invoice.paid', overpaid)], order);
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -10_000, stripe_balance: 12_000, customer_balance: -2_000 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ paid: 10_000, overpaid: 2_000, outstanding: 0 });
+    await expectBalanced(service);
+  });
+
+  test('when the next invoice spends the overpayment, then the customer balance holds nothing for it any more', async () => {
+    const first = invoiceStates({ subtotal: 10_000 });
+    const next = invoiceStates({ subtotal: 5_000, startingBalance: -2_000, endingBalance: 0 });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', { ...first.paid, amount_paid: 12_000, amount_overpaid: 2_000 }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', next.paid));
+
+    const [firstMoved, nextMoved] = [await movements(service, first.id), await movements(service, next.id)];
+    expect(firstMoved.customer_balance + nextMoved.customer_balance).toBe(0);
+    expect([firstMoved.accounts_receivable, nextMoved.accounts_receivable]).toEqual([undefined, undefined]);
+  });
+});
+
+describe('paid partly outside Stripe (amount_paid_off_stripe)', () => {
+  test.each([
+    ['part of it', 4_000, { stripe_balance: 6_000, out_of_band_payments: 4_000 }],
+    ['all of it, without being marked paid out of band', 10_000, { out_of_band_payments: 10_000 }],
+  ])('when %s was paid outside Stripe, then only the rest enters the Stripe balance', async (_part, offStripe, paidInto) => {
+    const invoice = invoiceStates({ subtotal: 10_000 });
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', { ...invoice.paid, amount_paid_off_stripe: offStripe }));
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -10_000, ...paidInto });
+  });
+});
+
 describe('bad debt', () => {
   test.each(orders)('when an uncollectible invoice is paid later (%s), then the write-off is recovered', async (order) => {
     const invoice = invoiceStates({ subtotal: 8_000, tax: 800 });
@@ -309,6 +347,7 @@ describe('GET /admin/invoices/:id/ledger', () => {
       balance_applied: 0,
       credited: 0,
       paid: 1_500,
+      overpaid: 0,
       voided: 0,
       written_off: 0,
       refunded: 0,

@@ -36,6 +36,9 @@ const scenarios = [
   'paid after a failed attempt',
   'written off after a failed attempt',
   'voided after a failed attempt',
+  'overpaid',
+  'overpaid after uncollectible',
+  'paid partly outside Stripe',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -45,7 +48,7 @@ interface InvoiceSpec {
   taxPercent: number;
   /** Credit in the customer's balance before the invoice. */
   credit: number;
-  /** Per mille of what is due that a credit note or refund takes. */
+  /** Per mille of what is due that a credit note or refund takes (or that was overpaid, or paid outside Stripe). */
   part: number;
 }
 
@@ -77,7 +80,8 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
   const base = paidInvoice({ id: `in_prop_${run}`, subtotal: spec.subtotal, tax, chargeId });
   const balances = { starting_balance: -spec.credit, ending_balance: -(spec.credit - applied), amount_due: due };
   const open = { ...base, ...balances, status: 'open', amount_paid: 0, amount_remaining: due };
-  const paid = (amount: number) => stripeEvent('invoice.paid', { ...base, ...balances, amount_paid: amount, amount_remaining: 0 });
+  const paid = (amount: number, parts: { amount_overpaid?: number; amount_paid_off_stripe?: number } = {}) =>
+    stripeEvent('invoice.paid', { ...base, ...balances, amount_paid: amount, amount_remaining: 0, ...parts });
   const finalized = stripeEvent('invoice.finalized', open);
   const uncollectible = stripeEvent('invoice.marked_uncollectible', { ...open, status: 'uncollectible' });
   const voided = stripeEvent('invoice.voided', { ...open, status: 'void', amount_remaining: 0 });
@@ -119,6 +123,9 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
     'paid after a failed attempt': [finalized, failed, paid(due)],
     'written off after a failed attempt': [finalized, failed, uncollectible],
     'voided after a failed attempt': [finalized, failed, voided],
+    overpaid: [finalized, paid(due + part, { amount_overpaid: part })],
+    'overpaid after uncollectible': [finalized, uncollectible, paid(due + part, { amount_overpaid: part })],
+    'paid partly outside Stripe': [finalized, paid(due, { amount_paid_off_stripe: part })],
   };
   return { invoiceId: base.id, chargeId, disputeId, events: events[spec.scenario] };
 }
@@ -155,6 +162,11 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       return { invoice: paid, charge: none, dispute: { dispute_losses: due, stripe_balance: -due } };
     case 'dispute won':
       return { invoice: paid, charge: none, dispute: none };
+    case 'overpaid':
+    case 'overpaid after uncollectible':
+      return { invoice: { ...paid, stripe_balance: due + part, customer_balance: applied - part }, charge: none, dispute: none };
+    case 'paid partly outside Stripe':
+      return { invoice: { ...paid, stripe_balance: due - part, out_of_band_payments: part }, charge: none, dispute: none };
   }
 }
 

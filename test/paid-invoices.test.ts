@@ -182,6 +182,18 @@ describe('a paid invoice', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(receipt.pdf)).toBe(true);
   });
 
+  test('when the customer paid more than was due, then the emailed receipt shows what was paid and the credit it left on their balance', async () => {
+    const invoice = { ...paidInvoice({ subtotal: 10_000, customerEmail: 'overpaid@example.com' }), amount_paid: 12_000, amount_overpaid: 2_000 };
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+
+    const mails = service.smtp.to('overpaid@example.com');
+    expect(mails).toHaveLength(1);
+    const receipt = await pdfText(mails[0].attachments[0].content);
+    expect(receipt).toMatch(/Amount paid\s*\$120\.00/);
+    expect(receipt).toMatch(/Overpaid, credited to your balance\s*\$20\.00/);
+  });
+
   test('when an invoice is not paid yet, then invoice.paid records nothing', async () => {
     const invoice = paidInvoice({ status: 'open' });
 
@@ -220,6 +232,19 @@ describe('an invoice event that cannot be read', () => {
     expect(row).toEqual({ attempts: 1, last_error: expect.stringContaining('invoice.currency is not a currency code') });
     expect((await service.temporal.workflow.getHandle(event.id).describe()).status.name).toBe('FAILED');
     expect(await rowsOf('SELECT id FROM payments WHERE invoice_id = $1', [broken.id])).toEqual([]);
+  });
+
+  test('when invoice.paid says more was overpaid than was paid at all, then the event is failed naming both, and nothing is recorded', async () => {
+    const broken: Record<string, any> = { ...paidInvoice({ subtotal: 5_000 }), amount_overpaid: 9_000 };
+    const event = stripeEvent('invoice.paid', broken);
+
+    await deliver(service.url, event);
+
+    expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
+    const [row] = await rowsOf('SELECT last_error FROM stripe_events WHERE id = $1', [event.id]);
+    expect(row.last_error).toContain('invoice.amount_overpaid (9000) is not a part of invoice.amount_paid (5000)');
+    expect(await rowsOf('SELECT id FROM payments WHERE invoice_id = $1', [broken.id])).toEqual([]);
+    expect(await rowsOf('SELECT id FROM ledger_entries WHERE reference = $1', [broken.id])).toEqual([]);
   });
 });
 

@@ -65,8 +65,13 @@ export interface InvoiceFacts extends IssuerNames {
   taxInclusive: number;
   total: number;
   amountDue: number;
+  /** Everything paid, through Stripe or not, including an overpayment. */
   amountPaid: number;
   amountRemaining: number;
+  /** The part of `amountPaid` beyond what was due, which Stripe credits to the customer's balance (`amount_overpaid`). */
+  amountOverpaid: number;
+  /** The part of `amountPaid` paid outside Stripe, e.g. recorded as a payment record (`amount_paid_off_stripe`, newer API versions). */
+  amountPaidOffStripe: number;
   /**
    * How much of the invoice the customer's balance took at finalization (`ending_balance` −
    * `starting_balance`): credit used, or (negative) a debt the balance added to the invoice, or
@@ -106,6 +111,13 @@ export interface InvoiceTax {
 function integer(value: unknown, field: string): number {
   if (!Number.isSafeInteger(value)) throw new InvoicePayloadError(`${field} is not an integer amount`);
   return value as number;
+}
+
+/** A share of `amount_paid` that newer API versions report (absent before them: none). */
+function partOfPaid(object: Json, field: 'amount_overpaid' | 'amount_paid_off_stripe', amountPaid: number): number {
+  const part = integer(object[field] ?? 0, `invoice.${field}`);
+  if (part < 0 || part > amountPaid) throw new InvoicePayloadError(`invoice.${field} (${part}) is not a part of invoice.amount_paid (${amountPaid})`);
+  return part;
 }
 
 export class InvoicePayloadError extends Error {}
@@ -180,6 +192,16 @@ export function addressLines(address: Json | null | undefined): string[] {
 /** `eu_vat` → `EU VAT`. */
 const taxIdLabel = (type: string) => type.replace(/_/g, ' ').toUpperCase();
 
+/**
+ * What was paid through Stripe's balance and what outside it: all of it when the invoice was
+ * marked paid out of band (older API versions then leave `amount_paid` at 0: the amount due),
+ * else the part newer versions report as paid off Stripe (payment records).
+ */
+export function wherePaid(invoice: Pick<InvoiceFacts, 'paidOutOfBand' | 'amountPaid' | 'amountDue' | 'amountPaidOffStripe'>): { throughStripe: number; outsideStripe: number } {
+  if (invoice.paidOutOfBand) return { throughStripe: 0, outsideStripe: invoice.amountPaid || invoice.amountDue };
+  return { throughStripe: invoice.amountPaid - invoice.amountPaidOffStripe, outsideStripe: invoice.amountPaidOffStripe };
+}
+
 /** What credit notes took off the invoice before it was paid: the part of the total that neither the customer's balance nor the amount due accounts for. */
 export function creditNotesApplied(invoice: Pick<InvoiceFacts, 'total' | 'balanceApplied' | 'amountDue'>): number {
   return invoice.total - invoice.balanceApplied - invoice.amountDue;
@@ -200,6 +222,7 @@ export function readInvoice(object: Json): InvoiceFacts {
     throw new InvoicePayloadError('invoice.currency is not a currency code');
   }
   const total = integer(object.total, 'invoice.total');
+  const amountPaid = integer(object.amount_paid ?? 0, 'invoice.amount_paid');
   const subtotal = Number.isSafeInteger(object.subtotal) ? object.subtotal : total;
   const lines = linesOf(object);
   return {
@@ -218,8 +241,10 @@ export function readInvoice(object: Json): InvoiceFacts {
     taxInclusive: inclusiveTaxOf(object),
     total,
     amountDue: integer(object.amount_due ?? total, 'invoice.amount_due'),
-    amountPaid: integer(object.amount_paid ?? 0, 'invoice.amount_paid'),
+    amountPaid,
     amountRemaining: integer(object.amount_remaining ?? 0, 'invoice.amount_remaining'),
+    amountOverpaid: partOfPaid(object, 'amount_overpaid', amountPaid),
+    amountPaidOffStripe: partOfPaid(object, 'amount_paid_off_stripe', amountPaid),
     balanceApplied:
       object.ending_balance === null || object.ending_balance === undefined
         ? 0

@@ -1,6 +1,6 @@
 import PDFDocument from 'pdfkit';
 import { formatAmount } from './money';
-import { creditNotesApplied, type InvoiceFacts } from './invoice';
+import { creditNotesApplied, wherePaid, type InvoiceFacts } from './invoice';
 import { boldFace, regularFace, runsOf, type Run } from './pdf-fonts';
 
 /** The two documents of a payment. */
@@ -237,7 +237,18 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
 }
 
 function paidAmount(invoice: InvoiceFacts): number {
-  return invoice.paidOutOfBand ? invoice.amountPaid || invoice.amountDue : invoice.amountPaid;
+  const { throughStripe, outsideStripe } = wherePaid(invoice);
+  return throughStripe + outsideStripe;
+}
+
+/** What was paid, where, and what of it went beyond the invoice to the customer's balance. */
+function paidRows(invoice: InvoiceFacts): [string, number][] {
+  const paid = paidAmount(invoice);
+  const outside = wherePaid(invoice).outsideStripe;
+  const rows: [string, number][] = [[outside > 0 && outside === paid ? 'Amount paid (outside Stripe)' : 'Amount paid', paid]];
+  if (outside > 0 && outside < paid) rows.push(['Of which paid outside Stripe', outside]);
+  if (invoice.amountOverpaid > 0) rows.push(['Overpaid, credited to your balance', invoice.amountOverpaid]);
+  return rows;
 }
 
 /** The totals block with its tax shown per rate where the invoice lists rates; `true` marks the rows in bold. */
@@ -256,7 +267,7 @@ function totalsWithTaxRates(invoice: InvoiceFacts, kind: DocumentKind): [string,
     }
   }
   if (kind === 'invoice' && invoice.amountPaid > 0) {
-    rows.push(['Amount paid', invoice.amountPaid, false], ['Amount remaining', invoice.amountRemaining, false]);
+    rows.push(...paidRows(invoice).map(([label, amount]): [string, number, boolean] => [label, amount, false]), ['Amount remaining', invoice.amountRemaining, false]);
   }
   return rows;
 }
@@ -280,7 +291,7 @@ export function documentTotals(invoice: InvoiceFacts, kind: DocumentKind): [stri
   const credited = creditNotesApplied(invoice);
   if (credited !== 0) totals.push(['Credit notes', -credited]);
   if (kind === 'receipt') {
-    totals.push([invoice.paidOutOfBand ? 'Amount paid (outside Stripe)' : 'Amount paid', paidAmount(invoice)]);
+    totals.push(...paidRows(invoice));
   } else {
     totals.push(['Amount due', invoice.amountDue]);
   }

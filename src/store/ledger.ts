@@ -248,6 +248,8 @@ export interface InvoicePosition {
   /** Revenue and tax reduced by credit notes (their refund parts are in `refunded`). */
   credited: number;
   paid: number;
+  /** Paid beyond what was due: credited to the customer's balance, not to the invoice. */
+  overpaid: number;
   voided: number;
   written_off: number;
   refunded: number;
@@ -276,6 +278,7 @@ export async function invoicePosition(db: Queryable, invoiceId: string, chargeRe
             sum(l.credit - l.debit) FILTER (WHERE e.kind = 'customer_balance_applied' AND l.account = 'accounts_receivable')::float8 AS balance_applied,
             sum(l.debit - l.credit) FILTER (WHERE e.kind IN ('credit_note', 'credit_note_voided') AND l.account IN ('revenue', 'tax_payable'))::float8 AS credited,
             sum(l.credit - l.debit) FILTER (WHERE e.kind = 'payment_settled' AND l.account = 'accounts_receivable')::float8 AS paid,
+            sum(l.credit - l.debit) FILTER (WHERE e.kind = 'payment_settled' AND l.account = 'customer_balance')::float8 AS overpaid,
             sum(l.credit - l.debit) FILTER (WHERE e.kind = 'invoice_voided' AND l.account = 'accounts_receivable')::float8 AS voided,
             sum(l.debit - l.credit) FILTER (WHERE e.reference = $1 AND l.account = 'bad_debt')::float8 AS written_off,
             sum(l.credit - l.debit) FILTER (WHERE e.kind = 'refund' AND l.account = 'stripe_balance')::float8 AS refunded,

@@ -44,6 +44,7 @@ export function paidInvoice(options: InvoiceOptions = {}): Record<string, any> {
     amount_due: total,
     amount_paid: options.status && options.status !== 'paid' ? 0 : total,
     amount_remaining: options.status && options.status !== 'paid' ? total : 0,
+    amount_overpaid: 0,
     total_discount_amounts: discount ? [{ amount: discount, discount: 'di_test' }] : [],
     hosted_invoice_url: `https://invoice.stripe.com/i/${id}`,
     status_transitions: { finalized_at: paidAt - 60, paid_at: paidAt, marked_uncollectible_at: null, voided_at: null },
