@@ -5,7 +5,7 @@ import { formatAmount } from '../src/platform/money';
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import { eventSearchAttributes } from '../src/platform/temporal-client';
 import { loadEventPayload } from '../src/store/events';
-import { storedCharge, storedDispute } from '../src/store/objects';
+import { isAwaitingAnswer, storedCharge, storedDispute } from '../src/store/objects';
 import { ownerOfCharge } from '../src/store/payments';
 import { DisputeReminderSignal, invalidEvent, WorkflowType, type DisputeReminderInput, type DisputeReminderResult, type DisputeSettledSignalArgs } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
@@ -81,9 +81,6 @@ async function tellFinanceOfDispute(deps: AlertDependencies, event: StripeEvent)
   });
 }
 
-/** A dispute's statuses while its answer is awaited: unanswered by its due date, it is lost. */
-const awaitingAnswer = new Set(['needs_response', 'warning_needs_response']);
-
 const reminderWorkflowId = (disputeId: string) => `dispute-reminder-${disputeId}`;
 
 /**
@@ -98,7 +95,7 @@ async function scheduleDisputeReminder(deps: Pick<ActivityDependencies, 'db' | '
   // older event arriving late neither starts a reminder for an answered dispute nor ends one.
   const newest = await storedDispute(deps.db, dispute.id);
   const status = newest?.status ?? String(dispute.status);
-  if (!awaitingAnswer.has(status)) return endDisputeReminder(deps, dispute.id, status);
+  if (!isAwaitingAnswer(status)) return endDisputeReminder(deps, dispute.id, status);
   const dueBy = newest?.dueBy ?? answerDueBy(dispute);
   // Past its due date an answer can no longer be given: nothing to remind of.
   if (!dueBy || dueBy.getTime() <= Date.now()) return;
@@ -135,7 +132,7 @@ async function remindFinanceOfDispute(deps: AlertDependencies, input: DisputeRem
   const dispute = await storedDispute(deps.db, input.disputeId);
   const status = dispute?.status ?? null;
   const dueBy = dispute?.dueBy ?? new Date(input.dueBy);
-  if (!dispute || !awaitingAnswer.has(String(status)) || dueBy.getTime() <= Date.now()) return { reminded: false, status };
+  if (!dispute || !isAwaitingAnswer(String(status)) || dueBy.getTime() <= Date.now()) return { reminded: false, status };
   const chargeId = dispute.chargeId ?? 'unknown';
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `dispute:${dispute.id}:unanswered`,

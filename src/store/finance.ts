@@ -3,6 +3,7 @@ import type { Queryable } from '../platform/db';
 import { closeTotals, compareWithStripe, isStagedTransaction, stripeBalanceTransactions, type CloseReport, type CloseTotals } from '../platform/finance-report';
 import { balanceTransactionsBetween, balanceTransactionWaits } from './balance-transactions';
 import { netsBetween, netsOf, platformBooks } from './ledger';
+import { disputeStatusesAwaitingAnswer } from './objects';
 
 /**
  * The close of [from, to) from the books, compared with Stripe's balance transactions when a key
@@ -81,7 +82,7 @@ export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<D
     ),
     db.query<DayFigures['disputesToAnswer'][number]>(
       `SELECT id, charge_id, amount::float8 AS amount, currency, due_by, account FROM disputes
-        WHERE status IN ('needs_response', 'warning_needs_response') ORDER BY due_by NULLS LAST, id`,
+        WHERE status IN (${disputeStatusesAwaitingAnswer.map((status) => `'${status}'`).join(', ')}) ORDER BY due_by NULLS LAST, id`,
     ),
   ]);
   return {

@@ -96,6 +96,14 @@ export interface StoredDispute {
   dueBy: Date | null;
 }
 
+/**
+ * A dispute's statuses while its answer is awaited: unanswered by its due date, it is lost. The
+ * digest's query lists them literally, as the partial index on them (migration 030) does.
+ */
+export const disputeStatusesAwaitingAnswer = ['needs_response', 'warning_needs_response'] as const;
+
+export const isAwaitingAnswer = (status: string) => (disputeStatusesAwaitingAnswer as readonly string[]).includes(status);
+
 export async function storedDispute(db: Queryable, disputeId: string): Promise<StoredDispute | undefined> {
   const { rows } = await db.query<StoredDispute>(
     `SELECT id, charge_id AS "chargeId", amount::float8 AS amount, currency, status, reason, due_by AS "dueBy"
