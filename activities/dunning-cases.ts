@@ -12,7 +12,7 @@ import { readInvoiceOf } from '../src/platform/invoice';
 import type { StripeEvent } from '../src/platform/stripe-event';
 import { eventSearchAttributes } from '../src/platform/temporal-client';
 import { dunningExecutionSummary } from '../src/platform/execution-summary';
-import { getDunningCase, openDunningCase, recordPaymentFailure, settleDunningCase } from '../src/store/dunning';
+import { getDunningCase, lowerDunningAmount, openDunningCase, recordPaymentFailure, settleDunningCase } from '../src/store/dunning';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfInvoice } from '../src/store/payments';
 import { markSubscriptionPastDue } from '../src/store/subscriptions';
@@ -105,6 +105,9 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
 /** The invoice was paid, voided or written off: end its dunning, or keep a late failure from starting one. */
 export async function settleDunning(deps: DunningDependencies, event: StripeEvent, outcome: DunningSettlement) {
   const invoice = readInvoiceOf(event);
+  // A payment that leaves part of the invoice unpaid (partial payments, a payment plan's
+  // instalment) recovers nothing yet: the dunning goes on, asking for what is still due.
+  if (outcome === 'recovered' && invoice.status !== 'paid') return lowerDunningAmount(deps.db, invoice.id, invoice.amountRemaining);
   const dunningCase = await getDunningCase(deps.db, invoice.id);
   if (!dunningCase) {
     // A paid invoice needs no closed case to keep a late failure out: its payment row does that

@@ -66,21 +66,36 @@ async function postPaid(tx: Queryable, invoice: InvoiceFacts, payment: Payment) 
     ...sourceOfPayment(payment),
     lines: transfer('accounts_receivable', 'bad_debt', invoice.currency, Math.max(0, writtenOff)),
   });
-  const { throughStripe, outsideStripe } = wherePaid(invoice);
-  // An overpayment is not the invoice's: Stripe credits it to the customer's balance.
+  await postSettled(tx, invoice, sourceOfPayment(payment), payment.paid_at);
+}
+
+/**
+ * What the payload says was paid so far, booked once: the invoice's first payment entry, then
+ * what a later payload adds (an invoice paid in parts; one written off with a part paid, then
+ * paid). `amount_paid` only grows, so an older payload adds nothing. An overpayment is not the
+ * invoice's: Stripe credits it to the customer's balance.
+ */
+async function postSettled(tx: Queryable, invoice: InvoiceFacts, source: EntrySource, occurredAt: Date) {
+  const paid = wherePaid(invoice);
+  const booked = await netsOf(tx, invoice.id, invoice.currency, ['payment_settled']);
+  const throughStripe = Math.max(0, paid.throughStripe - booked('stripe_balance'));
+  const outsideStripe = Math.max(0, paid.outsideStripe - booked('out_of_band_payments'));
+  if (throughStripe + outsideStripe === 0) return;
+  const overpaid = Math.min(throughStripe + outsideStripe, Math.max(0, invoice.amountOverpaid + booked('customer_balance')));
+  const first = (await postedKeys(tx, [`payment:${invoice.id}:settled`])).size === 0;
   const c = invoice.currency;
   await post(tx, {
-    sourceKey: `payment:${invoice.id}:settled`,
+    sourceKey: first ? `payment:${invoice.id}:settled` : `payment:${invoice.id}:settled-to:${paid.throughStripe + paid.outsideStripe}`,
     kind: 'payment_settled',
     reference: invoice.id,
-    description: `Payment of ${label(invoice)}${outsideStripe === 0 ? '' : throughStripe === 0 ? ' (out of band)' : ' (partly out of band)'}${invoice.amountOverpaid > 0 ? ', overpaid' : ''}`,
-    occurredAt: payment.paid_at,
-    ...sourceOfPayment(payment),
+    description: `${invoice.status === 'paid' ? 'Payment' : 'Part payment'} of ${label(invoice)}${outsideStripe === 0 ? '' : throughStripe === 0 ? ' (out of band)' : ' (partly out of band)'}${overpaid > 0 ? ', overpaid' : ''}`,
+    occurredAt,
+    ...source,
     lines: [
       { account: 'stripe_balance', currency: c, debit: throughStripe },
       { account: 'out_of_band_payments', currency: c, debit: outsideStripe },
-      { account: 'accounts_receivable', currency: c, credit: throughStripe + outsideStripe - invoice.amountOverpaid },
-      { account: 'customer_balance', currency: c, credit: invoice.amountOverpaid },
+      { account: 'accounts_receivable', currency: c, credit: throughStripe + outsideStripe - overpaid },
+      { account: 'customer_balance', currency: c, credit: overpaid },
     ],
   });
 }
@@ -97,8 +112,18 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
   });
 }
 
-/** What is still receivable on an uncollectible invoice becomes bad debt; after payment, nothing is. */
+/**
+ * A payment event of an invoice that still owes money (paid in parts, or by a payment plan's
+ * instalments): the part paid so far is booked now, not when the last part arrives.
+ */
+export async function postPartPaymentToLedger(db: Db, event: StripeEvent): Promise<void> {
+  if (readInvoiceOf(event).amountPaid === 0) return;
+  await withInvoice(db, event, (tx, invoice) => postSettled(tx, invoice, sourceOf(event), at(event.created)));
+}
+
+/** What is still receivable on an uncollectible invoice becomes bad debt, after what was paid of it; after payment, nothing is. */
 async function postUncollectible(tx: Queryable, invoice: InvoiceFacts, event: StripeEvent) {
+  await postSettled(tx, invoice, sourceOf(event), at(event.created));
   const outstanding = (await netsOf(tx, invoice.id, invoice.currency))('accounts_receivable');
   await post(tx, {
     sourceKey: `invoice:${invoice.id}:uncollectible`,

@@ -1,5 +1,6 @@
 import type { DunningStatus } from '../workflows/contracts';
 import { connectedAccount, paidInvoice } from './support/billing-events';
+import { movements } from './support/ledger';
 import { deliverTwiceAndWait, historyOf, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
 import { until } from './support/until';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
@@ -133,6 +134,24 @@ describe('dunning', () => {
     expect(revoked).toBe(false);
     expect(afterOne).toBe(false);
     expect(await hasAccess()).toBe(true);
+  });
+
+  test('when a payment pays only part of the invoice after the first notice, then the dunning goes on, asking for what is still due, and the part is booked', async () => {
+    const invoice = unpaid('part-paid@example.com');
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await waitFor(() => service.smtp.to('part-paid@example.com').length === 1, 10_000);
+
+    const partlyPaid = { ...invoice, amount_paid: 2_000, amount_remaining: 3_000 };
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_succeeded', partlyPaid));
+    const outcome = await dunningHandle(invoice.id).result();
+
+    expect(outcome).toBe('exhausted');
+    expect(service.smtp.to('part-paid@example.com').map((m) => m.subject)).toEqual([
+      'Payment failed: $50.00 is due (reminder 1 of 3)',
+      'Payment failed: $30.00 is due (reminder 2 of 3)',
+      'Payment failed: $30.00 is due (reminder 3 of 3)',
+    ]);
+    expect(await movements(service, invoice.id)).toMatchObject({ stripe_balance: 2_000 });
   });
 
   test('when the invoice is paid after the second notice, then the rest is cancelled and a recovery email goes out once', async () => {

@@ -145,6 +145,19 @@ describe('bad debt', () => {
     await expectBalanced(service);
   });
 
+  test.each(orders)('when an invoice is written off after a part of it was paid (%s), then the part is in the Stripe balance and only the rest is bad debt', async (order) => {
+    const invoice = invoiceStates({ subtotal: 10_000 });
+    const partlyPaid = { ...invoice.open, amount_paid: 4_000, amount_remaining: 6_000 };
+
+    await deliverAll(
+      [stripeEvent('invoice.finalized', invoice.open), stripeEvent('invoice.payment_succeeded', partlyPaid), stripeEvent('invoice.marked_uncollectible', { ...partlyPaid, status: 'uncollectible' })],
+      order,
+    );
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -10_000, stripe_balance: 4_000, bad_debt: 6_000 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ paid: 4_000, written_off: 6_000, outstanding: 0 });
+  });
+
   test('when an invoice stays uncollectible, then what was still due is bad debt', async () => {
     const invoice = invoiceStates({ subtotal: 6_000, startingBalance: -1_000, endingBalance: 0 });
 

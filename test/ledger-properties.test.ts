@@ -39,6 +39,9 @@ const scenarios = [
   'overpaid',
   'overpaid after uncollectible',
   'paid partly outside Stripe',
+  'paid in parts',
+  'written off after a part was paid',
+  'paid after a part was paid and written off',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -68,12 +71,13 @@ function figures(spec: InvoiceSpec) {
   const applied = Math.min(spec.credit, spec.scenario === 'paid' ? total : total - 1);
   const due = total - applied;
   const part = Math.max(1, Math.floor((due * spec.part) / 1_000));
-  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total) };
+  // A part paid leaves something still due (none when only 1 is due).
+  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid: Math.min(part, due - 1) };
 }
 
 /** Stripe's events for one invoice's history, in Stripe's order. */
 function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId: string; disputeId: string; events: StripeEvent[] } {
-  const { tax, applied, due, part, partTax } = figures(spec);
+  const { tax, applied, due, part, partTax, partPaid } = figures(spec);
   const run = `${Date.now().toString(36)}_${n}`;
   const chargeId = `ch_prop_${run}`;
   const disputeId = `dp_prop_${run}`;
@@ -84,6 +88,10 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
     stripeEvent('invoice.paid', { ...base, ...balances, amount_paid: amount, amount_remaining: 0, ...parts });
   const finalized = stripeEvent('invoice.finalized', open);
   const uncollectible = stripeEvent('invoice.marked_uncollectible', { ...open, status: 'uncollectible' });
+  // A payment of part of it: the invoice stays open, owing the rest.
+  const partlyPaid = { ...open, amount_paid: partPaid, amount_remaining: due - partPaid };
+  const partSucceeded = stripeEvent('invoice.payment_succeeded', partlyPaid);
+  const uncollectibleAfterPart = stripeEvent('invoice.marked_uncollectible', { ...partlyPaid, status: 'uncollectible' });
   const voided = stripeEvent('invoice.voided', { ...open, status: 'void', amount_remaining: 0 });
   // A failed attempt books nothing, and starts dunning (unless the invoice is settled already).
   const failed = stripeEvent('invoice.payment_failed', { ...open, attempted: true, attempt_count: 1 });
@@ -126,13 +134,16 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
     overpaid: [finalized, paid(due + part, { amount_overpaid: part })],
     'overpaid after uncollectible': [finalized, uncollectible, paid(due + part, { amount_overpaid: part })],
     'paid partly outside Stripe': [finalized, paid(due, { amount_paid_off_stripe: part })],
+    'paid in parts': [finalized, partSucceeded, paid(due)],
+    'written off after a part was paid': [finalized, partSucceeded, uncollectibleAfterPart],
+    'paid after a part was paid and written off': [finalized, partSucceeded, uncollectibleAfterPart, paid(due)],
   };
   return { invoiceId: base.id, chargeId, disputeId, events: events[spec.scenario] };
 }
 
 /** The net per account each reference should end with: the model, from the history alone. */
 function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; charge: Record<string, number>; dispute: Record<string, number> } {
-  const { tax, total, applied, due, part, partTax } = figures(spec);
+  const { tax, total, applied, due, part, partTax, partPaid } = figures(spec);
   const issued = { revenue: -spec.subtotal, tax_payable: -tax, customer_balance: applied };
   const paid = { ...issued, stripe_balance: due };
   const credited = { revenue: -spec.subtotal + (part - partTax), tax_payable: -tax + partTax };
@@ -167,6 +178,11 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       return { invoice: { ...paid, stripe_balance: due + part, customer_balance: applied - part }, charge: none, dispute: none };
     case 'paid partly outside Stripe':
       return { invoice: { ...paid, stripe_balance: due - part, out_of_band_payments: part }, charge: none, dispute: none };
+    case 'paid in parts':
+    case 'paid after a part was paid and written off':
+      return { invoice: paid, charge: none, dispute: none };
+    case 'written off after a part was paid':
+      return { invoice: { ...issued, stripe_balance: partPaid, bad_debt: due - partPaid }, charge: none, dispute: none };
   }
 }
 

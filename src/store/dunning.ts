@@ -83,6 +83,11 @@ export async function endDunningCase(db: Db, invoiceId: string, outcome: Dunning
 }
 
 /** Ends the case of an invoice settled outside dunning, creating a closed one if none exists yet. */
+/** An open case asks for what is still due after a part was paid; an older payload (more due) changes nothing. */
+export async function lowerDunningAmount(db: Db, invoiceId: string, stillDue: number): Promise<void> {
+  await db.query(`UPDATE dunning_cases SET amount = $2 WHERE invoice_id = $1 AND status = 'open' AND amount > $2 AND $2 > 0`, [invoiceId, stillDue]);
+}
+
 export async function settleDunningCase(db: Db, invoiceId: string, outcome: Exclude<DunningOutcome, 'exhausted'>, amount: number, currency: string) {
   await db.query(
     `INSERT INTO dunning_cases (invoice_id, amount, currency, status, ended_at) VALUES ($1, $2, $3, $4, now())
