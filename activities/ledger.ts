@@ -82,7 +82,8 @@ async function postSettled(tx: Queryable, invoice: InvoiceFacts, source: EntrySo
   const outsideStripe = Math.max(0, paid.outsideStripe - booked('out_of_band_payments'));
   if (throughStripe + outsideStripe === 0) return;
   const overpaid = Math.min(throughStripe + outsideStripe, Math.max(0, invoice.amountOverpaid + booked('customer_balance')));
-  const first = (await postedKeys(tx, [`payment:${invoice.id}:settled`])).size === 0;
+  // Every payment entry moves money into one of the two: none there means none was booked.
+  const first = booked('stripe_balance') === 0 && booked('out_of_band_payments') === 0;
   const c = invoice.currency;
   await post(tx, {
     sourceKey: first ? `payment:${invoice.id}:settled` : `payment:${invoice.id}:settled-to:${paid.throughStripe + paid.outsideStripe}`,
