@@ -42,6 +42,7 @@ const scenarios = [
   'paid in parts',
   'written off after a part was paid',
   'paid after a part was paid and written off',
+  'a part paid, the rest credited',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -72,12 +73,13 @@ function figures(spec: InvoiceSpec) {
   const due = total - applied;
   const part = Math.max(1, Math.floor((due * spec.part) / 1_000));
   // A part paid leaves something still due (none when only 1 is due).
-  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid: Math.min(part, due - 1) };
+  const partPaid = Math.min(part, due - 1);
+  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid, restTax: Math.round((tax * (due - partPaid)) / total) };
 }
 
 /** Stripe's events for one invoice's history, in Stripe's order. */
 function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId: string; disputeId: string; events: StripeEvent[] } {
-  const { tax, applied, due, part, partTax, partPaid } = figures(spec);
+  const { tax, applied, due, part, partTax, partPaid, restTax } = figures(spec);
   const run = `${Date.now().toString(36)}_${n}`;
   const chargeId = `ch_prop_${run}`;
   const disputeId = `dp_prop_${run}`;
@@ -137,13 +139,20 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
     'paid in parts': [finalized, partSucceeded, paid(due)],
     'written off after a part was paid': [finalized, partSucceeded, uncollectibleAfterPart],
     'paid after a part was paid and written off': [finalized, partSucceeded, uncollectibleAfterPart, paid(due)],
+    // The credit note takes what was still due, which settles the invoice with the part paid.
+    'a part paid, the rest credited': [
+      finalized,
+      partSucceeded,
+      stripeEvent('credit_note.created', creditNote({ invoiceId: base.id, amount: due - partPaid, tax: restTax, to: 'invoice' })),
+      paid(partPaid),
+    ],
   };
   return { invoiceId: base.id, chargeId, disputeId, events: events[spec.scenario] };
 }
 
 /** The net per account each reference should end with: the model, from the history alone. */
 function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; charge: Record<string, number>; dispute: Record<string, number> } {
-  const { tax, total, applied, due, part, partTax, partPaid } = figures(spec);
+  const { tax, total, applied, due, part, partTax, partPaid, restTax } = figures(spec);
   const issued = { revenue: -spec.subtotal, tax_payable: -tax, customer_balance: applied };
   const paid = { ...issued, stripe_balance: due };
   const credited = { revenue: -spec.subtotal + (part - partTax), tax_payable: -tax + partTax };
@@ -183,6 +192,12 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       return { invoice: paid, charge: none, dispute: none };
     case 'written off after a part was paid':
       return { invoice: { ...issued, stripe_balance: partPaid, bad_debt: due - partPaid }, charge: none, dispute: none };
+    case 'a part paid, the rest credited':
+      return {
+        invoice: { ...issued, revenue: -spec.subtotal + (due - partPaid - restTax), tax_payable: -tax + restTax, stripe_balance: partPaid },
+        charge: none,
+        dispute: none,
+      };
   }
 }
 
