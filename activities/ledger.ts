@@ -114,11 +114,13 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
 }
 
 /**
- * A payment event of an invoice that still owes money (paid in parts, or by a payment plan's
- * instalments): the part paid so far is booked now, not when the last part arrives.
+ * An event of an invoice that still owes money after a part of it was paid (partial payments, a
+ * payment plan's instalments): the part paid so far is booked now, not when the last part arrives.
  */
 export async function postPartPaymentToLedger(db: Db, event: StripeEvent): Promise<void> {
-  if (readInvoiceOf(event).amountPaid === 0) return;
+  // A paid invoice is booked with its payment (invoice.paid), which also records it.
+  const { status, amountPaid } = readInvoiceOf(event);
+  if (status === 'paid' || amountPaid === 0) return;
   await withInvoice(db, event, (tx, invoice) => postSettled(tx, invoice, sourceOf(event), at(event.created)));
 }
 
@@ -231,6 +233,10 @@ export function ledgerActivities({ db }: ActivityDependencies) {
   return {
     async postPaymentToLedger(paymentId: number): Promise<void> {
       await postPaymentToLedger(db, await requirePayment(db, paymentId));
+    },
+
+    async postPartPayment(eventId: string): Promise<void> {
+      await postPartPaymentToLedger(db, await loadEventPayload(db, eventId));
     },
 
     async postInvoiceFinalized(eventId: string): Promise<void> {

@@ -119,6 +119,26 @@ describe('overpaid invoices', () => {
   });
 });
 
+describe('paid in parts', () => {
+  test('when invoice.updated says a part was paid, then that part is in the Stripe balance before the invoice is paid', async () => {
+    const invoice = invoiceStates({ subtotal: 10_000 });
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open), stripeEvent('invoice.updated', { ...invoice.open, amount_paid: 4_000, amount_remaining: 6_000 })], 'in Stripe order');
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -10_000, accounts_receivable: 6_000, stripe_balance: 4_000 });
+  });
+
+  test.each(orders)('when two parts are paid and then the invoice (%s), then what was paid is booked once', async (order) => {
+    const invoice = invoiceStates({ subtotal: 10_000 });
+    const part = (paid: number) => stripeEvent('invoice.updated', { ...invoice.open, amount_paid: paid, amount_remaining: 10_000 - paid });
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open), part(4_000), part(7_000), stripeEvent('invoice.paid', invoice.paid)], order);
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -10_000, stripe_balance: 10_000 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ paid: 10_000, outstanding: 0 });
+  });
+});
+
 describe('paid partly outside Stripe (amount_paid_off_stripe)', () => {
   test.each([
     ['part of it', 4_000, { stripe_balance: 6_000, out_of_band_payments: 4_000 }],

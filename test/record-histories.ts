@@ -70,6 +70,7 @@ async function main() {
       'event-customer-balance-updated': stripeEvent('customer.updated', stripeObject('customer', { id: 'cus_replay_balance', balance: -500 }), {
         data: { object: stripeObject('customer', { id: 'cus_replay_balance', balance: -500 }), previous_attributes: { balance: 0 } },
       }),
+      'event-invoice-part-paid': stripeEvent('invoice.updated', { ...paidInvoice({ status: 'open', customerEmail: 'replay@example.com' }), amount_paid: 2_000, amount_remaining: 8_000 }),
       'event-invoice-overdue': stripeEvent('invoice.overdue', { ...paidInvoice({ status: 'open', customerEmail: 'replay@example.com' }), collection_method: 'send_invoice' }),
       'event-checkout-paid-later': stripeEvent(
         'checkout.session.async_payment_succeeded',

@@ -26,7 +26,9 @@ import { workflowBundle } from './support/service';
 // `event-application-fee-created` and `event-transfer-reversed` ignored and booked (`-application-fees-
 // transfers`); `event-topup-succeeded` ignored (`before-topups`) and booked (`topups`);
 // `event-early-fraud-warning` ignored and emailed to finance (`-early-fraud-warnings`);
-// `event-invoice-overdue` ignored and starting a dunning (`-overdue-invoices`). A change
+// `event-invoice-overdue` ignored and starting a dunning (`-overdue-invoices`);
+// `event-invoice-part-paid`: `invoice.updated` of an invoice with a part paid, stored only
+// (`before-parts-paid-booked`, generation 7) and also booking the part (`parts-paid-booked`, 8). A change
 // that would break executions already running in production fails here: guard it with patched()
 // or keep it compatible.
 const dir = path.join(__dirname, 'fixtures', 'histories');

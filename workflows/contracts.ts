@@ -50,9 +50,10 @@ export interface ProcessStripeEventInput {
  * (from 2026-12-06) runs as 4 and emails finance about disputes (a step added to types that had
  * steps already, which runs of earlier generations must not take: they replay what they began);
  * 6 (from the morning of 2026-12-06) also books a customer's credit balance changed by hand; 7
- * (from the same morning) also starts a reminder to finance before a dispute's answer is due.
+ * (from the same morning) also starts a reminder to finance before a dispute's answer is due; 8
+ * (from the afternoon) also books the part paid of an invoice that still owes money on `invoice.updated`.
  */
-export const currentEventGeneration = 7;
+export const currentEventGeneration = 8;
 
 /**
  * Steps of one event run as one local activity, in this order: a stretch of database steps

@@ -190,7 +190,11 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
     adding(steps.database.postCustomerBalanceAdjustments, ['customer.created', 'customer.updated'], before),
   );
   // A reminder to finance before an unanswered dispute's answer is due (from 2026-12-06).
-  return addedOn(withCustomerBalance, base, { patchId: 'dispute-reminders', sinceGeneration: 7 }, (before) => adding(steps.database.scheduleDisputeReminder, disputeTypes, before));
+  const withDisputeReminders = addedOn(withCustomerBalance, base, { patchId: 'dispute-reminders', sinceGeneration: 7 }, (before) =>
+    adding(steps.database.scheduleDisputeReminder, disputeTypes, before),
+  );
+  // The part paid of an invoice that still owes money, booked as it is paid (from 2026-12-06).
+  return addedOn(withDisputeReminders, base, { patchId: 'parts-paid-booked', sinceGeneration: 8 }, (before) => adding(steps.database.postPartPayment, ['invoice.updated'], before));
 }
 
 /**

@@ -27,6 +27,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   settleDunning: ([, outcome]) => `Settle the dunning as ${String(outcome)}`,
   syncPlainObject: ([, table]) => `Store the ${String(table).replace(/_/g, ' ').replace(/s$/, '')}`,
   postInvoiceFinalized: () => 'Post the invoice to the ledger',
+  postPartPayment: () => 'Book the part of the invoice paid so far',
   postInvoiceUncollectible: () => 'Write the invoice off as bad debt',
   postInvoiceVoided: () => 'Reverse the voided invoice in the ledger',
   postCreditNote: () => 'Post the credit note',
