@@ -82,12 +82,12 @@ export async function endDunningCase(db: Db, invoiceId: string, outcome: Dunning
   return rowCount === 1;
 }
 
-/** Ends the case of an invoice settled outside dunning, creating a closed one if none exists yet. */
 /** An open case asks for what is still due after a part was paid; an older payload (more due) changes nothing. */
 export async function lowerDunningAmount(db: Db, invoiceId: string, stillDue: number): Promise<void> {
   await db.query(`UPDATE dunning_cases SET amount = $2 WHERE invoice_id = $1 AND status = 'open' AND amount > $2 AND $2 > 0`, [invoiceId, stillDue]);
 }
 
+/** Ends the case of an invoice settled outside dunning, creating a closed one if none exists yet. */
 export async function settleDunningCase(db: Db, invoiceId: string, outcome: Exclude<DunningOutcome, 'exhausted'>, amount: number, currency: string) {
   await db.query(
     `INSERT INTO dunning_cases (invoice_id, amount, currency, status, ended_at) VALUES ($1, $2, $3, $4, now())
