@@ -1,5 +1,6 @@
 import { loadEventPayload } from '../src/store/events';
-import { customerSource, upsertCustomer } from '../src/store/customers';
+import { upsertCustomer } from '../src/store/customers';
+import { objectSource } from '../src/store/objects';
 import { currentObjectOnTie } from './same-second';
 import type { StripeEvent } from '../src/platform/stripe-event';
 import { invalidEvent } from '../workflows/contracts';
@@ -29,7 +30,7 @@ export function customerActivities({ db, stripe }: ActivityDependencies) {
     async syncCustomer(eventId: string): Promise<void> {
       const event = await loadEventPayload(db, eventId);
       const id = customerOf(event).id;
-      const current = await currentObjectOnTie(stripe, event, await customerSource(db, id), (client, _, options) =>
+      const current = await currentObjectOnTie(stripe, event, await objectSource(db, 'customers', id), (client, _, options) =>
         client.customers.retrieve(id, {}, options),
       );
       // A deleted customer reads back as `{ deleted: true }` without its details: keep the event's.

@@ -64,9 +64,9 @@ async function syncSetupIntent(db: Db, event: StripeEvent): Promise<void> {
   }
 }
 
-/** Objects stored as they are, each with the fields worth keeping. */
 type Retrieve = Parameters<typeof currentObjectOnTie>[3];
 
+/** Objects stored as they are, each with the fields worth keeping, and how to read one back from Stripe. */
 const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Json) => Record<string, unknown>; retrieve: Retrieve }> = {
   payment_intents: {
     kind: 'payment_intent',

@@ -5,7 +5,8 @@ import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event'
 import { invalidEvent } from '../workflows/contracts';
 
 import { loadEventPayload } from '../src/store/events';
-import { lockSubscription, recordSubscriptionChange, subscriptionSource, writeSubscription } from '../src/store/subscriptions';
+import { lockSubscription, recordSubscriptionChange, writeSubscription } from '../src/store/subscriptions';
+import { objectSource } from '../src/store/objects';
 import { currentObjectOnTie } from './same-second';
 import type Stripe from 'stripe';
 import type { ActivityDependencies } from './dependencies';
@@ -63,7 +64,7 @@ const seconds = (value: number | null) => (value === null ? null : new Date(valu
 async function syncSubscription(db: Db, plans: Plans, payloadEvent: StripeEvent, stripe: Stripe | undefined): Promise<void> {
   const id = readSubscription(payloadEvent).id;
   // Read outside the transaction: no lock is held while Stripe is asked.
-  const current = await currentObjectOnTie(stripe, payloadEvent, await subscriptionSource(db, id), (client, _, options) =>
+  const current = await currentObjectOnTie(stripe, payloadEvent, await objectSource(db, 'subscriptions', id), (client, _, options) =>
     client.subscriptions.retrieve(id, {}, options),
   );
   const event = current ?? payloadEvent;

@@ -92,15 +92,6 @@ export async function upsertCustomer(db: Queryable, row: CustomerRow, current = 
   );
 }
 
-/** The event that last changed the customer (Unix seconds and id), when one did. */
-export async function customerSource(db: Queryable, customerId: string): Promise<{ created: number; eventId: string } | undefined> {
-  const { rows } = await db.query<{ created: number; event_id: string }>(
-    'SELECT extract(epoch FROM source_created)::int AS created, source_event_id AS event_id FROM customers WHERE id = $1',
-    [customerId],
-  );
-  return rows[0] && { created: rows[0].created, eventId: rows[0].event_id };
-}
-
 /** What a checkout learnt about a customer fills in only what is missing: customer events are the authority. */
 export async function fillInCustomer(db: Queryable, row: Omit<CustomerRow, 'deleted'>): Promise<void> {
   await db.query(

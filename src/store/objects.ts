@@ -32,10 +32,13 @@ export async function upsertLatest(
   return rowCount === 1;
 }
 
-/** The event that last changed a stored object (Unix seconds and id), when one did. */
-export async function objectSource(db: Queryable, table: ObjectTable, id: string): Promise<{ created: number; eventId: string } | undefined> {
+/**
+ * The event that last changed a stored object, customer or subscription (Unix seconds and id),
+ * when one did (a row only filled in, by a checkout, has none).
+ */
+export async function objectSource(db: Queryable, table: ObjectTable | 'customers' | 'subscriptions', id: string): Promise<{ created: number; eventId: string } | undefined> {
   const { rows } = await db.query<{ created: number; event_id: string }>(
-    `SELECT extract(epoch FROM source_created)::int AS created, source_event_id AS event_id FROM ${table} WHERE id = $1`,
+    `SELECT extract(epoch FROM source_created)::int AS created, source_event_id AS event_id FROM ${table} WHERE id = $1 AND source_created IS NOT NULL`,
     [id],
   );
   return rows[0] && { created: rows[0].created, eventId: rows[0].event_id };

@@ -159,12 +159,3 @@ export async function recordSubscriptionChange(tx: Queryable, change: Subscripti
     [change.subscriptionId, change.eventId, change.change, change.from, change.to, change.at],
   );
 }
-
-/** The event that last changed the subscription (Unix seconds and id), when one did. */
-export async function subscriptionSource(db: Queryable, subscriptionId: string): Promise<{ created: number; eventId: string } | undefined> {
-  const { rows } = await db.query<{ created: number; event_id: string }>(
-    'SELECT extract(epoch FROM source_created)::int AS created, source_event_id AS event_id FROM subscriptions WHERE id = $1 AND source_created IS NOT NULL',
-    [subscriptionId],
-  );
-  return rows[0] && { created: rows[0].created, eventId: rows[0].event_id };
-}
