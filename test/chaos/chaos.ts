@@ -124,16 +124,26 @@ function sendAll(apiUrl: string, workload: Workload, concurrency: number, rate: 
   };
 }
 
-/** Until every published event is finished and the expected emails arrived, or nothing moves for 90 s (longer than any activity timeout). */
+/**
+ * Until every published event is finished and the expected emails arrived and are recorded as
+ * sent, or nothing moves for 90 s (longer than any activity timeout or sending lease).
+ */
 async function waitForQuiet(db: Db, smtp: Pick<CountingSmtp, 'messageIds'>, workload: Workload, published: number): Promise<void> {
   let last = '';
   let lastChange = Date.now();
   for (;;) {
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM stripe_events WHERE status IN ('processed', 'ignored', 'failed')`).catch(() => ({ rows: [{ n: -1 }] }));
-    // Distinct Message-IDs: a message re-sent after a crash must not end the wait early.
+    const { rows } = await db
+      .query<{ finished: number; marked: number }>(
+        `SELECT (SELECT count(*)::int FROM stripe_events WHERE status IN ('processed', 'ignored', 'failed')) AS finished,
+                (SELECT count(*)::int FROM email_outbox WHERE status = 'sent') AS marked`,
+      )
+      .catch(() => ({ rows: [{ finished: -1, marked: -1 }] }));
+    const { finished, marked } = rows[0];
+    // Distinct Message-IDs: a message re-sent after a crash must not end the wait early. The
+    // mail server has a message before the worker records it as sent, so both are awaited.
     const emails = new Set(smtp.messageIds).size;
-    const state = `${rows[0].n}/${emails}`;
-    if (rows[0].n >= published && emails >= workload.expected.emails) return;
+    const state = `${finished}/${emails}/${marked}`;
+    if (finished >= published && emails >= workload.expected.emails && marked >= workload.expected.emails) return;
     if (state !== last) [last, lastChange] = [state, Date.now()];
     if (Date.now() - lastChange > 90_000) return;
     await sleep(250);
