@@ -174,51 +174,48 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
 
 /**
  * A refund that failed (or was canceled) after it was booked returns its money to the Stripe
- * balance. Booked under its id, its entry is reversed. Booked from the growth of
- * `amount_refunded` (payloads without the refund list), its amount is taken back from what the
- * growth booked and not yet gave back, with the tax share recomputed on the cumulative amount.
+ * balance: booked under its id, its amount is taken back; booked from the growth of
+ * `amount_refunded` (payloads without the refund list), what the growth booked and not yet gave
+ * back. The tax share is recomputed on the cumulative amount that stays refunded rather than
+ * copied from the refund's entry, whose share depended on what was booked before it (and on
+ * whether the invoice was known then): the books end the same in any order.
  */
 async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
   const refund = event.data.object as Record<string, any>;
   const chargeId = idOf(refund.charge);
   if (refund.object !== 'refund' || typeof refund.id !== 'string' || !chargeId) throw invalidEvent(event, 'data.object is not a refund of a charge');
   if (refund.status !== 'failed' && refund.status !== 'canceled') return;
-  const description = `Refund ${refund.id} of charge ${chargeId} ${refund.status}`;
   await withTransaction(db, async (tx) => {
     await lockReference(tx, chargeId);
     // Remembered even when nothing is booked yet: a refund event of an earlier moment may follow.
     await recordRefundFailure(tx, { refundId: refund.id, chargeId, amount: Number(refund.amount) || 0, failedAt: at(event.created) });
-    const booked = await linesOf(tx, `refund:${refund.id}`);
-    if (booked.length > 0) {
-      await post(tx, {
-        sourceKey: `refund:${refund.id}:reversed`,
-        kind: 'refund',
-        reference: chargeId,
-        description,
-        occurredAt: at(event.created),
-        ...sourceOf(event),
-        lines: reversed(booked),
-      });
-      return;
-    }
-    const currency = String(refund.currency);
-    const fromGrowth = -(await postedUnderKeys(tx, chargeId, `charge:${chargeId}:refunded-to:%`, 'stripe_balance'));
-    const givenBack = await postedUnderKeys(tx, chargeId, 'refund:%:reversed-from-growth', 'stripe_balance');
-    const amount = Math.min(Number(refund.amount) || 0, fromGrowth - givenBack);
+    const booked = (await linesOf(tx, `refund:${refund.id}`)).find((line) => line.account === 'stripe_balance');
+    const { sourceKey, currency, amount } = booked
+      ? { sourceKey: `refund:${refund.id}:reversed`, currency: booked.currency, amount: booked.credit ?? 0 }
+      : { sourceKey: `refund:${refund.id}:reversed-from-growth`, currency: String(refund.currency), amount: await refundedByGrowthNotGivenBack(tx, chargeId, Number(refund.amount) || 0) };
     if (amount <= 0) return;
     const payment = await paymentOfCharge(tx, chargeId, null);
     const state = await refundState(tx, chargeId, currency);
-    const tax = state.tax - refundTax(state.refunded - amount, payment ? readInvoice(payment.invoice) : null);
+    // Between the payment's recording and its booking, the tax share of the refunds is not yet
+    // taken (settleRefundTax takes it then, on what stays refunded): give back none of it.
+    const tax = Math.max(0, Math.min(amount, state.tax - refundTax(state.refunded - amount, payment ? readInvoice(payment.invoice) : null)));
     await post(tx, {
-      sourceKey: `refund:${refund.id}:reversed-from-growth`,
+      sourceKey,
       kind: 'refund',
       reference: chargeId,
-      description,
+      description: `Refund ${refund.id} of charge ${chargeId} ${refund.status}`,
       occurredAt: at(event.created),
       ...sourceOf(event),
       lines: reversed(refundLines(currency, amount, tax)),
     });
   });
+}
+
+/** Up to `amount` of what the growth of `amount_refunded` booked and no failed refund gave back yet. */
+async function refundedByGrowthNotGivenBack(tx: Queryable, chargeId: string, amount: number): Promise<number> {
+  const fromGrowth = -(await postedUnderKeys(tx, chargeId, `charge:${chargeId}:refunded-to:%`, 'stripe_balance'));
+  const givenBack = await postedUnderKeys(tx, chargeId, 'refund:%:reversed-from-growth', 'stripe_balance');
+  return Math.min(amount, fromGrowth - givenBack);
 }
 
 function disputeOf(event: StripeEvent) {

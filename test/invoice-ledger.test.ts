@@ -286,6 +286,27 @@ describe('refunds and tax', () => {
     expect(await movements(service, 'ch_refund_fails')).toEqual({});
   });
 
+  test.each(orders)('when one of two refunds booked before the payment was known fails (%s), then what stays refunded keeps its own tax share', async (order) => {
+    const chargeId = `ch_one_of_two_fails_${order.replace(/\W/g, '_')}`;
+    const invoice = invoiceStates({ subtotal: 10_000, tax: 2_000, chargeId });
+    const refunded = chargeWithRefunds(chargeId, 12_000, [
+      { id: `re_${chargeId}_1`, amount: 3_000 },
+      { id: `re_${chargeId}_2`, amount: 3_000 },
+    ]);
+
+    await deliverAll(
+      [
+        stripeEvent('charge.refunded', refunded),
+        stripeEvent('invoice.paid', invoice.paid),
+        stripeEvent('charge.refund.updated', refund(`re_${chargeId}_1`, chargeId, 3_000, 'failed')),
+      ],
+      order,
+    );
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
+    await expectBalanced(service);
+  });
+
   test('when a refund booked from the growth of amount_refunded fails, then its amount and its tax share come back', async () => {
     const chargeId = 'ch_growth_refund_fails';
     const invoice = invoiceStates({ subtotal: 10_000, tax: 2_000, chargeId });
