@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { chargeWithRefunds, creditNote, disputeWithFunds, paidInvoice } from './support/billing-events';
+import { chargeWithRefunds, creditNote, disputeWithFunds, paidInvoice, refund } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
@@ -43,6 +43,10 @@ const scenarios = [
   'written off after a part was paid',
   'paid after a part was paid and written off',
   'a part paid, the rest credited',
+  'refunded in two parts',
+  'credited by a refund after payment',
+  'partly refunded, the rest disputed and lost',
+  'refunded in two parts, the first refund failed',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -74,12 +78,14 @@ function figures(spec: InvoiceSpec) {
   const part = Math.max(1, Math.floor((due * spec.part) / 1_000));
   // A part paid leaves something still due (none when only 1 is due).
   const partPaid = Math.min(part, due - 1);
-  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid, restTax: Math.round((tax * (due - partPaid)) / total) };
+  // A refund in two, the second none when the whole refund is 1.
+  const firstRefund = Math.ceil(part / 2);
+  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid, restTax: Math.round((tax * (due - partPaid)) / total), firstRefund };
 }
 
 /** Stripe's events for one invoice's history, in Stripe's order. */
 function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId: string; disputeId: string; events: StripeEvent[] } {
-  const { tax, applied, due, part, partTax, partPaid, restTax } = figures(spec);
+  const { tax, applied, due, part, partTax, partPaid, restTax, firstRefund } = figures(spec);
   const run = `${Date.now().toString(36)}_${n}`;
   const chargeId = `ch_prop_${run}`;
   const disputeId = `dp_prop_${run}`;
@@ -98,6 +104,11 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
   // A failed attempt books nothing, and starts dunning (unless the invoice is settled already).
   const failed = stripeEvent('invoice.payment_failed', { ...open, attempted: true, attempt_count: 1 });
   const dispute = (status: string, funds: number[]) => disputeWithFunds(disputeId, due, status, funds);
+  const refunded = (...amounts: number[]) =>
+    stripeEvent('charge.refunded', chargeWithRefunds(chargeId, due, amounts.filter((amount) => amount > 0).map((amount, n) => ({ id: `re_prop_${run}_${n}`, amount }))));
+  // What a refund left of the charge is disputed, on that charge (the refund none when only 1 was paid).
+  const disputeOfRest = (status: string, funds: number[]) => disputeWithFunds(disputeId, due - partPaid, status, funds, chargeId);
+  const refundingNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'refund' });
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
     paid: [finalized, paid(due)],
@@ -146,17 +157,42 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       stripeEvent('credit_note.created', creditNote({ invoiceId: base.id, amount: due - partPaid, tax: restTax, to: 'invoice' })),
       paid(partPaid),
     ],
+    // Stripe lists every refund of the charge so far in each event, which may arrive in any order.
+    'refunded in two parts': [finalized, paid(due), refunded(firstRefund), refunded(firstRefund, part - firstRefund)],
+    // The credit note's refund is the charge's refund too: booked once, by the refund.
+    'credited by a refund after payment': [
+      finalized,
+      paid(due),
+      stripeEvent('credit_note.created', refundingNote),
+      stripeEvent('charge.refunded', chargeWithRefunds(chargeId, due, [{ id: refundingNote.refunds[0].refund, amount: part }])),
+    ],
+    'partly refunded, the rest disputed and lost': [
+      finalized,
+      paid(due),
+      ...(partPaid > 0 ? [refunded(partPaid)] : []),
+      stripeEvent('charge.dispute.created', disputeOfRest('needs_response', [])),
+      stripeEvent('charge.dispute.funds_withdrawn', disputeOfRest('needs_response', [-(due - partPaid)])),
+      stripeEvent('charge.dispute.closed', disputeOfRest('lost', [-(due - partPaid)])),
+    ],
+    // A failed refund's money comes back; the tax share is that of what stays refunded, in any order.
+    'refunded in two parts, the first refund failed': [
+      finalized,
+      paid(due),
+      refunded(firstRefund, part - firstRefund),
+      stripeEvent('charge.refund.updated', refund(`re_prop_${run}_0`, chargeId, firstRefund, 'failed')),
+    ],
   };
   return { invoiceId: base.id, chargeId, disputeId, events: events[spec.scenario] };
 }
 
 /** The net per account each reference should end with: the model, from the history alone. */
 function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; charge: Record<string, number>; dispute: Record<string, number> } {
-  const { tax, total, applied, due, part, partTax, partPaid, restTax } = figures(spec);
+  const { tax, total, applied, due, part, partTax, partPaid, restTax, firstRefund } = figures(spec);
   const issued = { revenue: -spec.subtotal, tax_payable: -tax, customer_balance: applied };
   const paid = { ...issued, stripe_balance: due };
   const credited = { revenue: -spec.subtotal + (part - partTax), tax_payable: -tax + partTax };
-  const refundTax = Math.floor((part * tax * 2 + total) / (2 * total));
+  const refundTaxOf = (refunded: number) => Math.floor((refunded * tax * 2 + total) / (2 * total));
+  const refundTax = refundTaxOf(part);
   const none = {};
   switch (spec.scenario) {
     case 'open':
@@ -177,6 +213,8 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
     case 'credited to balance after payment':
       return { invoice: { ...paid, ...credited, customer_balance: applied - part }, charge: none, dispute: none };
     case 'partly refunded':
+    case 'refunded in two parts':
+    case 'credited by a refund after payment':
       return { invoice: paid, charge: { refunds: part - refundTax, tax_payable: refundTax, stripe_balance: -part }, dispute: none };
     case 'dispute lost':
       return { invoice: paid, charge: none, dispute: { dispute_losses: due, stripe_balance: -due } };
@@ -192,6 +230,16 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       return { invoice: paid, charge: none, dispute: none };
     case 'written off after a part was paid':
       return { invoice: { ...issued, stripe_balance: partPaid, bad_debt: due - partPaid }, charge: none, dispute: none };
+    case 'refunded in two parts, the first refund failed': {
+      const stays = part - firstRefund;
+      return { invoice: paid, charge: { refunds: stays - refundTaxOf(stays), tax_payable: refundTaxOf(stays), stripe_balance: -stays }, dispute: none };
+    }
+    case 'partly refunded, the rest disputed and lost':
+      return {
+        invoice: paid,
+        charge: { refunds: partPaid - refundTaxOf(partPaid), tax_payable: refundTaxOf(partPaid), stripe_balance: -partPaid },
+        dispute: { dispute_losses: due - partPaid, stripe_balance: -(due - partPaid) },
+      };
     case 'a part paid, the rest credited':
       return {
         invoice: { ...issued, revenue: -spec.subtotal + (due - partPaid - restTax), tax_payable: -tax + restTax, stripe_balance: partPaid },

@@ -145,13 +145,13 @@ export function creditNote(options: CreditNoteOptions): Record<string, any> {
 }
 
 /** A dispute carrying the balance transactions Stripe lists once funds move (negative: withdrawn). */
-export function disputeWithFunds(id: string, amount: number, status: string, movements: number[]) {
+export function disputeWithFunds(id: string, amount: number, status: string, movements: number[], chargeId = 'ch_test_disputed') {
   return stripeObject('dispute', {
     id,
     amount,
     currency: 'usd',
     status,
-    charge: 'ch_test_disputed',
+    charge: chargeId,
     balance_transactions: movements.map((movement) =>
       stripeObject('balance_transaction', { id: `txn_${suffix()}`, amount: movement, currency: 'usd', reporting_category: movement < 0 ? 'dispute' : 'dispute_reversal' }),
     ),

@@ -188,7 +188,12 @@ export async function eventStatusWhenDone(service: TestService, eventId: string)
 export async function deliverTwiceAndWait(service: TestService, event: StripeEvent): Promise<void> {
   const answers = await Promise.all([deliver(service.url, event), deliver(service.url, event)]);
   expect(answers.map((a) => a.status)).toEqual([200, 200]);
-  expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+  const status = await eventStatusWhenDone(service, event.id);
+  // A failure names the event and its error, so a random history's failure can be read.
+  if (status !== 'processed') {
+    const { rows } = await service.database.db.query('SELECT last_error FROM stripe_events WHERE id = $1', [event.id]);
+    expect({ event: `${event.type} ${event.id}`, status, error: rows[0]?.last_error }).toEqual({ event: `${event.type} ${event.id}`, status: 'processed', error: null });
+  }
 }
 
 /** Calls the admin API with the test key (or the given authorization header). */
