@@ -47,6 +47,10 @@ const scenarios = [
   'credited by a refund after payment',
   'partly refunded, the rest disputed and lost',
   'refunded in two parts, the first refund failed',
+  'credited to balance, the credit note voided',
+  'credited out of band after payment',
+  'credited before payment, the credit note voided',
+  'partly refunded, the rest disputed and won',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -109,6 +113,8 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
   // What a refund left of the charge is disputed, on that charge (the refund none when only 1 was paid).
   const disputeOfRest = (status: string, funds: number[]) => disputeWithFunds(disputeId, due - partPaid, status, funds, chargeId);
   const refundingNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'refund' });
+  const balanceNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'balance' });
+  const invoiceNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'invoice' });
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
     paid: [finalized, paid(due)],
@@ -174,6 +180,33 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       stripeEvent('charge.dispute.funds_withdrawn', disputeOfRest('needs_response', [-(due - partPaid)])),
       stripeEvent('charge.dispute.closed', disputeOfRest('lost', [-(due - partPaid)])),
     ],
+    'credited to balance, the credit note voided': [
+      finalized,
+      paid(due),
+      stripeEvent('credit_note.created', balanceNote),
+      stripeEvent('credit_note.voided', { ...balanceNote, status: 'void' }),
+    ],
+    'credited out of band after payment': [
+      finalized,
+      paid(due),
+      stripeEvent('credit_note.created', creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'out_of_band' })),
+    ],
+    // Voiding the note puts the amount back on the invoice, which is then paid in full.
+    'credited before payment, the credit note voided': [
+      finalized,
+      stripeEvent('credit_note.created', invoiceNote),
+      stripeEvent('credit_note.voided', { ...invoiceNote, status: 'void' }),
+      paid(due),
+    ],
+    'partly refunded, the rest disputed and won': [
+      finalized,
+      paid(due),
+      ...(partPaid > 0 ? [refunded(partPaid)] : []),
+      stripeEvent('charge.dispute.created', disputeOfRest('needs_response', [])),
+      stripeEvent('charge.dispute.funds_withdrawn', disputeOfRest('needs_response', [-(due - partPaid)])),
+      stripeEvent('charge.dispute.funds_reinstated', disputeOfRest('won', [-(due - partPaid), due - partPaid])),
+      stripeEvent('charge.dispute.closed', disputeOfRest('won', [-(due - partPaid), due - partPaid])),
+    ],
     // A failed refund's money comes back; the tax share is that of what stays refunded, in any order.
     'refunded in two parts, the first refund failed': [
       finalized,
@@ -234,6 +267,13 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       const stays = part - firstRefund;
       return { invoice: paid, charge: { refunds: stays - refundTaxOf(stays), tax_payable: refundTaxOf(stays), stripe_balance: -stays }, dispute: none };
     }
+    case 'credited to balance, the credit note voided':
+    case 'credited before payment, the credit note voided':
+      return { invoice: paid, charge: none, dispute: none };
+    case 'credited out of band after payment':
+      return { invoice: { ...paid, ...credited, out_of_band_payments: -part }, charge: none, dispute: none };
+    case 'partly refunded, the rest disputed and won':
+      return { invoice: paid, charge: { refunds: partPaid - refundTaxOf(partPaid), tax_payable: refundTaxOf(partPaid), stripe_balance: -partPaid }, dispute: none };
     case 'partly refunded, the rest disputed and lost':
       return {
         invoice: paid,
