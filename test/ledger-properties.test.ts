@@ -51,6 +51,7 @@ const scenarios = [
   'credited out of band after payment',
   'credited before payment, the credit note voided',
   'partly refunded, the rest disputed and won',
+  'a part paid, a credit note for more than the rest',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -84,12 +85,15 @@ function figures(spec: InvoiceSpec) {
   const partPaid = Math.min(part, due - 1);
   // A refund in two, the second none when the whole refund is 1.
   const firstRefund = Math.ceil(part / 2);
-  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid, restTax: Math.round((tax * (due - partPaid)) / total), firstRefund };
+  // A credit note credits after payment no more than was paid.
+  const beyondRest = Math.min(part, partPaid);
+  const mixedTax = Math.round((tax * (due - partPaid + beyondRest)) / total);
+  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid, restTax: Math.round((tax * (due - partPaid)) / total), firstRefund, beyondRest, mixedTax };
 }
 
 /** Stripe's events for one invoice's history, in Stripe's order. */
 function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId: string; disputeId: string; events: StripeEvent[] } {
-  const { tax, applied, due, part, partTax, partPaid, restTax, firstRefund } = figures(spec);
+  const { tax, applied, due, part, partTax, partPaid, firstRefund, beyondRest, mixedTax, restTax } = figures(spec);
   const run = `${Date.now().toString(36)}_${n}`;
   const chargeId = `ch_prop_${run}`;
   const disputeId = `dp_prop_${run}`;
@@ -115,6 +119,13 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
   const refundingNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'refund' });
   const balanceNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'balance' });
   const invoiceNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'invoice' });
+  const mixed = due - partPaid + beyondRest;
+  const mixedNote = {
+    ...creditNote({ invoiceId: base.id, amount: mixed, tax: mixedTax, to: 'balance' }),
+    type: 'mixed',
+    pre_payment_amount: due - partPaid,
+    post_payment_amount: beyondRest,
+  };
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
     paid: [finalized, paid(due)],
@@ -207,6 +218,13 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       stripeEvent('charge.dispute.funds_reinstated', disputeOfRest('won', [-(due - partPaid), due - partPaid])),
       stripeEvent('charge.dispute.closed', disputeOfRest('won', [-(due - partPaid), due - partPaid])),
     ],
+    // A mixed note: what was still due comes off the invoice, the rest (of what was paid) goes to the balance.
+    'a part paid, a credit note for more than the rest': [
+      finalized,
+      partSucceeded,
+      stripeEvent('credit_note.created', mixedNote),
+      paid(partPaid),
+    ],
     // A failed refund's money comes back; the tax share is that of what stays refunded, in any order.
     'refunded in two parts, the first refund failed': [
       finalized,
@@ -220,7 +238,7 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
 
 /** The net per account each reference should end with: the model, from the history alone. */
 function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; charge: Record<string, number>; dispute: Record<string, number> } {
-  const { tax, total, applied, due, part, partTax, partPaid, restTax, firstRefund } = figures(spec);
+  const { tax, total, applied, due, part, partTax, partPaid, restTax, firstRefund, beyondRest, mixedTax } = figures(spec);
   const issued = { revenue: -spec.subtotal, tax_payable: -tax, customer_balance: applied };
   const paid = { ...issued, stripe_balance: due };
   const credited = { revenue: -spec.subtotal + (part - partTax), tax_payable: -tax + partTax };
@@ -266,6 +284,14 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
     case 'refunded in two parts, the first refund failed': {
       const stays = part - firstRefund;
       return { invoice: paid, charge: { refunds: stays - refundTaxOf(stays), tax_payable: refundTaxOf(stays), stripe_balance: -stays }, dispute: none };
+    }
+    case 'a part paid, a credit note for more than the rest': {
+      const mixed = due - partPaid + beyondRest;
+      return {
+        invoice: { ...issued, revenue: -spec.subtotal + (mixed - mixedTax), tax_payable: -tax + mixedTax, stripe_balance: partPaid, customer_balance: applied - beyondRest },
+        charge: none,
+        dispute: none,
+      };
     }
     case 'credited to balance, the credit note voided':
     case 'credited before payment, the credit note voided':
