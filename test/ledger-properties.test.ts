@@ -52,6 +52,8 @@ const scenarios = [
   'credited before payment, the credit note voided',
   'partly refunded, the rest disputed and won',
   'a part paid, a credit note for more than the rest',
+  'paid in parts after a failed attempt',
+  'a part paid after a failed attempt, the rest written off',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -225,6 +227,8 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       stripeEvent('credit_note.created', mixedNote),
       paid(partPaid),
     ],
+    'paid in parts after a failed attempt': [finalized, failed, partSucceeded, paid(due)],
+    'a part paid after a failed attempt, the rest written off': [finalized, failed, partSucceeded, uncollectibleAfterPart],
     // A failed refund's money comes back; the tax share is that of what stays refunded, in any order.
     'refunded in two parts, the first refund failed': [
       finalized,
@@ -279,6 +283,9 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
     case 'paid in parts':
     case 'paid after a part was paid and written off':
       return { invoice: paid, charge: none, dispute: none };
+    case 'paid in parts after a failed attempt':
+      return { invoice: paid, charge: none, dispute: none };
+    case 'a part paid after a failed attempt, the rest written off':
     case 'written off after a part was paid':
       return { invoice: { ...issued, stripe_balance: partPaid, bad_debt: due - partPaid }, charge: none, dispute: none };
     case 'refunded in two parts, the first refund failed': {
@@ -320,6 +327,8 @@ const dunningEndsOf: Partial<Record<Scenario, (string | null)[]>> = {
   'paid after a failed attempt': ['recovered', null],
   'written off after a failed attempt': ['uncollectible'],
   'voided after a failed attempt': ['voided'],
+  'paid in parts after a failed attempt': ['recovered', null],
+  'a part paid after a failed attempt, the rest written off': ['uncollectible'],
 };
 
 async function dunningStatus(invoiceId: string): Promise<string | null> {
