@@ -41,6 +41,14 @@ async function refundState(tx: Queryable, chargeId: string, currency: string): P
   return { refunded: -net('stripe_balance'), tax: net('tax_payable') };
 }
 
+/**
+ * The tax share one refund of `amount` moves, from the change in the cumulative share it makes.
+ * Between an invoice payment's recording and its booking, the refunds booked before it have no
+ * share yet (settleRefundTax takes it then, on all of them), so that change can be more than the
+ * refund or less than nothing: kept within the refund, the rest is left to the settling.
+ */
+const shareOfOne = (amount: number, change: number) => Math.max(0, Math.min(amount, change));
+
 function refundLines(currency: string, amount: number, tax: number): LedgerLine[] {
   return [
     { account: 'refunds', currency, debit: amount - tax },
@@ -133,7 +141,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
     const invoice = payment ? readInvoice(payment.invoice) : null;
     const state = await refundState(tx, charge.id, charge.currency);
     const postRefund = async (sourceKey: string, description: string, amount: number, occurredAt: number) => {
-      const tax = refundTax(state.refunded + amount, invoice) - state.tax;
+      const tax = shareOfOne(amount, refundTax(state.refunded + amount, invoice) - state.tax);
       const result = await post(tx, {
         sourceKey,
         kind: 'refund',
@@ -196,9 +204,7 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
     if (amount <= 0) return;
     const payment = await paymentOfCharge(tx, chargeId, null);
     const state = await refundState(tx, chargeId, currency);
-    // Between the payment's recording and its booking, the tax share of the refunds is not yet
-    // taken (settleRefundTax takes it then, on what stays refunded): give back none of it.
-    const tax = Math.max(0, Math.min(amount, state.tax - refundTax(state.refunded - amount, payment ? readInvoice(payment.invoice) : null)));
+    const tax = shareOfOne(amount, state.tax - refundTax(state.refunded - amount, payment ? readInvoice(payment.invoice) : null));
     await post(tx, {
       sourceKey,
       kind: 'refund',

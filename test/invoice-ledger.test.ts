@@ -2,6 +2,7 @@ import { capturedCharge, chargeWithRefunds, creditNote, disputeWithFunds, paidIn
 import { expectBalanced, movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
+import { recordInvoicePayment } from '../activities/payments';
 import type { StripeEvent } from '../src/platform/stripe-event';
 
 /**
@@ -304,6 +305,25 @@ describe('refunds and tax', () => {
     );
 
     expect(await movements(service, chargeId)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
+    await expectBalanced(service);
+  });
+
+  test('when a refund arrives after the payment is recorded and before it is booked, with refunds booked earlier without their tax share, then it is booked and the tax share ends on all of them', async () => {
+    const chargeId = 'ch_refund_in_the_window';
+    const invoice = invoiceStates({ subtotal: 10_000, tax: 2_000, chargeId });
+    const paid = stripeEvent('invoice.paid', invoice.paid);
+    const refunds = [
+      { id: 're_before_the_payment', amount: 6_000 },
+      { id: 're_in_the_window', amount: 100 },
+    ];
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', chargeWithRefunds(chargeId, 12_000, refunds.slice(0, 1))));
+    // The paid invoice's first step on its own: the payment recorded, its entries not yet booked.
+    await recordInvoicePayment(service.database.db, undefined, paid);
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', chargeWithRefunds(chargeId, 12_000, refunds)));
+    await deliverTwiceAndWait(service, paid);
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 6_100 - 1_017, tax_payable: 1_017, stripe_balance: -6_100 });
     await expectBalanced(service);
   });
 
