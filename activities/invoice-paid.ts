@@ -20,7 +20,7 @@ export function invoicePaidActivities(deps: ActivityDependencies) {
       const payment = await recordInvoicePayment(db, stripe, event);
       await settleDunning(deps, event, 'recovered');
       if (!payment) {
-        await postPartPaymentToLedger(db, event);
+        await postPartPaymentToLedger(db, stripe, event);
         return null;
       }
       await createPaymentDocuments({ db, stripe }, config, payment);

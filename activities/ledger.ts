@@ -1,3 +1,4 @@
+import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
 import { linesOf, lockReference, netsOf, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type EntrySource, type LedgerLine } from '../src/store/ledger';
@@ -6,6 +7,7 @@ import { requirePayment, type Payment } from '../src/store/payments';
 import { readInvoice, readInvoiceOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
 import { readCreditNoteOf, type CreditNoteFacts } from '../src/platform/credit-note';
 import type { ActivityDependencies } from './dependencies';
+import { withPaidOffStripe } from './paid-off-stripe';
 import { settleRefundTax } from './charge-ledger';
 
 /**
@@ -117,10 +119,11 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
  * An event of an invoice that still owes money after a part of it was paid (partial payments, a
  * payment plan's instalments): the part paid so far is booked now, not when the last part arrives.
  */
-export async function postPartPaymentToLedger(db: Db, event: StripeEvent): Promise<void> {
+export async function postPartPaymentToLedger(db: Db, stripe: Stripe | undefined, given: StripeEvent): Promise<void> {
   // A paid invoice is booked with its payment (invoice.paid), which also records it.
-  const { status, amountPaid } = readInvoiceOf(event);
+  const { status, amountPaid } = readInvoiceOf(given);
   if (status === 'paid' || amountPaid === 0) return;
+  const event = await withPaidOffStripe(stripe, given);
   await withInvoice(db, event, (tx, invoice) => postSettled(tx, invoice, sourceOf(event), at(event.created)));
 }
 
@@ -229,14 +232,14 @@ async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, 
   });
 }
 
-export function ledgerActivities({ db }: ActivityDependencies) {
+export function ledgerActivities({ db, stripe }: ActivityDependencies) {
   return {
     async postPaymentToLedger(paymentId: number): Promise<void> {
       await postPaymentToLedger(db, await requirePayment(db, paymentId));
     },
 
     async postPartPayment(eventId: string): Promise<void> {
-      await postPartPaymentToLedger(db, await loadEventPayload(db, eventId));
+      await postPartPaymentToLedger(db, stripe, await loadEventPayload(db, eventId));
     },
 
     async postInvoiceFinalized(eventId: string): Promise<void> {
@@ -244,7 +247,8 @@ export function ledgerActivities({ db }: ActivityDependencies) {
     },
 
     async postInvoiceUncollectible(eventId: string): Promise<void> {
-      const event = await loadEventPayload(db, eventId);
+      // What was paid of it before the write-off is booked first, through Stripe or outside it.
+      const event = await withPaidOffStripe(stripe, await loadEventPayload(db, eventId));
       await withInvoice(db, event, (tx, invoice) => postUncollectible(tx, invoice, event));
     },
 

@@ -15,6 +15,7 @@ import { creditNotesApplied, issuerNamesOf, readInvoice, readInvoiceOf, wherePai
 import { renderDocument } from '../src/platform/pdf';
 import { sellerOf } from './sellers';
 import type { ActivityDependencies } from './dependencies';
+import { withPaidOffStripe } from './paid-off-stripe';
 
 type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID' | 'SELLER_LOGO_PATH'>;
 
@@ -61,9 +62,12 @@ async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: Inv
  * nothing. An invoice paid from the customer's credit balance or out of band (`amount_paid` 0)
  * is a payment too: it gets its documents.
  */
-export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<Payment | undefined> {
+export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, given: StripeEvent): Promise<Payment | undefined> {
+  const { id, status, total } = readInvoiceOf(given);
+  if (status !== 'paid' || total <= 0) return undefined;
+  // Asked of Stripe only once: a payment already recorded keeps the invoice it was recorded with.
+  const event = stripe && !(await paymentOfInvoice(db, id)) ? await withPaidOffStripe(stripe, given) : given;
   const invoice = readInvoiceOf(event);
-  if (invoice.status !== 'paid' || invoice.total <= 0) return undefined;
   const reference = await paymentReference(db, stripe, invoice, event);
   const invoiceObject = await withAllLines(db, stripe, event);
   return recordPayment(db, {

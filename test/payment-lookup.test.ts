@@ -1,5 +1,6 @@
 import { paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
+import { movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, testAdminKey } from './support/service';
 import { useServiceWithRecordedStripe } from './support/stripe-recorder';
 import { stripeEvent } from './support/stripe-events';
@@ -59,4 +60,48 @@ test('when the event carries only an invoice\'s first ten lines, then the rest a
   expect(text).not.toContain('more line items');
   // Three pages of five, asked for the first event only: the second found the payment recorded.
   expect(listings()).toBe(3);
+});
+
+describe('paid outside Stripe (amount_paid_off_stripe, which Stripe leaves out of events)', () => {
+  const receiptText = async (invoiceId: string) => {
+    const { body } = await admin(environment.service, `/payments?invoice=${invoiceId}`);
+    const receipt = await fetch(`${environment.service.url}/admin/documents/${body.data[0].documents.find((n: string) => n.startsWith('R-'))}`, {
+      headers: { authorization: `Bearer ${testAdminKey}` },
+    });
+    return pdfText(Buffer.from(await receipt.arrayBuffer()));
+  };
+
+  test('when Stripe says part of a paid invoice was paid outside it, then that part is booked as out-of-band, once, and the receipt says so', async () => {
+    const invoice = paidInvoice({ subtotal: 10_000, chargeId: 'ch_partly_off_stripe' });
+    environment.stripe.setPaidOffStripe(invoice.id, 4_000);
+
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.payment_succeeded', invoice));
+
+    expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -10_000, stripe_balance: 6_000, out_of_band_payments: 4_000 });
+    expect(await receiptText(invoice.id)).toMatch(/Of which paid outside Stripe\s*\$40\.00/);
+    // Asked for the first event only: the second found the payment recorded.
+    expect(environment.stripe.calls.filter((call) => call === `GET /v1/invoices/${invoice.id}?expand[]=amount_paid_off_stripe`)).toHaveLength(1);
+  });
+
+  test('when a part paid outside Stripe comes before the rest is paid through it, then each part is in its own account', async () => {
+    const invoice = paidInvoice({ subtotal: 10_000, chargeId: 'ch_first_part_off_stripe' });
+    const partlyPaid = { ...invoice, status: 'open', amount_paid: 4_000, amount_remaining: 6_000 };
+    environment.stripe.setPaidOffStripe(invoice.id, 4_000);
+
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.updated', partlyPaid));
+    expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -10_000, accounts_receivable: 6_000, out_of_band_payments: 4_000 });
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
+
+    expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -10_000, stripe_balance: 6_000, out_of_band_payments: 4_000 });
+  });
+
+  test('when Stripe refuses to say (an account that disconnected), then the invoice is booked as paid through Stripe, as its event says', async () => {
+    const invoice = paidInvoice({ subtotal: 10_000, chargeId: 'ch_off_stripe_refused' });
+    environment.stripe.disconnect('acct_off_stripe_refused');
+
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice, { account: 'acct_off_stripe_refused' }));
+
+    expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -10_000, stripe_balance: 10_000 });
+  });
 });

@@ -8,11 +8,14 @@ import { startTestService, type TestService } from './service';
  */
 export interface StripeRecorder {
   url: string;
+  /** `METHOD /path`, and `?expand[]=a,b` when the call asked to expand fields. */
   calls: string[];
   /** The `Stripe-Account` header of each call ('' when absent), in the order of `calls`. */
   accounts: string[];
   /** From now on, retrieving this invoice answers stripe-mock's invoice with this id and status `paid`. */
   markPaid(invoiceId: string): void;
+  /** From now on, retrieving this invoice answers it with this `amount_paid_off_stripe` (Stripe's answer when asked to expand it). */
+  setPaidOffStripe(invoiceId: string, amount: number): void;
   /**
    * From now on, listing this invoice's payments, or the payments of this payment intent, answers
    * one paid payment. Payments of any other payment intent are an empty list (a payment intent
@@ -40,7 +43,9 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const target = new URL(stripeMockUrl);
   const calls: string[] = [];
   const accounts: string[] = [];
-  const paid = new Set<string>();
+  /** What retrieving an invoice answers beside stripe-mock's fixture. */
+  const invoiceChanges = new Map<string, Record<string, any>>();
+  const changeInvoice = (invoiceId: string, change: Record<string, any>) => void invoiceChanges.set(invoiceId, { ...invoiceChanges.get(invoiceId), ...change });
   const invoicePayments = new Map<string, string>();
   const balanceTransactions = new Map<string, Record<string, any>>();
   const invoiceLines = new Map<string, Record<string, any>[]>();
@@ -54,9 +59,11 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const answer = (res: http.ServerResponse, body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?')[0] ?? '';
-    calls.push(`${req.method} ${path}`);
-    accounts.push(String(req.headers['stripe-account'] ?? ''));
     const query = new URL(req.url ?? '', 'http://x').searchParams;
+    // The SDK numbers them (`expand[0]`).
+    const expand = [...query].filter(([key]) => /^expand\[\d*\]$/.test(key)).map(([, value]) => value);
+    calls.push(`${req.method} ${path}${expand.length > 0 ? `?expand[]=${expand.join(',')}` : ''}`);
+    accounts.push(String(req.headers['stripe-account'] ?? ''));
     const asAccount = String(req.headers['stripe-account'] ?? '');
     if (disconnected.has(asAccount)) return refuseAccess(res, asAccount);
     const balanceTransactionId = /^\/v1\/balance_transactions\/([^/]+)$/.exec(path)?.[1];
@@ -89,11 +96,11 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: payments, has_more: false, url: path }));
       return;
     }
-    const paidInvoice = req.method === 'GET' ? /^\/v1\/invoices\/([^/]+)$/.exec(path)?.[1] : undefined;
+    const changedInvoice = req.method === 'GET' ? /^\/v1\/invoices\/([^/]+)$/.exec(path)?.[1] : undefined;
     const upstream = http.request(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
-        if (!paidInvoice || !paid.has(paidInvoice)) {
+        if (!changedInvoice || !invoiceChanges.has(changedInvoice)) {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
           return;
@@ -101,7 +108,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
         const chunks: Buffer[] = [];
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('end', () => {
-          const invoice = { ...JSON.parse(Buffer.concat(chunks).toString('utf8')), id: paidInvoice, status: 'paid' };
+          const invoice = { ...JSON.parse(Buffer.concat(chunks).toString('utf8')), id: changedInvoice, ...invoiceChanges.get(changedInvoice) };
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(invoice));
         });
       },
@@ -114,7 +121,8 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     calls,
     accounts,
-    markPaid: (invoiceId) => void paid.add(invoiceId),
+    markPaid: (invoiceId) => changeInvoice(invoiceId, { status: 'paid' }),
+    setPaidOffStripe: (invoiceId, amount) => changeInvoice(invoiceId, { amount_paid_off_stripe: amount }),
     setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
     setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
     setInvoiceLines: (invoiceId, lines) => void invoiceLines.set(invoiceId, lines),
