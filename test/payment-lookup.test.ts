@@ -96,6 +96,15 @@ describe('paid outside Stripe (amount_paid_off_stripe, which Stripe leaves out o
     expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -10_000, stripe_balance: 6_000, out_of_band_payments: 4_000 });
   });
 
+  test('when an invoice with a part paid outside Stripe is written off, then that part is out-of-band and the rest bad debt', async () => {
+    const invoice = paidInvoice({ subtotal: 10_000, chargeId: 'ch_off_stripe_written_off' });
+    environment.stripe.setPaidOffStripe(invoice.id, 3_000);
+
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.marked_uncollectible', { ...invoice, status: 'uncollectible', amount_paid: 3_000, amount_remaining: 7_000 }));
+
+    expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -10_000, out_of_band_payments: 3_000, bad_debt: 7_000 });
+  });
+
   test('when Stripe refuses to say (an account that disconnected), then the invoice is booked as paid through Stripe, as its event says', async () => {
     const invoice = paidInvoice({ subtotal: 10_000, chargeId: 'ch_off_stripe_refused' });
     environment.stripe.disconnect('acct_off_stripe_refused');
