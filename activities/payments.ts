@@ -41,13 +41,10 @@ function paymentMethodOf(charge: Json | null | undefined): string | null {
  * invoice; newer ones name nothing unless `payments` was included, and then, with a key,
  * Stripe's invoice payments say which payment intent paid it and its charge what paid.
  */
-async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: InvoiceFacts, event: StripeEvent): Promise<PaymentReference> {
+async function paymentReference(stripe: Stripe | undefined, invoice: InvoiceFacts, event: StripeEvent): Promise<PaymentReference> {
   const payload = event.data.object as Json;
   const known = { chargeId: invoice.chargeId, paymentIntentId: invoice.paymentIntentId, method: paymentMethodOf(payload.charge) };
   if (known.chargeId || known.paymentIntentId || !stripe) return known;
-  // Asked of Stripe only once: a payment already recorded keeps what was found (the insert
-  // that follows finds its row and changes nothing).
-  if (await paymentOfInvoice(db, invoice.id)) return known;
   const { data } = await stripe.invoicePayments.list({ invoice: invoice.id, limit: 10 }, asAccount(event.account));
   const paid = data.find((p) => p.status === 'paid') ?? data.find((p) => p.is_default) ?? data[0];
   const paymentIntentId = idOf(paid?.payment?.payment_intent);
@@ -65,11 +62,13 @@ async function paymentReference(db: Db, stripe: Stripe | undefined, invoice: Inv
 export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, given: StripeEvent): Promise<Payment | undefined> {
   const { id, status, total } = readInvoiceOf(given);
   if (status !== 'paid' || total <= 0) return undefined;
-  // Asked of Stripe only once: a payment already recorded keeps the invoice it was recorded with.
-  const event = stripe && !(await paymentOfInvoice(db, id)) ? await withPaidOffStripe(stripe, given) : given;
+  // Stripe is asked only once: a payment already recorded keeps what it was recorded with (the
+  // insert that follows finds its row and changes nothing).
+  const asking = stripe && !(await paymentOfInvoice(db, id)) ? stripe : undefined;
+  const event = await withPaidOffStripe(asking, given);
   const invoice = readInvoiceOf(event);
-  const reference = await paymentReference(db, stripe, invoice, event);
-  const invoiceObject = await withAllLines(db, stripe, event);
+  const reference = await paymentReference(asking, invoice, event);
+  const invoiceObject = await withAllLines(asking, event);
   return recordPayment(db, {
     invoice_id: invoice.id,
     invoice_number: invoice.number,
@@ -95,11 +94,9 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, g
  * documents and paid period see them all. Without a key the documents show the lines the
  * event carries and one row for the rest.
  */
-async function withAllLines(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<Json> {
+async function withAllLines(stripe: Stripe | undefined, event: StripeEvent): Promise<Json> {
   const invoice = event.data.object as Json;
   if (invoice.lines?.has_more !== true || !stripe) return invoice;
-  // A payment already recorded keeps the invoice it was recorded with.
-  if (await paymentOfInvoice(db, invoice.id)) return invoice;
   const data = [];
   for await (const line of stripe.invoices.listLineItems(invoice.id, { limit: 100 }, asAccount(event.account))) data.push(line);
   return { ...invoice, lines: { ...invoice.lines, data, has_more: false, total_count: data.length } };
