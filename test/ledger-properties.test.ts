@@ -117,7 +117,15 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
   const refunded = (...amounts: number[]) =>
     stripeEvent('charge.refunded', chargeWithRefunds(chargeId, due, amounts.filter((amount) => amount > 0).map((amount, n) => ({ id: `re_prop_${run}_${n}`, amount }))));
   // What a refund left of the charge is disputed, on that charge (the refund none when only 1 was paid).
-  const disputeOfRest = (status: string, funds: number[]) => disputeWithFunds(disputeId, due - partPaid, status, funds, chargeId);
+  const rest = due - partPaid;
+  const disputeOfRest = (status: string, funds: number[]) => disputeWithFunds(disputeId, rest, status, funds, chargeId);
+  const restDisputed = [
+    finalized,
+    paid(due),
+    ...(partPaid > 0 ? [refunded(partPaid)] : []),
+    stripeEvent('charge.dispute.created', disputeOfRest('needs_response', [])),
+    stripeEvent('charge.dispute.funds_withdrawn', disputeOfRest('needs_response', [-rest])),
+  ];
   const refundingNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'refund' });
   const balanceNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'balance' });
   const invoiceNote = creditNote({ invoiceId: base.id, amount: part, tax: partTax, to: 'invoice' });
@@ -185,14 +193,7 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       stripeEvent('credit_note.created', refundingNote),
       stripeEvent('charge.refunded', chargeWithRefunds(chargeId, due, [{ id: refundingNote.refunds[0].refund, amount: part }])),
     ],
-    'partly refunded, the rest disputed and lost': [
-      finalized,
-      paid(due),
-      ...(partPaid > 0 ? [refunded(partPaid)] : []),
-      stripeEvent('charge.dispute.created', disputeOfRest('needs_response', [])),
-      stripeEvent('charge.dispute.funds_withdrawn', disputeOfRest('needs_response', [-(due - partPaid)])),
-      stripeEvent('charge.dispute.closed', disputeOfRest('lost', [-(due - partPaid)])),
-    ],
+    'partly refunded, the rest disputed and lost': [...restDisputed, stripeEvent('charge.dispute.closed', disputeOfRest('lost', [-rest]))],
     'credited to balance, the credit note voided': [
       finalized,
       paid(due),
@@ -212,13 +213,9 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       paid(due),
     ],
     'partly refunded, the rest disputed and won': [
-      finalized,
-      paid(due),
-      ...(partPaid > 0 ? [refunded(partPaid)] : []),
-      stripeEvent('charge.dispute.created', disputeOfRest('needs_response', [])),
-      stripeEvent('charge.dispute.funds_withdrawn', disputeOfRest('needs_response', [-(due - partPaid)])),
-      stripeEvent('charge.dispute.funds_reinstated', disputeOfRest('won', [-(due - partPaid), due - partPaid])),
-      stripeEvent('charge.dispute.closed', disputeOfRest('won', [-(due - partPaid), due - partPaid])),
+      ...restDisputed,
+      stripeEvent('charge.dispute.funds_reinstated', disputeOfRest('won', [-rest, rest])),
+      stripeEvent('charge.dispute.closed', disputeOfRest('won', [-rest, rest])),
     ],
     // A mixed note: what was still due comes off the invoice, the rest (of what was paid) goes to the balance.
     'a part paid, a credit note for more than the rest': [
@@ -248,6 +245,7 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
   const credited = { revenue: -spec.subtotal + (part - partTax), tax_payable: -tax + partTax };
   const refundTaxOf = (refunded: number) => Math.floor((refunded * tax * 2 + total) / (2 * total));
   const refundTax = refundTaxOf(part);
+  const refundedPart = { refunds: partPaid - refundTaxOf(partPaid), tax_payable: refundTaxOf(partPaid), stripe_balance: -partPaid };
   const none = {};
   switch (spec.scenario) {
     case 'open':
@@ -306,13 +304,9 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
     case 'credited out of band after payment':
       return { invoice: { ...paid, ...credited, out_of_band_payments: -part }, charge: none, dispute: none };
     case 'partly refunded, the rest disputed and won':
-      return { invoice: paid, charge: { refunds: partPaid - refundTaxOf(partPaid), tax_payable: refundTaxOf(partPaid), stripe_balance: -partPaid }, dispute: none };
+      return { invoice: paid, charge: refundedPart, dispute: none };
     case 'partly refunded, the rest disputed and lost':
-      return {
-        invoice: paid,
-        charge: { refunds: partPaid - refundTaxOf(partPaid), tax_payable: refundTaxOf(partPaid), stripe_balance: -partPaid },
-        dispute: { dispute_losses: due - partPaid, stripe_balance: -(due - partPaid) },
-      };
+      return { invoice: paid, charge: refundedPart, dispute: { dispute_losses: due - partPaid, stripe_balance: -(due - partPaid) } };
     case 'a part paid, the rest credited':
       return {
         invoice: { ...issued, revenue: -spec.subtotal + (due - partPaid - restTax), tax_payable: -tax + restTax, stripe_balance: partPaid },
