@@ -3,7 +3,23 @@ import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, post, postedAmount, postedKeys, postedUnderKeys, recordDisputeCharge, reversed, sourceOf, transfer, type LedgerLine } from '../src/store/ledger';
+import {
+  entriesUnderKeys,
+  linesOf,
+  lockReference,
+  netsOf,
+  post,
+  postedAmount,
+  postedKeys,
+  postedUnderKeys,
+  recordDisputeCharge,
+  reversed,
+  sourceOf,
+  transfer,
+  type EntrySource,
+  type LedgerLine,
+} from '../src/store/ledger';
+import { creditedByNotes, type CreditedByNotes } from '../src/store/credit-notes';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge } from '../src/store/payments';
 import { recordRefundFailure, refundFailuresOf } from '../src/store/refund-failures';
@@ -17,15 +33,44 @@ import type { ActivityDependencies } from './dependencies';
  * events in any order, shape or number end in the same books.
  */
 
+/** `part` of `whole`'s `tax`, rounded half up (nothing when there is no whole or no tax). */
+function shareOf(part: number, tax: number, whole: number): number {
+  if (part <= 0 || tax <= 0 || whole <= 0) return 0;
+  return Number((BigInt(part) * BigInt(tax) * 2n + BigInt(whole)) / (2n * BigInt(whole)));
+}
+
+/** What a charge's refunds take their tax share from: the invoice it paid, and what credit notes took of it. */
+interface RefundTaxBasis {
+  invoice: Pick<InvoiceFacts, 'tax' | 'total'>;
+  notes: CreditedByNotes;
+}
+
+const noNotes: CreditedByNotes = { amount: 0, tax: 0, refunded: 0, refundedTax: 0 };
+
 /**
- * The tax share of the first `refunded` minor units refunded of a charge: in proportion to the
- * tax of the invoice it paid (rounded half up), nothing for a charge outside a known invoice.
- * Taken on the cumulative amount, so the shares of several refunds add up without drift.
+ * The basis of a charge's refund tax; null for a charge outside a known invoice (its refunds take
+ * no tax). Which charge a credit note's refund came from is only known when one charge paid the
+ * invoice: the charges of an invoice paid in parts take the invoice's share, notes or not.
  */
-function refundTax(refunded: number, invoice: Pick<InvoiceFacts, 'tax' | 'total'> | null): number {
-  if (!invoice || invoice.total <= 0 || invoice.tax <= 0) return 0;
-  const total = BigInt(invoice.total);
-  return Number((BigInt(refunded) * BigInt(invoice.tax) * 2n + total) / (2n * total));
+async function refundTaxBasis(tx: Queryable, invoice: InvoiceFacts | null): Promise<RefundTaxBasis | null> {
+  if (!invoice) return null;
+  const notes = invoice.chargeIds.length > 1 ? noNotes : await creditedByNotes(tx, invoice.id, invoice.currency);
+  return { invoice, notes };
+}
+
+/**
+ * The tax share of the first `refunded` minor units refunded of a charge. Refunds count first as
+ * the credit notes' refunds, which take the notes' own tax (the lines a note credits may be taxed
+ * at other rates than the invoice on average); the rest takes the tax of what no note credited,
+ * in proportion. Without notes that is the invoice's tax in proportion. Taken on the cumulative
+ * amount, so the shares of several refunds add up without drift, in any order.
+ */
+function refundTax(refunded: number, basis: RefundTaxBasis | null): number {
+  if (!basis) return 0;
+  const { invoice, notes } = basis;
+  const byNotes = Math.min(refunded, notes.refunded);
+  const left = { amount: invoice.total - notes.amount, tax: Math.max(0, invoice.tax - notes.tax) };
+  return shareOf(byNotes, notes.refundedTax, notes.refunded) + Math.min(left.tax, shareOf(refunded - byNotes, left.tax, left.amount));
 }
 
 interface RefundState {
@@ -57,19 +102,26 @@ function refundLines(currency: string, amount: number, tax: number): LedgerLine[
   ];
 }
 
-/** Once the charge's invoice is known, refunds booked before it take their share of its tax. */
-export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: InvoiceFacts, connectedAccount: string | null): Promise<void> {
+/**
+ * Brings the tax share of a charge's refunds to what its invoice and credit notes say: when the
+ * invoice becomes known (refunds booked before it had none), when a note is issued or voided, and
+ * after a refund's booking or failure. Each settling is a new entry, numbered.
+ */
+export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: InvoiceFacts, source: EntrySource): Promise<void> {
   await lockReference(tx, chargeId);
   const state = await refundState(tx, chargeId, invoice.currency);
-  const share = refundTax(state.refunded, invoice) - state.tax;
+  if (state.refunded === 0 && state.tax === 0) return;
+  const change = refundTax(state.refunded, await refundTaxBasis(tx, invoice)) - state.tax;
+  if (change === 0) return;
+  const settled = await entriesUnderKeys(tx, chargeId, `charge:${chargeId}:refund-tax%`);
   await post(tx, {
-    sourceKey: `charge:${chargeId}:refund-tax-at:${state.refunded}`,
+    sourceKey: `charge:${chargeId}:refund-tax-${settled + 1}`,
     kind: 'refund',
     reference: chargeId,
-    connectedAccount,
+    ...source,
     description: `Tax share of the refunds of charge ${chargeId}`,
     occurredAt: new Date(),
-    lines: transfer('tax_payable', 'refunds', invoice.currency, share),
+    lines: transfer('tax_payable', 'refunds', invoice.currency, change),
   });
 }
 
@@ -134,14 +186,14 @@ function chargeOf(event: StripeEvent): Record<string, any> & { id: string; curre
  */
 async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
   const charge = chargeOf(event);
-  const listed: Record<string, any>[] | undefined = charge.refunds?.data;
   await withTransaction(db, async (tx) => {
     await lockReference(tx, charge.id);
     const payment = await paymentOfCharge(tx, charge.id, idOf(charge.payment_intent));
     const invoice = payment ? readInvoice(payment.invoice) : null;
+    const basis = await refundTaxBasis(tx, invoice);
     const state = await refundState(tx, charge.id, charge.currency);
-    const postRefund = async (sourceKey: string, description: string, amount: number, occurredAt: number) => {
-      const tax = shareOfOne(amount, refundTax(state.refunded + amount, invoice) - state.tax);
+    await postNewRefunds(tx, event, charge, state, async (sourceKey, description, amount, occurredAt) => {
+      const tax = shareOfOne(amount, refundTax(state.refunded + amount, basis) - state.tax);
       const result = await post(tx, {
         sourceKey,
         kind: 'refund',
@@ -152,32 +204,41 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
         lines: refundLines(charge.currency, amount, tax),
       });
       if (result === 'posted') Object.assign(state, { refunded: state.refunded + amount, tax: state.tax + tax });
-    };
-
-    const failures = await refundFailuresOf(tx, charge.id);
-    // A payload from before a failure still counts the failed refund in amount_refunded.
-    const failedSince = failures.filter((f) => f.failedAt > at(event.created)).reduce((sum, f) => sum + f.amount, 0);
-    const postGrowth = (amount: number) =>
-      postRefund(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, amount, event.created);
-    if (!Array.isArray(listed)) {
-      await postGrowth(Math.max(0, charge.amount_refunded - failedSince - state.refunded));
-      return;
-    }
-    const failed = new Set(failures.map((f) => f.refundId));
-    const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled' && !failed.has(r.id));
-    // Stripe embeds a charge's ten newest refunds: with more, the older ones (booked from earlier
-    // events) are not in the list, and the charge's own total is what bounds the booking.
-    const truncated = charge.refunds?.has_more === true;
-    const refunded = truncated ? charge.amount_refunded - failedSince : refunds.reduce((sum, refund) => sum + refund.amount, 0);
-    const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
-    for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
-      if (already.has(`refund:${refund.id}`) || state.refunded + refund.amount > refunded) continue;
-      await postRefund(`refund:${refund.id}`, `Refund ${refund.id} of charge ${charge.id}`, refund.amount, refund.created ?? event.created);
-    }
-    // Older refunds not booked yet (their events missed or still to come) are booked from the
-    // charge's total, as without a list; their own events then find the total reached.
-    if (truncated && refunded > state.refunded) await postGrowth(refunded - state.refunded);
+    });
+    // What a refund's own share could not take (see shareOfOne) is settled on the whole.
+    if (invoice) await settleRefundTax(tx, charge.id, invoice, sourceOf(event));
   });
+}
+
+/** Posts one refund when its key is new, adding it to the charge's refund state. */
+type PostRefund = (sourceKey: string, description: string, amount: number, occurredAt: number) => Promise<void>;
+
+/** The refunds a charge event shows that are not booked yet (beyond `state`), each through `postRefund`. */
+async function postNewRefunds(tx: Queryable, event: StripeEvent, charge: ReturnType<typeof chargeOf>, state: RefundState, postRefund: PostRefund): Promise<void> {
+  const listed: Record<string, any>[] | undefined = charge.refunds?.data;
+  const failures = await refundFailuresOf(tx, charge.id);
+  // A payload from before a failure still counts the failed refund in amount_refunded.
+  const failedSince = failures.filter((f) => f.failedAt > at(event.created)).reduce((sum, f) => sum + f.amount, 0);
+  const postGrowth = (amount: number) =>
+    postRefund(`charge:${charge.id}:refunded-to:${charge.amount_refunded}`, `Refund of charge ${charge.id} (now ${charge.amount_refunded} refunded)`, amount, event.created);
+  if (!Array.isArray(listed)) {
+    await postGrowth(Math.max(0, charge.amount_refunded - failedSince - state.refunded));
+    return;
+  }
+  const failed = new Set(failures.map((f) => f.refundId));
+  const refunds = listed.filter((r) => r.status !== 'failed' && r.status !== 'canceled' && !failed.has(r.id));
+  // Stripe embeds a charge's ten newest refunds: with more, the older ones (booked from earlier
+  // events) are not in the list, and the charge's own total is what bounds the booking.
+  const truncated = charge.refunds?.has_more === true;
+  const refunded = truncated ? charge.amount_refunded - failedSince : refunds.reduce((sum, refund) => sum + refund.amount, 0);
+  const already = await postedKeys(tx, refunds.map((refund) => `refund:${refund.id}`));
+  for (const refund of refunds.sort((a, b) => (a.created ?? 0) - (b.created ?? 0))) {
+    if (already.has(`refund:${refund.id}`) || state.refunded + refund.amount > refunded) continue;
+    await postRefund(`refund:${refund.id}`, `Refund ${refund.id} of charge ${charge.id}`, refund.amount, refund.created ?? event.created);
+  }
+  // Older refunds not booked yet (their events missed or still to come) are booked from the
+  // charge's total, as without a list; their own events then find the total reached.
+  if (truncated && refunded > state.refunded) await postGrowth(refunded - state.refunded);
 }
 
 /**
@@ -203,8 +264,9 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
       : { sourceKey: `refund:${refund.id}:reversed-from-growth`, currency: String(refund.currency), amount: await refundedByGrowthNotGivenBack(tx, chargeId, Number(refund.amount) || 0) };
     if (amount <= 0) return;
     const payment = await paymentOfCharge(tx, chargeId, null);
+    const invoice = payment ? readInvoice(payment.invoice) : null;
     const state = await refundState(tx, chargeId, currency);
-    const tax = shareOfOne(amount, state.tax - refundTax(state.refunded - amount, payment ? readInvoice(payment.invoice) : null));
+    const tax = shareOfOne(amount, state.tax - refundTax(state.refunded - amount, await refundTaxBasis(tx, invoice)));
     await post(tx, {
       sourceKey,
       kind: 'refund',
@@ -214,6 +276,7 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
       ...sourceOf(event),
       lines: reversed(refundLines(currency, amount, tax)),
     });
+    if (invoice) await settleRefundTax(tx, chargeId, invoice, sourceOf(event));
   });
 }
 

@@ -3,9 +3,10 @@ import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
 import { linesOf, lockReference, netsOf, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type EntrySource, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
-import { requirePayment, type Payment } from '../src/store/payments';
+import { paymentOfInvoice, requirePayment, type Payment } from '../src/store/payments';
+import { keepCreditNote } from '../src/store/credit-notes';
 import { readInvoice, readInvoiceOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
-import { readCreditNoteOf, type CreditNoteFacts } from '../src/platform/credit-note';
+import { readCreditNoteOf, taxOfCredited, type CreditNoteFacts } from '../src/platform/credit-note';
 import type { ActivityDependencies } from './dependencies';
 import { withPaidOffStripe } from './paid-off-stripe';
 import { settleRefundTax } from './charge-ledger';
@@ -22,7 +23,8 @@ import { settleRefundTax } from './charge-ledger';
  * - marked uncollectible: what is still receivable becomes bad debt (nothing once paid);
  * - voided: everything booked for the invoice reversed;
  * - credit note: revenue and tax reduced against the receivable (before payment), the customer
- *   balance, or money given back out of band; its refund part is the refund's own entry.
+ *   balance, or money given back out of band; its refund part is the refund's own entry, which
+ *   takes the note's own tax on it.
  */
 
 function label(invoice: InvoiceFacts) {
@@ -111,7 +113,7 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
     await postIssued(tx, invoice, sourceOfPayment(payment), payment.paid_at.getTime() / 1000);
     await postPaid(tx, invoice, payment);
     // Refunds booked before the payment was known could not take their share of the tax.
-    for (const chargeId of [...invoice.chargeIds].sort()) await settleRefundTax(tx, chargeId, invoice, payment.account);
+    for (const chargeId of [...invoice.chargeIds].sort()) await settleRefundTax(tx, chargeId, invoice, sourceOfPayment(payment));
   });
 }
 
@@ -170,7 +172,7 @@ async function isVoided(tx: Queryable, invoiceId: string): Promise<boolean> {
  */
 function creditNoteLines(note: CreditNoteFacts, writtenOff: number, outstanding: number): LedgerLine[] {
   const credited = note.amount - note.refunded;
-  const tax = note.amount === 0 ? 0 : Math.round((note.tax * credited) / note.amount);
+  const tax = taxOfCredited(note);
   const fromReceivable = Math.min(note.prePayment, Math.max(0, outstanding));
   const fromBadDebt = Math.min(note.prePayment - fromReceivable, Math.max(0, writtenOff));
   const c = note.currency;
@@ -222,6 +224,10 @@ async function withInvoice(db: Db, event: StripeEvent, post: (tx: Queryable, inv
   });
 }
 
+/**
+ * Runs `post` under the invoice's lock; then the refunds of the charge that paid the invoice take
+ * their tax share anew, as the note's refund part takes the note's own tax.
+ */
 async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, note: CreditNoteFacts) => Promise<void>) {
   const note = readCreditNoteOf(event);
   await withTransaction(db, async (tx) => {
@@ -229,6 +235,11 @@ async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, 
     // A voided invoice was reversed as a whole; a credit note arriving after it adds nothing.
     if (await isVoided(tx, note.invoiceId)) return;
     await post(tx, note);
+    await keepCreditNote(tx, note);
+    const payment = await paymentOfInvoice(tx, note.invoiceId);
+    if (!payment) return;
+    const invoice = readInvoice(payment.invoice);
+    for (const chargeId of [...invoice.chargeIds].sort()) await settleRefundTax(tx, chargeId, invoice, sourceOf(event));
   });
 }
 

@@ -253,6 +253,76 @@ describe('credit notes', () => {
   });
 });
 
+describe('credit notes on an invoice whose lines are taxed at different rates', () => {
+  // $100 taxed at 20 % and $100 untaxed: $220, of which $20 tax (an average of 9.1 %).
+  const mixedRates = (chargeId: string) => invoiceStates({ subtotal: 20_000, tax: 2_000, chargeId });
+  const chargeOf = (label: string, order: string) => `ch_${label}_${order.replace(/\W/g, '_')}`;
+
+  test.each(orders)('when a credit note refunds the untaxed line (%s), then its refund moves no tax', async (order) => {
+    const chargeId = chargeOf('untaxed_line_refunded', order);
+    const invoice = mixedRates(chargeId);
+    const note = creditNote({ invoiceId: invoice.id, amount: 10_000, tax: 0, to: 'refund' });
+    const charge = chargeWithRefunds(chargeId, 22_000, [{ id: `re_${chargeId}`, amount: 10_000 }]);
+
+    await deliverAll([stripeEvent('invoice.paid', invoice.paid), stripeEvent('credit_note.created', note), stripeEvent('charge.refunded', charge)], order);
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 10_000, stripe_balance: -10_000 });
+    await expectBalanced(service);
+  });
+
+  test.each(orders)('when a credit note refunds half the taxed line and credits the other half to the balance (%s), then the refund takes the note\'s tax on it', async (order) => {
+    const chargeId = chargeOf('taxed_line_split', order);
+    const invoice = mixedRates(chargeId);
+    const note = { ...creditNote({ invoiceId: invoice.id, amount: 12_000, tax: 2_000, to: 'balance' }), refunds: [{ refund: `re_${chargeId}`, amount_refunded: 6_000, type: 'refund' }] };
+    const charge = chargeWithRefunds(chargeId, 22_000, [{ id: `re_${chargeId}`, amount: 6_000 }]);
+
+    await deliverAll([stripeEvent('invoice.paid', invoice.paid), stripeEvent('credit_note.created', note), stripeEvent('charge.refunded', charge)], order);
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 5_000, tax_payable: 1_000, stripe_balance: -6_000 });
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -20_000 + 5_000, tax_payable: -2_000 + 1_000, customer_balance: -6_000, stripe_balance: 22_000 });
+  });
+
+  test.each(orders)('when the untaxed line is credited before payment and the charge is then refunded in full (%s), then no tax is left payable', async (order) => {
+    const chargeId = chargeOf('refunded_after_note', order);
+    const invoice = mixedRates(chargeId);
+    const note = creditNote({ invoiceId: invoice.id, amount: 10_000, tax: 0, to: 'invoice' });
+    const paid = { ...invoice.paid, amount_due: 12_000, amount_paid: 12_000 };
+    const charge = chargeWithRefunds(chargeId, 12_000, [{ id: `re_${chargeId}`, amount: 12_000 }]);
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open), stripeEvent('credit_note.created', note), stripeEvent('invoice.paid', paid), stripeEvent('charge.refunded', charge)], order);
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 10_000, tax_payable: 2_000, stripe_balance: -12_000 });
+    expect(await movements(service, invoice.id)).toEqual({ revenue: -10_000, tax_payable: -2_000, stripe_balance: 12_000 });
+  });
+
+  test.each(orders)('when a credit note to the balance is voided after a refund was booked (%s), then the refund\'s tax share is the invoice\'s again', async (order) => {
+    const chargeId = chargeOf('note_voided', order);
+    const invoice = mixedRates(chargeId);
+    const note = creditNote({ invoiceId: invoice.id, amount: 10_000, tax: 0, to: 'balance' });
+    const charge = chargeWithRefunds(chargeId, 22_000, [{ id: `re_${chargeId}`, amount: 11_000 }]);
+
+    await deliverAll(
+      [stripeEvent('invoice.paid', invoice.paid), stripeEvent('charge.refunded', charge), stripeEvent('credit_note.created', note), stripeEvent('credit_note.voided', { ...note, status: 'void' })],
+      order,
+    );
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 10_000, tax_payable: 1_000, stripe_balance: -11_000 });
+    await expectBalanced(service);
+  });
+
+  test('when a credit note to the balance takes the untaxed line while a refund is booked, then the refund\'s tax share is that of the taxed line left', async () => {
+    const chargeId = 'ch_refund_then_untaxed_note';
+    const invoice = mixedRates(chargeId);
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice.paid));
+    await deliverTwiceAndWait(service, stripeEvent('charge.refunded', chargeWithRefunds(chargeId, 22_000, [{ id: 're_before_the_note', amount: 6_000 }])));
+    expect(await movements(service, chargeId)).toEqual({ refunds: 6_000 - 545, tax_payable: 545, stripe_balance: -6_000 });
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', creditNote({ invoiceId: invoice.id, amount: 10_000, tax: 0, to: 'balance' })));
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 5_000, tax_payable: 1_000, stripe_balance: -6_000 });
+  });
+});
+
 describe('refunds and tax', () => {
   test('when a refund is booked before the payment of its invoice is known, then it takes its tax share once the payment arrives', async () => {
     const chargeId = 'ch_refund_before_payment';

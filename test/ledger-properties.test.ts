@@ -54,6 +54,7 @@ const scenarios = [
   'a part paid, a credit note for more than the rest',
   'paid in parts after a failed attempt',
   'a part paid after a failed attempt, the rest written off',
+  'an untaxed line refunded by a credit note, then the rest refunded',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -90,12 +91,14 @@ function figures(spec: InvoiceSpec) {
   // A credit note credits after payment no more than was paid.
   const beyondRest = Math.min(part, partPaid);
   const mixedTax = Math.round((tax * (due - partPaid + beyondRest)) / total);
-  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid, restTax: Math.round((tax * (due - partPaid)) / total), firstRefund, beyondRest, mixedTax };
+  // An invoice of a taxed line and an untaxed one (the lines' tax rates differ), both in `subtotal`.
+  const untaxedLine = Math.min(partPaid, spec.subtotal - 1);
+  return { tax, total, applied, due, part, partTax: Math.round((tax * part) / total), partPaid, restTax: Math.round((tax * (due - partPaid)) / total), firstRefund, beyondRest, mixedTax, untaxedLine };
 }
 
 /** Stripe's events for one invoice's history, in Stripe's order. */
 function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId: string; disputeId: string; events: StripeEvent[] } {
-  const { tax, applied, due, part, partTax, partPaid, firstRefund, beyondRest, mixedTax, restTax } = figures(spec);
+  const { tax, applied, due, part, partTax, partPaid, firstRefund, beyondRest, mixedTax, restTax, untaxedLine } = figures(spec);
   const run = `${Date.now().toString(36)}_${n}`;
   const chargeId = `ch_prop_${run}`;
   const disputeId = `dp_prop_${run}`;
@@ -136,6 +139,7 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
     pre_payment_amount: due - partPaid,
     post_payment_amount: beyondRest,
   };
+  const untaxedLineNote = { ...creditNote({ invoiceId: base.id, amount: untaxedLine, to: 'refund' }), refunds: [{ refund: `re_prop_${run}_0`, amount_refunded: untaxedLine, type: 'refund' }] };
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
     paid: [finalized, paid(due)],
@@ -233,13 +237,21 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       refunded(firstRefund, part - firstRefund),
       stripeEvent('charge.refund.updated', refund(`re_prop_${run}_0`, chargeId, firstRefund, 'failed')),
     ],
+    // The note's refund takes the note's tax (none); the rest of the charge refunded takes the tax of what the note left.
+    'an untaxed line refunded by a credit note, then the rest refunded': [
+      finalized,
+      paid(due),
+      stripeEvent('credit_note.created', untaxedLineNote),
+      refunded(untaxedLine),
+      refunded(untaxedLine, due - untaxedLine),
+    ],
   };
   return { invoiceId: base.id, chargeId, disputeId, events: events[spec.scenario] };
 }
 
 /** The net per account each reference should end with: the model, from the history alone. */
 function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; charge: Record<string, number>; dispute: Record<string, number> } {
-  const { tax, total, applied, due, part, partTax, partPaid, restTax, firstRefund, beyondRest, mixedTax } = figures(spec);
+  const { tax, total, applied, due, part, partTax, partPaid, restTax, firstRefund, beyondRest, mixedTax, untaxedLine } = figures(spec);
   const issued = { revenue: -spec.subtotal, tax_payable: -tax, customer_balance: applied };
   const paid = { ...issued, stripe_balance: due };
   const credited = { revenue: -spec.subtotal + (part - partTax), tax_payable: -tax + partTax };
@@ -271,6 +283,11 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       return { invoice: paid, charge: { refunds: part - refundTax, tax_payable: refundTax, stripe_balance: -part }, dispute: none };
     case 'dispute lost':
       return { invoice: paid, charge: none, dispute: { dispute_losses: due, stripe_balance: -due } };
+    case 'an untaxed line refunded by a credit note, then the rest refunded': {
+      const taxed = total - untaxedLine;
+      const restRefundTax = Math.floor(((due - untaxedLine) * tax * 2 + taxed) / (2 * taxed));
+      return { invoice: paid, charge: { refunds: due - restRefundTax, tax_payable: restRefundTax, stripe_balance: -due }, dispute: none };
+    }
     case 'dispute won':
       return { invoice: paid, charge: none, dispute: none };
     case 'overpaid':

@@ -82,3 +82,11 @@ export function readCreditNoteOf(event: StripeEvent): CreditNoteFacts {
     throw invalidEvent(event, (err as Error).message);
   }
 }
+
+/**
+ * The note's tax on what it credits other than by refund (before payment, to the balance, out of
+ * band), in proportion; its refund part has the rest of the note's tax.
+ */
+export function taxOfCredited(note: Pick<CreditNoteFacts, 'amount' | 'tax' | 'refunded'>): number {
+  return note.amount === 0 ? 0 : Math.round((note.tax * (note.amount - note.refunded)) / note.amount);
+}

@@ -151,6 +151,15 @@ export async function postedUnderKeys(db: Queryable, reference: string, sourceKe
   return rows[0].amount;
 }
 
+/** How many entries about a reference have source keys matching a LIKE pattern. */
+export async function entriesUnderKeys(db: Queryable, reference: string, sourceKeyPattern: string): Promise<number> {
+  const { rows } = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM ledger_entries WHERE reference = $1 AND source_key LIKE $2', [
+    reference,
+    sourceKeyPattern,
+  ]);
+  return rows[0].count;
+}
+
 export interface Position {
   account: Account;
   currency: string;

@@ -69,7 +69,7 @@ export async function requirePayment(db: Db, paymentId: number): Promise<Payment
   return payment;
 }
 
-export async function paymentOfInvoice(db: Db, invoiceId: string): Promise<Payment | undefined> {
+export async function paymentOfInvoice(db: Queryable, invoiceId: string): Promise<Payment | undefined> {
   const { rows } = await db.query<Payment>(`SELECT ${columns} FROM payments WHERE invoice_id = $1`, [invoiceId]);
   return rows[0];
 }
