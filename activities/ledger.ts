@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type EntrySource, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, onTheirSides, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type EntrySource, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfInvoice, requirePayment, type Payment } from '../src/store/payments';
 import { keepCreditNote } from '../src/store/credit-notes';
@@ -41,11 +41,11 @@ async function postIssued(tx: Queryable, invoice: InvoiceFacts, source: EntrySou
     description: `${label(invoice)} issued`,
     occurredAt,
     ...source,
-    lines: [
+    lines: onTheirSides([
       { account: 'accounts_receivable', currency: invoice.currency, debit: invoice.total },
       { account: 'revenue', currency: invoice.currency, credit: invoice.total - invoice.tax },
       { account: 'tax_payable', currency: invoice.currency, credit: invoice.tax },
-    ],
+    ]),
   });
   await post(tx, {
     sourceKey: `invoice:${invoice.id}:customer-balance`,

@@ -82,6 +82,20 @@ describe('customer credit balance', () => {
   });
 });
 
+describe('invoices of a negative total', () => {
+  test.each(orders)('when a downgrade\'s proration invoice credits the customer (%s), then revenue and tax fall against the customer balance and nothing is receivable', async (order) => {
+    // A credit of $50 plus $10 tax, which Stripe puts on the customer's balance: nothing is due.
+    const invoice = invoiceStates({ subtotal: -5_000, tax: -1_000, startingBalance: 0, endingBalance: -6_000 });
+    const paid = { ...invoice.paid, amount_due: 0, amount_paid: 0, amount_remaining: 0 };
+
+    await deliverAll([stripeEvent('invoice.finalized', invoice.open), stripeEvent('invoice.paid', paid)], order);
+
+    expect(await movements(service, invoice.id)).toEqual({ revenue: 5_000, tax_payable: 1_000, customer_balance: -6_000 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ recognized: -6_000, balance_applied: -6_000, paid: 0, outstanding: 0 });
+    await expectBalanced(service);
+  });
+});
+
 describe('paid out of band', () => {
   test.each([
     ['an older API version (amount_paid 0)', 0],

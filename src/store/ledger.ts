@@ -63,6 +63,15 @@ export function transfer(debit: Account, credit: Account, currency: string, amou
     : [{ account: debit, currency, credit: -amount }, { account: credit, currency, debit: -amount }];
 }
 
+/**
+ * Lines from amounts that may be below zero, each on the side its sign says: an invoice that
+ * credits the customer (a downgrade's proration, a negative total) moves revenue, tax and the
+ * receivable the other way.
+ */
+export function onTheirSides(lines: LedgerLine[]): LedgerLine[] {
+  return lines.map(({ account, currency, debit = 0, credit = 0 }) => (debit - credit >= 0 ? { account, currency, debit: debit - credit } : { account, currency, credit: credit - debit }));
+}
+
 export function reversed(lines: LedgerLine[]): LedgerLine[] {
   return lines.map(({ account, currency, debit, credit }) => ({ account, currency, debit: credit ?? 0, credit: debit ?? 0 }));
 }
@@ -283,7 +292,7 @@ export async function referencesOfPayingCharges(db: Queryable, chargeIds: string
 export async function invoicePosition(db: Queryable, invoiceId: string, chargeReferences: string[]): Promise<InvoicePosition | undefined> {
   const { rows } = await db.query<InvoicePosition>(
     `SELECT l.currency,
-            sum(l.debit) FILTER (WHERE e.kind = 'invoice_recognized' AND l.account = 'accounts_receivable')::float8 AS recognized,
+            sum(l.debit - l.credit) FILTER (WHERE e.kind = 'invoice_recognized' AND l.account = 'accounts_receivable')::float8 AS recognized,
             sum(l.credit - l.debit) FILTER (WHERE e.kind = 'customer_balance_applied' AND l.account = 'accounts_receivable')::float8 AS balance_applied,
             sum(l.debit - l.credit) FILTER (WHERE e.kind IN ('credit_note', 'credit_note_voided') AND l.account IN ('revenue', 'tax_payable'))::float8 AS credited,
             sum(l.credit - l.debit) FILTER (WHERE e.kind = 'payment_settled' AND l.account = 'accounts_receivable')::float8 AS paid,
