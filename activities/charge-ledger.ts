@@ -21,7 +21,7 @@ import {
 } from '../src/store/ledger';
 import { creditedByNotes, type CreditedByNotes } from '../src/store/credit-notes';
 import { loadEventPayload } from '../src/store/events';
-import { paymentOfCharge } from '../src/store/payments';
+import { chargesOf, paymentOfCharge, type Payment } from '../src/store/payments';
 import { recordRefundFailure, refundFailuresOf } from '../src/store/refund-failures';
 import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
 import { invalidEvent } from '../workflows/contracts';
@@ -52,9 +52,10 @@ const noNotes: CreditedByNotes = { amount: 0, tax: 0, refunded: 0, refundedTax: 
  * no tax). Which charge a credit note's refund came from is only known when one charge paid the
  * invoice: the charges of an invoice paid in parts take the invoice's share, notes or not.
  */
-async function refundTaxBasis(tx: Queryable, invoice: InvoiceFacts | null): Promise<RefundTaxBasis | null> {
-  if (!invoice) return null;
-  const notes = invoice.chargeIds.length > 1 ? noNotes : await creditedByNotes(tx, invoice.id, invoice.currency);
+async function refundTaxBasis(tx: Queryable, payment: Payment | undefined): Promise<RefundTaxBasis | null> {
+  if (!payment) return null;
+  const invoice = readInvoice(payment.invoice);
+  const notes = chargesOf(payment).length > 1 ? noNotes : await creditedByNotes(tx, invoice.id, invoice.currency);
   return { invoice, notes };
 }
 
@@ -107,11 +108,11 @@ function refundLines(currency: string, amount: number, tax: number): LedgerLine[
  * invoice becomes known (refunds booked before it had none), when a note is issued or voided, and
  * after a refund's booking or failure. Each settling is a new entry, numbered.
  */
-export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: InvoiceFacts, source: EntrySource): Promise<void> {
+export async function settleRefundTax(tx: Queryable, chargeId: string, payment: Payment, source: EntrySource): Promise<void> {
   await lockReference(tx, chargeId);
-  const state = await refundState(tx, chargeId, invoice.currency);
+  const state = await refundState(tx, chargeId, payment.currency);
   if (state.refunded === 0 && state.tax === 0) return;
-  const change = refundTax(state.refunded, await refundTaxBasis(tx, invoice)) - state.tax;
+  const change = refundTax(state.refunded, await refundTaxBasis(tx, payment)) - state.tax;
   if (change === 0) return;
   const settled = await entriesUnderKeys(tx, chargeId, `charge:${chargeId}:refund-tax%`);
   await post(tx, {
@@ -121,7 +122,7 @@ export async function settleRefundTax(tx: Queryable, chargeId: string, invoice: 
     ...source,
     description: `Tax share of the refunds of charge ${chargeId}`,
     occurredAt: new Date(),
-    lines: transfer('tax_payable', 'refunds', invoice.currency, change),
+    lines: transfer('tax_payable', 'refunds', payment.currency, change),
   });
 }
 
@@ -189,8 +190,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
   await withTransaction(db, async (tx) => {
     await lockReference(tx, charge.id);
     const payment = await paymentOfCharge(tx, charge.id, idOf(charge.payment_intent));
-    const invoice = payment ? readInvoice(payment.invoice) : null;
-    const basis = await refundTaxBasis(tx, invoice);
+    const basis = await refundTaxBasis(tx, payment);
     const state = await refundState(tx, charge.id, charge.currency);
     await postNewRefunds(tx, event, charge, state, async (sourceKey, description, amount, occurredAt) => {
       const tax = shareOfOne(amount, refundTax(state.refunded + amount, basis) - state.tax);
@@ -206,7 +206,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
       if (result === 'posted') Object.assign(state, { refunded: state.refunded + amount, tax: state.tax + tax });
     });
     // What a refund's own share could not take (see shareOfOne) is settled on the whole.
-    if (invoice) await settleRefundTax(tx, charge.id, invoice, sourceOf(event));
+    if (payment) await settleRefundTax(tx, charge.id, payment, sourceOf(event));
   });
 }
 
@@ -264,9 +264,8 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
       : { sourceKey: `refund:${refund.id}:reversed-from-growth`, currency: String(refund.currency), amount: await refundedByGrowthNotGivenBack(tx, chargeId, Number(refund.amount) || 0) };
     if (amount <= 0) return;
     const payment = await paymentOfCharge(tx, chargeId, null);
-    const invoice = payment ? readInvoice(payment.invoice) : null;
     const state = await refundState(tx, chargeId, currency);
-    const tax = shareOfOne(amount, state.tax - refundTax(state.refunded - amount, await refundTaxBasis(tx, invoice)));
+    const tax = shareOfOne(amount, state.tax - refundTax(state.refunded - amount, await refundTaxBasis(tx, payment)));
     await post(tx, {
       sourceKey,
       kind: 'refund',
@@ -276,7 +275,7 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
       ...sourceOf(event),
       lines: reversed(refundLines(currency, amount, tax)),
     });
-    if (invoice) await settleRefundTax(tx, chargeId, invoice, sourceOf(event));
+    if (payment) await settleRefundTax(tx, chargeId, payment, sourceOf(event));
   });
 }
 

@@ -1,4 +1,4 @@
-import { paidInvoice } from './support/billing-events';
+import { chargeWithRefunds, paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
 import { movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, testAdminKey } from './support/service';
@@ -112,5 +112,23 @@ describe('paid outside Stripe (amount_paid_off_stripe, which Stripe leaves out o
     await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice, { account: 'acct_off_stripe_refused' }));
 
     expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -10_000, stripe_balance: 10_000 });
+  });
+});
+
+describe('a refund booked before the payment of an invoice whose payload names no charge', () => {
+  test('when the payment is recorded, then the charge Stripe names as what paid it takes its refunds\' tax share, and the invoice\'s ledger shows them', async () => {
+    const { payments: _left_out, ...invoice } = paidInvoice({ subtotal: 10_000, tax: 2_000 });
+    environment.stripe.setInvoicePayment(invoice.id, 'pi_refunded_early');
+    environment.stripe.setLatestCharge('pi_refunded_early', 'ch_refunded_early');
+    // Newer API versions leave the refund list out of the charge.
+    const { refunds: _not_listed, ...charge } = chargeWithRefunds('ch_refunded_early', 12_000, [{ id: 're_early', amount: 3_000 }]);
+    const refunded = { ...charge, payment_intent: 'pi_refunded_early' };
+
+    await deliverTwiceAndWait(environment.service, stripeEvent('charge.refunded', refunded));
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
+
+    expect(await movements(environment.service, 'ch_refunded_early')).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
+    const { body } = await admin(environment.service, `/invoices/${invoice.id}/ledger`);
+    expect(body.position).toMatchObject({ paid: 12_000, refunded: 3_000 });
   });
 });

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../platform/db';
 import type { EventRefs } from '../platform/stripe-event';
+import { readInvoice } from '../platform/invoice';
 
 export interface Payment {
   id: number;
@@ -22,6 +23,15 @@ export interface Payment {
 }
 
 export type NewPayment = Omit<Payment, 'id'>;
+
+/**
+ * The charges that paid a recorded invoice payment: those its invoice names, and the one found
+ * when it was recorded (newer API versions name none in the invoice's payload; Stripe is asked).
+ */
+export function chargesOf(payment: Pick<Payment, 'charge_id' | 'invoice'>): string[] {
+  const named = readInvoice(payment.invoice).chargeIds;
+  return [...new Set([...named, ...(payment.charge_id ? [payment.charge_id] : [])])].sort();
+}
 
 // bigint columns arrive as strings; amounts of minor units fit a JS number.
 const columns = `id::int AS id, invoice_id, invoice_number, customer_id, customer_email, customer_name,

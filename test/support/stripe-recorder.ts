@@ -22,6 +22,8 @@ export interface StripeRecorder {
    * outside invoices), where stripe-mock would answer its one fixture.
    */
   setInvoicePayment(invoiceId: string, paymentIntentId: string): void;
+  /** From now on, retrieving this payment intent names this charge as its latest (stripe-mock names its one fixture). */
+  setLatestCharge(paymentIntentId: string, chargeId: string): void;
   /**
    * From now on, retrieving this balance transaction answers it, and listing balance transactions
    * answers those set this way whose `created` is within the list's `created[gte]` and `created[lt]`
@@ -47,6 +49,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const invoiceChanges = new Map<string, Record<string, any>>();
   const changeInvoice = (invoiceId: string, change: Record<string, any>) => void invoiceChanges.set(invoiceId, { ...invoiceChanges.get(invoiceId), ...change });
   const invoicePayments = new Map<string, string>();
+  const latestCharges = new Map<string, string>();
   const balanceTransactions = new Map<string, Record<string, any>>();
   const invoiceLines = new Map<string, Record<string, any>[]>();
   const customerBalanceTransactions = new Map<string, Record<string, any>[]>();
@@ -97,10 +100,21 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
       return;
     }
     const changedInvoice = req.method === 'GET' ? /^\/v1\/invoices\/([^/]+)$/.exec(path)?.[1] : undefined;
+    const changedIntent = req.method === 'GET' ? /^\/v1\/payment_intents\/([^/]+)$/.exec(path)?.[1] : undefined;
+    const change =
+      changedInvoice && invoiceChanges.has(changedInvoice)
+        ? (invoice: Record<string, any>) => ({ ...invoice, id: changedInvoice, ...invoiceChanges.get(changedInvoice) })
+        : changedIntent && latestCharges.has(changedIntent)
+          ? (intent: Record<string, any>) => {
+              const chargeId = latestCharges.get(changedIntent)!;
+              const latest = intent.latest_charge;
+              return { ...intent, latest_charge: typeof latest === 'object' && latest ? { ...latest, id: chargeId, payment_intent: changedIntent } : chargeId };
+            }
+          : undefined;
     const upstream = http.request(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
-        if (!changedInvoice || !invoiceChanges.has(changedInvoice)) {
+        if (!change) {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
           return;
@@ -108,8 +122,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
         const chunks: Buffer[] = [];
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('end', () => {
-          const invoice = { ...JSON.parse(Buffer.concat(chunks).toString('utf8')), id: changedInvoice, ...invoiceChanges.get(changedInvoice) };
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(invoice));
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(change(JSON.parse(Buffer.concat(chunks).toString('utf8')))));
         });
       },
     );
@@ -124,6 +137,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     markPaid: (invoiceId) => changeInvoice(invoiceId, { status: 'paid' }),
     setPaidOffStripe: (invoiceId, amount) => changeInvoice(invoiceId, { amount_paid_off_stripe: amount }),
     setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
+    setLatestCharge: (paymentIntentId, chargeId) => void latestCharges.set(paymentIntentId, chargeId),
     setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
     setInvoiceLines: (invoiceId, lines) => void invoiceLines.set(invoiceId, lines),
     setCustomerBalanceTransactions: (customerId, transactions) => void customerBalanceTransactions.set(customerId, transactions),
