@@ -55,6 +55,7 @@ const scenarios = [
   'paid in parts after a failed attempt',
   'a part paid after a failed attempt, the rest written off',
   'an untaxed line refunded by a credit note, then the rest refunded',
+  'a negative total credited to the balance',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -140,6 +141,9 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
     post_payment_amount: beyondRest,
   };
   const untaxedLineNote = { ...creditNote({ invoiceId: base.id, amount: untaxedLine, to: 'refund' }), refunds: [{ refund: `re_prop_${run}_0`, amount_refunded: untaxedLine, type: 'refund' }] };
+  // A downgrade's proration: the invoice credits the customer, and Stripe puts it on the balance.
+  const negative = paidInvoice({ id: `in_prop_${run}`, subtotal: -spec.subtotal, tax: -tax, chargeId });
+  const credited = { ...negative, starting_balance: -spec.credit, ending_balance: -spec.credit + negative.total, amount_due: 0, amount_paid: 0, amount_remaining: 0 };
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
     paid: [finalized, paid(due)],
@@ -238,6 +242,7 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       stripeEvent('charge.refund.updated', refund(`re_prop_${run}_0`, chargeId, firstRefund, 'failed')),
     ],
     // The note's refund takes the note's tax (none); the rest of the charge refunded takes the tax of what the note left.
+    'a negative total credited to the balance': [stripeEvent('invoice.finalized', { ...credited, status: 'open' }), stripeEvent('invoice.paid', credited)],
     'an untaxed line refunded by a credit note, then the rest refunded': [
       finalized,
       paid(due),
@@ -283,6 +288,8 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       return { invoice: paid, charge: { refunds: part - refundTax, tax_payable: refundTax, stripe_balance: -part }, dispute: none };
     case 'dispute lost':
       return { invoice: paid, charge: none, dispute: { dispute_losses: due, stripe_balance: -due } };
+    case 'a negative total credited to the balance':
+      return { invoice: { revenue: spec.subtotal, tax_payable: tax, customer_balance: -spec.subtotal - tax }, charge: none, dispute: none };
     case 'an untaxed line refunded by a credit note, then the rest refunded': {
       const taxed = total - untaxedLine;
       const restRefundTax = Math.floor(((due - untaxedLine) * tax * 2 + taxed) / (2 * taxed));
