@@ -89,9 +89,9 @@ async function refundState(tx: Queryable, chargeId: string, currency: string): P
 
 /**
  * The tax share one refund of `amount` moves, from the change in the cumulative share it makes.
- * Between an invoice payment's recording and its booking, the refunds booked before it have no
- * share yet (settleRefundTax takes it then, on all of them), so that change can be more than the
- * refund or less than nothing: kept within the refund, the rest is left to the settling.
+ * Refunds booked before their invoice was known have no share yet, and a credit note issued or
+ * voided since moves the share of those booked, so that change can be more than the refund or
+ * less than nothing: kept within the refund, the rest is settled on the whole right after.
  */
 const shareOfOne = (amount: number, change: number) => Math.max(0, Math.min(amount, change));
 
