@@ -56,6 +56,8 @@ const scenarios = [
   'a part paid after a failed attempt, the rest written off',
   'an untaxed line refunded by a credit note, then the rest refunded',
   'a negative total credited to the balance',
+  'an untaxed line credited to the balance, then partly refunded',
+  'an untaxed line credited to the balance, partly refunded, the credit note voided',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -144,6 +146,8 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
   // A downgrade's proration: the invoice credits the customer, and Stripe puts it on the balance.
   const negative = paidInvoice({ id: `in_prop_${run}`, subtotal: -spec.subtotal, tax: -tax, chargeId });
   const credited = { ...negative, starting_balance: -spec.credit, ending_balance: -spec.credit + negative.total, amount_due: 0, amount_paid: 0, amount_remaining: 0 };
+  const untaxedLineCredit = creditNote({ invoiceId: base.id, amount: untaxedLine, to: 'balance' });
+  const untaxedLineCredited = [finalized, paid(due), stripeEvent('credit_note.created', untaxedLineCredit), refunded(part)];
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
     paid: [finalized, paid(due)],
@@ -241,8 +245,14 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       refunded(firstRefund, part - firstRefund),
       stripeEvent('charge.refund.updated', refund(`re_prop_${run}_0`, chargeId, firstRefund, 'failed')),
     ],
-    // The note's refund takes the note's tax (none); the rest of the charge refunded takes the tax of what the note left.
     'a negative total credited to the balance': [stripeEvent('invoice.finalized', { ...credited, status: 'open' }), stripeEvent('invoice.paid', credited)],
+    // The note's refund takes the note's tax (none); the rest of the charge refunded takes the tax of what the note left.
+    // A refund outside the note takes the tax of what the note left, while the note stands.
+    'an untaxed line credited to the balance, then partly refunded': untaxedLineCredited,
+    'an untaxed line credited to the balance, partly refunded, the credit note voided': [
+      ...untaxedLineCredited,
+      stripeEvent('credit_note.voided', { ...untaxedLineCredit, status: 'void' }),
+    ],
     'an untaxed line refunded by a credit note, then the rest refunded': [
       finalized,
       paid(due),
@@ -288,6 +298,16 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
       return { invoice: paid, charge: { refunds: part - refundTax, tax_payable: refundTax, stripe_balance: -part }, dispute: none };
     case 'dispute lost':
       return { invoice: paid, charge: none, dispute: { dispute_losses: due, stripe_balance: -due } };
+    case 'an untaxed line credited to the balance, then partly refunded': {
+      const leftTax = Math.min(tax, Math.floor((part * tax * 2 + (total - untaxedLine)) / (2 * (total - untaxedLine))));
+      return {
+        invoice: { ...paid, revenue: -spec.subtotal + untaxedLine, customer_balance: applied - untaxedLine },
+        charge: { refunds: part - leftTax, tax_payable: leftTax, stripe_balance: -part },
+        dispute: none,
+      };
+    }
+    case 'an untaxed line credited to the balance, partly refunded, the credit note voided':
+      return { invoice: paid, charge: { refunds: part - refundTax, tax_payable: refundTax, stripe_balance: -part }, dispute: none };
     case 'a negative total credited to the balance':
       return { invoice: { revenue: spec.subtotal, tax_payable: tax, customer_balance: -spec.subtotal - tax }, charge: none, dispute: none };
     case 'an untaxed line refunded by a credit note, then the rest refunded': {
