@@ -55,7 +55,8 @@ const noNotes: CreditedByNotes = { amount: 0, tax: 0, refunded: 0, refundedTax: 
 async function refundTaxBasis(tx: Queryable, payment: Payment | undefined): Promise<RefundTaxBasis | null> {
   if (!payment) return null;
   const invoice = readInvoice(payment.invoice);
-  const notes = chargesOf(payment).length > 1 ? noNotes : await creditedByNotes(tx, invoice.id, invoice.currency);
+  const inParts = chargesOf(payment).length > 1 || invoice.partsPaid > 1;
+  const notes = inParts ? noNotes : await creditedByNotes(tx, invoice.id, invoice.currency);
   return { invoice, notes };
 }
 

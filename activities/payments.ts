@@ -23,6 +23,18 @@ interface PaymentReference {
   chargeId: string | null;
   paymentIntentId: string | null;
   method: string | null;
+  /** The invoice's payments, when Stripe was asked for them (the payload lists none). */
+  listed?: Stripe.InvoicePayment[];
+}
+
+/**
+ * The invoice with the payments Stripe listed for it, as newer API versions list them when asked
+ * (webhook payloads leave them out): every part of an invoice paid in parts is then known, so a
+ * refund or dispute of any part's charge finds the invoice by its payment intent.
+ */
+function withPayments(invoice: Json, listed: Stripe.InvoicePayment[] | undefined): Json {
+  if (!listed || listed.length === 0 || invoice.payments) return invoice;
+  return { ...invoice, payments: { object: 'list', data: listed, has_more: false } };
 }
 
 /** "VISA •••• 4242", or the bank and last 4 of a debit ("STRIPE TEST BANK •••• 6789"), from a charge's payment method details. */
@@ -48,10 +60,10 @@ async function paymentReference(stripe: Stripe | undefined, invoice: InvoiceFact
   const { data } = await stripe.invoicePayments.list({ invoice: invoice.id, limit: 10 }, asAccount(event.account));
   const paid = data.find((p) => p.status === 'paid') ?? data.find((p) => p.is_default) ?? data[0];
   const paymentIntentId = idOf(paid?.payment?.payment_intent);
-  if (!paymentIntentId) return { ...known, chargeId: idOf(paid?.payment?.charge) };
+  if (!paymentIntentId) return { ...known, chargeId: idOf(paid?.payment?.charge), listed: data };
   const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] }, asAccount(event.account));
   const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
-  return { chargeId: idOf(intent.latest_charge), paymentIntentId, method: paymentMethodOf(charge) };
+  return { chargeId: idOf(intent.latest_charge), paymentIntentId, method: paymentMethodOf(charge), listed: data };
 }
 
 /**
@@ -68,7 +80,7 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, g
   const event = await withPaidOffStripe(asking, given);
   const invoice = readInvoiceOf(event);
   const reference = await paymentReference(asking, invoice, event);
-  const invoiceObject = await withAllLines(asking, event);
+  const invoiceObject = withPayments(await withAllLines(asking, event), reference.listed);
   return recordPayment(db, {
     invoice_id: invoice.id,
     invoice_number: invoice.number,

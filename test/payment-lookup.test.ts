@@ -132,3 +132,18 @@ describe('a refund booked before the payment of an invoice whose payload names n
     expect(body.position).toMatchObject({ paid: 12_000, refunded: 3_000 });
   });
 });
+
+describe('an invoice paid in parts, whose payload lists no payments (newer API versions)', () => {
+  test('when a part\'s charge other than the one looked up is refunded, then the refund finds the invoice and takes its tax share', async () => {
+    const { payments: _left_out, ...invoice } = paidInvoice({ subtotal: 9_000, tax: 1_000 });
+    environment.stripe.setInvoicePayment(invoice.id, 'pi_first_part');
+    environment.stripe.setInvoicePayment(invoice.id, 'pi_second_part');
+    environment.stripe.setLatestCharge('pi_first_part', 'ch_first_part');
+    const { refunds: _not_listed, ...charge } = chargeWithRefunds('ch_second_part', 4_000, [{ id: 're_second_part', amount: 4_000 }]);
+
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
+    await deliverTwiceAndWait(environment.service, stripeEvent('charge.refunded', { ...charge, payment_intent: 'pi_second_part' }));
+
+    expect(await movements(environment.service, 'ch_second_part')).toEqual({ refunds: 3_600, tax_payable: 400, stripe_balance: -4_000 });
+  });
+});

@@ -57,6 +57,8 @@ export interface InvoiceFacts extends IssuerNames {
   paymentIntentId: string | null;
   /** Every charge that paid it: `chargeId`, or several when it was paid in parts (newer API versions list each payment). */
   chargeIds: string[];
+  /** How many payments paid it, as listed (a part paid by a payment intent names no charge there). */
+  partsPaid: number;
   currency: string;
   subtotal: number;
   discount: number;
@@ -127,15 +129,16 @@ function sum(items: unknown, pick: (item: Json) => unknown): number {
 }
 
 /** The payment that settled the invoice: `invoice.payments` (new) or `charge` / `payment_intent` (old); and every charge that paid a part. */
-function paymentOf(invoice: Json): Pick<InvoiceFacts, 'chargeId' | 'paymentIntentId' | 'chargeIds'> {
+function paymentOf(invoice: Json): Pick<InvoiceFacts, 'chargeId' | 'paymentIntentId' | 'chargeIds' | 'partsPaid'> {
   const payments: Json[] = Array.isArray(invoice.payments?.data) ? invoice.payments.data : [];
   const paid = payments.find((p) => p.status === 'paid') ?? payments.find((p) => p.is_default) ?? payments[0];
   const main = paid?.payment
     ? { chargeId: idOf(paid.payment.charge), paymentIntentId: idOf(paid.payment.payment_intent) }
     : { chargeId: idOf(invoice.charge), paymentIntentId: idOf(invoice.payment_intent) };
-  const parts = payments.filter((p) => p.status === 'paid').map((p) => idOf(p.payment?.charge));
+  const paidParts = payments.filter((p) => p.status === 'paid');
+  const parts = paidParts.map((p) => idOf(p.payment?.charge));
   const chargeIds = [...new Set([main.chargeId, ...parts].filter((id): id is string => id !== null))];
-  return { ...main, chargeIds };
+  return { ...main, chargeIds, partsPaid: paidParts.length };
 }
 
 /** Inclusive taxes: `tax_behavior: 'inclusive'` (newer) or `inclusive: true` (older). */

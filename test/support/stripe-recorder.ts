@@ -18,8 +18,9 @@ export interface StripeRecorder {
   setPaidOffStripe(invoiceId: string, amount: number): void;
   /**
    * From now on, listing this invoice's payments, or the payments of this payment intent, answers
-   * one paid payment. Payments of any other payment intent are an empty list (a payment intent
-   * outside invoices), where stripe-mock would answer its one fixture.
+   * a paid payment by it (one more for each call about the same invoice: an invoice paid in
+   * parts). Payments of any other payment intent are an empty list (a payment intent outside
+   * invoices), where stripe-mock would answer its one fixture.
    */
   setInvoicePayment(invoiceId: string, paymentIntentId: string): void;
   /** From now on, retrieving this payment intent names this charge as its latest (stripe-mock names its one fixture). */
@@ -48,7 +49,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   /** What retrieving an invoice answers beside stripe-mock's fixture. */
   const invoiceChanges = new Map<string, Record<string, any>>();
   const changeInvoice = (invoiceId: string, change: Record<string, any>) => void invoiceChanges.set(invoiceId, { ...invoiceChanges.get(invoiceId), ...change });
-  const invoicePayments = new Map<string, string>();
+  const invoicePayments = new Map<string, string[]>();
   const latestCharges = new Map<string, string>();
   const balanceTransactions = new Map<string, Record<string, any>>();
   const invoiceLines = new Map<string, Record<string, any>[]>();
@@ -90,12 +91,17 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     if (balanceOf && customerBalanceTransactions.has(balanceOf)) return page(customerBalanceTransactions.get(balanceOf)!, 3);
     const listedInvoice = path === '/v1/invoice_payments' ? query.get('invoice') : null;
     const listedIntent = path === '/v1/invoice_payments' ? query.get('payment[payment_intent]') : null;
-    const invoiceId = listedInvoice ?? [...invoicePayments].find(([, intent]) => intent === listedIntent)?.[0];
-    const paymentIntentId = invoiceId ? invoicePayments.get(invoiceId) : undefined;
-    if (listedIntent || (listedInvoice && paymentIntentId)) {
-      const payments = invoiceId && paymentIntentId
-        ? [{ object: 'invoice_payment', id: `inpay_${invoiceId}`, invoice: invoiceId, status: 'paid', is_default: true, payment: { type: 'payment_intent', payment_intent: paymentIntentId } }]
-        : [];
+    const invoiceId = listedInvoice ?? [...invoicePayments].find(([, intents]) => intents.includes(listedIntent ?? ''))?.[0];
+    const paymentIntentIds = (invoiceId ? invoicePayments.get(invoiceId) : undefined)?.filter((intent) => !listedIntent || intent === listedIntent);
+    if (listedIntent || (listedInvoice && paymentIntentIds)) {
+      const payments = (invoiceId && paymentIntentIds ? paymentIntentIds : []).map((intent, n) => ({
+        object: 'invoice_payment',
+        id: `inpay_${invoiceId}_${n}`,
+        invoice: invoiceId,
+        status: 'paid',
+        is_default: n === 0,
+        payment: { type: 'payment_intent', payment_intent: intent },
+      }));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: payments, has_more: false, url: path }));
       return;
     }
@@ -136,7 +142,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     accounts,
     markPaid: (invoiceId) => changeInvoice(invoiceId, { status: 'paid' }),
     setPaidOffStripe: (invoiceId, amount) => changeInvoice(invoiceId, { amount_paid_off_stripe: amount }),
-    setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, paymentIntentId),
+    setInvoicePayment: (invoiceId, paymentIntentId) => void invoicePayments.set(invoiceId, [...(invoicePayments.get(invoiceId) ?? []), paymentIntentId]),
     setLatestCharge: (paymentIntentId, chargeId) => void latestCharges.set(paymentIntentId, chargeId),
     setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
     setInvoiceLines: (invoiceId, lines) => void invoiceLines.set(invoiceId, lines),
