@@ -30,7 +30,7 @@ interface PaymentReference {
 /**
  * The invoice with the payments Stripe listed for it, as newer API versions list them when asked
  * (webhook payloads leave them out): every part of an invoice paid in parts is then known, so a
- * refund or dispute of any part's charge finds the invoice by its payment intent.
+ * refund of any part's charge finds the invoice by its payment intent.
  */
 function withPayments(invoice: Json, listed: Stripe.InvoicePayment[] | undefined): Json {
   if (!listed || listed.length === 0 || invoice.payments) return invoice;
