@@ -100,7 +100,7 @@ async function scheduleDisputeReminder(deps: Pick<ActivityDependencies, 'db' | '
   // Past its due date an answer can no longer be given: nothing to remind of.
   if (!dueBy || dueBy.getTime() <= Date.now()) return;
   const chargeId = idOf(dispute.charge);
-  const owner = chargeId ? await ownerOfCharge(deps.db, chargeId) : { customerId: null, invoiceId: null };
+  const owner = chargeId ? await ownerOfCharge(deps.db, chargeId, idOf(dispute.payment_intent)) : { customerId: null, invoiceId: null };
   const input: DisputeReminderInput = { disputeId: dispute.id, dueBy: dueBy.toISOString(), leadMs: deps.config.DISPUTE_REMINDER_LEAD, livemode: event.livemode, account: event.account ?? null };
   try {
     await deps.temporal.workflow.start(WorkflowType.disputeAnswerReminder, {

@@ -98,6 +98,23 @@ test.each([
   expect(body.data.map((row: { id: string }) => row.id)).toContain(event.id);
 });
 
+test('when a dispute names the charge of a part of an invoice paid in parts whose list names payment intents only, then its execution is found by that invoice, through its payment intent', async () => {
+  const run = randomBytes(3).toString('hex');
+  const customer = `cus_parts_${run}`;
+  const paid: Record<string, any> = paidInvoice({ subtotal: 3_000 });
+  // As Stripe lists a part paid by a payment intent: the intent, no charge.
+  const part = (n: number) => ({ ...paid.payments.data[0], id: `inpay_${run}_${n}`, status: 'paid', payment: { type: 'payment_intent', payment_intent: `pi_parts_${run}_${n}` } });
+  const invoice: Record<string, any> = { ...paid, customer, payments: { ...paid.payments, data: [part(1), part(2)] } };
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+  const dispute = { ...disputeWithFunds(`dp_parts_${run}`, 1_000, 'needs_response', [-1_000]), charge: `ch_parts_${run}_2`, payment_intent: `pi_parts_${run}_2` };
+  const event = stripeEvent('charge.dispute.created', dispute);
+
+  await deliverTwiceAndWait(service, event);
+
+  const attributes = (await service.temporal.workflow.getHandle(event.id).describe()).typedSearchAttributes;
+  expect(pick(attributes)).toMatchObject({ StripeEventType: 'charge.dispute.created', StripeCustomerId: customer, StripeInvoiceId: invoice.id });
+});
+
 test('when a dispute names a charge nothing is stored about, then it is accepted and processed without a customer', async () => {
   const event = stripeEvent('charge.dispute.created', { ...disputeWithFunds('dp_unknown_charge', 1_000, 'warning_needs_response', []), charge: 'ch_never_seen' });
 

@@ -127,7 +127,8 @@ async function refsOf(db: Db, event: StripeEvent): Promise<EventRefs> {
   const namesOnlyItsCharge = object.object === 'dispute' || object.object === 'refund' || object.object === 'radar.early_fraud_warning';
   const chargeId = namesOnlyItsCharge ? idOf(object.charge) : null;
   if (!chargeId || named.customerId) return named;
-  const owner = await ownerOfCharge(db, chargeId);
+  // Its payment intent finds the part of an invoice paid in parts whose list names no charge.
+  const owner = await ownerOfCharge(db, chargeId, idOf(object.payment_intent));
   return { customerId: owner.customerId, invoiceId: named.invoiceId ?? owner.invoiceId, subscriptionId: named.subscriptionId ?? owner.subscriptionId };
 }
 

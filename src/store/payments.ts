@@ -130,16 +130,16 @@ export async function paymentOfCharge(db: Queryable, chargeId: string, paymentIn
 }
 
 /**
- * Whose a charge is, from what is stored of it: the invoice payment it made, else the charge's
- * own row. Nulls when neither is known.
+ * Whose a charge is, from what is stored of it: the invoice payment it (or its payment intent,
+ * when the caller knows it) made, else the charge's own row. Nulls when neither is known.
  */
-export async function ownerOfCharge(db: Queryable, chargeId: string): Promise<EventRefs> {
+export async function ownerOfCharge(db: Queryable, chargeId: string, paymentIntentId: string | null = null): Promise<EventRefs> {
   const { rows } = await db.query<{ customer_id: string | null; invoice_id: string | null; subscription_id: string | null }>(
     `SELECT coalesce(p.customer_id, c.customer_id) AS customer_id, p.invoice_id, p.subscription_id
        FROM (SELECT $1::text AS id) wanted
        LEFT JOIN LATERAL (SELECT customer_id, invoice_id, subscription_id FROM payments WHERE ${madeByCharge}) p ON true
        LEFT JOIN charges c ON c.id = wanted.id`,
-    madeByChargeValues(chargeId, null),
+    madeByChargeValues(chargeId, paymentIntentId),
   );
   const owner = rows[0];
   return { customerId: owner?.customer_id ?? null, invoiceId: owner?.invoice_id ?? null, subscriptionId: owner?.subscription_id ?? null };
