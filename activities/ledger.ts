@@ -3,7 +3,7 @@ import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
 import { linesOf, lockReference, netsOf, onTheirSides, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type EntrySource, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
-import { chargesOf, paymentOfInvoice, requirePayment, type Payment } from '../src/store/payments';
+import { chargesPaying, paymentOfInvoice, requirePayment, type Payment } from '../src/store/payments';
 import { keepCreditNote } from '../src/store/credit-notes';
 import { readInvoice, readInvoiceOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
 import { readCreditNoteOf, taxOfCredited, type CreditNoteFacts } from '../src/platform/credit-note';
@@ -113,7 +113,7 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
     await postIssued(tx, invoice, sourceOfPayment(payment), payment.paid_at.getTime() / 1000);
     await postPaid(tx, invoice, payment);
     // Refunds booked before the payment was known could not take their share of the tax.
-    for (const chargeId of chargesOf(payment)) await settleRefundTax(tx, chargeId, payment, sourceOfPayment(payment));
+    for (const chargeId of await chargesPaying(tx, payment)) await settleRefundTax(tx, chargeId, payment, sourceOfPayment(payment));
   });
 }
 
@@ -238,7 +238,7 @@ async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, 
     await keepCreditNote(tx, note);
     const payment = await paymentOfInvoice(tx, note.invoiceId);
     if (!payment) return;
-    for (const chargeId of chargesOf(payment)) await settleRefundTax(tx, chargeId, payment, sourceOf(event));
+    for (const chargeId of await chargesPaying(tx, payment)) await settleRefundTax(tx, chargeId, payment, sourceOf(event));
   });
 }
 

@@ -362,6 +362,23 @@ describe('refunds and tax', () => {
     expect((await invoiceLedger(invoice.id)).position).toMatchObject({ paid: 10_000, refunded: 4_000, outstanding: 0 });
   });
 
+  test.each(orders)('when an invoice paid in parts lists its parts by payment intent only and a part\'s charge is refunded (%s), then the refund takes its tax share and is in the invoice\'s books', async (order) => {
+    const run = order.replace(/\W/g, '_');
+    const invoice = invoiceStates({ subtotal: 9_000, tax: 1_000, chargeId: `ch_intent_one_${run}` });
+    const paid: Record<string, any> = invoice.paid;
+    // As Stripe lists a part paid by a payment intent: the intent, no charge.
+    const part = (n: number, amount: number) => ({ ...paid.payments.data[0], id: `inpay_${run}_${n}`, amount_paid: amount, payment: { type: 'payment_intent', payment_intent: `pi_intent_${n}_${run}` } });
+    const { charge: _named, payment_intent: _too, ...payload } = paid;
+    const paidInParts = { ...payload, payments: { ...paid.payments, data: [part(1, 6_000), part(2, 4_000)] } };
+    const chargeId = `ch_intent_two_${run}`;
+    const refunded = { ...chargeWithRefunds(chargeId, 4_000, [{ id: `re_${chargeId}`, amount: 4_000 }]), payment_intent: `pi_intent_2_${run}` };
+
+    await deliverAll([stripeEvent('invoice.paid', paidInParts), stripeEvent('charge.refunded', refunded)], order);
+
+    expect(await movements(service, chargeId)).toEqual({ refunds: 3_600, tax_payable: 400, stripe_balance: -4_000 });
+    expect((await invoiceLedger(invoice.id)).position).toMatchObject({ paid: 10_000, refunded: 4_000, outstanding: 0 });
+  });
+
   test('when a booked refund fails, then its money is back in the Stripe balance', async () => {
     const charge = chargeWithRefunds('ch_refund_fails', 5_000, [{ id: 're_fails', amount: 2_000 }]);
 

@@ -23,7 +23,7 @@ import {
 import { HttpError, requestLog } from '../platform/http-error';
 import { eventAsAdminJson } from './admin-views';
 import { entriesAbout, invoicePosition, referencesOfPayingCharges, trialBalance } from '../store/ledger';
-import { chargesOf, listPayments, paymentOfInvoice } from '../store/payments';
+import { chargesPaying, listPayments, paymentOfInvoice } from '../store/payments';
 import { reconcileEvents, type ReconcileDependencies } from '../intake/reconcile';
 import { restartEventWorkflow } from '../intake/event-workflow';
 
@@ -177,7 +177,7 @@ export function createAdminRouter(deps: AdminDependencies): Router {
     const invoiceId = ctx.params.id;
     const payment = await paymentOfInvoice(db, invoiceId);
     const chargeId = payment?.charge_id ?? null;
-    const chargeReferences = await referencesOfPayingCharges(db, payment ? chargesOf(payment) : []);
+    const chargeReferences = await referencesOfPayingCharges(db, payment ? await chargesPaying(db, payment) : []);
     const position = await invoicePosition(db, invoiceId, chargeReferences);
     if (!position) throw new HttpError(404, 'not_found', `No ledger entries for invoice ${invoiceId}.`);
     const entries = await entriesAbout(db, [invoiceId, ...chargeReferences]);

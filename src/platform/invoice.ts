@@ -59,6 +59,8 @@ export interface InvoiceFacts extends IssuerNames {
   chargeIds: string[];
   /** How many payments paid it, as listed (a part paid by a payment intent names no charge there). */
   partsPaid: number;
+  /** The payment intents that paid it: `paymentIntentId`, and each part's. */
+  paymentIntentIds: string[];
   currency: string;
   subtotal: number;
   discount: number;
@@ -129,7 +131,7 @@ function sum(items: unknown, pick: (item: Json) => unknown): number {
 }
 
 /** The payment that settled the invoice: `invoice.payments` (new) or `charge` / `payment_intent` (old); and every charge that paid a part. */
-function paymentOf(invoice: Json): Pick<InvoiceFacts, 'chargeId' | 'paymentIntentId' | 'chargeIds' | 'partsPaid'> {
+function paymentOf(invoice: Json): Pick<InvoiceFacts, 'chargeId' | 'paymentIntentId' | 'chargeIds' | 'partsPaid' | 'paymentIntentIds'> {
   const payments: Json[] = Array.isArray(invoice.payments?.data) ? invoice.payments.data : [];
   const paid = payments.find((p) => p.status === 'paid') ?? payments.find((p) => p.is_default) ?? payments[0];
   const main = paid?.payment
@@ -137,8 +139,10 @@ function paymentOf(invoice: Json): Pick<InvoiceFacts, 'chargeId' | 'paymentInten
     : { chargeId: idOf(invoice.charge), paymentIntentId: idOf(invoice.payment_intent) };
   const paidParts = payments.filter((p) => p.status === 'paid');
   const parts = paidParts.map((p) => idOf(p.payment?.charge));
-  const chargeIds = [...new Set([main.chargeId, ...parts].filter((id): id is string => id !== null))];
-  return { ...main, chargeIds, partsPaid: paidParts.length };
+  const known = (ids: (string | null)[]) => [...new Set(ids.filter((id): id is string => id !== null))];
+  const chargeIds = known([main.chargeId, ...parts]);
+  const paymentIntentIds = known([main.paymentIntentId, ...paidParts.map((p) => idOf(p.payment?.payment_intent))]);
+  return { ...main, chargeIds, partsPaid: paidParts.length, paymentIntentIds };
 }
 
 /** Inclusive taxes: `tax_behavior: 'inclusive'` (newer) or `inclusive: true` (older). */

@@ -33,6 +33,16 @@ export function chargesOf(payment: Pick<Payment, 'charge_id' | 'invoice'>): stri
   return [...new Set([...named, ...(payment.charge_id ? [payment.charge_id] : [])])].sort();
 }
 
+/**
+ * Every charge stored as paying a recorded invoice payment: `chargesOf`, and the charges of its
+ * payment intents (a part paid by a payment intent is listed without its charge).
+ */
+export async function chargesPaying(db: Queryable, payment: Pick<Payment, 'charge_id' | 'payment_intent_id' | 'invoice'>): Promise<string[]> {
+  const intents = [...new Set([payment.payment_intent_id, ...readInvoice(payment.invoice).paymentIntentIds].filter((id): id is string => id !== null))];
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM charges WHERE payment_intent_id = ANY($1::text[])', [intents]);
+  return [...new Set([...chargesOf(payment), ...rows.map((row) => row.id)])].sort();
+}
+
 // bigint columns arrive as strings; amounts of minor units fit a JS number.
 const columns = `id::int AS id, invoice_id, invoice_number, customer_id, customer_email, customer_name,
   subscription_id, charge_id, payment_intent_id, payment_method, account, amount::float8 AS amount, currency, paid_at,
