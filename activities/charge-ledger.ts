@@ -21,7 +21,7 @@ import {
 } from '../src/store/ledger';
 import { creditedByNotes, type CreditedByNotes } from '../src/store/credit-notes';
 import { loadEventPayload } from '../src/store/events';
-import { chargesOf, paymentOfCharge, type Payment } from '../src/store/payments';
+import { paymentOfCharge, type Payment } from '../src/store/payments';
 import { recordRefundFailure, refundFailuresOf } from '../src/store/refund-failures';
 import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
 import { invalidEvent } from '../workflows/contracts';
@@ -55,8 +55,7 @@ const noNotes: CreditedByNotes = { amount: 0, tax: 0, refunded: 0, refundedTax: 
 async function refundTaxBasis(tx: Queryable, payment: Payment | undefined): Promise<RefundTaxBasis | null> {
   if (!payment) return null;
   const invoice = readInvoice(payment.invoice);
-  const inParts = chargesOf(payment).length > 1 || invoice.partsPaid > 1;
-  const notes = inParts ? noNotes : await creditedByNotes(tx, invoice.id, invoice.currency);
+  const notes = invoice.partsPaid > 1 ? noNotes : await creditedByNotes(tx, invoice.id, invoice.currency);
   return { invoice, notes };
 }
 
@@ -113,7 +112,12 @@ export async function settleRefundTax(tx: Queryable, chargeId: string, payment: 
   await lockReference(tx, chargeId);
   const state = await refundState(tx, chargeId, payment.currency);
   if (state.refunded === 0 && state.tax === 0) return;
-  const change = refundTax(state.refunded, await refundTaxBasis(tx, payment)) - state.tax;
+  await postTaxSettling(tx, chargeId, state, await refundTaxBasis(tx, payment), payment.currency, source);
+}
+
+/** The settling itself, from the charge's refund state and tax basis as the caller holds them (under the charge's lock). */
+async function postTaxSettling(tx: Queryable, chargeId: string, state: RefundState, basis: RefundTaxBasis | null, currency: string, source: EntrySource): Promise<void> {
+  const change = refundTax(state.refunded, basis) - state.tax;
   if (change === 0) return;
   const settled = await entriesUnderKeys(tx, chargeId, `charge:${chargeId}:refund-tax%`);
   await post(tx, {
@@ -123,7 +127,7 @@ export async function settleRefundTax(tx: Queryable, chargeId: string, payment: 
     ...source,
     description: `Tax share of the refunds of charge ${chargeId}`,
     occurredAt: new Date(),
-    lines: transfer('tax_payable', 'refunds', payment.currency, change),
+    lines: transfer('tax_payable', 'refunds', currency, change),
   });
 }
 
@@ -207,7 +211,7 @@ async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
       if (result === 'posted') Object.assign(state, { refunded: state.refunded + amount, tax: state.tax + tax });
     });
     // What a refund's own share could not take (see shareOfOne) is settled on the whole.
-    if (payment) await settleRefundTax(tx, charge.id, payment, sourceOf(event));
+    if (basis) await postTaxSettling(tx, charge.id, state, basis, charge.currency, sourceOf(event));
   });
 }
 
@@ -266,8 +270,9 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
     if (amount <= 0) return;
     const payment = await paymentOfCharge(tx, chargeId, null);
     const state = await refundState(tx, chargeId, currency);
-    const tax = shareOfOne(amount, state.tax - refundTax(state.refunded - amount, await refundTaxBasis(tx, payment)));
-    await post(tx, {
+    const basis = await refundTaxBasis(tx, payment);
+    const tax = shareOfOne(amount, state.tax - refundTax(state.refunded - amount, basis));
+    const result = await post(tx, {
       sourceKey,
       kind: 'refund',
       reference: chargeId,
@@ -276,7 +281,8 @@ async function postRefundFailed(db: Db, event: StripeEvent): Promise<void> {
       ...sourceOf(event),
       lines: reversed(refundLines(currency, amount, tax)),
     });
-    if (payment) await settleRefundTax(tx, chargeId, payment, sourceOf(event));
+    if (result === 'posted') Object.assign(state, { refunded: state.refunded - amount, tax: state.tax - tax });
+    if (basis) await postTaxSettling(tx, chargeId, state, basis, currency, sourceOf(event));
   });
 }
 

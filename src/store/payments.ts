@@ -25,22 +25,17 @@ export interface Payment {
 export type NewPayment = Omit<Payment, 'id'>;
 
 /**
- * The charges that paid a recorded invoice payment: those its invoice names, and the one found
- * when it was recorded (newer API versions name none in the invoice's payload; Stripe is asked).
- */
-export function chargesOf(payment: Pick<Payment, 'charge_id' | 'invoice'>): string[] {
-  const named = readInvoice(payment.invoice).chargeIds;
-  return [...new Set([...named, ...(payment.charge_id ? [payment.charge_id] : [])])].sort();
-}
-
-/**
- * Every charge stored as paying a recorded invoice payment: `chargesOf`, and the charges of its
- * payment intents (a part paid by a payment intent is listed without its charge).
+ * Every charge that paid a recorded invoice payment: those its invoice names, the one found when
+ * it was recorded (newer API versions name none in the invoice's payload; Stripe is asked), and
+ * the stored charges of its payment intents (a part paid by a payment intent is listed without
+ * its charge).
  */
 export async function chargesPaying(db: Queryable, payment: Pick<Payment, 'charge_id' | 'payment_intent_id' | 'invoice'>): Promise<string[]> {
-  const intents = [...new Set([payment.payment_intent_id, ...readInvoice(payment.invoice).paymentIntentIds].filter((id): id is string => id !== null))];
+  const invoice = readInvoice(payment.invoice);
+  const intents = [...new Set([payment.payment_intent_id, ...invoice.paymentIntentIds].filter((id): id is string => id !== null))];
   const { rows } = await db.query<{ id: string }>('SELECT id FROM charges WHERE payment_intent_id = ANY($1::text[])', [intents]);
-  return [...new Set([...chargesOf(payment), ...rows.map((row) => row.id)])].sort();
+  const found = [...invoice.chargeIds, ...(payment.charge_id ? [payment.charge_id] : []), ...rows.map((row) => row.id)];
+  return [...new Set(found)].sort();
 }
 
 // bigint columns arrive as strings; amounts of minor units fit a JS number.
