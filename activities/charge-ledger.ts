@@ -1,5 +1,4 @@
 import { log } from '@temporalio/activity';
-import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { asAccount } from '../src/platform/stripe-client';
 import { fromStripeTime as at, idOf, type StripeEvent } from '../src/platform/stripe-event';
@@ -22,6 +21,7 @@ import {
 import { creditedByNotes, type CreditedByNotes } from '../src/store/credit-notes';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge, type Payment } from '../src/store/payments';
+import { paysAnInvoice, withKeptPayments } from '../src/store/invoice-payments';
 import { recordRefundFailure, refundFailuresOf } from '../src/store/refund-failures';
 import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
 import { invalidEvent } from '../workflows/contracts';
@@ -54,7 +54,7 @@ const noNotes: CreditedByNotes = { amount: 0, tax: 0, refunded: 0, refundedTax: 
  */
 async function refundTaxBasis(tx: Queryable, payment: Payment | undefined): Promise<RefundTaxBasis | null> {
   if (!payment) return null;
-  const invoice = readInvoice(payment.invoice);
+  const invoice = readInvoice(await withKeptPayments(tx, payment.invoice));
   const notes = invoice.partsPaid > 1 ? noNotes : await creditedByNotes(tx, invoice.id, invoice.currency);
   return { invoice, notes };
 }
@@ -133,13 +133,15 @@ async function postTaxSettling(tx: Queryable, chargeId: string, state: RefundSta
 
 /**
  * Whether Stripe says this charge pays no invoice. Payloads of API versions before 2025-03-31
- * carry `invoice` (null outside invoices); newer ones do not, and then Stripe is asked for the
- * invoice payments of the charge's payment intent. Without a key the answer is unknown.
+ * carry `invoice` (null outside invoices); newer ones do not, and then an invoice payment Stripe
+ * announced for the charge's payment intent says it pays one, else Stripe is asked for them.
+ * Without a key and without such an announcement the answer is unknown.
  */
-async function paysNoInvoice(stripe: Stripe | undefined, charge: Record<string, any>, connectedAccount: string | null): Promise<boolean | 'unknown'> {
+async function paysNoInvoice({ db, stripe }: Pick<ActivityDependencies, 'db' | 'stripe'>, charge: Record<string, any>, connectedAccount: string | null): Promise<boolean | 'unknown'> {
   if ('invoice' in charge) return charge.invoice === null;
   const paymentIntentId = idOf(charge.payment_intent);
   if (!paymentIntentId) return true;
+  if (await paysAnInvoice(db, paymentIntentId)) return false;
   if (!stripe) return 'unknown';
   const { data } = await stripe.invoicePayments.list(
     { payment: { type: 'payment_intent', payment_intent: paymentIntentId }, limit: 1 },
@@ -157,7 +159,7 @@ async function paysNoInvoice(stripe: Stripe | undefined, charge: Record<string, 
 async function postChargeSale(deps: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent): Promise<void> {
   const charge = chargeOf(event);
   if (charge.status !== 'succeeded' || charge.captured !== true) return;
-  const standalone = await paysNoInvoice(deps.stripe, charge, event.account ?? null);
+  const standalone = await paysNoInvoice(deps, charge, event.account ?? null);
   if (standalone === 'unknown') {
     log.warn('charge not booked: its payload does not say whether it pays an invoice, and without STRIPE_SECRET_KEY Stripe cannot be asked', { chargeId: charge.id });
     return;
@@ -192,9 +194,13 @@ function chargeOf(event: StripeEvent): Record<string, any> & { id: string; curre
  */
 async function postChargeRefunds(db: Db, event: StripeEvent): Promise<void> {
   const charge = chargeOf(event);
+  const paymentIntentId = idOf(charge.payment_intent);
   await withTransaction(db, async (tx) => {
+    // The payment intent's lock first, as an invoice payment announced at the same time takes it
+    // before it looks for this charge: one of the two sees the other.
+    if (paymentIntentId) await lockReference(tx, paymentIntentId);
     await lockReference(tx, charge.id);
-    const payment = await paymentOfCharge(tx, charge.id, idOf(charge.payment_intent));
+    const payment = await paymentOfCharge(tx, charge.id, paymentIntentId);
     const basis = await refundTaxBasis(tx, payment);
     const state = await refundState(tx, charge.id, charge.currency);
     await postNewRefunds(tx, event, charge, state, async (sourceKey, description, amount, occurredAt) => {

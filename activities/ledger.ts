@@ -5,7 +5,8 @@ import { linesOf, lockReference, netsOf, onTheirSides, positions, postedKeys, po
 import { loadEventPayload } from '../src/store/events';
 import { chargesPaying, paymentOfInvoice, requirePayment, type Payment } from '../src/store/payments';
 import { keepCreditNote } from '../src/store/credit-notes';
-import { readInvoice, readInvoiceOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
+import { readInvoice, readInvoiceOf, readInvoicePaymentOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
+import { keepInvoicePayment } from '../src/store/invoice-payments';
 import { readCreditNoteOf, taxOfCredited, type CreditNoteFacts } from '../src/platform/credit-note';
 import type { ActivityDependencies } from './dependencies';
 import { withPaidOffStripe } from './paid-off-stripe';
@@ -236,9 +237,35 @@ async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, 
     if (await isVoided(tx, note.invoiceId)) return;
     await post(tx, note);
     await keepCreditNote(tx, note);
-    const payment = await paymentOfInvoice(tx, note.invoiceId);
-    if (!payment) return;
-    for (const chargeId of await chargesPaying(tx, payment)) await settleRefundTax(tx, chargeId, payment, sourceOf(event));
+    await settleRefundTaxOfInvoice(tx, note.invoiceId, sourceOf(event));
+  });
+}
+
+/**
+ * The refunds of the charges that paid the invoice take their tax share anew (under the invoice's
+ * lock); before its payment is recorded there is nothing to settle: its booking does it.
+ */
+async function settleRefundTaxOfInvoice(tx: Queryable, invoiceId: string, source: EntrySource) {
+  const payment = await paymentOfInvoice(tx, invoiceId);
+  if (!payment) return;
+  for (const chargeId of await chargesPaying(tx, payment)) await settleRefundTax(tx, chargeId, payment, source);
+}
+
+/**
+ * What paid a part of an invoice (`invoice_payment.paid`), kept so that its payment intent or
+ * charge finds the invoice: newer API versions name neither on the invoice's payload nor the
+ * invoice on the charge. Refunds of its charge booked before it was known take their tax share
+ * now. The invoice's lock keeps this and the payment's booking apart, and the payment intent's
+ * keeps it and a refund's booking apart (the refund's charge may be stored while this runs), so
+ * whichever comes second sees the other.
+ */
+async function linkInvoicePayment(db: Db, event: StripeEvent) {
+  const part = readInvoicePaymentOf(event);
+  await withTransaction(db, async (tx) => {
+    await lockReference(tx, part.invoiceId);
+    if (part.paymentIntentId) await lockReference(tx, part.paymentIntentId);
+    await keepInvoicePayment(tx, part);
+    await settleRefundTaxOfInvoice(tx, part.invoiceId, sourceOf(event));
   });
 }
 
@@ -265,6 +292,10 @@ export function ledgerActivities({ db, stripe }: ActivityDependencies) {
     async postInvoiceVoided(eventId: string): Promise<void> {
       const event = await loadEventPayload(db, eventId);
       await withInvoice(db, event, (tx, invoice) => postVoided(tx, invoice, event));
+    },
+
+    async linkInvoicePayment(eventId: string): Promise<void> {
+      await linkInvoicePayment(db, await loadEventPayload(db, eventId));
     },
 
     async postCreditNote(eventId: string): Promise<void> {

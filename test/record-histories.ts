@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { applicationFee, capturedCharge, connectTransfer, creditNote, disputeWithFunds, earlyFraudWarning, paidInvoice, payout, topup } from './support/billing-events';
+import { applicationFee, capturedCharge, connectTransfer, creditNote, disputeWithFunds, earlyFraudWarning, invoicePayment, paidInvoice, payout, topup } from './support/billing-events';
 import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { startTestSmtp } from './support/smtp';
 import { startStallingProxy } from './support/stalling-proxy';
@@ -72,6 +72,7 @@ async function main() {
       }),
       'event-invoice-part-paid': stripeEvent('invoice.updated', { ...paidInvoice({ status: 'open', customerEmail: 'replay@example.com' }), amount_paid: 2_000, amount_remaining: 8_000 }),
       'event-invoice-overdue': stripeEvent('invoice.overdue', { ...paidInvoice({ status: 'open', customerEmail: 'replay@example.com' }), collection_method: 'send_invoice' }),
+      'event-invoice-payment-paid': stripeEvent('invoice_payment.paid', invoicePayment({ invoiceId: 'in_replay_in_parts', paymentIntentId: 'pi_replay_part', amount: 4_000 })),
       'event-checkout-paid-later': stripeEvent(
         'checkout.session.async_payment_succeeded',
         stripeObject('checkout.session', { id: 'cs_replay', payment_status: 'paid', customer: 'cus_replay', customer_email: 'replay@example.com' }),

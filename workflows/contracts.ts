@@ -51,9 +51,11 @@ export interface ProcessStripeEventInput {
  * steps already, which runs of earlier generations must not take: they replay what they began);
  * 6 (from the morning of 2026-12-06) also books a customer's credit balance changed by hand; 7
  * (from the same morning) also starts a reminder to finance before a dispute's answer is due; 8
- * (from the afternoon) also books the part paid of an invoice that still owes money on `invoice.updated`.
+ * (from the afternoon) also books the part paid of an invoice that still owes money on `invoice.updated`;
+ * 9 (from the evening) keeps what paid each part of an invoice on `invoice_payment.paid`, which
+ * runs of earlier generations ignored.
  */
-export const currentEventGeneration = 8;
+export const currentEventGeneration = 9;
 
 /**
  * Steps of one event run as one local activity, in this order: a stretch of database steps

@@ -194,7 +194,12 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
     adding(steps.database.scheduleDisputeReminder, disputeTypes, before),
   );
   // The part paid of an invoice that still owes money, booked as it is paid (from 2026-12-06).
-  return addedOn(withDisputeReminders, base, { patchId: 'parts-paid-booked', sinceGeneration: 8 }, (before) => adding(steps.database.postPartPayment, ['invoice.updated'], before));
+  const withPartsPaid = addedOn(withDisputeReminders, base, { patchId: 'parts-paid-booked', sinceGeneration: 8 }, (before) =>
+    adding(steps.database.postPartPayment, ['invoice.updated'], before),
+  );
+  // What paid each part of an invoice, kept so that its charge finds the invoice (from the evening
+  // of 2026-12-06; before, stored and ignored).
+  return [{ patchId: 'invoice-payments-linked', sinceGeneration: 9, table: { 'invoice_payment.paid': steps.database.linkInvoicePayment } }, ...withPartsPaid];
 }
 
 /**

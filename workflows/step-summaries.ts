@@ -31,6 +31,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   postInvoiceUncollectible: () => 'Write the invoice off as bad debt',
   postInvoiceVoided: () => 'Reverse the voided invoice in the ledger',
   postCreditNote: () => 'Post the credit note',
+  linkInvoicePayment: () => "Link what paid the invoice to it, and settle its charge's refunds' tax share",
   postChargeSale: () => 'Post the charge as a sale',
   postChargeRefunds: () => 'Post the refunds of the charge',
   postRefundFailed: () => 'Reverse the failed refund',

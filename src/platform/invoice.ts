@@ -145,6 +145,25 @@ function paymentOf(invoice: Json): Pick<InvoiceFacts, 'chargeId' | 'paymentInten
   return { ...main, chargeIds, partsPaid: paidParts.length, paymentIntentIds };
 }
 
+/** A payment of (a part of) an invoice, as `invoice_payment.paid` carries it. */
+export interface InvoicePaymentFacts {
+  id: string;
+  invoiceId: string;
+  paymentIntentId: string | null;
+  chargeId: string | null;
+  /** The object itself, read as an entry of an invoice's `payments` list. */
+  object: Json;
+}
+
+export function readInvoicePaymentOf(event: StripeEvent): InvoicePaymentFacts {
+  const object = event.data.object as Json;
+  if (object?.object !== 'invoice_payment' || typeof object.id !== 'string') throw invalidEvent(event, 'data.object is not an invoice payment');
+  const invoiceId = idOf(object.invoice);
+  if (!invoiceId) throw invalidEvent(event, 'invoice_payment.invoice is missing');
+  // A part paid outside Stripe (`payment_record`) names neither.
+  return { id: object.id, invoiceId, paymentIntentId: idOf(object.payment?.payment_intent), chargeId: idOf(object.payment?.charge), object };
+}
+
 /** Inclusive taxes: `tax_behavior: 'inclusive'` (newer) or `inclusive: true` (older). */
 function inclusiveTaxOf(invoice: Json): number {
   const taxes = Array.isArray(invoice.total_taxes) ? invoice.total_taxes : invoice.total_tax_amounts;

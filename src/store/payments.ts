@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../platform/db';
 import type { EventRefs } from '../platform/stripe-event';
 import { readInvoice } from '../platform/invoice';
+import { withKeptPayments } from './invoice-payments';
 
 export interface Payment {
   id: number;
@@ -25,13 +26,13 @@ export interface Payment {
 export type NewPayment = Omit<Payment, 'id'>;
 
 /**
- * Every charge that paid a recorded invoice payment: those its invoice names, the one found when
- * it was recorded (newer API versions name none in the invoice's payload; Stripe is asked), and
- * the stored charges of its payment intents (a part paid by a payment intent is listed without
- * its charge).
+ * Every charge that paid a recorded invoice payment: those its invoice names or Stripe announced
+ * as its invoice payments, the one found when it was recorded (newer API versions name none in
+ * the invoice's payload; Stripe is asked), and the stored charges of its payment intents (a part
+ * paid by a payment intent is listed without its charge).
  */
 export async function chargesPaying(db: Queryable, payment: Pick<Payment, 'charge_id' | 'payment_intent_id' | 'invoice'>): Promise<string[]> {
-  const invoice = readInvoice(payment.invoice);
+  const invoice = readInvoice(await withKeptPayments(db, payment.invoice));
   const intents = [...new Set([payment.payment_intent_id, ...invoice.paymentIntentIds].filter((id): id is string => id !== null))];
   const { rows } = await db.query<{ id: string }>('SELECT id FROM charges WHERE payment_intent_id = ANY($1::text[])', [intents]);
   const found = [...invoice.chargeIds, ...(payment.charge_id ? [payment.charge_id] : []), ...rows.map((row) => row.id)];
@@ -113,15 +114,18 @@ export async function listPayments(db: Db, filter: PaymentFilter): Promise<(Paym
 
 /**
  * A payment made by charge $1 or payment intent $2 (which may be null): the one it records, or a
- * part of an invoice paid in parts, as the invoice's `payments` list names each. The parts are
+ * part of an invoice paid in parts, as the invoice's `payments` list names each or Stripe
+ * announced it (`invoice_payments`, kept from `invoice_payment.paid`). The listed parts are
  * matched in `invoice_parts`, that list kept in the row, against values built here ($3, $4):
  * matched in the invoice itself, with the values built in SQL for every row, a lookup unpacked
  * every payment's invoice, and PostgreSQL chose that over the indexes up to some thousands of
  * payments (29 ms per lookup at 3,900 payments, 1.2 ms now; migration 021). Each condition has
- * its index; the queries using it take no LIMIT, with which PostgreSQL's generic plan for a
+ * its index (the announced parts' invoices as an array: `IN (subquery)` under OR is no index
+ * condition); the queries using it take no LIMIT, with which PostgreSQL's generic plan for a
  * prepared statement would read the whole table, expecting an early match.
  */
-const madeByCharge = `charge_id = $1 OR payment_intent_id = $2::text OR invoice_parts @> $3::jsonb OR invoice_parts @> $4::jsonb`;
+const madeByCharge = `charge_id = $1 OR payment_intent_id = $2::text OR invoice_parts @> $3::jsonb OR invoice_parts @> $4::jsonb
+  OR invoice_id = ANY(ARRAY(SELECT invoice_id FROM invoice_payments WHERE charge_id = $1 OR payment_intent_id = $2::text))`;
 
 function madeByChargeValues(chargeId: string, paymentIntentId: string | null): (string | null)[] {
   const part = (payment: Record<string, string>) => JSON.stringify([{ payment }]);

@@ -78,18 +78,43 @@ export function paidInvoice(options: InvoiceOptions = {}): Record<string, any> {
       object: 'list',
       has_more: false,
       data: [
-        {
-          ...stripeObject('invoice_payment'),
-          id: `inpay_${suffix()}`,
-          invoice: id,
-          amount_paid: total,
+        invoicePayment({
+          invoiceId: id,
+          amount: total,
           currency,
-          status: 'paid',
-          is_default: true,
-          payment: { type: 'payment_intent', payment_intent: options.chargeId ? `pi_for_${options.chargeId}` : 'pi_test_1', charge: options.chargeId ?? 'ch_test_1' },
-        },
+          paymentIntentId: options.chargeId ? `pi_for_${options.chargeId}` : 'pi_test_1',
+          chargeId: options.chargeId ?? 'ch_test_1',
+        }),
       ],
     },
+  };
+}
+
+export interface InvoicePaymentOptions {
+  invoiceId: string;
+  amount: number;
+  currency?: string;
+  /** What paid: a payment intent (with its charge, as a listing names it when the charge is on it) or, without one, a charge. */
+  paymentIntentId?: string;
+  chargeId?: string;
+}
+
+/** A paid part of an invoice, as an invoice's `payments` list and `invoice_payment.paid` carry it. */
+export function invoicePayment(options: InvoicePaymentOptions): Record<string, any> {
+  const payment = options.paymentIntentId
+    ? { type: 'payment_intent', payment_intent: options.paymentIntentId, ...(options.chargeId ? { charge: options.chargeId } : {}) }
+    : { type: 'charge', charge: options.chargeId };
+  return {
+    ...stripeObject('invoice_payment'),
+    id: `inpay_${suffix()}`,
+    invoice: options.invoiceId,
+    amount_paid: options.amount,
+    amount_requested: options.amount,
+    currency: options.currency ?? 'usd',
+    status: 'paid',
+    is_default: true,
+    payment,
+    status_transitions: { canceled_at: null, paid_at: now() },
   };
 }
 

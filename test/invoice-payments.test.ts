@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { StripeInvoiceId } from '../workflows/contracts';
+import { capturedCharge, chargeWithRefunds, disputeWithFunds, invoicePayment, paidInvoice } from './support/billing-events';
+import { expectBalanced, movements } from './support/ledger';
+import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent } from './support/stripe-events';
+import type { StripeEvent } from '../src/platform/stripe-event';
+
+/**
+ * Newer API versions (2025-03-31 and later) name no charge or payment intent on an invoice and no
+ * invoice on a charge; without a key the service cannot ask Stripe what paid an invoice.
+ * `invoice_payment.paid` says it: its payment intent (or charge) is kept with its invoice, so the
+ * charge's refunds take the invoice's tax share and its disputes find the invoice.
+ */
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+const run = () => randomBytes(4).toString('hex');
+
+/** A $100 + $20 tax invoice paid by one payment intent, its charge refunded $30, in a newer API version's shapes. */
+function refundedInvoiceCharge() {
+  const id = run();
+  const { payments: _left_out, ...invoice } = paidInvoice({ subtotal: 10_000, tax: 2_000 });
+  const chargeId = `ch_link_${id}`;
+  const paymentIntentId = `pi_link_${id}`;
+  // The refund list is left out, as newer versions do (and the charge names no invoice).
+  const { refunds: _not_listed, ...charge } = chargeWithRefunds(chargeId, 12_000, [{ id: `re_link_${id}`, amount: 3_000 }]);
+  return {
+    invoice,
+    chargeId,
+    paymentIntentId,
+    paid: stripeEvent('invoice.paid', invoice),
+    refunded: stripeEvent('charge.refunded', { ...charge, payment_intent: paymentIntentId }),
+    announced: stripeEvent('invoice_payment.paid', invoicePayment({ invoiceId: invoice.id, paymentIntentId, amount: 12_000 })),
+  };
+}
+
+describe('a refund of the charge that paid an invoice whose payload names no charge, without a key', () => {
+  const orders: [string, (c: ReturnType<typeof refundedInvoiceCharge>) => StripeEvent[]][] = [
+    ['paid, announced, refunded', (c) => [c.paid, c.announced, c.refunded]],
+    ['paid, refunded, announced', (c) => [c.paid, c.refunded, c.announced]],
+    ['refunded, paid, announced', (c) => [c.refunded, c.paid, c.announced]],
+    ['announced, refunded, paid', (c) => [c.announced, c.refunded, c.paid]],
+  ];
+
+  test.each(orders)('when the invoice payment is announced (%s), then the refund takes the invoice\'s tax share and the invoice\'s ledger shows it', async (_order, inOrder) => {
+    const scenario = refundedInvoiceCharge();
+
+    for (const event of inOrder(scenario)) await deliverTwiceAndWait(service, event);
+
+    expect(await movements(service, scenario.chargeId)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
+    const { body } = await admin(service, `/invoices/${scenario.invoice.id}/ledger`);
+    expect(body.position).toMatchObject({ paid: 12_000, refunded: 3_000 });
+    await expectBalanced(service);
+  });
+
+  test('when the announcement and the refund arrive at the same moment, each twice, then the refund still takes its share once', async () => {
+    const scenarios = Array.from({ length: 4 }, refundedInvoiceCharge);
+    for (const scenario of scenarios) await deliverTwiceAndWait(service, scenario.paid);
+
+    await Promise.all(scenarios.flatMap((s) => [s.announced, s.refunded, s.announced, s.refunded].map((event) => deliver(service.url, event))));
+    for (const scenario of scenarios) {
+      expect(await eventStatusWhenDone(service, scenario.announced.id)).toBe('processed');
+      expect(await eventStatusWhenDone(service, scenario.refunded.id)).toBe('processed');
+    }
+
+    for (const scenario of scenarios) {
+      expect(await movements(service, scenario.chargeId)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
+    }
+  });
+});
+
+test('when a dispute names a charge whose payment intent an announced invoice payment names, then its execution is found by that invoice', async () => {
+  const scenario = refundedInvoiceCharge();
+  await deliverTwiceAndWait(service, scenario.paid);
+  await deliverTwiceAndWait(service, scenario.announced);
+  const event = stripeEvent('charge.dispute.created', { ...disputeWithFunds(`dp_link_${run()}`, 12_000, 'needs_response', []), charge: scenario.chargeId, payment_intent: scenario.paymentIntentId });
+
+  await deliverTwiceAndWait(service, event);
+
+  const attributes: TypedSearchAttributes = (await service.temporal.workflow.getHandle(event.id).describe()).typedSearchAttributes;
+  expect(attributes.get(StripeInvoiceId)).toBe(scenario.invoice.id);
+});
+
+test('when a charge arrives after its payment intent was announced as paying an invoice, then it is not booked as a sale of its own', async () => {
+  const scenario = refundedInvoiceCharge();
+  await deliverTwiceAndWait(service, scenario.announced);
+  const charge = { ...capturedCharge({ amount: 12_000, paymentIntent: scenario.paymentIntentId }), id: scenario.chargeId };
+
+  await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge));
+
+  expect(await movements(service, scenario.chargeId)).toEqual({});
+  const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM invoice_payments WHERE payment_intent_id = $1', [scenario.paymentIntentId]);
+  expect(rows[0].n).toBe(1);
+});
+
+test('when a part was paid outside Stripe (a payment record), then the announcement is processed and books nothing', async () => {
+  const announced = invoicePayment({ invoiceId: `in_record_${run()}`, amount: 5_000 });
+  const event = stripeEvent('invoice_payment.paid', { ...announced, payment: { type: 'payment_record', payment_record: `pr_${run()}` } });
+
+  await deliverTwiceAndWait(service, event);
+
+  expect(await movements(service, announced.invoice)).toEqual({});
+});
+
+test('when an invoice payment names no invoice, then the event fails saying so and nothing is kept', async () => {
+  const announced: Record<string, any> = { ...invoicePayment({ invoiceId: 'in_unused', paymentIntentId: `pi_nameless_${run()}`, amount: 5_000 }), invoice: null };
+  const event = stripeEvent('invoice_payment.paid', announced);
+
+  await deliver(service.url, event);
+
+  expect(await eventStatusWhenDone(service, event.id)).toBe('failed');
+  const { body } = await admin(service, `/events/${event.id}`);
+  expect(body.last_error).toContain('invoice_payment.invoice is missing');
+  const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM invoice_payments WHERE id = $1', [announced.id]);
+  expect(rows[0].n).toBe(0);
+});
