@@ -22,14 +22,20 @@ import { answerDueBy } from './stripe-objects';
 
 type AlertDependencies = Pick<ActivityDependencies, 'db' | 'mailer' | 'config'>;
 
-async function chargeFacts(db: Queryable, chargeId: string): Promise<ChargeFacts> {
-  const [stored, owner] = await Promise.all([storedCharge(db, chargeId), ownerOfCharge(db, chargeId)]);
+/**
+ * The charge as the books know it. Its payment intent (from the alert's object, else the stored
+ * charge) finds a part of an invoice whose payments name the intent and not the charge.
+ */
+async function chargeFacts(db: Queryable, chargeId: string, paymentIntentId: string | null): Promise<ChargeFacts> {
+  const stored = await storedCharge(db, chargeId);
+  const intent = paymentIntentId ?? stored?.paymentIntentId ?? null;
+  const owner = await ownerOfCharge(db, chargeId, intent);
   return {
     id: chargeId,
     amount: stored?.amount != null && stored.currency ? formatAmount(stored.amount, stored.currency) : null,
     customerId: owner.customerId,
     invoiceId: owner.invoiceId,
-    paymentIntentId: stored?.paymentIntentId ?? null,
+    paymentIntentId: intent,
   };
 }
 
@@ -47,7 +53,7 @@ async function warnOfEarlyFraud(deps: AlertDependencies, event: StripeEvent): Pr
   }
   // Stripe says a warning is no longer actionable once its charge was refunded in full or disputed.
   if (warning.actionable === false) return;
-  const charge = await chargeFacts(deps.db, chargeId);
+  const charge = await chargeFacts(deps.db, chargeId, idOf(warning.payment_intent));
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `fraud_warning:${warning.id}`,
     to: deps.config.FINANCE_EMAIL,
@@ -74,7 +80,7 @@ async function tellFinanceOfDispute(deps: AlertDependencies, event: StripeEvent)
       reason: String(dispute.reason ?? 'unstated'),
       amount: formatAmount(dispute.amount, dispute.currency),
       dueBy: answerDueBy(dispute),
-      charge: await chargeFacts(deps.db, chargeId),
+      charge: await chargeFacts(deps.db, chargeId, idOf(dispute.payment_intent)),
       where: dashboardOf(event, `disputes/${dispute.id}`),
     }),
     eventId: event.id,
@@ -144,7 +150,8 @@ async function remindFinanceOfDispute(deps: AlertDependencies, input: DisputeRem
       reason: dispute.reason ?? 'unstated',
       amount: dispute.amount !== null && dispute.currency ? formatAmount(dispute.amount, dispute.currency) : 'not in our records',
       dueBy,
-      charge: await chargeFacts(deps.db, chargeId),
+      // The dispute's row keeps no payment intent: the stored charge's is used.
+      charge: await chargeFacts(deps.db, chargeId, null),
       where: dashboardOf(input, `disputes/${dispute.id}`),
     }),
   });

@@ -1,4 +1,4 @@
-import { capturedCharge, disputeWithFunds, earlyFraudWarning, paidInvoice } from './support/billing-events';
+import { capturedCharge, disputeWithFunds, earlyFraudWarning, invoicePayment, paidInvoice } from './support/billing-events';
 import { movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
@@ -43,6 +43,23 @@ test('when a paid invoice\'s charge gets an early fraud warning, then finance ge
   expect(mails[0].text).toContain(`https://dashboard.stripe.com/test/payments/${charge.payment_intent}`);
   const { body } = await admin(service, `/events/${warning.id}`);
   expect([body.status, body.customer_id, body.invoice_id]).toEqual(['processed', 'cus_test_paying', invoice.id]);
+});
+
+test('when a warning is about the charge of a part of an invoice whose payments name only payment intents, then finance\'s email names that invoice', async () => {
+  const paid: Record<string, any> = paidInvoice({ subtotal: 2_000 });
+  // As Stripe lists a part paid by a payment intent: the intent, no charge.
+  const part = (n: number) => invoicePayment({ invoiceId: paid.id, paymentIntentId: `pi_alert_part_${paid.id}_${n}`, amount: 1_000 });
+  const invoice = { ...paid, payments: { ...paid.payments, data: [part(1), part(2)] } };
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+  const chargeId = `ch_alert_part_${paid.id}`;
+  const warning = stripeEvent('radar.early_fraud_warning.created', { ...earlyFraudWarning(chargeId), payment_intent: `pi_alert_part_${paid.id}_2` });
+
+  await deliverTwiceAndWait(service, warning);
+
+  const mails = warningsAbout(chargeId);
+  expect(mails).toHaveLength(1);
+  expect(mails[0].text).toContain(`Invoice: ${paid.id}`);
+  expect(mails[0].text).toContain(`https://dashboard.stripe.com/test/payments/pi_alert_part_${paid.id}_2`);
 });
 
 test('when a warning arrives about a charge the books never saw, then finance is still told, with what is unknown said so', async () => {
