@@ -22,6 +22,7 @@ import { creditedByNotes, type CreditedByNotes } from '../src/store/credit-notes
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfCharge, type Payment } from '../src/store/payments';
 import { paysAnInvoice, withKeptPayments } from '../src/store/invoice-payments';
+import { chargePlaced, listChargeNotBooked } from '../src/store/charges-not-booked';
 import { recordRefundFailure, refundFailuresOf } from '../src/store/refund-failures';
 import { readInvoice, type InvoiceFacts } from '../src/platform/invoice';
 import { invalidEvent } from '../workflows/contracts';
@@ -161,9 +162,26 @@ async function postChargeSale(deps: Pick<ActivityDependencies, 'db' | 'stripe'>,
   if (charge.status !== 'succeeded' || charge.captured !== true) return;
   const standalone = await paysNoInvoice(deps, charge, event.account ?? null);
   if (standalone === 'unknown') {
-    log.warn('charge not booked: its payload does not say whether it pays an invoice, and without STRIPE_SECRET_KEY Stripe cannot be asked', { chargeId: charge.id });
+    const paymentIntentId = idOf(charge.payment_intent)!;
+    await withTransaction(deps.db, async (tx) => {
+      // Under the payment intent's lock, which an invoice payment naming it takes as it is kept:
+      // one arriving at the same moment is seen here, or sees this row and takes it off.
+      await lockReference(tx, paymentIntentId);
+      if (await paysAnInvoice(tx, paymentIntentId)) return;
+      log.warn('charge not booked: its payload does not say whether it pays an invoice, and without STRIPE_SECRET_KEY Stripe cannot be asked', { chargeId: charge.id });
+      await listChargeNotBooked(tx, {
+        chargeId: charge.id,
+        paymentIntentId,
+        account: event.account ?? null,
+        currency: charge.currency,
+        amount: charge.amount_captured ?? charge.amount,
+        since: at(charge.created ?? event.created),
+        sourceEventId: event.id,
+      });
+    });
     return;
   }
+  await chargePlaced(deps.db, charge.id);
   if (!standalone) return;
   await post(deps.db, {
     sourceKey: `charge:${charge.id}:sale`,

@@ -7,6 +7,7 @@ import { chargesPaying, paymentOfInvoice, requirePayment, type Payment } from '.
 import { keepCreditNote } from '../src/store/credit-notes';
 import { readInvoice, readInvoiceOf, readInvoicePaymentOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
 import { keepInvoicePayment } from '../src/store/invoice-payments';
+import { chargesPayingInvoicePlaced } from '../src/store/charges-not-booked';
 import { readCreditNoteOf, taxOfCredited, type CreditNoteFacts } from '../src/platform/credit-note';
 import type { ActivityDependencies } from './dependencies';
 import { withPaidOffStripe } from './paid-off-stripe';
@@ -265,6 +266,8 @@ async function linkInvoicePayment(db: Db, event: StripeEvent) {
     await lockReference(tx, part.invoiceId);
     if (part.paymentIntentId) await lockReference(tx, part.paymentIntentId);
     await keepInvoicePayment(tx, part);
+    // Its charge is the invoice's payment, not a sale: no longer waiting to be placed.
+    await chargesPayingInvoicePlaced(tx, part.paymentIntentId, part.chargeId);
     await settleRefundTaxOfInvoice(tx, part.invoiceId, sourceOf(event));
   });
 }

@@ -39,7 +39,7 @@ test('when the worker starts, then the digest schedule exists and starts the dig
   expect(description.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] })]);
 });
 
-test('when the digest runs twice for a day, then finance gets one email with the platform\'s figures (with a top-up and the fees it earned on a connected account\'s sale), what needs attention (a dispute still to answer among them) and the journal attached, and the connected account\'s sale only counted', async () => {
+test('when the digest runs twice for a day, then finance gets one email with the platform\'s figures (with a top-up and the fees it earned on a connected account\'s sale), what needs attention (a dispute still to answer and a charge not booked among them) and the journal attached, and the connected account\'s sale only counted', async () => {
   const day = dayBefore();
   const noon = Date.parse(`${day}T12:00:00Z`) / 1000;
   const sale = { ...capturedCharge({ amount: 2_500, invoice: null }), id: `ch_test_digest_${Date.now()}`, created: noon };
@@ -48,6 +48,9 @@ test('when the digest runs twice for a day, then finance gets one email with the
   await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', connectedSale, { created: noon, account: 'acct_digest' }));
   await deliverTwiceAndWait(service, stripeEvent('application_fee.created', { ...applicationFee({ amount: 990 }), created: noon }, { created: noon }));
   await deliverTwiceAndWait(service, stripeEvent('topup.succeeded', topup(`tu_test_digest_${Date.now()}`, 50_000, 'succeeded'), { created: noon }));
+  // A newer API version's charge, which without a key cannot be told apart from an invoice's.
+  const unplaced = { ...capturedCharge({ amount: 700 }), id: `ch_test_digest_unplaced_${Date.now()}`, created: noon };
+  await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', unplaced, { created: noon }));
   const dueBy = { due_by: Date.UTC(2030, 0, 15, 23, 59) / 1000 };
   const waiting: Record<string, any> = { ...disputeWithFunds(`dp_test_digest_waiting_${Date.now()}`, 2_500, 'needs_response', [-2_500]), charge: sale.id, evidence_details: dueBy };
   const answered: Record<string, any> = { ...disputeWithFunds(`dp_test_digest_answered_${Date.now()}`, 1_000, 'needs_response', []), charge: sale.id, evidence_details: dueBy };
@@ -63,13 +66,14 @@ test('when the digest runs twice for a day, then finance gets one email with the
 
   expect(digests()).toHaveLength(1);
   const [digest] = digests();
-  expect(digest.subject).toBe(`Daily digest ${day}: 3 item(s) need attention`);
+  expect(digest.subject).toBe(`Daily digest ${day}: 4 item(s) need attention`);
+  expect(digest.text).toContain('1 captured charge(s) not in the books: whether they pay an invoice is unknown without STRIPE_SECRET_KEY (GET /admin/ledger/charges-not-booked)');
   expect(digest.text).toContain(`Dispute ${waiting.id} on ${sale.id} ($25.00) waits for an answer, due by 2030-01-15 23:59 UTC`);
   expect(digest.text).not.toContain(answered.id);
   expect(digest.text).toContain('USD: revenue $25.00');
   expect(digest.text).toContain('paid out $0.00, topped up $500.00, application fees $9.90, transferred to connected accounts $0.00');
   expect(digest.text).toContain(`1 event(s) failed and wait for a retry: ${broken.id} (customer.updated)`);
-  expect(digest.text).toContain('1 charge(s) or refund(s) wait for their Stripe fee');
+  expect(digest.text).toContain('2 charge(s) or refund(s) wait for their Stripe fee');
   expect(digest.attachments.map((a) => [a.filename, a.contentType])).toEqual([[`journal-${day}.csv`, 'text/csv']]);
   const journal = digest.attachments[0].content.toString('utf8').trim().split('\n');
   expect(journal[0]).toBe('date,reference,account,debit,credit,currency,memo');

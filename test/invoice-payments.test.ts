@@ -3,7 +3,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { StripeInvoiceId } from '../workflows/contracts';
 import { capturedCharge, chargeWithRefunds, disputeWithFunds, invoicePayment, paidInvoice } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
-import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 import type { StripeEvent } from '../src/platform/stripe-event';
 
@@ -11,7 +11,8 @@ import type { StripeEvent } from '../src/platform/stripe-event';
  * Newer API versions (2025-03-31 and later) name no charge or payment intent on an invoice and no
  * invoice on a charge; without a key the service cannot ask Stripe what paid an invoice.
  * `invoice_payment.paid` says it: its payment intent (or charge) is kept with its invoice, so the
- * charge's refunds take the invoice's tax share and its disputes find the invoice.
+ * charge's refunds take the invoice's tax share and its disputes find the invoice. A charge that
+ * nothing places (it may be a sale of its own) is listed for finance instead of left out silently.
  */
 
 let service: TestService;
@@ -123,4 +124,43 @@ test('when an invoice payment names no invoice, then the event fails saying so a
   expect(body.last_error).toContain('invoice_payment.invoice is missing');
   const { rows } = await service.database.db.query('SELECT count(*)::int AS n FROM invoice_payments WHERE id = $1', [announced.id]);
   expect(rows[0].n).toBe(0);
+});
+
+describe('charges the books cannot place, without a key', () => {
+  const notBooked = async () => (await admin(service, '/ledger/charges-not-booked')).body.data.map((row: { charge_id: string }) => row.charge_id);
+  const month = new Date().toISOString().slice(0, 7);
+  /** A one-off charge of a newer API version: its payload does not say whether it pays an invoice. */
+  const newerCharge = (amount: number): Record<string, any> => ({ ...capturedCharge({ amount }), created: Math.floor(Date.now() / 1000) });
+
+  test('when a charge cannot be told apart, then it is listed for finance, in the month\'s close too, until an invoice payment names its payment intent', async () => {
+    const charge = newerCharge(1_700);
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.succeeded', charge));
+
+    expect(await movements(service, charge.id)).toEqual({});
+    const listed = (await admin(service, '/ledger/charges-not-booked')).body.data.find((row: { charge_id: string }) => row.charge_id === charge.id);
+    expect(listed).toMatchObject({ payment_intent_id: charge.payment_intent, currency: 'usd', amount: 1_700, account: null });
+    const close = await admin(service, `/reports/close?month=${month}`);
+    expect(close.body.charges_not_booked.map((row: { charge_id: string }) => row.charge_id)).toContain(charge.id);
+    const csv = await fetch(`${service.url}/admin/reports/close?month=${month}`, { headers: { authorization: `Bearer ${testAdminKey}`, accept: 'text/csv' } });
+    expect(await csv.text()).toContain(`charge_not_booked,USD,${charge.id},17.00`);
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice_payment.paid', invoicePayment({ invoiceId: `in_later_${run()}`, paymentIntentId: charge.payment_intent, amount: 1_700 })));
+
+    expect(await notBooked()).not.toContain(charge.id);
+    expect(await movements(service, charge.id)).toEqual({});
+  });
+
+  test('when the charge and the invoice payment naming its payment intent arrive at the same moment, each twice, then the charge is not listed', async () => {
+    const pairs = Array.from({ length: 4 }, () => {
+      const charge = newerCharge(900);
+      return { charge, events: [stripeEvent('charge.succeeded', charge), stripeEvent('invoice_payment.paid', invoicePayment({ invoiceId: `in_at_once_${run()}`, paymentIntentId: charge.payment_intent, amount: 900 }))] };
+    });
+
+    await Promise.all(pairs.flatMap(({ events }) => [...events, ...events].map((event) => deliver(service.url, event))));
+    for (const event of pairs.flatMap(({ events }) => events)) expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
+
+    const listed = await notBooked();
+    for (const { charge } of pairs) expect(listed).not.toContain(charge.id);
+  });
 });

@@ -3,11 +3,12 @@ import type Stripe from 'stripe';
 import type { Db } from '../platform/db';
 import { closeReportCsv, journalCsv } from '../platform/finance-report';
 import { balanceTransactionWaits } from '../store/balance-transactions';
-import { closeReport } from '../store/finance';
+import { chargeNotBookedView, closeReport } from '../store/finance';
+import { chargesNotBooked } from '../store/charges-not-booked';
 import { journalBetween } from '../store/ledger';
 import { dayRangeParams, monthParam, oneBooksParam, takesParams } from './admin-params';
 
-/** The admin routes finance reads: the month's close, the journal, what waits for its fee. */
+/** The admin routes finance reads: the month's close, the journal, what waits for its fee, charges not booked. */
 export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; stripe?: Stripe }): void {
   router.get('/reports/close', takesParams('month', 'account'), async (ctx) => {
     const period = monthParam(ctx.query.month);
@@ -36,5 +37,9 @@ export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; strip
       data: waits.map((wait) => ({ source_id: wait.sourceId, balance_transaction_id: wait.balanceTransactionId, account: wait.account, currency: wait.currency, amount: wait.amount, since: wait.since })),
       next_cursor: null,
     };
+  });
+
+  router.get('/ledger/charges-not-booked', takesParams(), async (ctx) => {
+    ctx.body = { data: (await chargesNotBooked(db)).map(chargeNotBookedView), next_cursor: null };
   });
 }

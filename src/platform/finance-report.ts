@@ -176,9 +176,11 @@ export interface CloseReport {
   totals: CloseTotals[];
   stripe_comparison: StripeComparison;
   awaiting_fees: { source_id: string; balance_transaction_id: string; currency: string; amount: number; since: Date }[];
+  /** Captured charges not in the books: whether each pays an invoice is unknown (newer API versions without a key). */
+  charges_not_booked: { charge_id: string; payment_intent_id: string | null; account: string | null; currency: string; amount: number; since: Date; event_id: string }[];
 }
 
-/** The close as CSV: the totals, then each difference and each amount waiting for its fee. */
+/** The close as CSV: the totals, then each difference, each amount waiting for its fee and each charge not booked. */
 export function closeReportCsv(report: CloseReport): string {
   const rows: string[][] = [];
   for (const totals of report.totals) {
@@ -196,6 +198,9 @@ export function closeReportCsv(report: CloseReport): string {
   }
   for (const wait of report.awaiting_fees) {
     rows.push(['awaiting_fee', wait.currency.toUpperCase(), wait.source_id, decimalAmount(wait.amount, wait.currency), wait.balance_transaction_id]);
+  }
+  for (const charge of report.charges_not_booked) {
+    rows.push(['charge_not_booked', charge.currency.toUpperCase(), charge.charge_id, decimalAmount(charge.amount, charge.currency), `payment intent ${charge.payment_intent_id ?? 'none'}, event ${charge.event_id}`]);
   }
   return stringify(rows, { header: true, columns: ['section', 'currency', 'item', 'amount', 'detail'] });
 }

@@ -4,6 +4,7 @@ import { closeTotals, compareWithStripe, isStagedTransaction, stripeBalanceTrans
 import { balanceTransactionsBetween, balanceTransactionWaits } from './balance-transactions';
 import { netsBetween, netsOf, platformBooks } from './ledger';
 import { disputeStatusesAwaitingAnswer } from './objects';
+import { chargesNotBooked, type ChargeNotBooked } from './charges-not-booked';
 
 /**
  * The close of [from, to) from the books, compared with Stripe's balance transactions when a key
@@ -15,6 +16,7 @@ export async function closeReport(db: Queryable, stripe: Stripe | undefined, per
   const inBooks = <T extends { account: string | null }>(rows: T[]) => rows.filter((row) => row.account === books.connectedAccount);
   const booked = inBooks(await balanceTransactionsBetween(db, period.from, period.to));
   const waits = inBooks(await balanceTransactionWaits(db, period.to));
+  const notBooked = inBooks(await chargesNotBooked(db, period.to));
   let comparison: CloseReport['stripe_comparison'];
   if (!stripe) comparison = { checked: false, reason: 'STRIPE_SECRET_KEY is not set: Stripe\'s balance transactions cannot be listed' };
   else {
@@ -32,7 +34,13 @@ export async function closeReport(db: Queryable, stripe: Stripe | undefined, per
     totals,
     stripe_comparison: comparison,
     awaiting_fees: waits.map((wait) => ({ source_id: wait.sourceId, balance_transaction_id: wait.balanceTransactionId, currency: wait.currency, amount: wait.amount, since: wait.since })),
+    charges_not_booked: notBooked.map(chargeNotBookedView),
   };
+}
+
+/** A charge not booked as the admin API and the close show it. */
+export function chargeNotBookedView(charge: ChargeNotBooked): CloseReport['charges_not_booked'][number] {
+  return { charge_id: charge.chargeId, payment_intent_id: charge.paymentIntentId, account: charge.account, currency: charge.currency, amount: charge.amount, since: charge.since, event_id: charge.sourceEventId };
 }
 
 /** What the daily digest tells finance about one day [from, to). */
@@ -46,6 +54,8 @@ export interface DayFigures {
   /** Dunning cases that ended without payment that day. */
   exhaustedDunning: { invoice_id: string; amount: number; currency: string }[];
   awaitingFees: number;
+  /** Captured charges the books could not place (newer API versions without a key), whenever captured. */
+  chargesNotBooked: number;
   /** Disputes (and inquiries) still waiting for an answer, whenever they opened, soonest due first: lost unless answered in time. */
   disputesToAnswer: { id: string; charge_id: string | null; amount: number | null; currency: string | null; due_by: Date | null; account: string | null }[];
   /** Connected accounts whose own books took entries that day, which the figures above leave out. */
@@ -58,7 +68,7 @@ export interface DayFigures {
  * account's sales are its own, kept in its own books (`closeReport`), and only counted here.
  */
 export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<DayFigures> {
-  const [events, payments, nets, failed, exhausted, waits, connected, disputes] = await Promise.all([
+  const [events, payments, nets, failed, exhausted, waits, connected, disputes, notBooked] = await Promise.all([
     db.query<{ status: string; count: number }>(
       'SELECT status, count(*)::int AS count FROM stripe_events WHERE received_at >= $1 AND received_at < $2 GROUP BY status ORDER BY status',
       [from, to],
@@ -84,6 +94,7 @@ export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<D
       `SELECT id, charge_id, amount::float8 AS amount, currency, due_by, account FROM disputes
         WHERE status IN (${disputeStatusesAwaitingAnswer.map((status) => `'${status}'`).join(', ')}) ORDER BY due_by NULLS LAST, id`,
     ),
+    chargesNotBooked(db, to),
   ]);
   return {
     events: events.rows,
@@ -93,6 +104,7 @@ export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<D
     failedEventCount: failed.rows[0]?.total ?? 0,
     exhaustedDunning: exhausted.rows,
     awaitingFees: waits.filter((wait) => wait.account === null).length,
+    chargesNotBooked: notBooked.filter((charge) => charge.account === null).length,
     disputesToAnswer: disputes.rows,
     connectedBooks: connected.rows[0],
   };
