@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { StripeInvoiceId } from '../workflows/contracts';
+import { StripeCustomerId, StripeInvoiceId } from '../workflows/contracts';
 import { capturedCharge, chargeWithRefunds, disputeWithFunds, invoicePayment, paidInvoice } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
@@ -90,6 +90,19 @@ test('when a dispute names a charge whose payment intent an announced invoice pa
 
   const attributes: TypedSearchAttributes = (await service.temporal.workflow.getHandle(event.id).describe()).typedSearchAttributes;
   expect(attributes.get(StripeInvoiceId)).toBe(scenario.invoice.id);
+});
+
+test('when an invoice payment is announced for an invoice already stored, then its execution is found with that invoice\'s customer', async () => {
+  const scenario = refundedInvoiceCharge();
+  const customer = `cus_link_${run()}`;
+  await deliverTwiceAndWait(service, stripeEvent('invoice.finalized', { ...scenario.invoice, customer, status: 'open', amount_paid: 0, amount_remaining: scenario.invoice.total }));
+
+  await deliverTwiceAndWait(service, scenario.announced);
+
+  const attributes: TypedSearchAttributes = (await service.temporal.workflow.getHandle(scenario.announced.id).describe()).typedSearchAttributes;
+  expect([attributes.get(StripeCustomerId), attributes.get(StripeInvoiceId)]).toEqual([customer, scenario.invoice.id]);
+  const { body } = await admin(service, `/events?customer=${customer}`);
+  expect(body.data.map((row: { id: string }) => row.id)).toContain(scenario.announced.id);
 });
 
 test('when a charge arrives after its payment intent was announced as paying an invoice, then it is not booked as a sale of its own', async () => {

@@ -3,7 +3,7 @@ import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
 import type { Metrics } from '../platform/metrics';
 import { getEvent, insertEvent } from '../store/events';
-import { ownerOfCharge } from '../store/payments';
+import { ownerOfCharge, ownerOfInvoice } from '../store/payments';
 import { eventRefs, idOf, type EventRefs, type Json, type StripeEvent } from '../platform/stripe-event';
 import { startEventWorkflow } from './event-workflow';
 
@@ -118,12 +118,14 @@ export function sharedAcceptance(
  * The objects an event is about, for its row (the admin API's filters) and its execution's search
  * attributes (the Web UI's). A dispute, a refund or an early fraud warning names only its charge:
  * its customer and invoice come from what is stored of that charge, so a chargeback, a refund's
- * update or a fraud warning is found with the customer's and the invoice's other executions.
+ * update or a fraud warning is found with the customer's and the invoice's other executions. An
+ * invoice payment names only its invoice: its customer comes from what is stored of that.
  * Other events name theirs, and cost no query.
  */
 async function refsOf(db: Db, event: StripeEvent): Promise<EventRefs> {
   const named = eventRefs(event);
   const object = event.data.object as Json;
+  if (object.object === 'invoice_payment' && named.invoiceId && !named.customerId) return ownerOfInvoice(db, named.invoiceId);
   const namesOnlyItsCharge = object.object === 'dispute' || object.object === 'refund' || object.object === 'radar.early_fraud_warning';
   const chargeId = namesOnlyItsCharge ? idOf(object.charge) : null;
   if (!chargeId || named.customerId) return named;

@@ -138,6 +138,18 @@ export async function paymentOfCharge(db: Queryable, chargeId: string, paymentIn
   return rows[0];
 }
 
+/** Whose an invoice is, from its recorded payment, else its stored row. Nulls when neither is known. */
+export async function ownerOfInvoice(db: Queryable, invoiceId: string): Promise<EventRefs> {
+  const { rows } = await db.query<{ customer_id: string | null; subscription_id: string | null }>(
+    `SELECT coalesce(p.customer_id, i.customer_id) AS customer_id, p.subscription_id
+       FROM (SELECT $1::text AS id) wanted
+       LEFT JOIN payments p ON p.invoice_id = wanted.id
+       LEFT JOIN invoices i ON i.id = wanted.id`,
+    [invoiceId],
+  );
+  return { customerId: rows[0]?.customer_id ?? null, invoiceId, subscriptionId: rows[0]?.subscription_id ?? null };
+}
+
 /**
  * Whose a charge is, from what is stored of it: the invoice payment it (or its payment intent,
  * when the caller knows it) made, else the charge's own row. Nulls when neither is known.
