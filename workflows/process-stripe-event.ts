@@ -2,6 +2,7 @@ import { ApplicationFailure, CancellationScope, isCancellation, patched, workflo
 import type { Activities } from '../activities';
 import { localOnce, localUntilDone, retryQuickly, retryUntilDone, tryLocallyThenRetry } from './activity-proxies';
 import {
+  currentEventGeneration,
   FailureType,
   type NoticeKind,
   type PlainObjectTable,
@@ -307,6 +308,14 @@ async function plannedStepsOf(type: string, eventId: string, generation: number)
   if (!handler) return undefined;
   await handler(eventId);
   return planned;
+}
+
+/** The event types runs started now do something with; every other type is stored and marked `ignored`. */
+export function handledEventTypes(): string[] {
+  const steps = stepRecorder([]);
+  const base = handlersOf(steps, invoicePaid(steps));
+  const types = new Set([...Object.keys(base), ...patchesOf(steps, base).filter((patch) => takes(patch, currentEventGeneration)).flatMap((patch) => Object.keys(patch.table))]);
+  return [...types].sort();
 }
 
 /**
