@@ -16,6 +16,7 @@ import { renderDocument } from '../src/platform/pdf';
 import { sellerOf } from './sellers';
 import type { ActivityDependencies } from './dependencies';
 import { withPaidOffStripe } from './paid-off-stripe';
+import { withKeptPayments } from '../src/store/invoice-payments';
 
 type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID' | 'SELLER_LOGO_PATH'>;
 
@@ -77,7 +78,7 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, g
   // Stripe is asked only once: a payment already recorded keeps what it was recorded with (the
   // insert that follows finds its row and changes nothing).
   const asking = stripe && !(await paymentOfInvoice(db, id)) ? stripe : undefined;
-  const event = await withPaidOffStripe(asking, given);
+  const event = await withKeptPaymentsWithoutKey(db, stripe, await withPaidOffStripe(asking, given));
   const invoice = readInvoiceOf(event);
   const reference = await paymentReference(asking, invoice, event);
   const invoiceObject = withPayments(await withAllLines(asking, event), reference.listed);
@@ -98,6 +99,17 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, g
     invoice: invoiceObject,
     source_event_id: event.id,
   });
+}
+
+/**
+ * Without a key, a payload that names nothing that paid the invoice (newer API versions) takes
+ * what `invoice_payment.paid` announced, so the payment row and its receipt name the payment
+ * intent. With a key Stripe is asked instead, which also says what card paid.
+ */
+async function withKeptPaymentsWithoutKey(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<StripeEvent> {
+  const { chargeId, paymentIntentId } = readInvoiceOf(event);
+  if (stripe || chargeId || paymentIntentId) return event;
+  return { ...event, data: { ...event.data, object: await withKeptPayments(db, event.data.object as Json) } };
 }
 
 /**

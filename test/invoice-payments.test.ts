@@ -3,6 +3,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { StripeCustomerId, StripeInvoiceId } from '../workflows/contracts';
 import { capturedCharge, chargeWithRefunds, disputeWithFunds, invoicePayment, paidInvoice } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
+import { pdfText } from './support/pdf';
 import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 import type { StripeEvent } from '../src/platform/stripe-event';
@@ -78,6 +79,19 @@ describe('a refund of the charge that paid an invoice whose payload names no cha
       expect(await movements(service, scenario.chargeId)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
     }
   });
+});
+
+test('when the invoice payment is announced before the invoice is paid, then the payment names its payment intent and the receipt shows it', async () => {
+  const scenario = refundedInvoiceCharge();
+  await deliverTwiceAndWait(service, scenario.announced);
+
+  await deliverTwiceAndWait(service, scenario.paid);
+
+  const { body } = await admin(service, `/payments?invoice=${scenario.invoice.id}`);
+  expect(body.data).toHaveLength(1);
+  expect(body.data[0]).toMatchObject({ payment_intent_id: scenario.paymentIntentId });
+  const receipt = await fetch(`${service.url}/admin/documents/${body.data[0].documents.find((n: string) => n.startsWith('R-'))}`, { headers: { authorization: `Bearer ${testAdminKey}` } });
+  expect(await pdfText(Buffer.from(await receipt.arrayBuffer()))).toContain(`Stripe payment ${scenario.paymentIntentId}`);
 });
 
 test('when a dispute names a charge whose payment intent an announced invoice payment names, then its execution is found by that invoice', async () => {
