@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { chargeWithRefunds, creditNote, disputeWithFunds, paidInvoice, refund } from './support/billing-events';
+import { chargeWithRefunds, creditNote, disputeWithFunds, invoicePayment, paidInvoice, refund } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
@@ -58,6 +58,7 @@ const scenarios = [
   'a negative total credited to the balance',
   'an untaxed line credited to the balance, then partly refunded',
   'an untaxed line credited to the balance, partly refunded, the credit note voided',
+  'partly refunded, its charge named only by the invoice payment',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -148,6 +149,17 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
   const credited = { ...negative, starting_balance: -spec.credit, ending_balance: -spec.credit + negative.total, amount_due: 0, amount_paid: 0, amount_remaining: 0 };
   const untaxedLineCredit = creditNote({ invoiceId: base.id, amount: untaxedLine, to: 'balance' });
   const untaxedLineCredited = [finalized, paid(due), stripeEvent('credit_note.created', untaxedLineCredit), refunded(part)];
+  // Newer API versions without a key: the invoice lists no payments, the charge no refunds, and
+  // only \`invoice_payment.paid\` says which payment intent paid the invoice.
+  const { payments: _left_out, ...unlisted } = base;
+  const paymentIntentId = `pi_prop_${run}`;
+  const { refunds: _not_listed, ...refundedCharge } = chargeWithRefunds(chargeId, due, [{ id: `re_prop_${run}`, amount: part }]);
+  const namedByInvoicePayment = [
+    stripeEvent('invoice.finalized', { ...unlisted, ...balances, status: 'open', amount_paid: 0, amount_remaining: due }),
+    stripeEvent('invoice.paid', { ...unlisted, ...balances, amount_paid: due, amount_remaining: 0 }),
+    stripeEvent('charge.refunded', { ...refundedCharge, payment_intent: paymentIntentId }),
+    stripeEvent('invoice_payment.paid', invoicePayment({ invoiceId: base.id, paymentIntentId, amount: due })),
+  ];
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
     paid: [finalized, paid(due)],
@@ -253,6 +265,7 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       ...untaxedLineCredited,
       stripeEvent('credit_note.voided', { ...untaxedLineCredit, status: 'void' }),
     ],
+    'partly refunded, its charge named only by the invoice payment': namedByInvoicePayment,
     'an untaxed line refunded by a credit note, then the rest refunded': [
       finalized,
       paid(due),
@@ -295,6 +308,7 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
     case 'partly refunded':
     case 'refunded in two parts':
     case 'credited by a refund after payment':
+    case 'partly refunded, its charge named only by the invoice payment':
       return { invoice: paid, charge: { refunds: part - refundTax, tax_payable: refundTax, stripe_balance: -part }, dispute: none };
     case 'dispute lost':
       return { invoice: paid, charge: none, dispute: { dispute_losses: due, stripe_balance: -due } };
