@@ -78,8 +78,7 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, g
   // Stripe is asked only once: a payment already recorded keeps what it was recorded with (the
   // insert that follows finds its row and changes nothing).
   const asking = stripe && !(await paymentOfInvoice(db, id)) ? stripe : undefined;
-  const event = await withKeptPaymentsWithoutKey(db, stripe, await withPaidOffStripe(asking, given));
-  const invoice = readInvoiceOf(event);
+  const { event, invoice } = await withKeptPaymentsWithoutKey(db, stripe, await withPaidOffStripe(asking, given));
   const reference = await paymentReference(asking, invoice, event);
   const invoiceObject = withPayments(await withAllLines(asking, event), reference.listed);
   return recordPayment(db, {
@@ -106,10 +105,11 @@ export async function recordInvoicePayment(db: Db, stripe: Stripe | undefined, g
  * what `invoice_payment.paid` announced, so the payment row and its receipt name the payment
  * intent. With a key Stripe is asked instead, which also says what card paid.
  */
-async function withKeptPaymentsWithoutKey(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<StripeEvent> {
-  const { chargeId, paymentIntentId } = readInvoiceOf(event);
-  if (stripe || chargeId || paymentIntentId) return event;
-  return { ...event, data: { ...event.data, object: await withKeptPayments(db, event.data.object as Json) } };
+async function withKeptPaymentsWithoutKey(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<{ event: StripeEvent; invoice: InvoiceFacts }> {
+  const invoice = readInvoiceOf(event);
+  if (stripe || invoice.chargeId || invoice.paymentIntentId) return { event, invoice };
+  const withKept = { ...event, data: { ...event.data, object: await withKeptPayments(db, event.data.object as Json) } };
+  return { event: withKept, invoice: readInvoiceOf(withKept) };
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { Db, Queryable } from '../platform/db';
 import type { EventRefs } from '../platform/stripe-event';
 import { readInvoice } from '../platform/invoice';
-import { withKeptPayments } from './invoice-payments';
 
 export interface Payment {
   id: number;
@@ -32,9 +31,17 @@ export type NewPayment = Omit<Payment, 'id'>;
  * paid by a payment intent is listed without its charge).
  */
 export async function chargesPaying(db: Queryable, payment: Pick<Payment, 'charge_id' | 'payment_intent_id' | 'invoice'>): Promise<string[]> {
-  const invoice = readInvoice(await withKeptPayments(db, payment.invoice));
+  const invoice = readInvoice(payment.invoice);
   const intents = [...new Set([payment.payment_intent_id, ...invoice.paymentIntentIds].filter((id): id is string => id !== null))];
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM charges WHERE payment_intent_id = ANY($1::text[])', [intents]);
+  // One round trip (it runs for every paid invoice): the charges of the intents, with the kept
+  // invoice payments' intents and charges.
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM charges
+      WHERE payment_intent_id = ANY($1::text[] || ARRAY(SELECT payment_intent_id FROM invoice_payments WHERE invoice_id = $2 AND payment_intent_id IS NOT NULL))
+     UNION
+     SELECT charge_id FROM invoice_payments WHERE invoice_id = $2 AND charge_id IS NOT NULL`,
+    [intents, invoice.id],
+  );
   const found = [...invoice.chargeIds, ...(payment.charge_id ? [payment.charge_id] : []), ...rows.map((row) => row.id)];
   return [...new Set(found)].sort();
 }
