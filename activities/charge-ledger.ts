@@ -181,16 +181,30 @@ async function postChargeSale(deps: Pick<ActivityDependencies, 'db' | 'stripe'>,
     });
     return;
   }
-  await chargePlaced(deps.db, charge.id);
-  if (!standalone) return;
-  await post(deps.db, {
-    sourceKey: `charge:${charge.id}:sale`,
+  if (!standalone) return chargePlaced(deps.db, charge.id);
+  const sale = { chargeId: charge.id, currency: charge.currency, amount: charge.amount_captured ?? charge.amount, capturedAt: at(charge.created ?? event.created) };
+  await postSale(deps.db, sale, sourceOf(event));
+}
+
+/** A captured charge known to pay no invoice. */
+export interface Sale {
+  chargeId: string;
+  currency: string;
+  amount: number;
+  capturedAt: Date;
+}
+
+/** A sale's amount enters the Stripe balance as revenue, once; the charge is placed. */
+export async function postSale(db: Queryable, sale: Sale, source: EntrySource): Promise<void> {
+  await chargePlaced(db, sale.chargeId);
+  await post(db, {
+    sourceKey: `charge:${sale.chargeId}:sale`,
     kind: 'charge_sale',
-    reference: charge.id,
-    description: `Charge ${charge.id} outside invoices`,
-    occurredAt: at(charge.created ?? event.created),
-    ...sourceOf(event),
-    lines: transfer('stripe_balance', 'revenue', charge.currency, charge.amount_captured ?? charge.amount),
+    reference: sale.chargeId,
+    description: `Charge ${sale.chargeId} outside invoices`,
+    occurredAt: sale.capturedAt,
+    ...source,
+    lines: transfer('stripe_balance', 'revenue', sale.currency, sale.amount),
   });
 }
 

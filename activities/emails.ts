@@ -225,7 +225,7 @@ export function dailyDigestEmail(day: string, figures: DayFigures): EmailText {
     ...(figures.failedEventCount > 0 ? [`${figures.failedEventCount} event(s) failed and wait for a retry: ${figures.failedEvents.map((e) => `${e.id} (${e.type})`).join(', ')}${figures.failedEventCount > figures.failedEvents.length ? ', …' : ''}`] : []),
     ...figures.exhaustedDunning.map((d) => `Dunning ended without payment: invoice ${d.invoice_id}, ${money(d.amount, d.currency)}`),
     ...(figures.awaitingFees > 0 ? [`${figures.awaitingFees} charge(s) or refund(s) wait for their Stripe fee (GET /admin/ledger/awaiting-fees)`] : []),
-    ...(figures.chargesNotBooked > 0 ? [`${figures.chargesNotBooked} captured charge(s) not in the books: whether they pay an invoice is unknown without STRIPE_SECRET_KEY (GET /admin/ledger/charges-not-booked)`] : []),
+    ...(figures.chargesNotBooked > 0 ? [`${figures.chargesNotBooked} captured charge(s) not in the books: whether they pay an invoice is unknown without STRIPE_SECRET_KEY (GET /admin/ledger/charges-not-booked; with a key, POST …/place books them)`] : []),
     ...figures.disputesToAnswer.map(
       (d) =>
         `Dispute ${d.id} on ${d.charge_id ?? 'a charge'}${d.amount !== null && d.currency ? ` (${money(d.amount, d.currency)})` : ''}${d.account ? ` of connected account ${d.account}` : ''} waits for an answer${d.due_by ? `, due by ${utcMinute(d.due_by)}` : ''}`,

@@ -1,6 +1,7 @@
 import { balanceLedgerActivities } from './balance-ledger';
 import { chargeAlertActivities } from './charge-alerts';
 import { chargeLedgerActivities } from './charge-ledger';
+import { chargePlacingActivities } from './charge-placing';
 import { checkoutActivities } from './checkout';
 import { connectLedgerActivities } from './connect-ledger';
 import { customerBalanceLedgerActivities } from './customer-balance-ledger';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...invoicePaidActivities(deps),
     ...ledgerActivities(deps),
     ...chargeLedgerActivities(deps),
+    ...chargePlacingActivities(deps),
     ...balanceLedgerActivities(deps),
     ...connectLedgerActivities(deps),
     ...customerBalanceLedgerActivities(deps),

@@ -5,7 +5,7 @@ import { linesOf, lockReference, netsOf, onTheirSides, positions, postedKeys, po
 import { loadEventPayload } from '../src/store/events';
 import { chargesPaying, paymentOfInvoice, requirePayment, type Payment } from '../src/store/payments';
 import { keepCreditNote } from '../src/store/credit-notes';
-import { readInvoice, readInvoiceOf, readInvoicePaymentOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
+import { readInvoice, readInvoiceOf, readInvoicePaymentOf, wherePaid, type InvoiceFacts, type InvoicePaymentFacts } from '../src/platform/invoice';
 import { keepInvoicePayment } from '../src/store/invoice-payments';
 import { chargesPayingInvoicePlaced } from '../src/store/charges-not-booked';
 import { readCreditNoteOf, taxOfCredited, type CreditNoteFacts } from '../src/platform/credit-note';
@@ -260,15 +260,14 @@ async function settleRefundTaxOfInvoice(tx: Queryable, invoiceId: string, source
  * keeps it and a refund's booking apart (the refund's charge may be stored while this runs), so
  * whichever comes second sees the other.
  */
-async function linkInvoicePayment(db: Db, event: StripeEvent) {
-  const part = readInvoicePaymentOf(event);
+export async function linkInvoicePayment(db: Db, part: InvoicePaymentFacts, source: EntrySource): Promise<void> {
   await withTransaction(db, async (tx) => {
     await lockReference(tx, part.invoiceId);
     if (part.paymentIntentId) await lockReference(tx, part.paymentIntentId);
     await keepInvoicePayment(tx, part);
     // Its charge is the invoice's payment, not a sale: no longer waiting to be placed.
     await chargesPayingInvoicePlaced(tx, part.paymentIntentId, part.chargeId);
-    await settleRefundTaxOfInvoice(tx, part.invoiceId, sourceOf(event));
+    await settleRefundTaxOfInvoice(tx, part.invoiceId, source);
   });
 }
 
@@ -298,7 +297,8 @@ export function ledgerActivities({ db, stripe }: ActivityDependencies) {
     },
 
     async linkInvoicePayment(eventId: string): Promise<void> {
-      await linkInvoicePayment(db, await loadEventPayload(db, eventId));
+      const event = await loadEventPayload(db, eventId);
+      await linkInvoicePayment(db, readInvoicePaymentOf(event), sourceOf(event));
     },
 
     async postCreditNote(eventId: string): Promise<void> {

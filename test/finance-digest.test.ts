@@ -67,7 +67,7 @@ test('when the digest runs twice for a day, then finance gets one email with the
   expect(digests()).toHaveLength(1);
   const [digest] = digests();
   expect(digest.subject).toBe(`Daily digest ${day}: 4 item(s) need attention`);
-  expect(digest.text).toContain('1 captured charge(s) not in the books: whether they pay an invoice is unknown without STRIPE_SECRET_KEY (GET /admin/ledger/charges-not-booked)');
+  expect(digest.text).toContain('1 captured charge(s) not in the books: whether they pay an invoice is unknown without STRIPE_SECRET_KEY (GET /admin/ledger/charges-not-booked; with a key, POST …/place books them)');
   expect(digest.text).toContain(`Dispute ${waiting.id} on ${sale.id} ($25.00) waits for an answer, due by 2030-01-15 23:59 UTC`);
   expect(digest.text).not.toContain(answered.id);
   expect(digest.text).toContain('USD: revenue $25.00');

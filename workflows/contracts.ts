@@ -13,6 +13,7 @@ export const WorkflowType = {
   reconcileStripeEvents: 'reconcileStripeEvents',
   financeDailyDigest: 'financeDailyDigest',
   disputeAnswerReminder: 'disputeAnswerReminder',
+  placeChargesNotBooked: 'placeChargesNotBooked',
 } as const;
 
 export const DunningSignal = { paymentFailed: 'paymentFailed', invoiceSettled: 'invoiceSettled' } as const;
@@ -180,6 +181,23 @@ export interface FinanceDigestInput {
   day?: string;
 }
 
+/**
+ * What became of a charge listed as not booked when Stripe was asked: booked as a `sale`, linked
+ * to the invoice it pays (`invoice_payment`), placed by another event meanwhile, or `left` listed
+ * (with the reason: no key, or Stripe refused).
+ */
+export interface ChargePlacement {
+  charge: string;
+  outcome: 'sale' | 'invoice_payment' | 'already_placed' | 'left';
+  invoice?: string;
+  reason?: string;
+}
+
+/** What a placing run did to each charge it took. */
+export interface ChargesPlaced {
+  placements: ChargePlacement[];
+}
+
 /** A moment as finance and operators read it: `2026-12-20 23:59 UTC`. */
 export const utcMinute = (moment: Date): string => `${moment.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
@@ -211,4 +229,15 @@ export const FailureType = {
 
 export function invalidEvent(event: { id: string; type: string }, reason: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`${event.type} ${event.id}: ${reason}`, FailureType.InvalidEvent);
+}
+
+/** `read` applied to an event's object: what it refuses (by throwing) fails the event as invalid. */
+export function eventObjectReader<T>(read: (object: any) => T): (event: { id: string; type: string; data: { object: unknown } }) => T {
+  return (event) => {
+    try {
+      return read(event.data.object);
+    } catch (err) {
+      throw invalidEvent(event, (err as Error).message);
+    }
+  };
 }

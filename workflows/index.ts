@@ -4,3 +4,4 @@ export { dunning } from './dunning';
 export { reconcileStripeEvents } from './reconcile';
 export { financeDailyDigest } from './finance-digest';
 export { disputeAnswerReminder } from './dispute-reminder';
+export { placeChargesNotBooked } from './place-charges';

@@ -1,15 +1,34 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Router from '@koa/router';
+import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
+import { WorkflowType, type ChargesPlaced } from '../../workflows/contracts';
+import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
+import { HttpError, requestLog } from '../platform/http-error';
 import { closeReportCsv, journalCsv } from '../platform/finance-report';
 import { balanceTransactionWaits } from '../store/balance-transactions';
 import { chargeNotBookedView, closeReport } from '../store/finance';
-import { chargesNotBooked } from '../store/charges-not-booked';
+import { chargesNotBooked, countChargesNotBooked } from '../store/charges-not-booked';
 import { journalBetween } from '../store/ledger';
 import { dayRangeParams, monthParam, oneBooksParam, takesParams } from './admin-params';
+import { temporalUiUrl } from './admin-views';
 
-/** The admin routes finance reads: the month's close, the journal, what waits for its fee, charges not booked. */
-export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; stripe?: Stripe }): void {
+/** How long placing's answer waits for its run; a longer run goes on and is answered 202. */
+const placingAnswerWithinMs = 15_000;
+
+interface FinanceDependencies {
+  db: Db;
+  stripe?: Stripe;
+  temporal: Client;
+  config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>;
+}
+
+/**
+ * The admin routes of finance: the month's close, the journal, what waits for its fee, the charges
+ * not booked, and placing them.
+ */
+export function addFinanceRoutes(router: Router, { db, stripe, temporal, config }: FinanceDependencies): void {
   router.get('/reports/close', takesParams('month', 'account'), async (ctx) => {
     const period = monthParam(ctx.query.month);
     const report = await closeReport(db, stripe, period, oneBooksParam(ctx.query.account));
@@ -41,5 +60,35 @@ export function addFinanceRoutes(router: Router, { db, stripe }: { db: Db; strip
 
   router.get('/ledger/charges-not-booked', takesParams(), async (ctx) => {
     ctx.body = { data: (await chargesNotBooked(db)).map(chargeNotBookedView), next_cursor: null };
+  });
+
+  router.post('/ledger/charges-not-booked/place', takesParams(), async (ctx) => {
+    if (!stripe) {
+      throw new HttpError(409, 'not_configured', 'Placing asks Stripe whether each charge pays an invoice: set STRIPE_SECRET_KEY (a restricted key that may read invoices is enough) for the API and the workers.');
+    }
+    let run;
+    try {
+      run = await temporal.workflow.start(WorkflowType.placeChargesNotBooked, {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: `place-charges-not-booked-${config.TEMPORAL_TASK_QUEUE}`,
+        // A run already placing is joined, not doubled; an ended one is followed by a new one.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        args: [],
+      });
+    } catch (err) {
+      requestLog(ctx).warn({ err: { message: (err as Error).message } }, 'placing charges: could not start');
+      throw new HttpError(503, 'unavailable', 'Temporal could not start the placing run; try again.');
+    }
+    const execution = { workflow_id: run.workflowId, run_id: run.firstExecutionRunId, temporal_ui_url: temporalUiUrl(run.workflowId, run.firstExecutionRunId, config) };
+    const waited = new AbortController();
+    const result = await Promise.race([run.result() as Promise<ChargesPlaced>, sleep(placingAnswerWithinMs, undefined, { signal: waited.signal }).catch(() => undefined)]).finally(() => waited.abort());
+    if (!result) {
+      ctx.status = 202;
+      ctx.body = { status: 'running', ...execution };
+      return;
+    }
+    requestLog(ctx).info({ placed: result.placements.filter((p) => p.outcome !== 'left').length, left: result.placements.filter((p) => p.outcome === 'left').length }, 'charges not booked placed');
+    ctx.body = { status: 'done', ...execution, placements: result.placements, still_listed: await countChargesNotBooked(db) };
   });
 }

@@ -4,11 +4,11 @@ import type { StoredEvent } from '../store/events';
 type UiSettings = Pick<Config, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>;
 
 /** The execution in the Temporal Web UI, when TEMPORAL_UI_URL is set. */
-function temporalUiUrl(event: StoredEvent, config: UiSettings): string | null {
-  if (!config.TEMPORAL_UI_URL || !event.workflow_id) return null;
+export function temporalUiUrl(workflowId: string | null, runId: string | null, config: UiSettings): string | null {
+  if (!config.TEMPORAL_UI_URL || !workflowId) return null;
   const base = config.TEMPORAL_UI_URL.replace(/\/+$/, '');
-  const workflow = `${base}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(event.workflow_id)}`;
-  return event.run_id ? `${workflow}/${encodeURIComponent(event.run_id)}/history` : workflow;
+  const workflow = `${base}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${workflow}/${encodeURIComponent(runId)}/history` : workflow;
 }
 
 /** An event as the admin API shows it (snake_case, like Stripe). */
@@ -21,7 +21,7 @@ export function eventAsAdminJson(event: StoredEvent, config: UiSettings) {
     last_error: event.last_error,
     workflow_id: event.workflow_id,
     run_id: event.run_id,
-    temporal_ui_url: temporalUiUrl(event, config),
+    temporal_ui_url: temporalUiUrl(event.workflow_id, event.run_id, config),
     customer_id: event.customer_id,
     invoice_id: event.invoice_id,
     subscription_id: event.subscription_id,

@@ -1,6 +1,6 @@
-import { invalidEvent } from '../../workflows/contracts';
+import { eventObjectReader } from '../../workflows/contracts';
 import { isCurrencyCode } from './money';
-import { idOf, type Json, type StripeEvent } from './stripe-event';
+import { idOf, type Json } from './stripe-event';
 
 /**
  * A credit note split the way Stripe splits it: a part before payment (it lowers what the
@@ -75,13 +75,7 @@ export function readCreditNote(object: Json): CreditNoteFacts {
 }
 
 /** The credit note an event is about; a payload that is not one fails the event as invalid. */
-export function readCreditNoteOf(event: StripeEvent): CreditNoteFacts {
-  try {
-    return readCreditNote(event.data.object);
-  } catch (err) {
-    throw invalidEvent(event, (err as Error).message);
-  }
-}
+export const readCreditNoteOf = eventObjectReader(readCreditNote);
 
 /**
  * The note's tax on what it credits other than by refund (before payment, to the balance, out of

@@ -1,6 +1,6 @@
-import { invalidEvent } from '../../workflows/contracts';
+import { eventObjectReader } from '../../workflows/contracts';
 import { isCurrencyCode } from './money';
-import { idOf, type StripeEvent, type Json } from './stripe-event';
+import { idOf, type Json } from './stripe-event';
 
 /**
  * Reads an invoice by the shape it carries, not by one pinned API version: endpoints pinned to
@@ -155,11 +155,11 @@ export interface InvoicePaymentFacts {
   object: Json;
 }
 
-export function readInvoicePaymentOf(event: StripeEvent): InvoicePaymentFacts {
-  const object = event.data.object as Json;
-  if (object?.object !== 'invoice_payment' || typeof object.id !== 'string') throw invalidEvent(event, 'data.object is not an invoice payment');
+/** An invoice payment as Stripe lists it (or `invoice_payment.paid` carries it). */
+export function readInvoicePayment(object: Json): InvoicePaymentFacts {
+  if (object?.object !== 'invoice_payment' || typeof object.id !== 'string') throw new Error('data.object is not an invoice payment');
   const invoiceId = idOf(object.invoice);
-  if (!invoiceId) throw invalidEvent(event, 'invoice_payment.invoice is missing');
+  if (!invoiceId) throw new Error('invoice_payment.invoice is missing');
   // A part paid outside Stripe (`payment_record`) names neither.
   return { id: object.id, invoiceId, paymentIntentId: idOf(object.payment?.payment_intent), chargeId: idOf(object.payment?.charge), object };
 }
@@ -310,11 +310,6 @@ function omittedLinesOf(list: Json, lines: InvoiceLine[], subtotal: number): Non
   return { count, amount: subtotal - lines.reduce((sum, line) => sum + line.amount, 0) };
 }
 
-/** The invoice an event is about; a payload that is not one fails the event as invalid. */
-export function readInvoiceOf(event: StripeEvent): InvoiceFacts {
-  try {
-    return readInvoice(event.data.object);
-  } catch (err) {
-    throw invalidEvent(event, (err as Error).message);
-  }
-}
+/** The invoice, or the invoice payment, an event is about; a payload that is not one fails the event as invalid. */
+export const readInvoiceOf = eventObjectReader(readInvoice);
+export const readInvoicePaymentOf = eventObjectReader(readInvoicePayment);

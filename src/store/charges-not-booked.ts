@@ -29,12 +29,23 @@ export async function chargesPayingInvoicePlaced(db: Queryable, paymentIntentId:
   await db.query('DELETE FROM charges_not_booked WHERE payment_intent_id = $1 OR charge_id = $2', [paymentIntentId, chargeId]);
 }
 
-/** The charges not booked, captured before `before` when given, oldest first. */
-export async function chargesNotBooked(db: Queryable, before?: Date): Promise<ChargeNotBooked[]> {
+const columns = `charge_id AS "chargeId", payment_intent_id AS "paymentIntentId", account, currency, amount::float8 AS amount, since, source_event_id AS "sourceEventId"`;
+
+/** The charges not booked, captured before `before` when given, oldest first; at most `limit`. */
+export async function chargesNotBooked(db: Queryable, before?: Date, limit?: number): Promise<ChargeNotBooked[]> {
   const { rows } = await db.query<ChargeNotBooked>(
-    `SELECT charge_id AS "chargeId", payment_intent_id AS "paymentIntentId", account, currency, amount::float8 AS amount, since, source_event_id AS "sourceEventId"
-       FROM charges_not_booked WHERE $1::timestamptz IS NULL OR since < $1 ORDER BY since, charge_id`,
-    [before ?? null],
+    `SELECT ${columns} FROM charges_not_booked WHERE $1::timestamptz IS NULL OR since < $1 ORDER BY since, charge_id LIMIT $2`,
+    [before ?? null, limit ?? null],
   );
   return rows;
+}
+
+export async function chargeNotBooked(db: Queryable, chargeId: string): Promise<ChargeNotBooked | undefined> {
+  const { rows } = await db.query<ChargeNotBooked>(`SELECT ${columns} FROM charges_not_booked WHERE charge_id = $1`, [chargeId]);
+  return rows[0];
+}
+
+export async function countChargesNotBooked(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM charges_not_booked');
+  return rows[0].count;
 }

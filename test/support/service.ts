@@ -79,11 +79,13 @@ export interface TestServiceOptions {
   logDestination?: DestinationStream;
   /** How the service reaches its test database (e.g. through a proxy that can stall it). */
   databaseUrl?: (url: string) => string;
+  /** The database of a service stopped before, as after a restart with other settings (its owner drops it). */
+  database?: TestDatabase;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const smtp = await startTestSmtp({ rejectRecipients: options.rejectRecipients });
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const config = testConfig(database, { SMTP_URL: smtp.url, DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url, ...options.overrides });
   const log = createLogger(config.LOG_LEVEL, options.logDestination);
   // One process, as with `npm start`: the API's /metrics shows the worker's counters too.
@@ -112,7 +114,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await api.stop();
       await worker?.stop();
       await connection.close();
-      await database.drop();
+      if (!options.database) await database.drop();
       await smtp.stop();
     },
   };

@@ -1,0 +1,77 @@
+import Stripe from 'stripe';
+import { withTransaction } from '../src/platform/db';
+import { readInvoicePayment, type InvoicePaymentFacts } from '../src/platform/invoice';
+import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
+import { chargeNotBooked, chargePlaced, chargesNotBooked, type ChargeNotBooked } from '../src/store/charges-not-booked';
+import { paysAnInvoice } from '../src/store/invoice-payments';
+import { lockReference } from '../src/store/ledger';
+import type { ChargePlacement } from '../workflows/contracts';
+import { postSale } from './charge-ledger';
+import type { ActivityDependencies } from './dependencies';
+import { linkInvoicePayment } from './ledger';
+
+/**
+ * Charges listed as not booked (a newer API version's charge, received while no key was set) are
+ * placed once Stripe can be asked, as the charge event would have placed them with a key: an
+ * invoice payment of its payment intent links it to that invoice (its refunds then take their tax
+ * share), none makes it a sale of its own. Each booking has its key (the sale's, the invoice
+ * payment's), so placing a charge twice, or at once with its invoice payment's event, books once.
+ */
+
+/** How many listed charges one placing run takes; the rest wait for the next run. */
+export const chargesPlacedPerRun = 500;
+
+type Asked = { invoicePayment: InvoicePaymentFacts | null } | { refused: string };
+
+/** The invoice payment Stripe lists for the charge's payment intent, or why Stripe cannot say. */
+async function askStripe(stripe: Stripe, listed: ChargeNotBooked): Promise<Asked> {
+  try {
+    const { data } = await stripe.invoicePayments.list(
+      { payment: { type: 'payment_intent', payment_intent: listed.paymentIntentId! }, limit: 1 },
+      asAccount(listed.account),
+    );
+    return { invoicePayment: data[0] ? readInvoicePayment(data[0]) : null };
+  } catch (err) {
+    // A key that is wrong or may not read invoices, an account gone: asking again will not help.
+    if (isStripeRefusal(err) || err instanceof Stripe.errors.StripeAuthenticationError) return { refused: `Stripe refused: ${err.message}` };
+    throw err;
+  }
+}
+
+async function placeCharge({ db, stripe }: Pick<ActivityDependencies, 'db' | 'stripe'>, chargeId: string): Promise<ChargePlacement> {
+  const listed = await chargeNotBooked(db, chargeId);
+  if (!listed) return { charge: chargeId, outcome: 'already_placed' };
+  if (!stripe) return { charge: chargeId, outcome: 'left', reason: 'STRIPE_SECRET_KEY is not set on the worker' };
+  const source = { eventId: listed.sourceEventId, connectedAccount: listed.account };
+  const asked: Asked = listed.paymentIntentId ? await askStripe(stripe, listed) : { invoicePayment: null };
+  if ('refused' in asked) return { charge: chargeId, outcome: 'left', reason: asked.refused };
+  if (asked.invoicePayment) {
+    await linkInvoicePayment(db, asked.invoicePayment, source);
+    return { charge: chargeId, outcome: 'invoice_payment', invoice: asked.invoicePayment.invoiceId };
+  }
+  return withTransaction(db, async (tx): Promise<ChargePlacement> => {
+    // An invoice payment naming the payment intent may have arrived since Stripe answered (its
+    // event takes this lock as it is kept): then the charge is the invoice's, not a sale.
+    if (listed.paymentIntentId) await lockReference(tx, listed.paymentIntentId);
+    if (listed.paymentIntentId && (await paysAnInvoice(tx, listed.paymentIntentId))) {
+      await chargePlaced(tx, chargeId);
+      return { charge: chargeId, outcome: 'already_placed' };
+    }
+    await postSale(tx, { chargeId, currency: listed.currency, amount: listed.amount, capturedAt: listed.since }, source);
+    return { charge: chargeId, outcome: 'sale' };
+  });
+}
+
+export function chargePlacingActivities(deps: ActivityDependencies) {
+  return {
+    /** The oldest listed charges, as many as one placing run takes. */
+    async listChargesNotBooked(): Promise<string[]> {
+      return (await chargesNotBooked(deps.db, undefined, chargesPlacedPerRun)).map((charge) => charge.chargeId);
+    },
+
+    /** A listed charge booked as a sale or linked to the invoice it pays, as Stripe says; left listed when Stripe cannot say. */
+    async placeChargeNotBooked(chargeId: string): Promise<ChargePlacement> {
+      return placeCharge(deps, chargeId);
+    },
+  };
+}
