@@ -105,12 +105,24 @@ function refundLines(currency: string, amount: number, tax: number): LedgerLine[
 }
 
 /**
- * Brings the tax share of a charge's refunds to what its invoice and credit notes say: when the
- * invoice becomes known (refunds booked before it had none), when a note is issued or voided, and
- * after a refund's booking or failure. Each settling is a new entry, numbered.
+ * A charge known to pay an invoice, settled with it: a sale booked for it before that was known
+ * (its payment intent attached to the invoice after it succeeded) is taken back, as the
+ * invoice's payment books its cash; and the tax share of its refunds is brought to what the
+ * invoice and its credit notes say: when the invoice becomes known (refunds booked before it had
+ * none), when a note is issued or voided, and after a refund's booking or failure. Each settling
+ * is a new entry, numbered.
  */
-export async function settleRefundTax(tx: Queryable, chargeId: string, payment: Payment, source: EntrySource): Promise<void> {
+export async function settleChargeOfInvoice(tx: Queryable, chargeId: string, payment: Payment, source: EntrySource): Promise<void> {
   await lockReference(tx, chargeId);
+  await post(tx, {
+    sourceKey: `charge:${chargeId}:sale-taken-back`,
+    kind: 'charge_sale_taken_back',
+    reference: chargeId,
+    description: `Charge ${chargeId} pays invoice ${payment.invoice_number ?? payment.invoice_id}: not a sale of its own`,
+    occurredAt: payment.paid_at,
+    ...source,
+    lines: reversed(await linesOf(tx, `charge:${chargeId}:sale`)),
+  });
   const state = await refundState(tx, chargeId, payment.currency);
   if (state.refunded === 0 && state.tax === 0) return;
   await postTaxSettling(tx, chargeId, state, await refundTaxBasis(tx, payment), payment.currency, source);
@@ -182,22 +194,39 @@ async function postChargeSale(deps: Pick<ActivityDependencies, 'db' | 'stripe'>,
     return;
   }
   if (!standalone) return chargePlaced(deps.db, charge.id);
-  const sale = { chargeId: charge.id, currency: charge.currency, amount: charge.amount_captured ?? charge.amount, capturedAt: at(charge.created ?? event.created) };
-  await postSale(deps.db, sale, sourceOf(event));
+  const sale = {
+    chargeId: charge.id,
+    paymentIntentId: idOf(charge.payment_intent),
+    currency: charge.currency,
+    amount: charge.amount_captured ?? charge.amount,
+    capturedAt: at(charge.created ?? event.created),
+  };
+  await withTransaction(deps.db, (tx) => postSale(tx, sale, sourceOf(event)));
 }
 
-/** A captured charge known to pay no invoice. */
+/** A captured charge Stripe says pays no invoice. */
 export interface Sale {
   chargeId: string;
+  paymentIntentId: string | null;
   currency: string;
   amount: number;
   capturedAt: Date;
 }
 
-/** A sale's amount enters the Stripe balance as revenue, once; the charge is placed. */
-export async function postSale(db: Queryable, sale: Sale, source: EntrySource): Promise<void> {
-  await chargePlaced(db, sale.chargeId);
-  await post(db, {
+/**
+ * A sale's amount enters the Stripe balance as revenue, once, unless what is recorded says the
+ * charge pays an invoice after all: a payment intent attached to an invoice after Stripe was
+ * asked (`attach_payment`), whose payment books the cash. Under the payment intent's and the
+ * charge's locks (in a transaction), which an invoice payment's keeping and an invoice's payment
+ * take before they look for a sale to take back: whichever comes second sees the other.
+ */
+export async function postSale(tx: Queryable, sale: Sale, source: EntrySource): Promise<'sale' | 'pays_an_invoice'> {
+  if (sale.paymentIntentId) await lockReference(tx, sale.paymentIntentId);
+  await lockReference(tx, sale.chargeId);
+  await chargePlaced(tx, sale.chargeId);
+  const paysAfterAll = (await paymentOfCharge(tx, sale.chargeId, sale.paymentIntentId)) || (sale.paymentIntentId && (await paysAnInvoice(tx, sale.paymentIntentId)));
+  if (paysAfterAll) return 'pays_an_invoice';
+  await post(tx, {
     sourceKey: `charge:${sale.chargeId}:sale`,
     kind: 'charge_sale',
     reference: sale.chargeId,
@@ -206,6 +235,7 @@ export async function postSale(db: Queryable, sale: Sale, source: EntrySource): 
     ...source,
     lines: transfer('stripe_balance', 'revenue', sale.currency, sale.amount),
   });
+  return 'sale';
 }
 
 function chargeOf(event: StripeEvent): Record<string, any> & { id: string; currency: string } {

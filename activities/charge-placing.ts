@@ -2,9 +2,7 @@ import Stripe from 'stripe';
 import { withTransaction } from '../src/platform/db';
 import { readInvoicePayment, type InvoicePaymentFacts } from '../src/platform/invoice';
 import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
-import { chargeNotBooked, chargePlaced, chargesNotBooked, type ChargeNotBooked } from '../src/store/charges-not-booked';
-import { paysAnInvoice } from '../src/store/invoice-payments';
-import { lockReference } from '../src/store/ledger';
+import { chargeNotBooked, chargesNotBooked, type ChargeNotBooked } from '../src/store/charges-not-booked';
 import type { ChargePlacement } from '../workflows/contracts';
 import { postSale } from './charge-ledger';
 import type { ActivityDependencies } from './dependencies';
@@ -49,17 +47,10 @@ async function placeCharge({ db, stripe }: Pick<ActivityDependencies, 'db' | 'st
     await linkInvoicePayment(db, asked.invoicePayment, source);
     return { charge: chargeId, outcome: 'invoice_payment', invoice: asked.invoicePayment.invoiceId };
   }
-  return withTransaction(db, async (tx): Promise<ChargePlacement> => {
-    // An invoice payment naming the payment intent may have arrived since Stripe answered (its
-    // event takes this lock as it is kept): then the charge is the invoice's, not a sale.
-    if (listed.paymentIntentId) await lockReference(tx, listed.paymentIntentId);
-    if (listed.paymentIntentId && (await paysAnInvoice(tx, listed.paymentIntentId))) {
-      await chargePlaced(tx, chargeId);
-      return { charge: chargeId, outcome: 'already_placed' };
-    }
-    await postSale(tx, { chargeId, currency: listed.currency, amount: listed.amount, capturedAt: listed.since }, source);
-    return { charge: chargeId, outcome: 'sale' };
-  });
+  const sale = { chargeId, paymentIntentId: listed.paymentIntentId, currency: listed.currency, amount: listed.amount, capturedAt: listed.since };
+  // An invoice payment naming the payment intent may have been kept since Stripe answered.
+  const booked = await withTransaction(db, (tx) => postSale(tx, sale, source));
+  return { charge: chargeId, outcome: booked === 'sale' ? 'sale' : 'already_placed' };
 }
 
 export function chargePlacingActivities(deps: ActivityDependencies) {

@@ -11,7 +11,7 @@ import { chargesPayingInvoicePlaced } from '../src/store/charges-not-booked';
 import { readCreditNoteOf, taxOfCredited, type CreditNoteFacts } from '../src/platform/credit-note';
 import type { ActivityDependencies } from './dependencies';
 import { withPaidOffStripe } from './paid-off-stripe';
-import { settleRefundTax } from './charge-ledger';
+import { settleChargeOfInvoice } from './charge-ledger';
 
 /**
  * The accounting of invoices and their credit notes. Every posting has a source key naming its
@@ -115,7 +115,7 @@ export async function postPaymentToLedger(db: Db, payment: Payment): Promise<voi
     await postIssued(tx, invoice, sourceOfPayment(payment), payment.paid_at.getTime() / 1000);
     await postPaid(tx, invoice, payment);
     // Refunds booked before the payment was known could not take their share of the tax.
-    for (const chargeId of await chargesPaying(tx, payment)) await settleRefundTax(tx, chargeId, payment, sourceOfPayment(payment));
+    for (const chargeId of await chargesPaying(tx, payment)) await settleChargeOfInvoice(tx, chargeId, payment, sourceOfPayment(payment));
   });
 }
 
@@ -238,7 +238,7 @@ async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, 
     if (await isVoided(tx, note.invoiceId)) return;
     await post(tx, note);
     await keepCreditNote(tx, note);
-    await settleRefundTaxOfInvoice(tx, note.invoiceId, sourceOf(event));
+    await settleChargesOfInvoice(tx, note.invoiceId, sourceOf(event));
   });
 }
 
@@ -246,10 +246,10 @@ async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, 
  * The refunds of the charges that paid the invoice take their tax share anew (under the invoice's
  * lock); before its payment is recorded there is nothing to settle: its booking does it.
  */
-async function settleRefundTaxOfInvoice(tx: Queryable, invoiceId: string, source: EntrySource) {
+async function settleChargesOfInvoice(tx: Queryable, invoiceId: string, source: EntrySource) {
   const payment = await paymentOfInvoice(tx, invoiceId);
   if (!payment) return;
-  for (const chargeId of await chargesPaying(tx, payment)) await settleRefundTax(tx, chargeId, payment, source);
+  for (const chargeId of await chargesPaying(tx, payment)) await settleChargeOfInvoice(tx, chargeId, payment, source);
 }
 
 /**
@@ -267,7 +267,7 @@ export async function linkInvoicePayment(db: Db, part: InvoicePaymentFacts, sour
     await keepInvoicePayment(tx, part);
     // Its charge is the invoice's payment, not a sale: no longer waiting to be placed.
     await chargesPayingInvoicePlaced(tx, part.paymentIntentId, part.chargeId);
-    await settleRefundTaxOfInvoice(tx, part.invoiceId, source);
+    await settleChargesOfInvoice(tx, part.invoiceId, source);
   });
 }
 

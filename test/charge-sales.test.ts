@@ -1,8 +1,8 @@
 import { capturedCharge, chargeWithRefunds, paidInvoice } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
-import { admin, deliverTwiceAndWait } from './support/service';
+import { admin, deliverTwiceAndWait, eventStatusWhenDone } from './support/service';
 import { useServiceWithRecordedStripe } from './support/stripe-recorder';
-import { stripeEvent } from './support/stripe-events';
+import { deliver, stripeEvent } from './support/stripe-events';
 import type { StripeEvent } from '../src/platform/stripe-event';
 
 /**
@@ -98,4 +98,63 @@ test('when the books asked for are not an account id, then the answer is 400 nam
 
   expect(status).toBe(400);
   expect(body.error.message).toBe('account must be a connected account id (acct_…) or platform.');
+});
+
+describe('a payment intent attached to an invoice after its charge was booked as a sale (attach_payment)', () => {
+  test('when the invoice is paid by it later (newer payloads: Stripe lists the invoice payment by then), then the sale is taken back and the invoice\'s payment alone books the cash', async () => {
+    const charge = capturedCharge({ amount: 2_400 });
+    await deliverTwiceAndWait(environment.service, stripeEvent('charge.succeeded', charge, { api_version: '2025-03-31.basil' }));
+    expect(await movements(environment.service, charge.id)).toEqual({ revenue: -2_400, stripe_balance: 2_400 });
+    const { payments: _asked_of_stripe, ...invoice } = paidInvoice({ subtotal: 2_400 });
+    environment.stripe.setInvoicePayment(invoice.id, charge.payment_intent);
+
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice, { api_version: '2025-03-31.basil' }));
+
+    expect(await movements(environment.service, charge.id)).toEqual({});
+    expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -2_400, stripe_balance: 2_400 });
+    await expectBalanced(environment.service);
+  });
+
+  test.each(['sale first', 'invoice first'])(
+    'when an older payload says the charge pays no invoice and the invoice then names it (%s), then its cash is booked once, by the invoice',
+    async (order) => {
+      const charge = capturedCharge({ amount: 1_900, invoice: null });
+      const invoice = paidInvoice({ subtotal: 1_900, chargeId: charge.id, shape: 'old' });
+      const events = [stripeEvent('charge.succeeded', charge), stripeEvent('invoice.paid', invoice)];
+
+      await deliverAll(order === 'sale first' ? events : events.reverse());
+
+      expect(await movements(environment.service, charge.id)).toEqual({});
+      expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -1_900, stripe_balance: 1_900 });
+    },
+  );
+
+  test('when the charge and the invoice that names it arrive at the same moment, each twice, then each charge\'s cash is booked once', async () => {
+    const pairs = Array.from({ length: 4 }, (_, n) => {
+      const charge = capturedCharge({ amount: 1_000 + n, invoice: null });
+      return { charge, invoice: paidInvoice({ subtotal: 1_000 + n, chargeId: charge.id, shape: 'old' }) };
+    });
+    const events = pairs.flatMap(({ charge, invoice }) => [stripeEvent('charge.succeeded', charge), stripeEvent('invoice.paid', invoice)]);
+
+    await Promise.all([...events, ...events].map((event) => deliver(environment.service.url, event)));
+    for (const event of events) expect(await eventStatusWhenDone(environment.service, event.id)).toBe('processed');
+
+    for (const { charge, invoice } of pairs) {
+      expect(await movements(environment.service, charge.id)).toEqual({});
+      expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -invoice.total, stripe_balance: invoice.total });
+    }
+    await expectBalanced(environment.service);
+  });
+
+  test('when the charge was refunded as a sale before the invoice named it, then the refund takes the invoice\'s tax share', async () => {
+    const charge = capturedCharge({ amount: 12_000, invoice: null });
+    const refunded = { ...charge, ...chargeWithRefunds(charge.id, 12_000, [{ id: `re_${charge.id}`, amount: 3_000 }]), payment_intent: charge.payment_intent, invoice: null, captured: true, amount_captured: 12_000 };
+    await deliverAll([stripeEvent('charge.succeeded', charge), stripeEvent('charge.refunded', refunded)]);
+
+    const invoice = paidInvoice({ subtotal: 10_000, tax: 2_000, chargeId: charge.id, shape: 'old' });
+    await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
+
+    expect(await movements(environment.service, charge.id)).toEqual({ refunds: 2_500, tax_payable: 500, stripe_balance: -3_000 });
+    expect(await movements(environment.service, invoice.id)).toEqual({ revenue: -10_000, tax_payable: -2_000, stripe_balance: 12_000 });
+  });
 });
