@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { chargeWithRefunds, creditNote, disputeWithFunds, invoicePayment, paidInvoice, refund } from './support/billing-events';
+import { capturedCharge, chargeWithRefunds, creditNote, disputeWithFunds, invoicePayment, paidInvoice, refund } from './support/billing-events';
 import { expectBalanced, movements } from './support/ledger';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
@@ -59,6 +59,7 @@ const scenarios = [
   'an untaxed line credited to the balance, then partly refunded',
   'an untaxed line credited to the balance, partly refunded, the credit note voided',
   'partly refunded, its charge named only by the invoice payment',
+  'paid by a charge first booked as a sale, partly refunded',
 ] as const;
 type Scenario = (typeof scenarios)[number];
 
@@ -160,6 +161,8 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
     stripeEvent('charge.refunded', { ...refundedCharge, payment_intent: paymentIntentId }),
     stripeEvent('invoice_payment.paid', invoicePayment({ invoiceId: base.id, paymentIntentId, amount: due })),
   ];
+  // Its payment intent attached to the invoice after it succeeded: its payload said it paid none.
+  const soldFirst = { ...capturedCharge({ amount: due, invoice: null, paymentIntent: `pi_for_${chargeId}` }), id: chargeId };
   const events: Record<Scenario, StripeEvent[]> = {
     open: [finalized],
     paid: [finalized, paid(due)],
@@ -266,6 +269,12 @@ function historyOf(spec: InvoiceSpec, n: number): { invoiceId: string; chargeId:
       stripeEvent('credit_note.voided', { ...untaxedLineCredit, status: 'void' }),
     ],
     'partly refunded, its charge named only by the invoice payment': namedByInvoicePayment,
+    'paid by a charge first booked as a sale, partly refunded': [
+      finalized,
+      stripeEvent('charge.succeeded', soldFirst),
+      paid(due),
+      stripeEvent('charge.refunded', chargeWithRefunds(chargeId, due, [{ id: `re_prop_${run}`, amount: part }])),
+    ],
     'an untaxed line refunded by a credit note, then the rest refunded': [
       finalized,
       paid(due),
@@ -309,6 +318,7 @@ function expectedBooks(spec: InvoiceSpec): { invoice: Record<string, number>; ch
     case 'refunded in two parts':
     case 'credited by a refund after payment':
     case 'partly refunded, its charge named only by the invoice payment':
+    case 'paid by a charge first booked as a sale, partly refunded':
       return { invoice: paid, charge: { refunds: part - refundTax, tax_payable: refundTax, stripe_balance: -part }, dispute: none };
     case 'dispute lost':
       return { invoice: paid, charge: none, dispute: { dispute_losses: due, stripe_balance: -due } };
