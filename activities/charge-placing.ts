@@ -55,9 +55,10 @@ async function placeCharge({ db, stripe }: Pick<ActivityDependencies, 'db' | 'st
 
 export function chargePlacingActivities(deps: ActivityDependencies) {
   return {
-    /** The oldest listed charges, as many as one placing run takes. */
-    async listChargesNotBooked(): Promise<string[]> {
-      return (await chargesNotBooked(deps.db, undefined, chargesPlacedPerRun)).map((charge) => charge.chargeId);
+    /** The oldest listed charges, as many as one placing run takes, and whether this worker can ask Stripe about them. */
+    async listChargesToPlace(): Promise<{ canAskStripe: boolean; chargeIds: string[] }> {
+      if (!deps.stripe) return { canAskStripe: false, chargeIds: [] };
+      return { canAskStripe: true, chargeIds: (await chargesNotBooked(deps.db, undefined, chargesPlacedPerRun)).map((charge) => charge.chargeId) };
     },
 
     /** A listed charge booked as a sale or linked to the invoice it pays, as Stripe says; left listed when Stripe cannot say. */

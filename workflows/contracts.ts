@@ -193,8 +193,9 @@ export interface ChargePlacement {
   reason?: string;
 }
 
-/** What a placing run did to each charge it took. */
+/** What a placing run did to each charge it took; nothing when its worker has no key to ask Stripe with. */
 export interface ChargesPlaced {
+  canAskStripe: boolean;
   placements: ChargePlacement[];
 }
 

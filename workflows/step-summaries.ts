@@ -49,7 +49,7 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   finishDunning: ([, outcome, action]) => `End the dunning ${String(outcome)}${outcome === 'exhausted' ? ` (final action: ${String(action)})` : ''}`,
   reconcileEvents: () => "Start every Stripe event we don't have",
   emailDailyDigest: ([day]) => `Email finance the digest of ${String(day)}`,
-  listChargesNotBooked: () => 'List the charges not booked, oldest first',
+  listChargesToPlace: () => 'List the charges not booked, oldest first',
   placeChargeNotBooked: ([chargeId]) => `Ask Stripe whether charge ${String(chargeId)} pays an invoice, and book it as a sale or link it to the invoice`,
 };
 

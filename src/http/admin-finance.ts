@@ -63,9 +63,6 @@ export function addFinanceRoutes(router: Router, { db, stripe, temporal, config 
   });
 
   router.post('/ledger/charges-not-booked/place', takesParams(), async (ctx) => {
-    if (!stripe) {
-      throw new HttpError(409, 'not_configured', 'Placing asks Stripe whether each charge pays an invoice: set STRIPE_SECRET_KEY (a restricted key that may read invoices is enough) for the API and the workers.');
-    }
     let run;
     try {
       run = await temporal.workflow.start(WorkflowType.placeChargesNotBooked, {
@@ -87,6 +84,9 @@ export function addFinanceRoutes(router: Router, { db, stripe, temporal, config 
       ctx.status = 202;
       ctx.body = { status: 'running', ...execution };
       return;
+    }
+    if (!result.canAskStripe) {
+      throw new HttpError(409, 'not_configured', 'Placing asks Stripe whether each charge pays an invoice: set STRIPE_SECRET_KEY for the workers (a restricted key with Invoice payments: read is enough).');
     }
     requestLog(ctx).info({ placed: result.placements.filter((p) => p.outcome !== 'left').length, left: result.placements.filter((p) => p.outcome === 'left').length }, 'charges not booked placed');
     ctx.body = { status: 'done', ...execution, placements: result.placements, still_listed: await countChargesNotBooked(db) };
