@@ -28,7 +28,10 @@ async function askStripe(stripe: Stripe, listed: ChargeNotBooked): Promise<Asked
       { payment: { type: 'payment_intent', payment_intent: listed.paymentIntentId! }, limit: 1 },
       asAccount(listed.account),
     );
-    return { invoicePayment: data[0] ? readInvoicePayment(data[0]) : null };
+    if (!data[0]) return { invoicePayment: null };
+    // The answer is about the payment intent asked for, whether or not it names it (expanded, or left out).
+    const paidWith = { ...data[0].payment, payment_intent: data[0].payment?.payment_intent ?? listed.paymentIntentId };
+    return { invoicePayment: readInvoicePayment({ ...data[0], payment: paidWith }) };
   } catch (err) {
     // A key that is wrong or may not read invoices, an account gone: asking again will not help.
     if (isStripeRefusal(err) || err instanceof Stripe.errors.StripeAuthenticationError) return { refused: `Stripe refused: ${err.message}` };

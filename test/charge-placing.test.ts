@@ -124,3 +124,14 @@ test('when the placing run takes longer than the answer waits, then 202 names th
     expect(await movements(keyed, charge.id)).toEqual({ revenue: -600, stripe_balance: 600 });
   }, { overrides });
 });
+
+test('when Stripe\'s invoice payment leaves out the payment intent it was asked about, then the charge is still linked by it, and off the list', async () => {
+  const charge = unplacedCharge(700);
+  await deliverTwiceAndWait(keyless, stripeEvent('charge.succeeded', charge));
+
+  // stripe-mock answers its one fixture, whose payment names no payment intent.
+  const { body } = await withKey((keyed) => admin(keyed, '/ledger/charges-not-booked/place', { method: 'POST' }), { overrides: { STRIPE_API_BASE: process.env.TEST_STRIPE_API_BASE! } });
+
+  expect(body.placements).toContainEqual({ charge: charge.id, outcome: 'invoice_payment', invoice: 'invoice' });
+  expect(await listed(keyless)).not.toContain(charge.id);
+});
