@@ -3,7 +3,7 @@ import { withTransaction } from '../src/platform/db';
 import { readInvoicePayment, type InvoicePaymentFacts } from '../src/platform/invoice';
 import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
 import { chargeNotBooked, chargesNotBooked, type ChargeNotBooked } from '../src/store/charges-not-booked';
-import type { ChargePlacement } from '../workflows/contracts';
+import { chargesPlacedPerRun, type ChargePlacement } from '../workflows/contracts';
 import { postSale } from './charge-ledger';
 import type { ActivityDependencies } from './dependencies';
 import { linkInvoicePayment } from './ledger';
@@ -15,9 +15,6 @@ import { linkInvoicePayment } from './ledger';
  * share), none makes it a sale of its own. Each booking has its key (the sale's, the invoice
  * payment's), so placing a charge twice, or at once with its invoice payment's event, books once.
  */
-
-/** How many listed charges one placing run takes; the rest wait for the next run. */
-export const chargesPlacedPerRun = 500;
 
 type Asked = { invoicePayment: InvoicePaymentFacts | null } | { refused: string };
 

@@ -91,6 +91,8 @@ test('when a key is set and placing is asked twice at once, then a sale is booke
     expect(await movements(keyed, refusedCharge.id)).toEqual({});
     expect(await listed(keyed)).toEqual([refusedCharge.id]);
     await expectBalanced(keyed);
+    const run = await keyed.temporal.workflow.getHandle(both[0].body.workflow_id, both[0].body.run_id).describe();
+    expect(await run.staticSummary()).toMatch(/^place charges not booked · \d+ listed$/);
     return both;
   });
 

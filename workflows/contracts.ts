@@ -193,6 +193,9 @@ export interface ChargePlacement {
   reason?: string;
 }
 
+/** How many listed charges one placing run takes; the rest wait for the next run. */
+export const chargesPlacedPerRun = 500;
+
 /** What a placing run did to each charge it took; nothing when its worker has no key to ask Stripe with. */
 export interface ChargesPlaced {
   canAskStripe: boolean;

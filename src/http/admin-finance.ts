@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Router from '@koa/router';
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
-import { WorkflowType, type ChargesPlaced } from '../../workflows/contracts';
+import { chargesPlacedPerRun, WorkflowType, type ChargesPlaced } from '../../workflows/contracts';
 import type { Config } from '../platform/config';
 import type { Db } from '../platform/db';
+import { placingExecutionSummary } from '../platform/execution-summary';
 import { HttpError, requestLog } from '../platform/http-error';
 import { closeReportCsv, journalCsv } from '../platform/finance-report';
 import { balanceTransactionWaits } from '../store/balance-transactions';
@@ -63,9 +64,11 @@ export function addFinanceRoutes(router: Router, { db, stripe, temporal, config 
   });
 
   router.post('/ledger/charges-not-booked/place', takesParams(), async (ctx) => {
+    const listed = await countChargesNotBooked(db);
     let run;
     try {
       run = await temporal.workflow.start(WorkflowType.placeChargesNotBooked, {
+        ...placingExecutionSummary({ listed, perRun: chargesPlacedPerRun }),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowId: `place-charges-not-booked-${config.TEMPORAL_TASK_QUEUE}`,
         // A run already placing is joined, not doubled; an ended one is followed by a new one.

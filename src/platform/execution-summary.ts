@@ -111,3 +111,15 @@ export function disputeReminderExecutionSummary(input: { disputeId: string; char
     ]),
   };
 }
+
+/** The summary of a run placing the charges not booked: how many were listed when an operator asked. */
+export function placingExecutionSummary(input: { listed: number; perRun: number }): ExecutionSummary {
+  return {
+    staticSummary: line(['place charges not booked', `${input.listed} listed`]),
+    staticDetails: details([
+      ['Asked by', 'an operator: POST /admin/ledger/charges-not-booked/place'],
+      ['Listed', `${input.listed} charge(s) when it started; at most ${input.perRun} taken, oldest first`],
+      ['Each', 'Stripe asked for the invoice payments of its payment intent: none books a sale, one links it to that invoice'],
+    ]),
+  };
+}
