@@ -107,7 +107,14 @@ async function scheduleDisputeReminder(deps: Pick<ActivityDependencies, 'db' | '
   if (!dueBy || dueBy.getTime() <= Date.now()) return;
   const chargeId = idOf(dispute.charge);
   const owner = chargeId ? await ownerOfCharge(deps.db, chargeId, idOf(dispute.payment_intent)) : { customerId: null, invoiceId: null };
-  const input: DisputeReminderInput = { disputeId: dispute.id, dueBy: dueBy.toISOString(), leadMs: deps.config.DISPUTE_REMINDER_LEAD, livemode: event.livemode, account: event.account ?? null };
+  const input: DisputeReminderInput = {
+    disputeId: dispute.id,
+    dueBy: dueBy.toISOString(),
+    leadMs: deps.config.DISPUTE_REMINDER_LEAD,
+    livemode: event.livemode,
+    account: event.account ?? null,
+    paymentIntentId: idOf(dispute.payment_intent),
+  };
   try {
     await deps.temporal.workflow.start(WorkflowType.disputeAnswerReminder, {
       workflowId: reminderWorkflowId(dispute.id),
@@ -150,8 +157,8 @@ async function remindFinanceOfDispute(deps: AlertDependencies, input: DisputeRem
       reason: dispute.reason ?? 'unstated',
       amount: dispute.amount !== null && dispute.currency ? formatAmount(dispute.amount, dispute.currency) : 'not in our records',
       dueBy,
-      // The dispute's row keeps no payment intent: the stored charge's is used.
-      charge: await chargeFacts(deps.db, chargeId, null),
+      // The dispute's payment intent, as its event named it; else the stored charge's.
+      charge: await chargeFacts(deps.db, chargeId, input.paymentIntentId ?? null),
       where: dashboardOf(input, `disputes/${dispute.id}`),
     }),
   });

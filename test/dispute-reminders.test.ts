@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { capturedCharge, disputeWithFunds } from './support/billing-events';
+import { capturedCharge, disputeWithFunds, invoicePayment, paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { stripeEvent } from './support/stripe-events';
 
@@ -87,4 +87,17 @@ test.each([
   await deliverTwiceAndWait(service, stripeEvent(type, dispute));
 
   await expect(service.temporal.workflow.getHandle(`dispute-reminder-${dispute.id}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+});
+
+test('when the disputed charge is not stored but its payment intent paid an invoice (newer API versions, no key), then the reminder names that invoice', async () => {
+  const { payments: _left_out, ...invoice } = paidInvoice({ subtotal: 2_500 });
+  const paymentIntentId = `pi_test_reminder_${Date.now()}`;
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+  await deliverTwiceAndWait(service, stripeEvent('invoice_payment.paid', invoicePayment({ invoiceId: invoice.id, paymentIntentId, amount: 2_500 })));
+  const dispute = { ...disputeDueIn(12), payment_intent: paymentIntentId };
+
+  await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', dispute));
+
+  expect(await reminderResult(dispute)).toEqual({ reminded: true, status: 'needs_response' });
+  expect(remindersOf(dispute)[0].text).toContain(`Invoice: ${invoice.id}`);
 });

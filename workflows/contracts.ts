@@ -161,6 +161,8 @@ export interface DisputeReminderInput {
   /** Where finance finds it: the Dashboard's live or test mode, or a connected account's. */
   livemode: boolean;
   account: string | null;
+  /** The dispute's payment intent, which finds its invoice when the charge is not stored (absent in reminders started before 2026-12-06). */
+  paymentIntentId?: string | null;
 }
 
 export const DisputeReminderSignal = { disputeSettled: 'disputeSettled' } as const;
