@@ -5,6 +5,7 @@ import { expectBalanced, movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, startTestService, type TestService } from './support/service';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
 import { stripeEvent } from './support/stripe-events';
+import { until } from './support/until';
 
 /**
  * Charges received while no key was set, whose payloads do not say whether they pay an invoice,
@@ -136,4 +137,22 @@ test('when Stripe\'s invoice payment leaves out the payment intent it was asked 
 
   expect(body.placements).toContainEqual({ charge: charge.id, outcome: 'invoice_payment', invoice: 'invoice' });
   expect(await listed(keyless)).not.toContain(charge.id);
+});
+
+test('when the placing run is ended by an operator while the answer waits, then 500 placing_failed says so, and nothing is placed', async () => {
+  const charge = unplacedCharge(900);
+  await deliverTwiceAndWait(keyless, stripeEvent('charge.succeeded', charge));
+  const overrides = { TEMPORAL_TASK_QUEUE: `test-placing-${run()}` };
+
+  const { status, body } = await withKey(async (apiOnly) => {
+    const answer = admin(apiOnly, '/ledger/charges-not-booked/place', { method: 'POST' });
+    const workflowId = `place-charges-not-booked-${overrides.TEMPORAL_TASK_QUEUE}`;
+    await until(async () => (await apiOnly.temporal.workflow.getHandle(workflowId).describe().then(() => true, () => false)));
+    await apiOnly.temporal.workflow.getHandle(workflowId).terminate('an operator ended it');
+    return answer;
+  }, { worker: false, overrides });
+
+  expect(status).toBe(500);
+  expect(body.error).toMatchObject({ code: 'placing_failed', message: expect.stringContaining('see it in the Web UI') });
+  expect(await listed(keyless)).toContain(charge.id);
 });

@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type Router from '@koa/router';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type Stripe from 'stripe';
 import { chargesPlacedPerRun, WorkflowType, type ChargesPlaced } from '../../workflows/contracts';
 import type { Config } from '../platform/config';
@@ -17,6 +16,17 @@ import { temporalUiUrl } from './admin-views';
 
 /** How long placing's answer waits for its run; a longer run goes on and is answered 202. */
 const placingAnswerWithinMs = 15_000;
+
+/** A run's result, or undefined when it has not ended within `ms` (its wait for the server is abandoned then, the run goes on). */
+async function resultWithin<T>(temporal: Client, run: WorkflowHandle, ms: number): Promise<T | undefined> {
+  const waited = AbortSignal.timeout(ms);
+  try {
+    return (await temporal.withAbortSignal(waited, () => run.result())) as T;
+  } catch (err) {
+    if (waited.aborted) return undefined;
+    throw err;
+  }
+}
 
 interface FinanceDependencies {
   db: Db;
@@ -81,8 +91,9 @@ export function addFinanceRoutes(router: Router, { db, stripe, temporal, config 
       throw new HttpError(503, 'unavailable', 'Temporal could not start the placing run; try again.');
     }
     const execution = { workflow_id: run.workflowId, run_id: run.firstExecutionRunId, temporal_ui_url: temporalUiUrl(run.workflowId, run.firstExecutionRunId, config) };
-    const waited = new AbortController();
-    const result = await Promise.race([run.result() as Promise<ChargesPlaced>, sleep(placingAnswerWithinMs, undefined, { signal: waited.signal }).catch(() => undefined)]).finally(() => waited.abort());
+    const result = await resultWithin<ChargesPlaced>(temporal, run, placingAnswerWithinMs).catch((err) => {
+      throw new HttpError(500, 'placing_failed', `The placing run ended without an answer (${(err as Error).message}); see it in the Web UI and ask again.`);
+    });
     if (!result) {
       ctx.status = 202;
       ctx.body = { status: 'running', ...execution };
