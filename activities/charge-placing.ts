@@ -16,23 +16,29 @@ import { linkInvoicePayment } from './ledger';
  * payment's), so placing a charge twice, or at once with its invoice payment's event, books once.
  */
 
-type Asked = { invoicePayment: InvoicePaymentFacts | null } | { refused: string };
+type Asked = { invoicePayment: InvoicePaymentFacts | null } | { cannotSay: string };
 
 /** The invoice payment Stripe lists for the charge's payment intent, or why Stripe cannot say. */
 async function askStripe(stripe: Stripe, listed: ChargeNotBooked): Promise<Asked> {
+  let listedPayment: Stripe.InvoicePayment | undefined;
   try {
     const { data } = await stripe.invoicePayments.list(
       { payment: { type: 'payment_intent', payment_intent: listed.paymentIntentId! }, limit: 1 },
       asAccount(listed.account),
     );
-    if (!data[0]) return { invoicePayment: null };
-    // The answer is about the payment intent asked for, whether or not it names it (expanded, or left out).
-    const paidWith = { ...data[0].payment, payment_intent: data[0].payment?.payment_intent ?? listed.paymentIntentId };
-    return { invoicePayment: readInvoicePayment({ ...data[0], payment: paidWith }) };
+    listedPayment = data[0];
   } catch (err) {
     // A key that is wrong or may not read invoices, an account gone: asking again will not help.
-    if (isStripeRefusal(err) || err instanceof Stripe.errors.StripeAuthenticationError) return { refused: `Stripe refused: ${err.message}` };
+    if (isStripeRefusal(err) || err instanceof Stripe.errors.StripeAuthenticationError) return { cannotSay: `Stripe refused: ${err.message}` };
     throw err;
+  }
+  if (!listedPayment) return { invoicePayment: null };
+  // The answer is about the payment intent asked for, whether or not it names it (expanded, or left out).
+  const paidWith = { ...listedPayment.payment, payment_intent: listedPayment.payment?.payment_intent ?? listed.paymentIntentId };
+  try {
+    return { invoicePayment: readInvoicePayment({ ...listedPayment, payment: paidWith }) };
+  } catch (err) {
+    return { cannotSay: `Stripe's answer cannot be read: ${(err as Error).message}` };
   }
 }
 
@@ -42,7 +48,7 @@ async function placeCharge({ db, stripe }: Pick<ActivityDependencies, 'db' | 'st
   if (!stripe) return { charge: chargeId, outcome: 'left', reason: 'STRIPE_SECRET_KEY is not set on the worker' };
   const source = { eventId: listed.sourceEventId, connectedAccount: listed.account };
   const asked: Asked = listed.paymentIntentId ? await askStripe(stripe, listed) : { invoicePayment: null };
-  if ('refused' in asked) return { charge: chargeId, outcome: 'left', reason: asked.refused };
+  if ('cannotSay' in asked) return { charge: chargeId, outcome: 'left', reason: asked.cannotSay };
   if (asked.invoicePayment) {
     await linkInvoicePayment(db, asked.invoicePayment, source);
     return { charge: chargeId, outcome: 'invoice_payment', invoice: asked.invoicePayment.invoiceId };
