@@ -1,3 +1,4 @@
+import type { CreditNoteDetails } from '../src/platform/credit-note';
 import { formatAmount } from '../src/platform/money';
 import type { DayFigures } from '../src/store/finance';
 import type { Payment } from '../src/store/payments';
@@ -50,6 +51,63 @@ export function financeCopyEmail(payment: Payment, documents: string[], sellerNa
       `Stripe invoice: ${payment.invoice_id}`,
       `Documents: ${documents.join(', ')}`,
     ].join('\n'),
+  ]);
+}
+
+/** Where a credit note's amount went, one sentence each, in the customer's words. */
+function creditNoteParts(note: CreditNoteDetails): string[] {
+  const money = (amount: number) => formatAmount(amount, note.currency);
+  return [
+    ...(note.prePayment > 0 ? [`${money(note.prePayment)} was taken off what the invoice asks for.`] : []),
+    ...(note.refunded > 0 ? [`${money(note.refunded)} was refunded to your payment method.`] : []),
+    ...(note.balanceCredit > 0 ? [`${money(note.balanceCredit)} was added to your account balance, for your next invoices.`] : []),
+    ...(note.outOfBand > 0 ? [`${money(note.outOfBand)} was given back to you outside Stripe.`] : []),
+  ];
+}
+
+/** A credit note, to the customer it credits. */
+export function creditNoteEmail(note: CreditNoteDetails, invoice: string, customerName: string | null, sellerName: string, document: string): EmailText {
+  const amount = formatAmount(note.amount, note.currency);
+  return email(`Your credit note from ${sellerName}: ${amount}`, [
+    `Hello${customerName ? ` ${customerName}` : ''},`,
+    [`We issued a credit note of ${amount} for invoice ${invoice}.`, ...creditNoteParts(note)].join(' '),
+    `The credit note is attached (${document}).`,
+    sellerName,
+  ]);
+}
+
+/** Finance's copy of a credit note; a connected account's says whose books it belongs in. */
+export function financeCreditNoteEmail(
+  note: CreditNoteDetails,
+  facts: { invoice: string; customer: string | null; account: string | null; sellerName: string; document: string; customerEmailed: boolean },
+): EmailText {
+  const amount = formatAmount(note.amount, note.currency);
+  const money = (value: number) => formatAmount(value, note.currency);
+  const parts: [string, number][] = [
+    ['before payment', note.prePayment],
+    ['refunded', note.refunded],
+    ['to the customer balance', note.balanceCredit],
+    ['outside Stripe', note.outOfBand],
+  ];
+  return email(`Credit note issued${facts.account ? ` by ${facts.sellerName}` : ''}: ${amount} on invoice ${facts.invoice}`, [
+    `Credit note ${facts.document} (Stripe ${note.number ?? note.id}) credits ${amount} on invoice ${facts.invoice}.`,
+    [
+      `Amount: ${amount}${note.tax > 0 ? `, of which tax ${money(note.tax)}` : ''}`,
+      `Credited: ${parts.filter(([, value]) => value > 0).map(([label, value]) => `${money(value)} ${label}`).join(', ') || 'nothing'}`,
+      `Customer: ${facts.customer ?? 'unknown'}${facts.customerEmailed ? '' : ' (no email address known: the customer was not sent the credit note)'}`,
+      ...(facts.account ? [`Seller: ${facts.sellerName}, connected account ${facts.account} (its own books)`] : []),
+      `Stripe invoice: ${note.invoiceId}`,
+      `Document: ${facts.document}`,
+    ].join('\n'),
+  ]);
+}
+
+/** Finance told that a credit note whose document went out was voided. */
+export function financeCreditNoteVoidedEmail(note: CreditNoteDetails, facts: { invoice: string; customer: string | null; document: string }): EmailText {
+  const amount = formatAmount(note.amount, note.currency);
+  return email(`Credit note voided: ${facts.document}, ${amount} on invoice ${facts.invoice}`, [
+    `Credit note ${facts.document} (Stripe ${note.number ?? note.id}) of ${amount} on invoice ${facts.invoice} was voided in Stripe: it no longer credits anything, and the books reverse it.`,
+    [`Customer: ${facts.customer ?? 'unknown'}`, `Stripe invoice: ${note.invoiceId}`, `Document: ${facts.document} (kept as issued)`].join('\n'),
   ]);
 }
 

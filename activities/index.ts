@@ -4,6 +4,7 @@ import { chargeLedgerActivities } from './charge-ledger';
 import { chargePlacingActivities } from './charge-placing';
 import { checkoutActivities } from './checkout';
 import { connectLedgerActivities } from './connect-ledger';
+import { creditNoteDocumentActivities } from './credit-note-documents';
 import { customerBalanceLedgerActivities } from './customer-balance-ledger';
 import { customerActivities } from './customers';
 import type { ActivityDependencies } from './dependencies';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...checkoutActivities(deps),
     ...subscriptionActivities(deps),
     ...paymentActivities(deps),
+    ...creditNoteDocumentActivities(deps),
     ...invoicePaidActivities(deps),
     ...ledgerActivities(deps),
     ...chargeLedgerActivities(deps),

@@ -16,6 +16,30 @@ export interface OutgoingEmail {
   eventId?: string;
 }
 
+/** One of the emails about one thing, each to its recipient: its key ends in the recipient's role. */
+export interface RecipientEmail {
+  role: string;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+/**
+ * Sends each recipient its email about one thing, once each (`<about>:customer`,
+ * `<about>:finance`), with the same attachments.
+ */
+export async function sendOnceEach(
+  db: Db,
+  mailer: Mailer,
+  from: string,
+  about: string,
+  recipients: RecipientEmail[],
+  shared: Pick<OutgoingEmail, 'attachments' | 'eventId'>,
+): Promise<void> {
+  for (const { role, ...email } of recipients) await sendOnce(db, mailer, from, { key: `${about}:${role}`, ...email, ...shared });
+}
+
 /**
  * Sends an email once per key. The attempt first adds and claims the outbox row for a lease
  * longer than the mail server may take (its timeouts are below the activity's), in one

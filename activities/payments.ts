@@ -5,7 +5,7 @@ import { documentsOfPayment, numberDocuments, storeDocumentPdfs } from '../src/s
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import { asAccount } from '../src/platform/stripe-client';
 import type { Mailer } from '../src/platform/mailer';
-import { sendOnce } from './outbox';
+import { sendOnceEach } from './outbox';
 import { loadEventPayload } from '../src/store/events';
 import { paymentOfInvoice, recordPayment, requirePayment, type Payment } from '../src/store/payments';
 import { recordPaidPeriod } from '../src/store/subscriptions';
@@ -169,17 +169,7 @@ async function emailPaymentDocuments({ db, stripe }: { db: Db; stripe?: Stripe }
     ...(payment.customer_email ? [{ role: 'customer', to: payment.customer_email, ...paymentReceiptEmail(payment, seller.name, numbers) }] : []),
     { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers, seller.name, issuer.presentedAs) },
   ];
-  for (const recipient of recipients) {
-    await sendOnce(db, mailer, settings.MAIL_FROM, {
-      key: `payment:${payment.id}:documents:${recipient.role}`,
-      to: recipient.to,
-      subject: recipient.subject,
-      text: recipient.text,
-      html: recipient.html,
-      attachments,
-      eventId: payment.source_event_id,
-    });
-  }
+  await sendOnceEach(db, mailer, settings.MAIL_FROM, `payment:${payment.id}:documents`, recipients, { attachments, eventId: payment.source_event_id });
 }
 
 /** Moves the subscription's paid-through date to the end of the period the invoice billed. */

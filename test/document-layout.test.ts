@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { runsOf, regularFace } from '../src/platform/pdf-fonts';
-import { renderDocument } from '../src/platform/pdf';
-import { documentOf, namesInScripts, seller, subscriptionInvoice } from './documents/samples';
+import { renderCreditNoteDocument, renderDocument } from '../src/platform/pdf';
+import { creditNoteSample, documentOf, namesInScripts, seller, subscriptionInvoice } from './documents/samples';
 import { fontsOf, inkBox, pageTexts, renderPages, wordsOf } from './support/poppler';
 
 /**
@@ -72,6 +72,34 @@ test('when the event carries only the invoice\'s first lines, then the table end
   expect(totals.get('Subtotal')).toBe(30_900);
   expect(totals.get('Subtotal')! + totals.get('Discount')! + totals.get('Tax (19%)')!).toBe(totals.get('Total'));
   expect(totals.get('Total')).toBe(34_522);
+});
+
+test('when a credit note is rendered, then it carries its facts, whom it credits, the lines credited and where the credit went, adding up', async () => {
+  const pdf = await renderCreditNoteDocument(creditNoteSample());
+
+  const [text] = await pageTexts(pdf);
+  for (const expected of [
+    /Credit note number\s+CN-2026-000007/, /Stripe credit note\s+ACME-2026-0042-CN-01/, /Stripe invoice\s+ACME-2026-0042/, /Date of issue\s+November 20, 2026/,
+    /Reason\s+Order change/, /Memo\s+Team reduced from 5 to 3 seats/, /Acme Analytics GmbH\s+Credit to/, /Yamada Yuki/, /€116.62 credited on invoice ACME-2026-0042/,
+    /Team plan: 2 seats, Nov 20 – Dec 3, 2026\s+2\s+€39.00\s+€78.00/,
+  ]) {
+    expect(text).toMatch(expected);
+  }
+  const totals = await totalsOf(pdf);
+  expect(totals.get('Subtotal')! + totals.get('Tax (19%)')!).toBe(totals.get('Total credited'));
+  expect(totals.get('Total credited')).toBe(11_662);
+  expect(totals.get('Refunded to the payment method')! + totals.get('Credited to your balance')!).toBe(totals.get('Total credited'));
+});
+
+test('when the credit note\'s event carries only its first lines, then one row stands for the rest and the totals still add up', async () => {
+  const content = creditNoteSample({ lines: { object: 'list', has_more: true, data: [{ description: 'Team plan: 2 seats', quantity: 2, unit_amount: 3_900, amount: 7_800 }] } });
+
+  const pdf = await renderCreditNoteDocument(content);
+
+  expect((await pageTexts(pdf))[0]).toMatch(/More line items, listed on the credit note in Stripe\s+€20.00/);
+  const totals = await totalsOf(pdf);
+  expect(totals.get('Subtotal')).toBe(9_800);
+  expect(totals.get('Total credited')).toBe(11_662);
 });
 
 test('when an invoice has more lines than a page holds, then it flows over pages with the table header on each, numbered, and nothing crosses the margins', async () => {

@@ -54,9 +54,10 @@ export interface ProcessStripeEventInput {
  * (from the same morning) also starts a reminder to finance before a dispute's answer is due; 8
  * (from the afternoon) also books the part paid of an invoice that still owes money on `invoice.updated`;
  * 9 (from the evening) keeps what paid each part of an invoice on `invoice_payment.paid`, which
- * runs of earlier generations ignored.
+ * runs of earlier generations ignored; 10 (from 2026-12-07) also emails a credit note's document on
+ * `credit_note.created`, and tells finance on `credit_note.voided` when it had gone out.
  */
-export const currentEventGeneration = 9;
+export const currentEventGeneration = 10;
 
 /**
  * Steps of one event run as one local activity, in this order: a stretch of database steps

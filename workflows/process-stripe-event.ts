@@ -200,7 +200,13 @@ function patchesOf(steps: Steps, base: Record<string, Handler>): Patch[] {
   );
   // What paid each part of an invoice, kept so that its charge finds the invoice (from the evening
   // of 2026-12-06; before, stored and ignored).
-  return [{ patchId: 'invoice-payments-linked', sinceGeneration: 9, table: { 'invoice_payment.paid': steps.database.linkInvoicePayment } }, ...withPartsPaid];
+  const withInvoicePayments: Patch[] = [{ patchId: 'invoice-payments-linked', sinceGeneration: 9, table: { 'invoice_payment.paid': steps.database.linkInvoicePayment } }, ...withPartsPaid];
+  // A credit note's own document, emailed to the customer and finance after it is posted, and
+  // finance told when a note whose document went out is voided (from 2026-12-07).
+  return addedOn(withInvoicePayments, base, { patchId: 'credit-note-documents', sinceGeneration: 10 }, (before) => ({
+    ...adding(steps.outside.sendCreditNoteDocument, ['credit_note.created'], before),
+    ...adding(steps.outside.tellFinanceOfVoidedCreditNote, ['credit_note.voided'], before),
+  }));
 }
 
 /**

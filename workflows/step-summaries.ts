@@ -31,6 +31,8 @@ const phrases: Record<string, (args: unknown[]) => string> = {
   postInvoiceUncollectible: () => 'Write the invoice off as bad debt',
   postInvoiceVoided: () => 'Reverse the voided invoice in the ledger',
   postCreditNote: () => 'Post the credit note',
+  sendCreditNoteDocument: () => 'Number, render and email the credit note to the customer and finance',
+  tellFinanceOfVoidedCreditNote: () => "Email finance that the credit note's document was voided",
   linkInvoicePayment: () => "Link what paid the invoice to it, and settle its charge's refunds' tax share",
   postChargeSale: () => 'Post the charge as a sale',
   postChargeRefunds: () => 'Post the refunds of the charge',

@@ -1,4 +1,5 @@
 import { eventObjectReader } from '../../workflows/contracts';
+import { linesOf, taxesOf, type InvoiceLine, type InvoiceTax } from './invoice';
 import { isCurrencyCode } from './money';
 import { idOf, type Json } from './stripe-event';
 
@@ -84,3 +85,47 @@ export const readCreditNoteOf = eventObjectReader(readCreditNote);
 export function taxOfCredited(note: Pick<CreditNoteFacts, 'amount' | 'tax' | 'refunded'>): number {
   return note.amount === 0 ? 0 : Math.round((note.tax * (note.amount - note.refunded)) / note.amount);
 }
+
+/** What a credit note's document shows beyond its amounts. */
+export interface CreditNoteDetails extends CreditNoteFacts {
+  customerId: string | null;
+  /** Unix seconds: when it takes effect (`effective_at`), else when it was created. */
+  issuedAt: number | null;
+  reason: string | null;
+  memo: string | null;
+  lines: InvoiceLine[];
+  /** The amount of the lines the payload leaves out (Stripe embeds the first ones only). */
+  omittedLines: number | null;
+  taxes: InvoiceTax[];
+}
+
+const reasons: Record<string, string> = {
+  duplicate: 'Duplicate charge',
+  fraudulent: 'Fraudulent charge',
+  order_change: 'Order change',
+  product_unsatisfactory: 'Product unsatisfactory',
+};
+
+export function readCreditNoteDetails(object: Json): CreditNoteDetails {
+  const facts = readCreditNote(object);
+  const lines = linesOf(object);
+  const taxes = taxesOf({ total_taxes: object.total_taxes, total_tax_amounts: object.tax_amounts });
+  const listed = lines.reduce((total, line) => total + line.amount, 0);
+  const exclusiveTax = taxes.filter((tax) => !tax.inclusive).reduce((total, tax) => total + tax.amount, 0);
+  // Without a subtotal, what the lines come to is what the note credits before exclusive tax (discounts included).
+  const omitted = (Number.isSafeInteger(object.subtotal) ? object.subtotal : facts.amount - exclusiveTax) - listed;
+  const issuedAt = Number.isSafeInteger(object.effective_at) ? object.effective_at : facts.created;
+  return {
+    ...facts,
+    customerId: idOf(object.customer),
+    issuedAt,
+    reason: typeof object.reason === 'string' ? (reasons[object.reason] ?? object.reason) : null,
+    memo: typeof object.memo === 'string' && object.memo.trim() !== '' ? object.memo : null,
+    lines,
+    omittedLines: omitted === 0 ? null : omitted,
+    taxes,
+  };
+}
+
+/** The credit note an event is about, with what its document shows. */
+export const readCreditNoteDetailsOf = eventObjectReader(readCreditNoteDetails);

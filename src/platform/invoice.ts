@@ -179,9 +179,9 @@ function taxOf(invoice: Json): number {
   return sum(invoice.total_tax_amounts, (t) => t.amount);
 }
 
-/** The price of one unit: `price.unit_amount` (older), `pricing.unit_amount_decimal` (newer, a decimal string), `plan.amount`. */
+/** The price of one unit: `price.unit_amount` (older), `pricing.unit_amount_decimal` (newer, a decimal string), `plan.amount`, a credit note line's `unit_amount`. */
 function unitAmountOf(line: Json): number | null {
-  const candidates = [line.price?.unit_amount, line.pricing?.unit_amount_decimal, line.pricing?.price_details?.unit_amount_decimal, line.plan?.amount];
+  const candidates = [line.price?.unit_amount, line.pricing?.unit_amount_decimal, line.pricing?.price_details?.unit_amount_decimal, line.plan?.amount, line.unit_amount];
   for (const candidate of candidates) {
     const value = typeof candidate === 'string' ? Number(candidate) : candidate;
     if (Number.isSafeInteger(value)) return value;
@@ -192,7 +192,8 @@ function unitAmountOf(line: Json): number | null {
 /** A printable percentage: 20, 8.875. */
 const percent = (value: number) => `${Number(value.toFixed(3))}%`;
 
-function taxesOf(invoice: Json): InvoiceTax[] {
+/** Tax per rate, from `total_taxes` (newer) or `total_tax_amounts` (older). */
+export function taxesOf(invoice: Json): InvoiceTax[] {
   const newer = Array.isArray(invoice.total_taxes);
   const taxes: Json[] = (newer ? invoice.total_taxes : invoice.total_tax_amounts) ?? [];
   return taxes.map((tax) => {
@@ -292,7 +293,8 @@ export function readInvoice(object: Json): InvoiceFacts {
   };
 }
 
-function linesOf(object: Json): InvoiceLine[] {
+/** The lines a list embeds (an invoice's, or a credit note's). */
+export function linesOf(object: Json): InvoiceLine[] {
   return (object.lines?.data ?? []).map((line: Json) => ({
     description: descriptionOf(line),
     quantity: line.quantity ?? 1,

@@ -1,6 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { formatAmount } from './money';
-import { creditNotesApplied, wherePaid, type InvoiceFacts } from './invoice';
+import { creditNotesApplied, wherePaid, type InvoiceFacts, type InvoiceLine } from './invoice';
+import type { CreditNoteDetails } from './credit-note';
 import { boldFace, regularFace, runsOf, type Run } from './pdf-fonts';
 
 /** The two documents of a payment. */
@@ -22,6 +23,23 @@ export interface DocumentContent {
   invoice: InvoiceFacts;
   paidAt: Date;
   paymentMethod: string;
+}
+
+/** Who a credit note credits, as far as the books know the customer. */
+export interface CreditedCustomer {
+  id: string | null;
+  name: string | null;
+  email: string | null;
+  address: string[];
+}
+
+export interface CreditNoteDocumentContent {
+  number: string;
+  seller: Seller;
+  creditNote: CreditNoteDetails;
+  /** The invoice's number when it is known, else its id is shown. */
+  invoiceNumber: string | null;
+  customer: CreditedCustomer;
 }
 
 const titles: Record<DocumentKind, string> = { receipt: 'Receipt', invoice: 'Invoice' };
@@ -130,12 +148,106 @@ function tableHeader(doc: PDFKit.PDFDocument, y: number): number {
   return below + 6;
 }
 
+/**
+ * What a document lays out, whichever it is: its title and facts, seller and customer, a one-line
+ * headline, its lines and its totals. Receipts, invoices and credit notes share the frame.
+ */
+interface Layout {
+  title: string;
+  number: string;
+  facts: [string, string][];
+  seller: Seller;
+  party: { heading: string; lines: string[] };
+  headline: string;
+  /** A stamp beside the headline (a receipt's PAID). */
+  stamp: string | null;
+  lines: InvoiceLine[];
+  /** The lines the payload left out, in one row. */
+  omitted: { text: string; amount: number } | null;
+  /** Label, amount, and whether the row is in bold. */
+  totals: [string, number, boolean][];
+  currency: string;
+}
+
 /** Renders a receipt or an invoice as a PDF, laid out the way Stripe's own documents are. */
 export function renderDocument(content: DocumentContent): Promise<Buffer> {
-  const { invoice, seller, kind } = content;
+  return renderLayout(paymentLayout(content));
+}
+
+/** Renders a credit note as a PDF, in the frame of the receipts and invoices. */
+export function renderCreditNoteDocument(content: CreditNoteDocumentContent): Promise<Buffer> {
+  return renderLayout(creditNoteLayout(content));
+}
+
+function paymentLayout(content: DocumentContent): Layout {
+  const { invoice, kind } = content;
   const money = (amount: number) => formatAmount(amount, invoice.currency);
-  const title = `${titles[kind]} ${content.number}`;
-  const doc = new PDFDocument({ size: 'A4', margin: page.margin, bufferPages: true, info: { Title: title, Author: seller.name } });
+  const { omittedLines } = invoice;
+  return {
+    title: titles[kind],
+    number: content.number,
+    facts: [
+      [kind === 'receipt' ? 'Receipt number' : 'Invoice number', content.number],
+      ['Stripe invoice', invoice.number ?? invoice.id],
+      ['Date of issue', day(invoice.issuedAt)],
+      ...(kind === 'invoice' && invoice.dueDate ? [['Date due', day(invoice.dueDate)] as [string, string]] : []),
+      ['Date paid', day(content.paidAt)],
+      ['Payment method', content.paymentMethod],
+    ],
+    seller: content.seller,
+    party: {
+      heading: 'Bill to',
+      lines: [invoice.customerName ?? invoice.customerEmail ?? invoice.customerId ?? 'Customer', ...invoice.customerAddress, ...(invoice.customerName && invoice.customerEmail ? [invoice.customerEmail] : []), ...invoice.customerTaxIds],
+    },
+    headline:
+      kind === 'receipt' || invoice.amountRemaining === 0
+        ? `${money(kind === 'receipt' ? paidAmount(invoice) : invoice.amountDue)} paid on ${day(content.paidAt)}`
+        : `${money(invoice.amountRemaining)} due ${invoice.dueDate ? day(invoice.dueDate) : 'now'}`,
+    stamp: kind === 'receipt' ? 'PAID' : null,
+    lines: invoice.lines,
+    omitted: omittedLines
+      ? {
+          text: `${omittedLines.count === null ? 'More line items' : `${omittedLines.count} more line item${omittedLines.count === 1 ? '' : 's'}`}, listed on the invoice in Stripe`,
+          amount: omittedLines.amount,
+        }
+      : null,
+    totals: totalsWithTaxRates(invoice, kind),
+    currency: invoice.currency,
+  };
+}
+
+function creditNoteLayout(content: CreditNoteDocumentContent): Layout {
+  const { creditNote: note, customer } = content;
+  const money = (amount: number) => formatAmount(amount, note.currency);
+  return {
+    title: 'Credit note',
+    number: content.number,
+    facts: [
+      ['Credit note number', content.number],
+      ['Stripe credit note', note.number ?? note.id],
+      ['Stripe invoice', content.invoiceNumber ?? note.invoiceId],
+      ['Date of issue', day(note.issuedAt)],
+      ...(note.reason ? [['Reason', note.reason] as [string, string]] : []),
+      ...(note.memo ? [['Memo', note.memo] as [string, string]] : []),
+    ],
+    seller: content.seller,
+    party: {
+      heading: 'Credit to',
+      lines: [customer.name ?? customer.email ?? customer.id ?? 'Customer', ...customer.address, ...(customer.name && customer.email ? [customer.email] : [])],
+    },
+    headline: `${money(note.amount)} credited on invoice ${content.invoiceNumber ?? note.invoiceId}`,
+    stamp: null,
+    lines: note.lines,
+    omitted: note.omittedLines ? { text: 'More line items, listed on the credit note in Stripe', amount: note.omittedLines } : null,
+    totals: creditNoteTotals(note),
+    currency: note.currency,
+  };
+}
+
+function renderLayout(layout: Layout): Promise<Buffer> {
+  const { seller } = layout;
+  const money = (amount: number) => formatAmount(amount, layout.currency);
+  const doc = new PDFDocument({ size: 'A4', margin: page.margin, bufferPages: true, info: { Title: `${layout.title} ${layout.number}`, Author: seller.name } });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -145,18 +257,10 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
 
   // Title, logo and the document's facts.
   // A little below the margin: a viewer may draw Helvetica with a substitute whose capitals stand taller.
-  write(doc, titles[kind], page.margin, page.margin + 4, { size: 22, bold: true });
+  write(doc, layout.title, page.margin, page.margin + 4, { size: 22, bold: true });
   if (seller.logoPath) doc.image(seller.logoPath, page.width - page.margin - 140, page.margin, { fit: [140, 48], align: 'right' });
-  const facts: [string, string][] = [
-    [kind === 'receipt' ? 'Receipt number' : 'Invoice number', content.number],
-    ['Stripe invoice', invoice.number ?? invoice.id],
-    ['Date of issue', day(invoice.issuedAt)],
-    ...(kind === 'invoice' && invoice.dueDate ? [['Date due', day(invoice.dueDate)] as [string, string]] : []),
-    ['Date paid', day(content.paidAt)],
-    ['Payment method', content.paymentMethod],
-  ];
   let y = page.margin + 40;
-  for (const [label, value] of facts) {
+  for (const [label, value] of layout.facts) {
     write(doc, label, page.margin, y, { color: grey, width: 100 });
     y = Math.max(y + 13, write(doc, value, page.margin + 105, y, { width: contentWidth - 105 }));
   }
@@ -167,20 +271,15 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
   let sellerY = write(doc, seller.name, page.margin, blockTop, { bold: true, width: half });
   for (const line of [seller.address, seller.email, seller.taxId && `Tax ID: ${seller.taxId}`].filter((line): line is string => Boolean(line))) sellerY = write(doc, line, page.margin, sellerY, { width: half });
   const customerX = page.margin + half + 20;
-  let customerY = write(doc, 'Bill to', customerX, blockTop, { bold: true, width: half });
-  const customer = [invoice.customerName ?? invoice.customerEmail ?? invoice.customerId ?? 'Customer', ...invoice.customerAddress, ...(invoice.customerName && invoice.customerEmail ? [invoice.customerEmail] : []), ...invoice.customerTaxIds];
-  for (const line of customer) customerY = write(doc, line, customerX, customerY, { width: half });
+  let customerY = write(doc, layout.party.heading, customerX, blockTop, { bold: true, width: half });
+  for (const line of layout.party.lines) customerY = write(doc, line, customerX, customerY, { width: half });
 
   // What happened, in one line.
   y = Math.max(sellerY, customerY) + 18;
-  const headline =
-    kind === 'receipt' || invoice.amountRemaining === 0
-      ? `${money(kind === 'receipt' ? paidAmount(invoice) : invoice.amountDue)} paid on ${day(content.paidAt)}`
-      : `${money(invoice.amountRemaining)} due ${invoice.dueDate ? day(invoice.dueDate) : 'now'}`;
-  write(doc, headline, page.margin, y, { size: 14, bold: true, width: contentWidth - 80 });
-  if (kind === 'receipt') {
+  write(doc, layout.headline, page.margin, y, { size: 14, bold: true, width: contentWidth - 80 });
+  if (layout.stamp) {
     doc.roundedRect(page.width - page.margin - 60, y - 2, 60, 22, 4).lineWidth(1.2).strokeColor('#059669').stroke();
-    write(doc, 'PAID', page.width - page.margin - 60, y + 3, { size: 11, bold: true, color: '#059669', width: 60, align: 'center' });
+    write(doc, layout.stamp, page.width - page.margin - 60, y + 3, { size: 11, bold: true, color: '#059669', width: 60, align: 'center' });
   }
 
   // The lines, flowing over pages with the header repeated.
@@ -191,7 +290,7 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
       y = tableHeader(doc, page.margin);
     }
   };
-  for (const line of invoice.lines) {
+  for (const line of layout.lines) {
     const period = line.period && line.period.end > line.period.start ? `${shortDay(line.period.start)} – ${shortDay(line.period.end)}` : null;
     makeRoom(heightOf(doc, line.description, columns.description.width, 9) + (period ? 12 : 0) + 8);
     let rowBottom = write(doc, line.description, columns.description.x, y, { width: columns.description.width });
@@ -202,17 +301,15 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
     y = Math.max(rowBottom, y + 12) + 8;
   }
 
-  if (invoice.omittedLines) {
-    const { count, amount } = invoice.omittedLines;
-    const text = `${count === null ? 'More line items' : `${count} more line item${count === 1 ? '' : 's'}`}, listed on the invoice in Stripe`;
+  if (layout.omitted) {
     makeRoom(20);
-    write(doc, text, columns.description.x, y, { width: columns.description.width, color: grey });
-    write(doc, money(amount), columns.amount.x, y, { width: columns.amount.width, align: 'right' });
+    write(doc, layout.omitted.text, columns.description.x, y, { width: columns.description.width, color: grey });
+    write(doc, money(layout.omitted.amount), columns.amount.x, y, { width: columns.amount.width, align: 'right' });
     y += 20;
   }
 
   // The totals, right-aligned under the amounts.
-  const rows = totalsWithTaxRates(invoice, kind);
+  const rows = layout.totals;
   if (y + rows.length * 15 + 20 > bottom) {
     doc.addPage();
     y = page.margin;
@@ -224,13 +321,13 @@ export function renderDocument(content: DocumentContent): Promise<Buffer> {
     write(doc, money(amount), columns.amount.x, y, { width: columns.amount.width, align: 'right', bold: strong });
     y += 15;
   }
-  write(doc, `All amounts in ${invoice.currency.toUpperCase()}.`, page.margin, y + 10, { size: 8, color: grey, width: contentWidth });
+  write(doc, `All amounts in ${layout.currency.toUpperCase()}.`, page.margin, y + 10, { size: 8, color: grey, width: contentWidth });
 
   // Footer on every page.
   const range = doc.bufferedPageRange();
   for (let index = range.start; index < range.start + range.count; index++) {
     doc.switchToPage(index);
-    write(doc, `${content.number} · ${seller.name} · Page ${index + 1} of ${range.count}`, page.margin, page.height - page.margin - 14, { size: 7, color: grey, width: contentWidth });
+    write(doc, `${layout.number} · ${seller.name} · Page ${index + 1} of ${range.count}`, page.margin, page.height - page.margin - 14, { size: 7, color: grey, width: contentWidth });
   }
   doc.end();
   return done;
@@ -296,4 +393,28 @@ export function documentTotals(invoice: InvoiceFacts, kind: DocumentKind): [stri
     totals.push(['Amount due', invoice.amountDue]);
   }
   return totals;
+}
+
+/**
+ * A credit note's totals, built like an invoice's: the lines, the discount that separates them
+ * from the total, exclusive tax per rate; then where the credit went.
+ */
+export function creditNoteTotals(note: CreditNoteDetails): [string, number, boolean][] {
+  const lines = note.lines.reduce((sum, line) => sum + line.amount, 0) + (note.omittedLines ?? 0);
+  const exclusive = note.taxes.filter((tax) => !tax.inclusive);
+  const taxAdded = exclusive.reduce((sum, tax) => sum + tax.amount, 0);
+  const discount = lines + taxAdded - note.amount;
+  const rows: [string, number, boolean][] = [['Subtotal', lines, false]];
+  if (discount !== 0) rows.push(['Discount', -discount, false]);
+  for (const tax of exclusive) rows.push([tax.label, tax.amount, false]);
+  rows.push(['Total credited', note.amount, true]);
+  for (const tax of note.taxes.filter((t) => t.inclusive)) rows.push([`Includes ${tax.label}`, tax.amount, false]);
+  const parts: [string, number][] = [
+    ['Taken off the amount due', note.prePayment],
+    ['Refunded to the payment method', note.refunded],
+    ['Credited to your balance', note.balanceCredit],
+    ['Given back outside Stripe', note.outOfBand],
+  ];
+  rows.push(...parts.filter(([, amount]) => amount !== 0).map(([label, amount]): [string, number, boolean] => [label, amount, false]));
+  return rows;
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../platform/db';
+import type { Json } from '../platform/stripe-event';
 import { taxOfCredited, type CreditNoteFacts } from '../platform/credit-note';
 
 /** Keeps a credit note's amounts (they never change once issued); a void one stays void. */
@@ -33,4 +34,36 @@ export async function creditedByNotes(db: Queryable, invoiceId: string, currency
     }),
     { amount: 0, tax: 0, refunded: 0, refundedTax: 0 },
   );
+}
+
+/** Whom a credit note credits and on which invoice, as the books know them. */
+export interface CreditNoteParties {
+  customerId: string | null;
+  name: string | null;
+  email: string | null;
+  /** Stripe's address object, as the invoice or the customer carries it. */
+  address: Json | null;
+  invoiceNumber: string | null;
+  /** The invoice as its payment recorded it, when it was paid. */
+  invoice: Json | null;
+}
+
+/**
+ * A credit note names its invoice and customer only: the names and email come from the invoice's
+ * recorded payment (what the customer was billed as), else from the customer as Stripe last
+ * described it.
+ */
+export async function creditNoteParties(db: Queryable, invoiceId: string, customerId: string | null): Promise<CreditNoteParties> {
+  const { rows } = await db.query<CreditNoteParties>(
+    `SELECT coalesce(p.customer_id, wanted.customer_id) AS "customerId",
+            coalesce(p.customer_name, c.name) AS name, coalesce(p.customer_email, c.email) AS email,
+            coalesce(p.invoice->'customer_address', c.address) AS address,
+            coalesce(p.invoice_number, i.number) AS "invoiceNumber", p.invoice
+       FROM (SELECT $1::text AS invoice_id, $2::text AS customer_id) wanted
+       LEFT JOIN payments p ON p.invoice_id = wanted.invoice_id
+       LEFT JOIN invoices i ON i.id = wanted.invoice_id
+       LEFT JOIN customers c ON c.id = coalesce(p.customer_id, wanted.customer_id)`,
+    [invoiceId, customerId],
+  );
+  return rows[0];
 }

@@ -1,4 +1,4 @@
-import { withTransaction, type Db } from '../platform/db';
+import { withTransaction, type Db, type Queryable } from '../platform/db';
 import type { DocumentKind } from '../platform/pdf';
 
 export interface StoredDocument {
@@ -48,6 +48,64 @@ export async function numberDocuments(db: Db, paymentId: number, year: number): 
     );
     return rows;
   });
+}
+
+const creditNoteLock = (tx: Queryable, creditNoteId: string) =>
+  tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`credit_note_document:${creditNoteId}`]);
+
+/**
+ * Gives a credit note its document number, once: `CN-2026-000001` (a connected account's carry the
+ * account, as its receipts do); none for a note the books hold void. The counter and the row are
+ * written in one statement, so numbers have no gaps; the credit note's own lock, taken first, makes
+ * two runs of one credit note number it once (the second finds the first's row once the lock is
+ * its), and orders the numbering with the note's void (`creditNoteDocumentToVoid`).
+ */
+export async function numberCreditNoteDocument(
+  db: Db,
+  note: { creditNoteId: string; account: string | null; year: number; eventId: string },
+): Promise<{ number: string; rendered: boolean } | null> {
+  return withTransaction(db, async (tx) => {
+    await creditNoteLock(tx, note.creditNoteId);
+    const { rows: numbered } = await tx.query<{ number: string; rendered: boolean }>(
+      'SELECT number, pdf IS NOT NULL AS rendered FROM documents WHERE credit_note_id = $1',
+      [note.creditNoteId],
+    );
+    if (numbered[0]) return numbered[0];
+    const { rows: voided } = await tx.query('SELECT 1 FROM credit_notes WHERE id = $1 AND voided', [note.creditNoteId]);
+    if (voided.length > 0) return null;
+    const { rows } = await tx.query<{ number: string; rendered: boolean }>(
+      `WITH counted AS (
+         INSERT INTO document_counters (account, kind, year, last_number) VALUES ($2, 'credit_note', $3, 1)
+         ON CONFLICT (account, kind, year) DO UPDATE SET last_number = document_counters.last_number + 1
+         RETURNING last_number)
+       INSERT INTO documents (number, account, kind, year, sequence, credit_note_id, source_event_id)
+       SELECT concat(nullif($2, '') || '-', 'CN-', $3::int, '-', lpad(last_number::text, greatest(6, length(last_number::text)), '0')),
+              $2, 'credit_note', $3, last_number, $1, $4
+         FROM counted
+       RETURNING number, false AS rendered`,
+      [note.creditNoteId, note.account ?? '', note.year, note.eventId],
+    );
+    return rows[0];
+  });
+}
+
+/**
+ * The number of a voided credit note's document, when one was issued; asked after the void is
+ * in the books, under the note's lock: a document numbered at the same time is either seen here
+ * or was never numbered (its numbering saw the void).
+ */
+export async function creditNoteDocumentToVoid(db: Db, creditNoteId: string): Promise<string | null> {
+  return withTransaction(db, async (tx) => {
+    await creditNoteLock(tx, creditNoteId);
+    const { rows } = await tx.query<{ number: string }>('SELECT number FROM documents WHERE credit_note_id = $1', [creditNoteId]);
+    return rows[0]?.number ?? null;
+  });
+}
+
+/** A credit note's document, once rendered. */
+export async function documentOfCreditNote(db: Db, creditNoteId: string): Promise<{ number: string; pdf: Buffer } | undefined> {
+  const { rows } = await db.query('SELECT number, pdf FROM documents WHERE credit_note_id = $1 AND pdf IS NOT NULL', [creditNoteId]);
+  return rows[0];
 }
 
 /** Stores numbered documents' PDFs, in one statement, except where a concurrent render stored one first. */

@@ -11,10 +11,12 @@ export interface EventEffects {
     lines: { account: string; currency: string; debit: number; credit: number }[];
   }[];
   emails: { key: string; subject: string; status: string; sent_at: Date | null }[];
+  /** Documents of the event's own (a credit note's); a payment's are listed with the payment. */
+  documents: { number: string; kind: string }[];
 }
 
 export async function eventEffects(db: Db, eventId: string): Promise<EventEffects> {
-  const [payments, ledgerEntries, emails] = await Promise.all([
+  const [payments, ledgerEntries, emails, documents] = await Promise.all([
     db.query(
       `SELECT p.id::int AS id, p.invoice_id, p.amount::float8 AS amount, p.currency,
               coalesce((SELECT array_agg(d.number ORDER BY d.kind DESC) FROM documents d WHERE d.payment_id = p.id), '{}') AS documents
@@ -33,6 +35,7 @@ export async function eventEffects(db: Db, eventId: string): Promise<EventEffect
     db.query(`SELECT key, subject, status, sent_at FROM email_outbox WHERE event_id = $1 ORDER BY created_at, key`, [
       eventId,
     ]),
+    db.query('SELECT number, kind FROM documents WHERE source_event_id = $1 ORDER BY number', [eventId]),
   ]);
-  return { payments: payments.rows, ledger_entries: ledgerEntries.rows, emails: emails.rows };
+  return { payments: payments.rows, ledger_entries: ledgerEntries.rows, emails: emails.rows, documents: documents.rows };
 }

@@ -1,5 +1,6 @@
+import { readCreditNoteDetails } from '../../src/platform/credit-note';
 import { readInvoice, type InvoiceFacts } from '../../src/platform/invoice';
-import type { DocumentContent, Seller } from '../../src/platform/pdf';
+import type { CreditNoteDocumentContent, DocumentContent, Seller } from '../../src/platform/pdf';
 import { paidInvoice } from '../support/billing-events';
 
 /** Invoices as Stripe sends them, for the document tests and the samples in docs/. */
@@ -47,6 +48,50 @@ export function subscriptionInvoice(overrides: Record<string, unknown> = {}): In
 
 export function documentOf(kind: DocumentContent['kind'], invoice: InvoiceFacts, number = kind === 'receipt' ? 'R-2026-000042' : 'INV-2026-000042'): DocumentContent {
   return { kind, number, seller, invoice, paidAt: new Date(nov(3) * 1000), paymentMethod: 'VISA •••• 4242' };
+}
+
+/**
+ * A credit note on that invoice: two seats taken back after the customer downsized, the workshop
+ * refunded, VAT on both; part refunded to the card, the rest to the customer's balance.
+ */
+export function creditNoteSample(overrides: Record<string, unknown> = {}): CreditNoteDocumentContent {
+  const note = readCreditNoteDetails({
+    object: 'credit_note',
+    id: 'cn_1QsampleNote',
+    number: 'ACME-2026-0042-CN-01',
+    invoice: 'in_sample',
+    customer: 'cus_sample',
+    currency: 'eur',
+    created: nov(20),
+    effective_at: nov(20),
+    reason: 'order_change',
+    memo: 'Team reduced from 5 to 3 seats from November 20.',
+    status: 'issued',
+    subtotal: 9_800,
+    amount: 11_662,
+    total: 11_662,
+    total_taxes: [{ amount: 1_862, tax_behavior: 'exclusive', taxable_amount: 9_800, tax_rate_details: { tax_rate: 'txr_de_vat' }, type: 'tax_rate_details' }],
+    pre_payment_amount: 0,
+    post_payment_amount: 11_662,
+    out_of_band_amount: null,
+    refunds: [{ refund: 're_sample', amount_refunded: 2_380, type: 'refund' }],
+    lines: {
+      object: 'list',
+      has_more: false,
+      data: [
+        { object: 'credit_note_line_item', type: 'invoice_line_item', description: 'Team plan: 2 seats, Nov 20 – Dec 3, 2026', quantity: 2, unit_amount: 3_900, amount: 7_800 },
+        { object: 'credit_note_line_item', type: 'invoice_line_item', description: 'Onboarding workshop (2 hours)', quantity: 2, unit_amount: 1_000, amount: 2_000 },
+      ],
+    },
+    ...overrides,
+  });
+  return {
+    number: 'CN-2026-000007',
+    seller,
+    creditNote: note,
+    invoiceNumber: 'ACME-2026-0042',
+    customer: { id: 'cus_sample', name: 'Yamada Yuki', email: 'yuki@example.jp', address: ['Friedrichstraße 12', 'Aufgang B', '10117 Berlin', 'DE'] },
+  };
 }
 
 /** Customer names in the scripts a Stripe customer can write them in. */

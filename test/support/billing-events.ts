@@ -144,6 +144,8 @@ export interface CreditNoteOptions {
   /** Where the credit goes: before payment it lowers the invoice; after, it is refunded or credited. */
   to: 'invoice' | 'balance' | 'refund' | 'out_of_band';
   status?: 'issued' | 'void';
+  /** Default `cus_test_paying`, the customer of `paidInvoice`. */
+  customerId?: string;
 }
 
 /** A credit note in the shape of a newer API version (`pre_payment_amount`, `refunds` list, `total_taxes`). */
@@ -154,10 +156,18 @@ export function creditNote(options: CreditNoteOptions): Record<string, any> {
     id: `cn_test_${suffix()}`,
     number: `ACME-CN-${suffix().slice(0, 4).toUpperCase()}`,
     invoice: options.invoiceId,
+    customer: options.customerId ?? 'cus_test_paying',
     currency: 'usd',
+    created: now(),
+    effective_at: now(),
     amount,
     total: amount,
     subtotal: amount - tax,
+    lines: {
+      object: 'list',
+      has_more: false,
+      data: [{ id: `cnli_${suffix()}`, object: 'credit_note_line_item', type: 'invoice_line_item', description: 'Pro plan (monthly)', quantity: 1, unit_amount: null, amount: amount - tax }],
+    },
     status: options.status ?? 'issued',
     type: to === 'invoice' ? 'pre_payment' : 'post_payment',
     pre_payment_amount: to === 'invoice' ? amount : 0,

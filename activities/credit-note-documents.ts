@@ -1,0 +1,81 @@
+import type { Config } from '../src/platform/config';
+import { readCreditNoteDetailsOf } from '../src/platform/credit-note';
+import { addressLines, issuerNamesOf } from '../src/platform/invoice';
+import { renderCreditNoteDocument } from '../src/platform/pdf';
+import { creditNoteParties } from '../src/store/credit-notes';
+import { creditNoteDocumentToVoid, documentOfCreditNote, numberCreditNoteDocument, storeDocumentPdfs } from '../src/store/documents';
+import { loadEventPayload } from '../src/store/events';
+import type { StripeEvent } from '../src/platform/stripe-event';
+import type { ActivityDependencies } from './dependencies';
+import { creditNoteEmail, financeCreditNoteEmail, financeCreditNoteVoidedEmail } from './emails';
+import { sendOnce, sendOnceEach } from './outbox';
+import { sellerOf } from './sellers';
+
+type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID' | 'SELLER_LOGO_PATH'>;
+
+/**
+ * A credit note issued: its document, numbered in its own gap-free series (`CN-2026-000001`),
+ * rendered once and emailed, once each, to the customer (when an email of theirs is known) and to
+ * finance. A credit note voided before its document was numbered (its void came first) credited
+ * nothing and gets none.
+ */
+async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDependencies, 'db' | 'mailer' | 'stripe'>, settings: Settings, event: StripeEvent): Promise<void> {
+  const note = readCreditNoteDetailsOf(event);
+  if (note.status === 'void') return;
+  const parties = await creditNoteParties(db, note.invoiceId, note.customerId);
+  const account = event.account ?? null;
+  const seller = await sellerOf({ db, stripe }, settings, account, parties.invoice ? issuerNamesOf(parties.invoice) : undefined);
+  const year = new Date((note.issuedAt ?? event.created) * 1000).getUTCFullYear();
+  const numbered = await numberCreditNoteDocument(db, { creditNoteId: note.id, account, year, eventId: event.id });
+  if (!numbered) return;
+  if (!numbered.rendered) {
+    const customer = { id: parties.customerId, name: parties.name, email: parties.email, address: addressLines(parties.address) };
+    const pdf = await renderCreditNoteDocument({ number: numbered.number, seller, creditNote: note, invoiceNumber: parties.invoiceNumber, customer });
+    await storeDocumentPdfs(db, [{ number: numbered.number, pdf }]);
+  }
+  const document = await documentOfCreditNote(db, note.id);
+  if (!document) throw new Error(`credit note ${note.id} has no document yet`);
+
+  const invoice = parties.invoiceNumber ?? note.invoiceId;
+  const attachments = [{ filename: `${document.number}.pdf`, content: document.pdf, contentType: 'application/pdf' }];
+  const recipients = [
+    ...(parties.email ? [{ role: 'customer', to: parties.email, ...creditNoteEmail(note, invoice, parties.name, seller.name, document.number) }] : []),
+    {
+      role: 'finance',
+      to: settings.FINANCE_EMAIL,
+      ...financeCreditNoteEmail(note, { invoice, customer: parties.name ?? parties.customerId, account, sellerName: seller.name, document: document.number, customerEmailed: Boolean(parties.email) }),
+    },
+  ];
+  await sendOnceEach(db, mailer, settings.MAIL_FROM, `credit_note:${note.id}:document`, recipients, { attachments, eventId: event.id });
+}
+
+/**
+ * A credit note voided after its document went out: finance is told, once, which document no
+ * longer stands. The document itself stays as it was issued (its number is taken); the books
+ * reverse the note (`credit_note.voided`).
+ */
+async function tellFinanceOfVoidedCreditNote({ db, mailer }: Pick<ActivityDependencies, 'db' | 'mailer'>, settings: Settings, event: StripeEvent): Promise<void> {
+  const note = readCreditNoteDetailsOf(event);
+  if (note.status !== 'void') return;
+  const document = await creditNoteDocumentToVoid(db, note.id);
+  if (!document) return;
+  const parties = await creditNoteParties(db, note.invoiceId, note.customerId);
+  await sendOnce(db, mailer, settings.MAIL_FROM, {
+    key: `credit_note:${note.id}:voided:finance`,
+    to: settings.FINANCE_EMAIL,
+    ...financeCreditNoteVoidedEmail(note, { invoice: parties.invoiceNumber ?? note.invoiceId, customer: parties.name ?? parties.customerId, document }),
+    eventId: event.id,
+  });
+}
+
+export function creditNoteDocumentActivities(deps: ActivityDependencies) {
+  return {
+    async sendCreditNoteDocument(eventId: string): Promise<void> {
+      await sendCreditNoteDocument(deps, deps.config, await loadEventPayload(deps.db, eventId));
+    },
+
+    async tellFinanceOfVoidedCreditNote(eventId: string): Promise<void> {
+      await tellFinanceOfVoidedCreditNote(deps, deps.config, await loadEventPayload(deps.db, eventId));
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import type { ParsedMail } from 'mailparser';
+import { connectedAccount, creditNote, paidInvoice } from './support/billing-events';
+import { pdfText } from './support/pdf';
+import { admin, deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
+import { stripeEvent } from './support/stripe-events';
+
+/** A credit note's own document: numbered, rendered once, emailed once to the customer and to finance. */
+
+let service: TestService;
+const year = new Date().getUTCFullYear();
+
+beforeAll(async () => {
+  service = await startTestService();
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+/** The mails to an address, once the outbox had time to send any duplicate. */
+async function mailsTo(address: string): Promise<ParsedMail[]> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return service.smtp.to(address);
+}
+
+/** Finance's credit note mails about one invoice. */
+async function financeMailsAbout(invoiceNumber: string): Promise<ParsedMail[]> {
+  return (await mailsTo(service.config.FINANCE_EMAIL)).filter((mail) => mail.subject?.startsWith('Credit note issued') && mail.subject.includes(invoiceNumber));
+}
+
+async function creditNoteDocuments(creditNoteId: string): Promise<{ number: string; kind: string }[]> {
+  const { rows } = await service.database.db.query('SELECT number, kind FROM documents WHERE credit_note_id = $1', [creditNoteId]);
+  return rows;
+}
+
+async function paid(customerEmail: string | null, overrides: Record<string, unknown> = {}) {
+  const invoice = paidInvoice({ subtotal: 10_000, tax: 2_000, customerEmail });
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice, overrides));
+  return invoice;
+}
+
+describe('credit note documents', () => {
+  test('when a credit note refunds part of a paid invoice, delivered twice at once, then the customer and finance each get one email with its one numbered document', async () => {
+    const invoice = await paid('credited@example.com');
+    const note = creditNote({ invoiceId: invoice.id, amount: 3_600, tax: 600, to: 'refund' });
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', note));
+
+    const documents = await creditNoteDocuments(note.id);
+    expect(documents).toEqual([{ number: expect.stringMatching(new RegExp(`^CN-${year}-\\d{6}$`)), kind: 'credit_note' }]);
+    const number = documents[0].number;
+    const customerMails = (await mailsTo('credited@example.com')).filter((mail) => mail.subject?.startsWith('Your credit note'));
+    expect(customerMails.map((mail) => mail.attachments.map((a) => a.filename))).toEqual([[`${number}.pdf`]]);
+    expect(customerMails[0].text).toContain(`We issued a credit note of $36.00 for invoice ${invoice.number}. $36.00 was refunded to your payment method.`);
+    const financeMails = await financeMailsAbout(invoice.number);
+    expect(financeMails.map((mail) => mail.attachments.map((a) => a.filename))).toEqual([[`${number}.pdf`]]);
+    expect(financeMails[0].text).toContain('Credited: $36.00 refunded');
+  });
+
+  test('when a credit note is rendered, then its PDF names the invoice and shows its lines, tax, total and where the credit went', async () => {
+    const invoice = await paid('rendered@example.com');
+    const note = creditNote({ invoiceId: invoice.id, amount: 4_800, tax: 800, to: 'balance' });
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', { ...note, reason: 'product_unsatisfactory' }));
+
+    const [{ number }] = await creditNoteDocuments(note.id);
+    const response = await fetch(`${service.url}/admin/documents/${number}`, { headers: { authorization: `Bearer ${testAdminKey}` } });
+    expect(response.status).toBe(200);
+    const text = await pdfText(Buffer.from(await response.arrayBuffer()));
+    for (const shown of ['Credit note', number, note.number, invoice.number, 'Ada Lovelace', 'Product unsatisfactory', 'Pro plan (monthly)', '$40.00', 'Tax', '$8.00', 'Total credited', '$48.00', 'Credited to your balance']) {
+      expect(text).toContain(shown);
+    }
+  });
+
+  test('when two credit notes are issued at the same time, then their numbers follow each other without a gap', async () => {
+    const invoice = await paid('twice@example.com');
+    const notes = [creditNote({ invoiceId: invoice.id, amount: 1_000, to: 'balance' }), creditNote({ invoiceId: invoice.id, amount: 2_000, to: 'balance' })];
+
+    await Promise.all(notes.map((note) => deliverTwiceAndWait(service, stripeEvent('credit_note.created', note))));
+
+    const sequences = (await Promise.all(notes.map((note) => creditNoteDocuments(note.id)))).map(([document]) => Number(document.number.slice(-6)));
+    expect(Math.abs(sequences[0] - sequences[1])).toBe(1);
+    const { rows } = await service.database.db.query(`SELECT count(*)::int AS documents, max(sequence) AS last FROM documents WHERE kind = 'credit_note' AND account = ''`);
+    expect(rows[0].documents).toBe(rows[0].last);
+  });
+
+  test('when no email of the customer is known, then only finance gets the credit note, told that the customer did not', async () => {
+    const invoice = await paid(null);
+    const note = creditNote({ invoiceId: invoice.id, amount: 500, to: 'balance', customerId: 'cus_without_email' });
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', note));
+
+    const financeMails = await financeMailsAbout(invoice.number);
+    expect(financeMails).toHaveLength(1);
+    expect(financeMails[0].text).toContain('no email address known: the customer was not sent the credit note');
+    const { rows } = await service.database.db.query(`SELECT key FROM email_outbox WHERE key LIKE $1 ORDER BY key`, [`credit_note:${note.id}:%`]);
+    expect(rows).toEqual([{ key: `credit_note:${note.id}:document:finance` }]);
+  });
+
+  test("when a connected account issues a credit note, then it is numbered in the account's own series and sold by the account", async () => {
+    const account = 'acct_credit_notes';
+    await deliverTwiceAndWait(service, stripeEvent('account.updated', connectedAccount(account, 'Harbour Books Ltd'), { account }));
+    const invoice = await paid('connected@example.com', { account });
+    const note = creditNote({ invoiceId: invoice.id, amount: 1_200, to: 'refund' });
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', note, { account }));
+
+    const [{ number }] = await creditNoteDocuments(note.id);
+    expect(number).toBe(`${account}-CN-${year}-000001`);
+    const [mail] = (await mailsTo('connected@example.com')).filter((m) => m.subject?.startsWith('Your credit note'));
+    expect(mail.subject).toBe('Your credit note from Harbour Books Ltd: $12.00');
+    expect(await pdfText(mail.attachments[0].content)).toContain('Harbour Books Ltd');
+  });
+
+  test("when an operator reads the credit note's event, then its effects list the document", async () => {
+    const invoice = await paid('effects@example.com');
+    const event = stripeEvent('credit_note.created', creditNote({ invoiceId: invoice.id, amount: 700, to: 'balance' }));
+
+    await deliverTwiceAndWait(service, event);
+
+    const { status, body } = await admin(service, `/events/${event.id}`);
+    expect(status).toBe(200);
+    expect(body.effects.documents).toEqual([{ number: expect.stringMatching(/^CN-/), kind: 'credit_note' }]);
+    expect(body.effects.emails.map((email: { key: string }) => email.key).sort()).toEqual([
+      `credit_note:${event.data.object.id}:document:customer`,
+      `credit_note:${event.data.object.id}:document:finance`,
+    ]);
+  });
+
+  test('when a credit note whose document went out is voided, delivered twice at once, then finance is told once and the customer gets nothing more', async () => {
+    const invoice = await paid('voided@example.com');
+    const note = creditNote({ invoiceId: invoice.id, amount: 900, to: 'balance' });
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', note));
+    const [{ number }] = await creditNoteDocuments(note.id);
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.voided', { ...note, status: 'void' }));
+
+    const voided = (await mailsTo(service.config.FINANCE_EMAIL)).filter((mail) => mail.subject === `Credit note voided: ${number}, $9.00 on invoice ${invoice.number}`);
+    expect(voided).toHaveLength(1);
+    expect((await mailsTo('voided@example.com')).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Your receipt/), `Your credit note from ${service.config.SELLER_NAME}: $9.00`]);
+    expect(await creditNoteDocuments(note.id)).toEqual([{ number, kind: 'credit_note' }]);
+  });
+
+  test('when a credit note\'s void arrives before its creation, then it gets no document and nobody is emailed', async () => {
+    const invoice = await paid('void-first@example.com');
+    const note = creditNote({ invoiceId: invoice.id, amount: 800, to: 'balance' });
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.voided', { ...note, status: 'void' }));
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', note));
+
+    expect(await creditNoteDocuments(note.id)).toEqual([]);
+    const { rows } = await service.database.db.query(`SELECT key FROM email_outbox WHERE key LIKE $1`, [`credit_note:${note.id}:%`]);
+    expect(rows).toEqual([]);
+  });
+
+  test('when a credit note\'s creation and void arrive at the same time, then either its document went out and finance was told of the void, or neither', async () => {
+    const invoice = await paid('at-once@example.com');
+    const notes = Array.from({ length: 4 }, () => creditNote({ invoiceId: invoice.id, amount: 300, to: 'balance' }));
+
+    await Promise.all(notes.flatMap((note) => [stripeEvent('credit_note.created', note), stripeEvent('credit_note.voided', { ...note, status: 'void' })].map((event) => deliverTwiceAndWait(service, event))));
+
+    for (const note of notes) {
+      const { rows } = await service.database.db.query(`SELECT key FROM email_outbox WHERE key LIKE $1 ORDER BY key`, [`credit_note:${note.id}:%`]);
+      const documents = await creditNoteDocuments(note.id);
+      const told = [`credit_note:${note.id}:document:customer`, `credit_note:${note.id}:document:finance`, `credit_note:${note.id}:voided:finance`].map((key) => ({ key }));
+      expect({ documents: documents.length, emails: rows }).toEqual(documents.length === 0 ? { documents: 0, emails: [] } : { documents: 1, emails: told });
+    }
+  });
+});
