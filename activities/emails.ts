@@ -275,7 +275,8 @@ function connectFigures({ currency, application_fees, transfers }: DayFigures['t
 export function dailyDigestEmail(day: string, figures: DayFigures): EmailText {
   const money = (amount: number, currency: string) => formatAmount(amount, currency);
   const events = figures.events.map((e) => `${e.status} ${e.count}`).join(', ') || 'none';
-  const payments = figures.payments.map((p) => `${p.count} × ${p.currency.toUpperCase()}, ${money(p.amount, p.currency)} in all`).join('\n') || 'none';
+  const perCurrency = (rows: DayFigures['payments']) => rows.map((p) => `${p.count} × ${p.currency.toUpperCase()}, ${money(p.amount, p.currency)} in all`).join('\n') || 'none';
+  const payments = perCurrency(figures.payments);
   const totals = figures.totals
     .map((t) => `${t.currency.toUpperCase()}: revenue ${money(t.revenue, t.currency)}, tax ${money(t.tax, t.currency)}, refunds ${money(t.refunds, t.currency)}, disputes ${money(t.disputes, t.currency)}, bad debt ${money(t.bad_debt, t.currency)}, Stripe fees ${money(t.fees, t.currency)}, paid out ${money(t.payouts, t.currency)}${t.topups !== 0 ? `, topped up ${money(t.topups, t.currency)}` : ''}${connectFigures(t)}`)
     .join('\n') || 'nothing booked';
@@ -295,6 +296,7 @@ export function dailyDigestEmail(day: string, figures: DayFigures): EmailText {
     `The platform's books of ${day} (UTC). The day's journal is attached as CSV.`,
     `Events received: ${events}`,
     `Payments:\n${payments}`,
+    ...(figures.creditNotes.length > 0 ? [`Credit notes issued:\n${perCurrency(figures.creditNotes)}`] : []),
     `Booked:\n${totals}`,
     ...(accounts > 0
       ? [`Connected accounts: ${accounts} account(s) booked ${entries} entr${entries === 1 ? 'y' : 'ies'} in their own books, left out above (GET /admin/reports/close?month=${day.slice(0, 7)}&account=acct_… for one account's).`]

@@ -13,6 +13,8 @@ ALTER TABLE documents ADD CONSTRAINT documents_of_payment_or_credit_note CHECK (
 ALTER TABLE documents VALIDATE CONSTRAINT documents_kind_check;
 ALTER TABLE documents VALIDATE CONSTRAINT documents_of_payment_or_credit_note;
 CREATE UNIQUE INDEX documents_credit_note_id_key ON documents (credit_note_id);
+-- The day's credit notes, for the finance digest.
+CREATE INDEX documents_credit_notes_created_at_idx ON documents (created_at) WHERE kind = 'credit_note';
 -- An event's own documents, for its effects (the admin API).
 CREATE INDEX documents_source_event_id_idx ON documents (source_event_id) WHERE source_event_id IS NOT NULL;
 
@@ -21,6 +23,7 @@ CREATE INDEX documents_source_event_id_idx ON documents (source_event_id) WHERE 
 DELETE FROM documents WHERE credit_note_id IS NOT NULL;
 DELETE FROM document_counters WHERE kind = 'credit_note';
 DROP INDEX documents_source_event_id_idx;
+DROP INDEX documents_credit_notes_created_at_idx;
 DROP INDEX documents_credit_note_id_key;
 ALTER TABLE documents DROP CONSTRAINT documents_of_payment_or_credit_note;
 ALTER TABLE documents DROP CONSTRAINT documents_kind_check;

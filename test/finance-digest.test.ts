@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { financeDigestScheduleId } from '../src/platform/finance-digest-schedule';
 import { FailureType, WorkflowType } from '../workflows/contracts';
-import { applicationFee, capturedCharge, disputeWithFunds, topup } from './support/billing-events';
+import { applicationFee, capturedCharge, creditNote, disputeWithFunds, paidInvoice, topup } from './support/billing-events';
 import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 import { until } from './support/until';
@@ -96,4 +96,23 @@ test('when an operator starts the digest for a day that does not exist, then it 
   const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
   expect([cause.type, cause.message]).toEqual([FailureType.InvalidInput, 'digest day "2026-02-30" is not a day like 2026-11-30']);
   expect(digests()).toHaveLength(sent);
+});
+
+test("when credit notes were issued on a day, then that day's digest lists them per currency, a connected account's left out", async () => {
+  const day = new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  const invoice = paidInvoice({ subtotal: 5_000 });
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+  const notes = [creditNote({ invoiceId: invoice.id, amount: 1_200, to: 'balance' }), creditNote({ invoiceId: invoice.id, amount: 800, to: 'refund' })];
+  for (const note of notes) await deliverTwiceAndWait(service, stripeEvent('credit_note.created', note));
+  const connectedInvoice = paidInvoice({ subtotal: 3_000 });
+  await deliverTwiceAndWait(service, stripeEvent('invoice.paid', connectedInvoice, { account: 'acct_digest_notes' }));
+  const connectedNote = creditNote({ invoiceId: connectedInvoice.id, amount: 3_000, to: 'balance' });
+  await deliverTwiceAndWait(service, stripeEvent('credit_note.created', connectedNote, { account: 'acct_digest_notes' }));
+  // Their documents as if issued at noon that day.
+  await service.database.db.query(`UPDATE documents SET created_at = $1 WHERE credit_note_id = ANY($2)`, [`${day}T12:00:00Z`, [...notes, connectedNote].map((note) => note.id)]);
+
+  await service.temporal.workflow.execute(WorkflowType.financeDailyDigest, { workflowId: `finance-digest-notes-${Date.now()}`, taskQueue: service.config.TEMPORAL_TASK_QUEUE, args: [{ day }] });
+
+  const digest = digests().find((mail) => mail.subject?.startsWith(`Daily digest ${day}`));
+  expect(digest?.text).toContain('Credit notes issued:\n2 × USD, $20.00 in all');
 });

@@ -47,6 +47,8 @@ export function chargeNotBookedView(charge: ChargeNotBooked): CloseReport['charg
 export interface DayFigures {
   events: { status: string; count: number }[];
   payments: { currency: string; count: number; amount: number }[];
+  /** The platform's credit notes whose documents were issued that day (voided since or not), per currency. */
+  creditNotes: { currency: string; count: number; amount: number }[];
   totals: CloseTotals[];
   /** Events that ended failed and are still failed (whenever they arrived), oldest first, at most 20. */
   failedEvents: { id: string; type: string; last_error: string | null }[];
@@ -68,13 +70,20 @@ export interface DayFigures {
  * account's sales are its own, kept in its own books (`closeReport`), and only counted here.
  */
 export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<DayFigures> {
-  const [events, payments, nets, failed, exhausted, waits, connected, disputes, notBooked] = await Promise.all([
+  const [events, payments, creditNotes, nets, failed, exhausted, waits, connected, disputes, notBooked] = await Promise.all([
     db.query<{ status: string; count: number }>(
       'SELECT status, count(*)::int AS count FROM stripe_events WHERE received_at >= $1 AND received_at < $2 GROUP BY status ORDER BY status',
       [from, to],
     ),
     db.query<{ currency: string; count: number; amount: number }>(
       'SELECT currency, count(*)::int AS count, sum(amount)::float8 AS amount FROM payments WHERE paid_at >= $1 AND paid_at < $2 AND account IS NULL GROUP BY currency ORDER BY currency',
+      [from, to],
+    ),
+    db.query<{ currency: string; count: number; amount: number }>(
+      `SELECT n.currency, count(*)::int AS count, sum(n.amount)::float8 AS amount
+         FROM documents d JOIN credit_notes n ON n.id = d.credit_note_id
+        WHERE d.kind = 'credit_note' AND d.account = '' AND d.created_at >= $1 AND d.created_at < $2
+        GROUP BY n.currency ORDER BY n.currency`,
       [from, to],
     ),
     netsBetween(db, from, to, platformBooks),
@@ -99,6 +108,7 @@ export async function dayFigures(db: Queryable, from: Date, to: Date): Promise<D
   return {
     events: events.rows,
     payments: payments.rows,
+    creditNotes: creditNotes.rows,
     totals: closeTotals(nets),
     failedEvents: failed.rows.map(({ id, type, last_error }) => ({ id, type, last_error })),
     failedEventCount: failed.rows[0]?.total ?? 0,
