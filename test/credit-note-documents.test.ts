@@ -166,4 +166,19 @@ describe('credit note documents', () => {
       expect({ documents: documents.length, emails: rows }).toEqual(documents.length === 0 ? { documents: 0, emails: [] } : { documents: 1, emails: told });
     }
   });
+
+  test('when finance lists the credit note series, then each document shows its invoice and amount, and whether its note was voided since', async () => {
+    const invoice = await paid('register@example.com');
+    const [kept, voided] = [creditNote({ invoiceId: invoice.id, amount: 1_500, to: 'balance' }), creditNote({ invoiceId: invoice.id, amount: 2_500, to: 'balance' })];
+    for (const note of [kept, voided]) await deliverTwiceAndWait(service, stripeEvent('credit_note.created', note));
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.voided', { ...voided, status: 'void' }));
+
+    const { status, body } = await admin(service, `/documents?kind=credit_note&year=${year}&limit=100`);
+
+    expect(status).toBe(200);
+    const entries = new Map(body.data.map((entry: Record<string, unknown>) => [entry.credit_note_id, entry]));
+    expect(entries.get(kept.id)).toMatchObject({ kind: 'credit_note', invoice_id: invoice.id, amount: 1_500, currency: 'usd', voided: false, payment_id: null });
+    expect(entries.get(voided.id)).toMatchObject({ invoice_id: invoice.id, amount: 2_500, voided: true });
+    expect(body.data.map((entry: { sequence: number }) => entry.sequence)).toEqual(Array.from({ length: body.data.length }, (_, i) => i + 1));
+  });
 });

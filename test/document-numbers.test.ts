@@ -1,5 +1,5 @@
 import { paidInvoice } from './support/billing-events';
-import { eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { admin, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
 
 jest.setTimeout(180_000);
@@ -48,4 +48,42 @@ test('when payments of two connected accounts and the platform are processed at 
   }
   const platformAfter = await service.database.db.query("SELECT count(*)::int AS n FROM documents WHERE account = ''");
   expect(platformAfter.rows[0].n).toBe(platformBefore.rows[0].n);
+});
+
+test("when finance lists a year's receipts page by page, then every number appears once, in order, with the payment it was given to", async () => {
+  const year = new Date().getUTCFullYear();
+  const entries: Record<string, any>[] = [];
+  let cursor: string | null = '';
+
+  while (cursor !== null) {
+    const { status, body } = await admin(service, `/documents?kind=receipt&year=${year}&limit=20${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(status).toBe(200);
+    entries.push(...body.data);
+    cursor = body.next_cursor;
+  }
+
+  expect(entries.map((entry) => entry.sequence)).toEqual(Array.from({ length: entries.length }, (_, i) => i + 1));
+  expect(entries.length).toBeGreaterThanOrEqual(50);
+  const { rows } = await service.database.db.query("SELECT id::int AS id, invoice_id, amount::int AS amount FROM payments WHERE account IS NULL");
+  const payments = new Map(rows.map((row) => [row.id, row]));
+  for (const entry of entries) {
+    expect(entry).toMatchObject({ number: `R-${year}-${String(entry.sequence).padStart(6, '0')}`, kind: 'receipt', rendered: true, credit_note_id: null, currency: 'usd', voided: false });
+    expect({ invoice_id: entry.invoice_id, amount: entry.amount }).toEqual({ invoice_id: payments.get(entry.payment_id)?.invoice_id, amount: payments.get(entry.payment_id)?.amount });
+  }
+  const connected = await admin(service, `/documents?kind=invoice&year=${year}&account=acct_numbersA`);
+  expect(connected.body.data.map((entry: { number: string }) => entry.number)).toEqual(Array.from({ length: 5 }, (_, i) => `acct_numbersA-INV-${year}-00000${i + 1}`));
+});
+
+test.each([
+  ['/documents?year=2026', /kind must be one of receipt, invoice, credit_note/],
+  ['/documents?kind=receipts&year=2026', /kind must be one of/],
+  ['/documents?kind=receipt', /year must be a year like 2026/],
+  ['/documents?kind=receipt&year=26', /year must be a year like 2026/],
+  ['/documents?kind=receipt&year=2026&account=acme', /account must be a connected account id/],
+  ['/documents?kind=receipt&year=2026&from=2026-01-01', /from is not a parameter/],
+])('when the register is asked for %s, then it is refused with what is wrong', async (path, message) => {
+  const { status, body } = await admin(service, path);
+
+  expect(status).toBe(400);
+  expect(body.error).toEqual({ code: 'invalid_parameter', message: expect.stringMatching(message) });
 });

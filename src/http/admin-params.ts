@@ -137,3 +137,14 @@ export function dayRangeParams(from: unknown, to: unknown): { from: Date; to: Da
   if (end.getTime() - start.getTime() > 366 * 24 * 3600 * 1000) throw new HttpError(400, 'invalid_parameter', 'from and to may be at most 366 days apart.');
   return { from: start, to: end };
 }
+
+const documentKinds = ['receipt', 'invoice', 'credit_note'] as const;
+
+/** `?kind=` and `?year=` of a documents register: both needed, as each kind is numbered per year. */
+export function documentSeriesParams(kind: unknown, year: unknown): { kind: (typeof documentKinds)[number]; year: number } {
+  if (!documentKinds.includes(kind as (typeof documentKinds)[number])) {
+    throw new HttpError(400, 'invalid_parameter', `kind must be one of ${documentKinds.join(', ')}: each is numbered in a series of its own.`);
+  }
+  if (typeof year !== 'string' || !/^\d{4}$/.test(year)) throw new HttpError(400, 'invalid_parameter', 'year must be a year like 2026: numbers start again each year.');
+  return { kind: kind as (typeof documentKinds)[number], year: Number(year) };
+}

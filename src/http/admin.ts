@@ -5,11 +5,11 @@ import Stripe from 'stripe';
 import { z } from 'zod';
 import { requireAdminKey } from './admin-auth';
 import { addFinanceRoutes } from './admin-finance';
-import { booksParam, cursorParam, jsonBody, limitParam, refuseNulCharacters, statusParam, takesParams, textParam, windowParam } from './admin-params';
+import { booksParam, cursorParam, documentSeriesParams, jsonBody, limitParam, oneBooksParam, refuseNulCharacters, statusParam, takesParams, textParam, windowParam } from './admin-params';
 import type { Config } from '../platform/config';
 import { customerView } from '../store/customers';
 import type { Db } from '../platform/db';
-import { getDocument } from '../store/documents';
+import { documentRegister, getDocument } from '../store/documents';
 import { eventEffects } from '../store/effects';
 import { IntakeError } from '../intake/accept-event';
 import {
@@ -153,6 +153,13 @@ export function createAdminRouter(deps: AdminDependencies): Router {
       })),
       next_cursor: payments.length === limit ? String(payments[payments.length - 1].id) : null,
     };
+  });
+
+  router.get('/documents', takesParams('kind', 'year', 'account', 'limit', 'cursor'), async (ctx) => {
+    const limit = limitParam(ctx.query.limit);
+    const series = { ...documentSeriesParams(ctx.query.kind, ctx.query.year), account: oneBooksParam(ctx.query.account).connectedAccount };
+    const entries = await documentRegister(db, series, cursorParam(ctx.query.cursor), limit);
+    ctx.body = { data: entries, next_cursor: entries.length === limit ? String(entries[entries.length - 1].sequence) : null };
   });
 
   router.get('/documents/:number', takesParams(), async (ctx) => {

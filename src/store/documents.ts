@@ -131,3 +131,45 @@ export async function getDocument(db: Db, number: string): Promise<{ number: str
   const { rows } = await db.query('SELECT number, pdf FROM documents WHERE number = $1 AND pdf IS NOT NULL', [number]);
   return rows[0];
 }
+
+/** The numbering series a register lists: one kind of document, one year, one seller's. */
+export interface DocumentSeries {
+  kind: DocumentKind | 'credit_note';
+  year: number;
+  /** A connected account's series, or null for the platform's. */
+  account: string | null;
+}
+
+export interface RegisterEntry {
+  number: string;
+  kind: string;
+  sequence: number;
+  issued_at: Date;
+  /** Numbered and not rendered yet (a render that failed is retried); it keeps its number. */
+  rendered: boolean;
+  payment_id: number | null;
+  credit_note_id: string | null;
+  invoice_id: string | null;
+  /** The payment's amount, or the credit note's. */
+  amount: number | null;
+  currency: string | null;
+  /** A credit note voided since its document was issued. */
+  voided: boolean;
+}
+
+/** One series of documents in number order, from after `afterSequence`: what each number was given to. */
+export async function documentRegister(db: Queryable, series: DocumentSeries, afterSequence: number | undefined, limit: number): Promise<RegisterEntry[]> {
+  const { rows } = await db.query<RegisterEntry>(
+    `SELECT d.number, d.kind, d.sequence, d.created_at AS issued_at, d.pdf IS NOT NULL AS rendered, d.payment_id::int AS payment_id,
+            d.credit_note_id, coalesce(p.invoice_id, n.invoice_id) AS invoice_id, coalesce(p.amount, n.amount)::float8 AS amount,
+            coalesce(p.currency, n.currency) AS currency, coalesce(n.voided, false) AS voided
+       FROM documents d
+       LEFT JOIN payments p ON p.id = d.payment_id
+       LEFT JOIN credit_notes n ON n.id = d.credit_note_id
+      WHERE d.account = $1 AND d.kind = $2 AND d.year = $3 AND ($4::int IS NULL OR d.sequence > $4)
+      ORDER BY d.sequence
+      LIMIT $5`,
+    [series.account ?? '', series.kind, series.year, afterSequence ?? null, limit],
+  );
+  return rows;
+}
