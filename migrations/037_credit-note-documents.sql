@@ -12,7 +12,8 @@ ALTER TABLE documents ADD CONSTRAINT documents_kind_check CHECK (kind IN ('recei
 ALTER TABLE documents ADD CONSTRAINT documents_of_payment_or_credit_note CHECK ((payment_id IS NULL) <> (credit_note_id IS NULL)) NOT VALID;
 ALTER TABLE documents VALIDATE CONSTRAINT documents_kind_check;
 ALTER TABLE documents VALIDATE CONSTRAINT documents_of_payment_or_credit_note;
-CREATE UNIQUE INDEX documents_credit_note_id_key ON documents (credit_note_id);
+-- Partial, as the others: a payment's documents (nearly all rows) add nothing to these indexes.
+CREATE UNIQUE INDEX documents_credit_note_id_key ON documents (credit_note_id) WHERE credit_note_id IS NOT NULL;
 -- The day's credit notes, for the finance digest.
 CREATE INDEX documents_credit_notes_created_at_idx ON documents (created_at) WHERE kind = 'credit_note';
 -- An event's own documents, for its effects (the admin API).
