@@ -1,11 +1,11 @@
 import type { Config } from '../src/platform/config';
-import { readCreditNoteDetailsOf } from '../src/platform/credit-note';
+import { readCreditNoteDetailsOf, readCreditNoteOf } from '../src/platform/credit-note';
 import { addressLines, issuerNamesOf } from '../src/platform/invoice';
 import { renderCreditNoteDocument } from '../src/platform/pdf';
 import { creditNoteParties } from '../src/store/credit-notes';
 import { creditNoteDocumentToVoid, documentOfCreditNote, numberCreditNoteDocument, storeDocumentPdfs } from '../src/store/documents';
 import { loadEventPayload } from '../src/store/events';
-import type { StripeEvent } from '../src/platform/stripe-event';
+import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import type { ActivityDependencies } from './dependencies';
 import { creditNoteEmail, financeCreditNoteEmail, financeCreditNoteVoidedEmail } from './emails';
 import { sendOnce, sendOnceEach } from './outbox';
@@ -55,11 +55,11 @@ async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDepen
  * reverse the note (`credit_note.voided`).
  */
 async function tellFinanceOfVoidedCreditNote({ db, mailer }: Pick<ActivityDependencies, 'db' | 'mailer'>, settings: Settings, event: StripeEvent): Promise<void> {
-  const note = readCreditNoteDetailsOf(event);
+  const note = readCreditNoteOf(event);
   if (note.status !== 'void') return;
   const document = await creditNoteDocumentToVoid(db, note.id);
   if (!document) return;
-  const parties = await creditNoteParties(db, note.invoiceId, note.customerId);
+  const parties = await creditNoteParties(db, note.invoiceId, idOf((event.data.object as Json).customer));
   await sendOnce(db, mailer, settings.MAIL_FROM, {
     key: `credit_note:${note.id}:voided:finance`,
     to: settings.FINANCE_EMAIL,

@@ -1,4 +1,4 @@
-import type { CreditNoteDetails } from '../src/platform/credit-note';
+import type { CreditNoteFacts } from '../src/platform/credit-note';
 import { formatAmount } from '../src/platform/money';
 import type { DayFigures } from '../src/store/finance';
 import type { Payment } from '../src/store/payments';
@@ -55,7 +55,7 @@ export function financeCopyEmail(payment: Payment, documents: string[], sellerNa
 }
 
 /** Where a credit note's amount went, one sentence each, in the customer's words. */
-function creditNoteParts(note: CreditNoteDetails): string[] {
+function creditNoteParts(note: CreditNoteFacts): string[] {
   const money = (amount: number) => formatAmount(amount, note.currency);
   return [
     ...(note.prePayment > 0 ? [`${money(note.prePayment)} was taken off what the invoice asks for.`] : []),
@@ -66,7 +66,7 @@ function creditNoteParts(note: CreditNoteDetails): string[] {
 }
 
 /** A credit note, to the customer it credits. */
-export function creditNoteEmail(note: CreditNoteDetails, invoice: string, customerName: string | null, sellerName: string, document: string): EmailText {
+export function creditNoteEmail(note: CreditNoteFacts, invoice: string, customerName: string | null, sellerName: string, document: string): EmailText {
   const amount = formatAmount(note.amount, note.currency);
   return email(`Your credit note from ${sellerName}: ${amount}`, [
     `Hello${customerName ? ` ${customerName}` : ''},`,
@@ -78,7 +78,7 @@ export function creditNoteEmail(note: CreditNoteDetails, invoice: string, custom
 
 /** Finance's copy of a credit note; a connected account's says whose books it belongs in. */
 export function financeCreditNoteEmail(
-  note: CreditNoteDetails,
+  note: CreditNoteFacts,
   facts: { invoice: string; customer: string | null; account: string | null; sellerName: string; document: string; customerEmailed: boolean },
 ): EmailText {
   const amount = formatAmount(note.amount, note.currency);
@@ -103,7 +103,7 @@ export function financeCreditNoteEmail(
 }
 
 /** Finance told that a credit note whose document went out was voided. */
-export function financeCreditNoteVoidedEmail(note: CreditNoteDetails, facts: { invoice: string; customer: string | null; document: string }): EmailText {
+export function financeCreditNoteVoidedEmail(note: CreditNoteFacts, facts: { invoice: string; customer: string | null; document: string }): EmailText {
   const amount = formatAmount(note.amount, note.currency);
   return email(`Credit note voided: ${facts.document}, ${amount} on invoice ${facts.invoice}`, [
     `Credit note ${facts.document} (Stripe ${note.number ?? note.id}) of ${amount} on invoice ${facts.invoice} was voided in Stripe: it no longer credits anything, and the books reverse it.`,

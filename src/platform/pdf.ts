@@ -399,7 +399,7 @@ export function documentTotals(invoice: InvoiceFacts, kind: DocumentKind): [stri
  * A credit note's totals, built like an invoice's: the lines, the discount that separates them
  * from the total, exclusive tax per rate; then where the credit went.
  */
-export function creditNoteTotals(note: CreditNoteDetails): [string, number, boolean][] {
+function creditNoteTotals(note: CreditNoteDetails): [string, number, boolean][] {
   const lines = note.lines.reduce((sum, line) => sum + line.amount, 0) + (note.omittedLines ?? 0);
   const exclusive = note.taxes.filter((tax) => !tax.inclusive);
   const taxAdded = exclusive.reduce((sum, tax) => sum + tax.amount, 0);

@@ -7,6 +7,13 @@ export interface StoredDocument {
 }
 
 /**
+ * A document's number in SQL, from its series (account, prefix, year) and the counter's
+ * `last_number`: `R-2026-000001`, `acct_123-CN-2026-000001`; six digits at least.
+ */
+const documentNumber = (account: string, prefix: string, year: string) =>
+  `concat(nullif(${account}, '') || '-', ${prefix}, '-', ${year}::int, '-', lpad(last_number::text, greatest(6, length(last_number::text)), '0'))`;
+
+/**
  * Gives the payment its two document numbers, once: `R-2026-000001` and `INV-2026-000001`; a
  * connected account's documents are numbered in a series of their own, so its numbers carry the
  * account (`acct_123-R-2026-000001`) and stay unique across accounts.
@@ -35,8 +42,7 @@ export async function numberDocuments(db: Db, paymentId: number, year: number): 
          RETURNING kind, last_number),
        inserted AS (
          INSERT INTO documents (number, account, kind, year, sequence, payment_id)
-         SELECT concat(nullif($2, '') || '-', CASE kind WHEN 'receipt' THEN 'R' ELSE 'INV' END, '-', $3::int, '-',
-                       lpad(last_number::text, greatest(6, length(last_number::text)), '0')),
+         SELECT ${documentNumber('$2', "CASE kind WHEN 'receipt' THEN 'R' ELSE 'INV' END", '$3')},
                 $2, kind, $3, last_number, $1
            FROM counted
          RETURNING number, kind, false AS rendered)
@@ -79,7 +85,7 @@ export async function numberCreditNoteDocument(
          ON CONFLICT (account, kind, year) DO UPDATE SET last_number = document_counters.last_number + 1
          RETURNING last_number)
        INSERT INTO documents (number, account, kind, year, sequence, credit_note_id, source_event_id)
-       SELECT concat(nullif($2, '') || '-', 'CN-', $3::int, '-', lpad(last_number::text, greatest(6, length(last_number::text)), '0')),
+       SELECT ${documentNumber('$2', "'CN'", '$3')},
               $2, 'credit_note', $3, last_number, $1, $4
          FROM counted
        RETURNING number, false AS rendered`,
