@@ -1,5 +1,5 @@
 import type { Config } from '../src/platform/config';
-import { readCreditNoteDetailsOf, readCreditNoteOf } from '../src/platform/credit-note';
+import { readCreditNoteDetailsOf, readCreditNoteOf, type CreditNoteDetails } from '../src/platform/credit-note';
 import { addressLines, issuerNamesOf } from '../src/platform/invoice';
 import { renderCreditNoteDocument } from '../src/platform/pdf';
 import { creditNoteParties } from '../src/store/credit-notes';
@@ -7,6 +7,7 @@ import { creditNoteDocumentToVoid, documentOfCreditNote, numberCreditNoteDocumen
 import { loadEventPayload } from '../src/store/events';
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import type { ActivityDependencies } from './dependencies';
+import { lookUpCustomer } from './customers';
 import { creditNoteEmail, financeCreditNoteEmail, financeCreditNoteVoidedEmail } from './emails';
 import { sendOnce, sendOnceEach } from './outbox';
 import { sellerOf } from './sellers';
@@ -22,8 +23,8 @@ type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SE
 async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDependencies, 'db' | 'mailer' | 'stripe'>, settings: Settings, event: StripeEvent): Promise<void> {
   const note = readCreditNoteDetailsOf(event);
   if (note.status === 'void') return;
-  const parties = await creditNoteParties(db, note.invoiceId, note.customerId);
   const account = event.account ?? null;
+  const parties = await partiesOf({ db, stripe }, note, account, event.id);
   const seller = await sellerOf({ db, stripe }, settings, account, parties.invoice ? issuerNamesOf(parties.invoice) : undefined);
   const year = new Date((note.issuedAt ?? event.created) * 1000).getUTCFullYear();
   const numbered = await numberCreditNoteDocument(db, { creditNoteId: note.id, account, year, eventId: event.id });
@@ -47,6 +48,18 @@ async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDepen
     },
   ];
   await sendOnceEach(db, mailer, settings.MAIL_FROM, `credit_note:${note.id}:document`, recipients, { attachments, eventId: event.id });
+}
+
+/**
+ * Who the credit note is to. With a key, a customer no event described and whose email no
+ * recorded payment gave (one created, and whose invoice was paid, before this service listened)
+ * is looked up from Stripe once, so that the customer gets the credit note as well as finance.
+ */
+async function partiesOf({ db, stripe }: Pick<ActivityDependencies, 'db' | 'stripe'>, note: CreditNoteDetails, account: string | null, eventId: string) {
+  const parties = await creditNoteParties(db, note.invoiceId, note.customerId);
+  if (parties.email || parties.customerKnown || !parties.customerId || !stripe) return parties;
+  await lookUpCustomer(db, stripe, parties.customerId, account, eventId);
+  return creditNoteParties(db, note.invoiceId, parties.customerId);
 }
 
 /**

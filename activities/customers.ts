@@ -1,5 +1,9 @@
+import { log } from '@temporalio/activity';
+import type Stripe from 'stripe';
+import type { Queryable } from '../src/platform/db';
+import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
 import { loadEventPayload } from '../src/store/events';
-import { upsertCustomer } from '../src/store/customers';
+import { fillInCustomer, upsertCustomer } from '../src/store/customers';
 import { objectSource } from '../src/store/objects';
 import { currentObjectOnTie } from './same-second';
 import type { StripeEvent } from '../src/platform/stripe-event';
@@ -23,6 +27,37 @@ function customerOf(event: StripeEvent) {
     sourceCreated: event.created,
     sourceEventId: event.id,
   };
+}
+
+/**
+ * A customer no event described (one created before this service listened) is asked of Stripe
+ * and remembered, filling in only what is missing, as of the customer's creation: any customer
+ * event is newer and stays the authority. A customer Stripe refuses (an unknown id, an account
+ * that disconnected) or answers as deleted is not remembered; Stripe away fails the step, which
+ * is retried.
+ */
+export async function lookUpCustomer(db: Queryable, stripe: Stripe, id: string, account: string | null, eventId: string): Promise<void> {
+  let customer: Stripe.Customer | Stripe.DeletedCustomer;
+  try {
+    customer = await stripe.customers.retrieve(id, {}, asAccount(account));
+  } catch (err) {
+    if (isStripeRefusal(err)) {
+      log.warn('customer not looked up: Stripe refused', { customer: id, error: err.message });
+      return;
+    }
+    throw err;
+  }
+  if (customer.deleted) return;
+  await fillInCustomer(db, {
+    id,
+    account,
+    email: customer.email ?? null,
+    name: customer.name ?? null,
+    phone: customer.phone ?? null,
+    address: customer.address ?? null,
+    sourceCreated: customer.created,
+    sourceEventId: eventId,
+  });
 }
 
 export function customerActivities({ db, stripe }: ActivityDependencies) {

@@ -35,6 +35,8 @@ export interface StripeRecorder {
   setInvoiceLines(invoiceId: string, lines: Record<string, any>[]): void;
   /** From now on, retrieving this account answers it, or (null) refuses as Stripe does an account the platform cannot see. */
   setAccount(accountId: string, account: Record<string, any> | null): void;
+  /** From now on, retrieving this customer answers it, or (null) refuses as Stripe does an id it does not know. */
+  setCustomer(customerId: string, customer: Record<string, any> | null): void;
   /** From now on, listing this customer's balance transactions answers these, newest first, three a page (`starting_after` pages on). */
   setCustomerBalanceTransactions(customerId: string, transactions: Record<string, any>[]): void;
   /** From now on, every call made as this connected account is refused, as Stripe refuses a platform the account disconnected from. */
@@ -55,6 +57,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
   const invoiceLines = new Map<string, Record<string, any>[]>();
   const customerBalanceTransactions = new Map<string, Record<string, any>[]>();
   const connectedAccounts = new Map<string, Record<string, any> | null>();
+  const customers = new Map<string, Record<string, any> | null>();
   const disconnected = new Set<string>();
   const refuseAccess = (res: http.ServerResponse, accountId: string) => {
     const error = { type: 'invalid_request_error', code: 'account_invalid', message: `The provided key does not have access to account '${accountId}'.` };
@@ -80,6 +83,13 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     if (accountId && connectedAccounts.has(accountId)) {
       const account = connectedAccounts.get(accountId);
       return account ? answer(res, account) : refuseAccess(res, accountId);
+    }
+    const customerId = req.method === 'GET' ? /^\/v1\/customers\/([^/]+)$/.exec(path)?.[1] : undefined;
+    if (customerId && customers.has(customerId)) {
+      const customer = customers.get(customerId);
+      if (customer) return answer(res, customer);
+      const error = { type: 'invalid_request_error', code: 'resource_missing', param: 'id', message: `No such customer: '${customerId}'` };
+      return res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
     }
     const page = (items: Record<string, any>[], size: number) => {
       const from = query.has('starting_after') ? items.findIndex((item) => item.id === query.get('starting_after')) + 1 : 0;
@@ -146,6 +156,7 @@ export async function startStripeRecorder(stripeMockUrl: string): Promise<Stripe
     setLatestCharge: (paymentIntentId, chargeId) => void latestCharges.set(paymentIntentId, chargeId),
     setBalanceTransaction: (balanceTransaction) => void balanceTransactions.set(balanceTransaction.id, balanceTransaction),
     setInvoiceLines: (invoiceId, lines) => void invoiceLines.set(invoiceId, lines),
+    setCustomer: (customerId, customer) => void customers.set(customerId, customer),
     setCustomerBalanceTransactions: (customerId, transactions) => void customerBalanceTransactions.set(customerId, transactions),
     setAccount: (accountId, account) => void connectedAccounts.set(accountId, account),
     disconnect: (accountId) => void disconnected.add(accountId),

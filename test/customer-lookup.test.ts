@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { ParsedMail } from 'mailparser';
+import { creditNote } from './support/billing-events';
+import { deliverTwiceAndWait } from './support/service';
+import { useServiceWithRecordedStripe } from './support/stripe-recorder';
+import { stripeEvent, stripeObject } from './support/stripe-events';
+
+/**
+ * With a Stripe key, the customer of a credit note whose invoice and customer no event described
+ * (both from before the service listened) is looked up from Stripe once, so the customer gets the
+ * credit note too; customer events stay the authority over what was looked up.
+ */
+
+const environment = useServiceWithRecordedStripe();
+
+const newCustomerId = () => `cus_before_${randomBytes(5).toString('hex')}`;
+const unknownInvoiceId = () => `in_before_${randomBytes(5).toString('hex')}`;
+const stripeCustomer = (id: string, email: string) => stripeObject('customer', { id, email, name: 'Grace Hopper', created: Math.floor(Date.now() / 1000) - 86_400 * 365 });
+const lookups = (customerId: string) => environment.stripe.calls.filter((call) => call === `GET /v1/customers/${customerId}`);
+
+/** The mails to an address, once the outbox had time to send any duplicate. */
+async function mailsTo(address: string): Promise<ParsedMail[]> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return environment.service.smtp.to(address);
+}
+
+async function outboxKeys(creditNoteId: string): Promise<string[]> {
+  const { rows } = await environment.service.database.db.query('SELECT key FROM email_outbox WHERE key LIKE $1 ORDER BY key', [`credit_note:${creditNoteId}:%`]);
+  return rows.map((row) => row.key);
+}
+
+async function storedCustomer(customerId: string): Promise<{ email: string | null; name: string | null } | undefined> {
+  const { rows } = await environment.service.database.db.query('SELECT email, name FROM customers WHERE id = $1', [customerId]);
+  return rows[0];
+}
+
+test('when no event described the credit note\'s customer and Stripe knows their email, delivered twice at once, then the customer gets the credit note once and Stripe is asked once', async () => {
+  const customerId = newCustomerId();
+  environment.stripe.setCustomer(customerId, stripeCustomer(customerId, 'grace@example.com'));
+  const notes = [1_000, 2_000].map((amount) => creditNote({ invoiceId: unknownInvoiceId(), customerId, amount, to: 'balance' }));
+
+  for (const note of notes) await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', note));
+
+  const mails = (await mailsTo('grace@example.com')).map((mail) => mail.subject);
+  expect(mails).toEqual([`Your credit note from ${environment.service.config.SELLER_NAME}: $10.00`, `Your credit note from ${environment.service.config.SELLER_NAME}: $20.00`]);
+  expect(await storedCustomer(customerId)).toEqual({ email: 'grace@example.com', name: 'Grace Hopper' });
+  expect(lookups(customerId)).toHaveLength(1);
+});
+
+test('when Stripe does not know the customer, then only finance gets the credit note and nothing is remembered of the customer', async () => {
+  const customerId = newCustomerId();
+  environment.stripe.setCustomer(customerId, null);
+  const note = creditNote({ invoiceId: unknownInvoiceId(), customerId, amount: 500, to: 'balance' });
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', note));
+
+  expect(await outboxKeys(note.id)).toEqual([`credit_note:${note.id}:document:finance`]);
+  expect(lookups(customerId).length).toBeGreaterThan(0);
+  expect(await storedCustomer(customerId)).toBeUndefined();
+});
+
+test('when Stripe answers that the customer was deleted, then only finance gets the credit note', async () => {
+  const customerId = newCustomerId();
+  environment.stripe.setCustomer(customerId, { id: customerId, object: 'customer', deleted: true });
+  const note = creditNote({ invoiceId: unknownInvoiceId(), customerId, amount: 600, to: 'balance' });
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', note));
+
+  expect(await outboxKeys(note.id)).toEqual([`credit_note:${note.id}:document:finance`]);
+  expect(await storedCustomer(customerId)).toBeUndefined();
+});
+
+test('when a customer event described the customer without an email, then Stripe is not asked and only finance gets the credit note', async () => {
+  const customerId = newCustomerId();
+  environment.stripe.setCustomer(customerId, stripeCustomer(customerId, 'not-asked@example.com'));
+  await deliverTwiceAndWait(environment.service, stripeEvent('customer.created', stripeObject('customer', { id: customerId, email: null })));
+  const note = creditNote({ invoiceId: unknownInvoiceId(), customerId, amount: 700, to: 'balance' });
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', note));
+
+  expect(await outboxKeys(note.id)).toEqual([`credit_note:${note.id}:document:finance`]);
+  expect(lookups(customerId)).toEqual([]);
+});
+
+test('when a customer event arrives after the lookup, then its email replaces the looked-up one', async () => {
+  const customerId = newCustomerId();
+  environment.stripe.setCustomer(customerId, stripeCustomer(customerId, 'old-address@example.com'));
+  await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', creditNote({ invoiceId: unknownInvoiceId(), customerId, amount: 800, to: 'balance' })));
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('customer.updated', stripeObject('customer', { id: customerId, email: 'new-address@example.com', name: 'Grace Hopper' })));
+  await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', creditNote({ invoiceId: unknownInvoiceId(), customerId, amount: 900, to: 'balance' })));
+
+  expect(await storedCustomer(customerId)).toEqual({ email: 'new-address@example.com', name: 'Grace Hopper' });
+  expect((await mailsTo('new-address@example.com')).map((mail) => mail.subject)).toEqual([`Your credit note from ${environment.service.config.SELLER_NAME}: $9.00`]);
+  expect(lookups(customerId)).toHaveLength(1);
+});
