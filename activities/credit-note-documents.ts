@@ -7,7 +7,7 @@ import { creditNoteDocumentToVoid, documentOfCreditNote, numberCreditNoteDocumen
 import { loadEventPayload } from '../src/store/events';
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import type { ActivityDependencies } from './dependencies';
-import { lookUpCustomer } from './customers';
+import { emailOfCustomer, type CustomerSources } from './customers';
 import { creditNoteEmail, financeCreditNoteEmail, financeCreditNoteVoidedEmail } from './emails';
 import { sendOnce, sendOnceEach } from './outbox';
 import { sellerOf } from './sellers';
@@ -51,15 +51,16 @@ async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDepen
 }
 
 /**
- * Who the credit note is to. With a key, a customer no event described and whose email no
- * recorded payment gave (one created, and whose invoice was paid, before this service listened)
- * is looked up from Stripe once, so that the customer gets the credit note as well as finance.
+ * Who the credit note is to. A customer whose email no recorded payment gave is written to as
+ * customer events described them, or, with a key, as Stripe answers for a customer no event
+ * described (one created, and whose invoice was paid, before this service listened).
  */
-async function partiesOf({ db, stripe }: Pick<ActivityDependencies, 'db' | 'stripe'>, note: CreditNoteDetails, account: string | null, eventId: string) {
-  const parties = await creditNoteParties(db, note.invoiceId, note.customerId);
-  if (parties.email || parties.customerKnown || !parties.customerId || !stripe) return parties;
-  await lookUpCustomer(db, stripe, parties.customerId, account, eventId);
-  return creditNoteParties(db, note.invoiceId, parties.customerId);
+async function partiesOf(sources: CustomerSources, note: CreditNoteDetails, account: string | null, eventId: string) {
+  const parties = await creditNoteParties(sources.db, note.invoiceId, note.customerId);
+  if (parties.email || !parties.customerId) return parties;
+  const email = await emailOfCustomer(sources, parties.customerId, account, eventId);
+  // Looked up: the name and address came with the email.
+  return email ? creditNoteParties(sources.db, note.invoiceId, parties.customerId) : parties;
 }
 
 /**

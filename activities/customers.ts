@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import type { Queryable } from '../src/platform/db';
 import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
 import { loadEventPayload } from '../src/store/events';
-import { fillInCustomer, upsertCustomer } from '../src/store/customers';
+import { customerEmailOf, fillInCustomer, upsertCustomer } from '../src/store/customers';
 import { objectSource } from '../src/store/objects';
 import { currentObjectOnTie } from './same-second';
 import type { StripeEvent } from '../src/platform/stripe-event';
@@ -29,25 +29,34 @@ function customerOf(event: StripeEvent) {
   };
 }
 
+/** Where a customer's email comes from: what events stored, and with a key Stripe's API. */
+export interface CustomerSources {
+  db: Queryable;
+  stripe?: Stripe;
+}
+
 /**
- * A customer no event described (one created before this service listened) is asked of Stripe
- * and remembered, filling in only what is missing, as of the customer's creation: any customer
- * event is newer and stays the authority. A customer Stripe refuses (an unknown id, an account
- * that disconnected) or answers as deleted is not remembered; Stripe away fails the step, which
- * is retried.
+ * The email to write to a customer: as events described the customer (none for one deleted or
+ * described without an email). With a key, a customer no event described (one created before
+ * this service listened) is asked of Stripe once and remembered, filling in only what is
+ * missing, as of the customer's creation: any customer event is newer and stays the authority.
+ * A customer Stripe refuses (an unknown id, an account that disconnected) or answers as deleted
+ * is not remembered and has no email; Stripe away fails the step, which is retried.
  */
-export async function lookUpCustomer(db: Queryable, stripe: Stripe, id: string, account: string | null, eventId: string): Promise<void> {
+export async function emailOfCustomer({ db, stripe }: CustomerSources, id: string, account: string | null, eventId: string): Promise<string | null> {
+  const stored = await customerEmailOf(db, id);
+  if (stored !== undefined || !stripe) return stored ?? null;
   let customer: Stripe.Customer | Stripe.DeletedCustomer;
   try {
     customer = await stripe.customers.retrieve(id, {}, asAccount(account));
   } catch (err) {
     if (isStripeRefusal(err)) {
       log.warn('customer not looked up: Stripe refused', { customer: id, error: err.message });
-      return;
+      return null;
     }
     throw err;
   }
-  if (customer.deleted) return;
+  if (customer.deleted) return null;
   await fillInCustomer(db, {
     id,
     account,
@@ -58,6 +67,7 @@ export async function lookUpCustomer(db: Queryable, stripe: Stripe, id: string, 
     sourceCreated: customer.created,
     sourceEventId: eventId,
   });
+  return (await customerEmailOf(db, id)) ?? null;
 }
 
 export function customerActivities({ db, stripe }: ActivityDependencies) {

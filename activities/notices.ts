@@ -1,4 +1,3 @@
-import type { Db } from '../src/platform/db';
 import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
 import { formatAmount } from '../src/platform/money';
 import { sendOnce } from './outbox';
@@ -7,7 +6,7 @@ import { sellerNameOf } from './sellers';
 import { issuerNamesOf } from '../src/platform/invoice';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 
-import { customerAddress } from '../src/store/customers';
+import { emailOfCustomer } from './customers';
 import { loadEventPayload } from '../src/store/events';
 import type { ActivityDependencies } from './dependencies';
 
@@ -42,12 +41,14 @@ function noticeOf(kind: NoticeKind, object: Json, sellerName: string) {
   }
 }
 
-/** The customer's address: on the object itself (invoices), else the stored customer. */
-async function recipientOf(db: Db, object: Json): Promise<string | null> {
+/**
+ * The customer's address: on the object itself (invoices), else the customer's (with a key,
+ * looked up from Stripe for a customer no event described).
+ */
+async function recipientOf(deps: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent, object: Json): Promise<string | null> {
   if (typeof object.customer_email === 'string') return object.customer_email;
   const customerId = idOf(object.customer);
-  if (!customerId) return null;
-  return customerAddress(db, customerId);
+  return customerId ? emailOfCustomer(deps, customerId, event.account ?? null, event.id) : null;
 }
 
 async function sendCustomerNotice(
@@ -57,7 +58,7 @@ async function sendCustomerNotice(
 ): Promise<'sent' | 'already_sent' | 'no_recipient'> {
   const object = event.data.object as Json;
   if (typeof object.id !== 'string' && kind !== 'renewal_upcoming') throw invalidEvent(event, 'data.object has no id');
-  const to = await recipientOf(deps.db, object);
+  const to = await recipientOf(deps, event, object);
   if (!to) return 'no_recipient';
   const notice = noticeOf(kind, object, await sellerNameOf(deps, deps.config, event.account ?? null, issuerNamesOf(object)));
   return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {

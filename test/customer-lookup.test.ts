@@ -6,9 +6,9 @@ import { useServiceWithRecordedStripe } from './support/stripe-recorder';
 import { stripeEvent, stripeObject } from './support/stripe-events';
 
 /**
- * With a Stripe key, the customer of a credit note whose invoice and customer no event described
- * (both from before the service listened) is looked up from Stripe once, so the customer gets the
- * credit note too; customer events stay the authority over what was looked up.
+ * With a Stripe key, a customer no event described (one from before the service listened) is
+ * looked up from Stripe once when an email is to go to them (a credit note, a notice), so they get
+ * it; customer events stay the authority over what was looked up.
  */
 
 const environment = useServiceWithRecordedStripe();
@@ -92,5 +92,16 @@ test('when a customer event arrives after the lookup, then its email replaces th
 
   expect(await storedCustomer(customerId)).toEqual({ email: 'new-address@example.com', name: 'Grace Hopper' });
   expect((await mailsTo('new-address@example.com')).map((mail) => mail.subject)).toEqual([`Your credit note from ${environment.service.config.SELLER_NAME}: $9.00`]);
+  expect(lookups(customerId)).toHaveLength(1);
+});
+
+test('when a trial ends soon for a customer no event described, delivered twice at once, then Stripe is asked once and the customer gets one reminder', async () => {
+  const customerId = newCustomerId();
+  environment.stripe.setCustomer(customerId, stripeCustomer(customerId, 'trialing-before@example.com'));
+  const subscription = stripeObject('subscription', { id: `sub_${customerId}`, customer: customerId, status: 'trialing', trial_end: 1_800_000_000 });
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('customer.subscription.trial_will_end', subscription));
+
+  expect((await mailsTo('trialing-before@example.com')).map((mail) => mail.subject)).toEqual(['Your trial ends soon']);
   expect(lookups(customerId)).toHaveLength(1);
 });

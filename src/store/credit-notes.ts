@@ -46,8 +46,6 @@ export interface CreditNoteParties {
   invoiceNumber: string | null;
   /** The invoice as its payment recorded it, when it was paid. */
   invoice: Json | null;
-  /** A customer event (or a checkout, or a lookup) described the customer: what it said stands. */
-  customerKnown: boolean;
 }
 
 /**
@@ -60,7 +58,7 @@ export async function creditNoteParties(db: Queryable, invoiceId: string, custom
     `SELECT coalesce(p.customer_id, wanted.customer_id) AS "customerId",
             coalesce(p.customer_name, c.name) AS name, coalesce(p.customer_email, c.email) AS email,
             coalesce(p.invoice->'customer_address', c.address) AS address,
-            coalesce(p.invoice_number, i.number) AS "invoiceNumber", p.invoice, c.id IS NOT NULL AS "customerKnown"
+            coalesce(p.invoice_number, i.number) AS "invoiceNumber", p.invoice
        FROM (SELECT $1::text AS invoice_id, $2::text AS customer_id) wanted
        LEFT JOIN payments p ON p.invoice_id = wanted.invoice_id
        LEFT JOIN invoices i ON i.id = wanted.invoice_id

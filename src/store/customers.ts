@@ -104,10 +104,13 @@ export async function fillInCustomer(db: Queryable, row: Omit<CustomerRow, 'dele
   );
 }
 
-/** The address of a customer that is not deleted, when we know one. */
-export async function customerAddress(db: Queryable, customerId: string): Promise<string | null> {
-  const { rows } = await db.query('SELECT email FROM customers WHERE id = $1 AND NOT deleted', [customerId]);
-  return rows[0]?.email ?? null;
+/**
+ * A customer's email as we know it: null for one deleted or described without an email;
+ * undefined for one nothing described.
+ */
+export async function customerEmailOf(db: Queryable, customerId: string): Promise<string | null | undefined> {
+  const { rows } = await db.query<{ email: string | null }>('SELECT CASE WHEN deleted THEN NULL ELSE email END AS email FROM customers WHERE id = $1', [customerId]);
+  return rows[0] ? rows[0].email : undefined;
 }
 
 export async function setDefaultPaymentMethod(db: Queryable, customerId: string, paymentMethodId: string): Promise<void> {
