@@ -17,7 +17,6 @@ export default async function globalSetup(): Promise<void> {
   // `.ci/run` runs the engine tests on the LTS the image carries: make sure they really do.
   const expected = process.env.TEST_NODE_VERSION;
   if (expected && process.version !== `v${expected}`) throw new Error(`TEST_NODE_VERSION=${expected}, but jest runs on Node.js ${process.version}`);
-  process.stdout.write(`\nNode.js ${process.version}\n`);
   stopLeftoverServers();
   const port = await freePort();
   const metricsPort = await freePort();
@@ -39,6 +38,9 @@ export default async function globalSetup(): Promise<void> {
     const response = await fetch(`${process.env.TEST_STRIPE_API_BASE}/v1/customers`, { headers: { authorization: 'Bearer sk_test_123' } });
     return response.ok;
   });
+  // Which servers and which Node.js this run's suites use, for whoever reads a CI log.
+  const engine = process.env.TEST_TEMPORAL_CLUSTER === '1' ? 'Temporal server on PostgreSQL' : 'Temporal dev server';
+  process.stdout.write(`\ntest servers: ${engine} at ${temporal.address}, stripe-mock at ${process.env.TEST_STRIPE_API_BASE}; suites on Node.js ${process.version}\n`);
 }
 
 /** A fresh pair of databases per run, on the test PostgreSQL, four history shards. */
