@@ -40,8 +40,16 @@ async function expectOneEachWhenDeliveredToAll(urls: string[]) {
   const answers = await Promise.all(events.map((event) => Promise.all(urls.flatMap((url) => Array.from({ length: 10 }, () => deliver(url, event))))));
 
   for (const [i, event] of events.entries()) {
-    expect(answers[i].every((a) => a.status === 200)).toBe(true);
-    expect(answers[i].filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    // A start Temporal did not take in time is answered 503 by design, and Stripe delivers again;
+    // any other answer fails (listed, so the failure shows what was answered).
+    const notTaken = answers[i].filter((a) => a.status === 503 && a.body?.error?.code === 'unavailable');
+    expect(answers[i].filter((a) => a.status !== 200 && !notTaken.includes(a))).toEqual([]);
+    const again = await Promise.all(notTaken.map((_, n) => deliver(urls[n % urls.length], event)));
+    expect(again.filter((a) => a.status !== 200)).toEqual([]);
+    // One answer says the event was new: none only when the delivery whose start created the
+    // workflow was itself answered 503 (Temporal took it too late).
+    const firsts = [...answers[i], ...again].filter((a) => a.body.duplicate === false);
+    expect(firsts).toHaveLength(notTaken.length > 0 && firsts.length === 0 ? 0 : 1);
     expect(await eventStatusWhenDone(service, event.id)).toBe('processed');
     expect(await storedRows(event.id)).toBe(1);
     expect(await countExecutions(service.temporal, event.id)).toBe(1);
