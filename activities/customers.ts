@@ -1,9 +1,9 @@
 import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { Queryable } from '../src/platform/db';
-import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
+import { asAccount, unlessRefused } from '../src/platform/stripe-client';
 import { loadEventPayload } from '../src/store/events';
-import { customerEmailOf, fillInCustomer, upsertCustomer } from '../src/store/customers';
+import { storedCustomerEmail, fillInCustomer, upsertCustomer } from '../src/store/customers';
 import { objectSource } from '../src/store/objects';
 import { currentObjectOnTie } from './same-second';
 import type { StripeEvent } from '../src/platform/stripe-event';
@@ -44,19 +44,12 @@ export interface CustomerSources {
  * is not remembered and has no email; Stripe away fails the step, which is retried.
  */
 export async function emailOfCustomer({ db, stripe }: CustomerSources, id: string, account: string | null, eventId: string): Promise<string | null> {
-  const stored = await customerEmailOf(db, id);
+  const stored = await storedCustomerEmail(db, id);
   if (stored !== undefined || !stripe) return stored ?? null;
-  let customer: Stripe.Customer | Stripe.DeletedCustomer;
-  try {
-    customer = await stripe.customers.retrieve(id, {}, asAccount(account));
-  } catch (err) {
-    if (isStripeRefusal(err)) {
-      log.warn('customer not looked up: Stripe refused', { customer: id, error: err.message });
-      return null;
-    }
-    throw err;
-  }
-  if (customer.deleted) return null;
+  const customer = await unlessRefused(stripe.customers.retrieve(id, {}, asAccount(account)), (err) =>
+    log.warn('customer not looked up: Stripe refused', { customer: id, error: err.message }),
+  );
+  if (!customer || customer.deleted) return null;
   await fillInCustomer(db, {
     id,
     account,
@@ -67,7 +60,7 @@ export async function emailOfCustomer({ db, stripe }: CustomerSources, id: strin
     sourceCreated: customer.created,
     sourceEventId: eventId,
   });
-  return (await customerEmailOf(db, id)) ?? null;
+  return (await storedCustomerEmail(db, id)) ?? null;
 }
 
 export function customerActivities({ db, stripe }: ActivityDependencies) {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
+import { asAccount, unlessRefused } from '../src/platform/stripe-client';
 import type { StripeEvent } from '../src/platform/stripe-event';
 
 /** The event that last changed a stored object: Unix seconds and id. */
@@ -23,13 +23,8 @@ export async function currentObjectOnTie(
 ): Promise<StripeEvent | undefined> {
   const id = (event.data.object as { id?: unknown }).id;
   if (!stripe || typeof id !== 'string' || !stored || stored.created !== event.created || stored.eventId === event.id) return undefined;
-  let current: object;
-  try {
-    current = await retrieve(stripe, id, asAccount(event.account));
-  } catch (err) {
-    // Refused for good (gone since, an account that disconnected): the event ids decide, as without a key.
-    if (isStripeRefusal(err)) return undefined;
-    throw err;
-  }
+  const current = await unlessRefused(retrieve(stripe, id, asAccount(event.account)));
+  // Refused for good (gone since, an account that disconnected): the event ids decide, as without a key.
+  if (!current) return undefined;
   return { ...event, data: { object: current as Record<string, unknown> } };
 }

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import type { Config } from '../src/platform/config';
 import type { Queryable } from '../src/platform/db';
 import { addressLines, type IssuerNames } from '../src/platform/invoice';
-import { isStripeRefusal } from '../src/platform/stripe-client';
+import { unlessRefused } from '../src/platform/stripe-client';
 import type { Seller } from '../src/platform/pdf';
 import type { Json } from '../src/platform/stripe-event';
 import { connectedAccountOf, rememberConnectedAccount, type ConnectedAccount } from '../src/store/connected-accounts';
@@ -24,16 +24,10 @@ export interface SellerSources {
  * unknown id) leaves the invoice's names; Stripe away fails the step, which is retried.
  */
 async function lookUpConnectedAccount(db: Queryable, stripe: Stripe, id: string): Promise<ConnectedAccount | undefined> {
-  let account: Stripe.Account;
-  try {
-    account = await stripe.accounts.retrieve(id);
-  } catch (err) {
-    if (isStripeRefusal(err)) {
-      log.warn('connected account not looked up: Stripe refused', { account: id, error: err.message });
-      return undefined;
-    }
-    throw err;
-  }
+  const account = await unlessRefused(stripe.accounts.retrieve(id), (err) =>
+    log.warn('connected account not looked up: Stripe refused', { account: id, error: err.message }),
+  );
+  if (!account) return undefined;
   const details = { id, ...connectedAccountDetails(account as unknown as Json) };
   await rememberConnectedAccount(db, details, new Date());
   return details;

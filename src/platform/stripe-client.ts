@@ -33,3 +33,17 @@ export function isStripeRefusal(err: unknown): err is Stripe.errors.StripeError 
   if (err instanceof Stripe.errors.StripePermissionError) return true;
   return err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode !== 409;
 }
+
+/**
+ * Stripe's answer, or undefined when Stripe refused the request (`isStripeRefusal`, handed to
+ * `refused`); any other failure is thrown, so the step that asked is retried.
+ */
+export async function unlessRefused<T>(request: Promise<T>, refused: (err: Stripe.errors.StripeError) => void = () => undefined): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (err) {
+    if (!isStripeRefusal(err)) throw err;
+    refused(err);
+    return undefined;
+  }
+}

@@ -108,7 +108,7 @@ export async function fillInCustomer(db: Queryable, row: Omit<CustomerRow, 'dele
  * A customer's email as we know it: null for one deleted or described without an email;
  * undefined for one nothing described.
  */
-export async function customerEmailOf(db: Queryable, customerId: string): Promise<string | null | undefined> {
+export async function storedCustomerEmail(db: Queryable, customerId: string): Promise<string | null | undefined> {
   const { rows } = await db.query<{ email: string | null }>('SELECT CASE WHEN deleted THEN NULL ELSE email END AS email FROM customers WHERE id = $1', [customerId]);
   return rows[0] ? rows[0].email : undefined;
 }
