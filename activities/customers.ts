@@ -63,6 +63,21 @@ export async function emailOfCustomer({ db, stripe }: CustomerSources, id: strin
   return (await storedCustomerEmail(db, id)) ?? null;
 }
 
+/**
+ * Where an email to a customer goes: the address the object carries (an invoice's, Stripe's copy
+ * of the customer's taken when it was finalized), else the customer's as `emailOfCustomer`
+ * finds it. So an invoice finalized before its customer had an email still reaches the address
+ * given since.
+ */
+export async function customerAddressOf(
+  sources: CustomerSources,
+  carried: { email: string | null; customerId: string | null; account: string | null },
+  eventId: string,
+): Promise<string | null> {
+  if (carried.email) return carried.email;
+  return carried.customerId ? emailOfCustomer(sources, carried.customerId, carried.account, eventId) : null;
+}
+
 export function customerActivities({ db, stripe }: ActivityDependencies) {
   return {
     async syncCustomer(eventId: string): Promise<void> {

@@ -17,10 +17,11 @@ import { loadEventPayload } from '../src/store/events';
 import { paymentOfInvoice } from '../src/store/payments';
 import { markSubscriptionPastDue } from '../src/store/subscriptions';
 import type { ActivityDependencies } from './dependencies';
+import { customerAddressOf } from './customers';
 
 /** Invoice events open, signal and settle dunning cases and their workflows. */
 
-type DunningDependencies = Pick<ActivityDependencies, 'db' | 'temporal' | 'config'>;
+type DunningDependencies = Pick<ActivityDependencies, 'db' | 'temporal' | 'config' | 'stripe'>;
 
 /**
  * Opens the invoice's dunning case and starts its workflow: on a failed payment, which is
@@ -49,7 +50,7 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
   const dunningCase = await openDunningCase(deps.db, {
     invoice_id: invoice.id,
     customer_id: invoice.customerId,
-    customer_email: invoice.customerEmail,
+    customer_email: await customerAddressOf(deps, { email: invoice.customerEmail, customerId: invoice.customerId, account: event.account ?? null }, event.id),
     subscription_id: invoice.subscriptionId,
     amount: invoice.amountRemaining || invoice.total,
     currency: invoice.currency,

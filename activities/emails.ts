@@ -38,14 +38,14 @@ export function paymentReceiptEmail(payment: Payment, sellerName: string, docume
  * Finance's copy; a connected account's sale says whose it is, as it belongs in that account's
  * books, and a platform's invoice presented as a connected account (`on_behalf_of`) says so.
  */
-export function financeCopyEmail(payment: Payment, documents: string[], sellerName: string, presentedAs: string | null): EmailText {
+export function financeCopyEmail(payment: Payment, documents: string[], sellerName: string, presentedAs: string | null, customerEmailed: boolean): EmailText {
   const amount = formatAmount(payment.amount, payment.currency);
   const receivedBy = payment.account ? ` by ${sellerName}` : presentedAs ? ` on behalf of ${sellerName}` : '';
   return email(`Payment received${receivedBy}: ${amount} from ${payment.customer_name ?? payment.customer_id ?? 'a customer'}`, [
     `Invoice ${payment.invoice_number ?? payment.invoice_id} was paid on ${payment.paid_at.toISOString().slice(0, 10)}.`,
     [
       `Amount: ${amount}`,
-      `Customer: ${payment.customer_id ?? 'unknown'}`,
+      `Customer: ${payment.customer_id ?? 'unknown'}${customerEmailed ? '' : ' (no email address known: the customer was not sent the documents)'}`,
       ...(payment.account ? [`Seller: ${sellerName}, connected account ${payment.account} (its own books)`] : []),
       ...(!payment.account && presentedAs ? [`Presented as: ${sellerName}, connected account ${presentedAs} (on behalf of it; the platform's books)`] : []),
       `Stripe invoice: ${payment.invoice_id}`,

@@ -6,7 +6,7 @@ import { sellerNameOf } from './sellers';
 import { issuerNamesOf } from '../src/platform/invoice';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 
-import { emailOfCustomer } from './customers';
+import { customerAddressOf } from './customers';
 import { loadEventPayload } from '../src/store/events';
 import type { ActivityDependencies } from './dependencies';
 
@@ -41,14 +41,10 @@ function noticeOf(kind: NoticeKind, object: Json, sellerName: string) {
   }
 }
 
-/**
- * The customer's address: on the object itself (invoices), else the customer's (with a key,
- * looked up from Stripe for a customer no event described).
- */
-async function recipientOf(deps: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent, object: Json): Promise<string | null> {
-  if (typeof object.customer_email === 'string') return object.customer_email;
-  const customerId = idOf(object.customer);
-  return customerId ? emailOfCustomer(deps, customerId, event.account ?? null, event.id) : null;
+/** The customer's address: the invoice's own (invoices), else the customer's. */
+function recipientOf(deps: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent, object: Json): Promise<string | null> {
+  const email = typeof object.customer_email === 'string' ? object.customer_email : null;
+  return customerAddressOf(deps, { email, customerId: idOf(object.customer), account: event.account ?? null }, event.id);
 }
 
 async function sendCustomerNotice(

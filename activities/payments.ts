@@ -16,6 +16,7 @@ import { renderDocument } from '../src/platform/pdf';
 import { sellerOf } from './sellers';
 import type { ActivityDependencies } from './dependencies';
 import { withPaidOffStripe } from './paid-off-stripe';
+import { customerAddressOf } from './customers';
 import { withKeptPayments } from '../src/store/invoice-payments';
 
 type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SELLER_ADDRESS' | 'SELLER_EMAIL' | 'SELLER_TAX_ID' | 'SELLER_LOGO_PATH'>;
@@ -165,9 +166,14 @@ async function emailPaymentDocuments({ db, stripe }: { db: Db; stripe?: Stripe }
   }));
   const issuer = issuerNamesOf(payment.invoice);
   const seller = await sellerOf({ db, stripe }, settings, payment.account, issuer);
+  const customer = await customerAddressOf(
+    { db, stripe },
+    { email: payment.customer_email, customerId: payment.customer_id, account: payment.account },
+    payment.source_event_id,
+  );
   const recipients = [
-    ...(payment.customer_email ? [{ role: 'customer', to: payment.customer_email, ...paymentReceiptEmail(payment, seller.name, numbers) }] : []),
-    { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers, seller.name, issuer.presentedAs) },
+    ...(customer ? [{ role: 'customer', to: customer, ...paymentReceiptEmail(payment, seller.name, numbers) }] : []),
+    { role: 'finance', to: settings.FINANCE_EMAIL, ...financeCopyEmail(payment, numbers, seller.name, issuer.presentedAs, Boolean(customer)) },
   ];
   await sendOnceEach(db, mailer, settings.MAIL_FROM, `payment:${payment.id}:documents`, recipients, { attachments, eventId: payment.source_event_id });
 }

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
-import { creditNote } from './support/billing-events';
+import { creditNote, paidInvoice } from './support/billing-events';
 import { deliverTwiceAndWait } from './support/service';
 import { useServiceWithRecordedStripe } from './support/stripe-recorder';
 import { stripeEvent, stripeObject } from './support/stripe-events';
+import { until } from './support/until';
 
 /**
  * With a Stripe key, a customer no event described (one from before the service listened) is
  * looked up from Stripe once when an email is to go to them (a credit note, a notice), so they get
- * it; customer events stay the authority over what was looked up.
+ * it; customer events stay the authority over what was looked up. An invoice finalized without an
+ * email (Stripe's copy of the customer's at that time) has its receipt and dunning notices sent
+ * to the customer's address the same way.
  */
 
 const environment = useServiceWithRecordedStripe();
@@ -24,10 +27,13 @@ async function mailsTo(address: string): Promise<ParsedMail[]> {
   return environment.service.smtp.to(address);
 }
 
-async function outboxKeys(creditNoteId: string): Promise<string[]> {
-  const { rows } = await environment.service.database.db.query('SELECT key FROM email_outbox WHERE key LIKE $1 ORDER BY key', [`credit_note:${creditNoteId}:%`]);
+async function outboxKeys(prefix: string): Promise<string[]> {
+  const { rows } = await environment.service.database.db.query('SELECT key FROM email_outbox WHERE key LIKE $1 ORDER BY key', [`${prefix}:%`]);
   return rows.map((row) => row.key);
 }
+
+/** An invoice of the customer finalized before they had an email: it carries none. */
+const invoiceWithoutEmail = (customerId: string, status = 'paid'): Record<string, any> => ({ ...paidInvoice({ customerEmail: null, status }), customer: customerId });
 
 async function storedCustomer(customerId: string): Promise<{ email: string | null; name: string | null } | undefined> {
   const { rows } = await environment.service.database.db.query('SELECT email, name FROM customers WHERE id = $1', [customerId]);
@@ -54,7 +60,7 @@ test('when Stripe does not know the customer, then only finance gets the credit 
 
   await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', note));
 
-  expect(await outboxKeys(note.id)).toEqual([`credit_note:${note.id}:document:finance`]);
+  expect(await outboxKeys(`credit_note:${note.id}`)).toEqual([`credit_note:${note.id}:document:finance`]);
   expect(lookups(customerId).length).toBeGreaterThan(0);
   expect(await storedCustomer(customerId)).toBeUndefined();
 });
@@ -66,7 +72,7 @@ test('when Stripe answers that the customer was deleted, then only finance gets 
 
   await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', note));
 
-  expect(await outboxKeys(note.id)).toEqual([`credit_note:${note.id}:document:finance`]);
+  expect(await outboxKeys(`credit_note:${note.id}`)).toEqual([`credit_note:${note.id}:document:finance`]);
   expect(await storedCustomer(customerId)).toBeUndefined();
 });
 
@@ -78,7 +84,7 @@ test('when a customer event described the customer without an email, then Stripe
 
   await deliverTwiceAndWait(environment.service, stripeEvent('credit_note.created', note));
 
-  expect(await outboxKeys(note.id)).toEqual([`credit_note:${note.id}:document:finance`]);
+  expect(await outboxKeys(`credit_note:${note.id}`)).toEqual([`credit_note:${note.id}:document:finance`]);
   expect(lookups(customerId)).toEqual([]);
 });
 
@@ -104,4 +110,49 @@ test('when a trial ends soon for a customer no event described, delivered twice 
 
   expect((await mailsTo('trialing-before@example.com')).map((mail) => mail.subject)).toEqual(['Your trial ends soon']);
   expect(lookups(customerId)).toHaveLength(1);
+});
+
+test('when an invoice without an email is paid by a customer an event described with one, delivered twice at once, then the customer gets the receipt once and Stripe is not asked', async () => {
+  const customerId = newCustomerId();
+  await deliverTwiceAndWait(environment.service, stripeEvent('customer.updated', stripeObject('customer', { id: customerId, email: 'added-later@example.com' })));
+  const invoice = invoiceWithoutEmail(customerId);
+
+  await Promise.all([stripeEvent('invoice.paid', invoice), stripeEvent('invoice.payment_succeeded', invoice)].map((event) => deliverTwiceAndWait(environment.service, event)));
+
+  expect((await mailsTo('added-later@example.com')).map((mail) => mail.subject)).toEqual([`Your receipt from ${environment.service.config.SELLER_NAME}: $100.00`]);
+  expect(lookups(customerId)).toEqual([]);
+});
+
+test('when an invoice without an email is paid by a customer no event described, then Stripe is asked and the customer gets the receipt', async () => {
+  const customerId = newCustomerId();
+  environment.stripe.setCustomer(customerId, stripeCustomer(customerId, 'paid-before@example.com'));
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoiceWithoutEmail(customerId)));
+
+  expect((await mailsTo('paid-before@example.com')).map((mail) => mail.subject)).toEqual([`Your receipt from ${environment.service.config.SELLER_NAME}: $100.00`]);
+  expect(lookups(customerId)).toHaveLength(1);
+});
+
+test('when no email of the paying customer is known, then only finance gets the documents, told that the customer was not sent them', async () => {
+  const customerId = newCustomerId();
+  environment.stripe.setCustomer(customerId, null);
+  const invoice = invoiceWithoutEmail(customerId);
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('invoice.paid', invoice));
+
+  const [payment] = (await environment.service.database.db.query('SELECT id FROM payments WHERE invoice_id = $1', [invoice.id])).rows;
+  expect(await outboxKeys(`payment:${payment.id}`)).toEqual([`payment:${payment.id}:documents:finance`]);
+  const finance = (await mailsTo(environment.service.config.FINANCE_EMAIL)).filter((mail) => mail.text?.includes(invoice.id));
+  expect(finance.map((mail) => mail.text?.match(/^Customer: .*$/m)?.[0])).toEqual([`Customer: ${customerId} (no email address known: the customer was not sent the documents)`]);
+});
+
+test('when a payment fails on an invoice without an email, delivered twice at once, then the first dunning notice goes to the customer\'s address once', async () => {
+  const customerId = newCustomerId();
+  await deliverTwiceAndWait(environment.service, stripeEvent('customer.created', stripeObject('customer', { id: customerId, email: 'dunned@example.com' })));
+  const invoice = invoiceWithoutEmail(customerId, 'open');
+
+  await deliverTwiceAndWait(environment.service, stripeEvent('invoice.payment_failed', invoice));
+  await until(async () => environment.service.smtp.to('dunned@example.com').length > 0, 10_000);
+
+  expect((await mailsTo('dunned@example.com')).map((mail) => mail.subject)).toEqual(['Payment failed: $100.00 is due (reminder 1 of 4)']);
 });
