@@ -8,6 +8,7 @@ import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } fro
 import { revokeAccess } from '../src/store/entitlements';
 import { paymentOfInvoice } from '../src/store/payments';
 import { markSubscriptionCanceled } from '../src/store/subscriptions';
+import { storedCustomerEmail } from '../src/store/customers';
 import type { ActivityDependencies } from './dependencies';
 import { dunningEmail } from './emails';
 import { sendOnce } from './outbox';
@@ -29,6 +30,16 @@ function dunningSellerName(deps: Pick<ActivityDependencies, 'db' | 'stripe' | 'c
   return sellerNameOf(deps, deps.config, dunningCase.account, { accountName: null, accountCountry: null, presentedAs: dunningCase.presented_as });
 }
 
+/**
+ * Where the case's emails go: the address it was opened with (the invoice's, else the customer's
+ * then); a case opened while no email of the customer was known asks again at each email, so a
+ * customer who gives one during dunning gets the notices after it.
+ */
+async function recipientOfCase(db: Db, dunningCase: DunningCase): Promise<string | null> {
+  if (dunningCase.customer_email || !dunningCase.customer_id) return dunningCase.customer_email;
+  return (await storedCustomerEmail(db, dunningCase.customer_id)) ?? null;
+}
+
 /** Sends notice `step` of `steps`; false when the invoice turned out to be paid meanwhile. */
 async function sendDunningNotice(
   deps: DunningDependencies,
@@ -40,14 +51,15 @@ async function sendDunningNotice(
   const dunningCase = await openCase(deps.db, invoiceId);
   if (!dunningCase) return false;
   await setDunningStage(deps.db, invoiceId, `notice ${step}/${steps}`, nextStepAt ? new Date(nextStepAt) : null);
-  if (!dunningCase.customer_email) {
-    log.warn('dunning notice not sent: the invoice has no customer email', { invoiceId, step });
+  const to = await recipientOfCase(deps.db, dunningCase);
+  if (!to) {
+    log.warn('dunning notice not sent: no email of the customer is known', { invoiceId, step });
     return true;
   }
   const amount = formatAmount(dunningCase.amount, dunningCase.currency);
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `dunning:${invoiceId}:notice:${step}`,
-    to: dunningCase.customer_email,
+    to,
     ...dunningEmail.notice(dunningCase, amount, step, steps, await dunningSellerName(deps, dunningCase)),
   });
   return true;
@@ -112,10 +124,11 @@ async function finishDunning(
   const amount = formatAmount(dunningCase.amount, dunningCase.currency);
   // A case an invoice event closed as voided or written off was not paid: no thank-you for it.
   const paid = outcome === 'recovered' && dunningCase.status !== 'voided' && dunningCase.status !== 'uncollectible';
-  if (paid && dunningCase.customer_email) {
+  const to = paid ? await recipientOfCase(deps.db, dunningCase) : null;
+  if (to) {
     await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
       key: `dunning:${invoiceId}:recovered`,
-      to: dunningCase.customer_email,
+      to,
       ...dunningEmail.recovered(amount, await dunningSellerName(deps, dunningCase)),
     });
   }

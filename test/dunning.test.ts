@@ -33,7 +33,7 @@ afterAll(async () => {
   await stripe?.stop();
 });
 
-function unpaid(customerEmail = 'grace@example.com') {
+function unpaid(customerEmail: string | null = 'grace@example.com') {
   return paidInvoice({ status: 'open', subtotal: 5_000, customerEmail });
 }
 
@@ -68,6 +68,23 @@ describe('dunning', () => {
     expect(rows).toEqual([{ status: 'exhausted' }]);
     const subscription = await service.database.db.query(`SELECT status FROM subscriptions WHERE id = 'sub_test_1'`);
     expect(subscription.rows).toEqual([{ status: 'past_due' }]);
+  });
+
+  test('when a customer with no email gives one during dunning, delivered twice at once, then the notices after it go to that address once each', async () => {
+    const customerId = `cus_no_email_${Date.now()}`;
+    const created = Math.floor(Date.now() / 1000) - 60;
+    await deliverTwiceAndWait(service, stripeEvent('customer.created', stripeObject('customer', { id: customerId, email: null }), { created }));
+    const invoice: Record<string, any> = { ...unpaid(null), customer: customerId };
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await until(async () => (await service.database.db.query('SELECT stage FROM dunning_cases WHERE invoice_id = $1', [invoice.id])).rows[0]?.stage === 'notice 1/3');
+    await deliverTwiceAndWait(service, stripeEvent('customer.updated', stripeObject('customer', { id: customerId, email: 'gave-later@example.com' }), { created: created + 1 }));
+    await dunningHandle(invoice.id).result();
+
+    expect(service.smtp.to('gave-later@example.com').map((m) => m.subject)).toEqual([
+      'Payment failed: $50.00 is due (reminder 2 of 3)',
+      'Payment failed: $50.00 is due (reminder 3 of 3)',
+    ]);
   });
 
   test('when a payment fails, then the first notice goes out once from the first workflow task of its dunning, with no activity task for it', async () => {
