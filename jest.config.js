@@ -11,6 +11,6 @@ module.exports = {
   maxWorkers: 2,
   // The Temporal SDK's Worker keeps each test file that runs one alive in jest's worker process
   // (about 40 MB a file); recycled above this, a jest worker ends the run small enough to exit
-  // within the half second jest waits, instead of at 1.5 GB of heap, a second to tear down.
+  // within the half second jest waits, instead of at 1.4 to 1.7 GB of heap, a second to tear down.
   workerIdleMemoryLimit: '600MB',
 };

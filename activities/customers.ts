@@ -50,7 +50,7 @@ export async function emailOfCustomer({ db, stripe }: CustomerSources, id: strin
     log.warn('customer not looked up: Stripe refused', { customer: id, error: err.message }),
   );
   if (!customer || customer.deleted) return null;
-  await fillInCustomer(db, {
+  return fillInCustomer(db, {
     id,
     account,
     email: customer.email ?? null,
@@ -60,7 +60,6 @@ export async function emailOfCustomer({ db, stripe }: CustomerSources, id: strin
     sourceCreated: customer.created,
     sourceEventId: eventId,
   });
-  return (await storedCustomerEmail(db, id)) ?? null;
 }
 
 /**

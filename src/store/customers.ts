@@ -92,16 +92,21 @@ export async function upsertCustomer(db: Queryable, row: CustomerRow, current = 
   );
 }
 
-/** What a checkout learnt about a customer fills in only what is missing: customer events are the authority. */
-export async function fillInCustomer(db: Queryable, row: Omit<CustomerRow, 'deleted'>): Promise<void> {
-  await db.query(
+/**
+ * What a checkout or a lookup learnt about a customer fills in only what is missing: customer
+ * events are the authority. Returns the customer's email as stored afterwards (`storedCustomerEmail`).
+ */
+export async function fillInCustomer(db: Queryable, row: Omit<CustomerRow, 'deleted'>): Promise<string | null> {
+  const { rows } = await db.query<{ email: string | null }>(
     `INSERT INTO customers (id, account, email, name, phone, address, source_created, source_event_id)
      VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8)
      ON CONFLICT (id) DO UPDATE SET
        email = coalesce(customers.email, EXCLUDED.email), name = coalesce(customers.name, EXCLUDED.name),
-       phone = coalesce(customers.phone, EXCLUDED.phone), address = coalesce(customers.address, EXCLUDED.address)`,
+       phone = coalesce(customers.phone, EXCLUDED.phone), address = coalesce(customers.address, EXCLUDED.address)
+     RETURNING CASE WHEN deleted THEN NULL ELSE email END AS email`,
     [row.id, row.account, row.email, row.name, row.phone, row.address, row.sourceCreated, row.sourceEventId],
   );
+  return rows[0].email;
 }
 
 /**
