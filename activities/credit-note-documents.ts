@@ -9,6 +9,7 @@ import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event'
 import type { ActivityDependencies } from './dependencies';
 import { emailOfCustomer, type CustomerSources } from './customers';
 import { creditNoteEmail, financeCreditNoteEmail, financeCreditNoteVoidedEmail } from './emails';
+import { withdrawOutboxRow } from '../src/store/outbox';
 import { sendOnce, sendOnceEach } from './outbox';
 import { sellerOf } from './sellers';
 
@@ -18,7 +19,7 @@ type Settings = Pick<Config, 'MAIL_FROM' | 'FINANCE_EMAIL' | 'SELLER_NAME' | 'SE
  * A credit note issued: its document, numbered in its own gap-free series (`CN-2026-000001`),
  * rendered once and emailed, once each, to the customer (when an email of theirs is known) and to
  * finance. A credit note voided before its document was numbered (its void came first) credited
- * nothing and gets none.
+ * nothing and gets none; one voided while its customer's email waited is not sent to the customer.
  */
 async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDependencies, 'db' | 'mailer' | 'stripe'>, settings: Settings, event: StripeEvent): Promise<void> {
   const note = readCreditNoteDetailsOf(event);
@@ -39,15 +40,19 @@ async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDepen
 
   const invoice = parties.invoiceNumber ?? note.invoiceId;
   const attachments = [{ filename: `${document.number}.pdf`, content: document.pdf, contentType: 'application/pdf' }];
+  const about = `credit_note:${note.id}:document`;
+  // A note voided while its emails waited (a mail server away, a retry later) no longer stands:
+  // finance still gets the numbered document, the customer is not sent a credit that is gone.
+  const notSentToCustomer = !parties.email ? 'no_email' : document.voided && (await withdrawOutboxRow(db, `${about}:customer`)) ? 'voided' : null;
   const recipients = [
-    ...(parties.email ? [{ role: 'customer', to: parties.email, ...creditNoteEmail(note, invoice, parties.name, seller.name, document.number) }] : []),
+    ...(parties.email && !notSentToCustomer ? [{ role: 'customer', to: parties.email, ...creditNoteEmail(note, invoice, parties.name, seller.name, document.number) }] : []),
     {
       role: 'finance',
       to: settings.FINANCE_EMAIL,
-      ...financeCreditNoteEmail(note, { invoice, customer: parties.name ?? parties.customerId, account, sellerName: seller.name, document: document.number, customerEmailed: Boolean(parties.email) }),
+      ...financeCreditNoteEmail(note, { invoice, customer: parties.name ?? parties.customerId, account, sellerName: seller.name, document: document.number, notSentToCustomer }),
     },
   ];
-  await sendOnceEach(db, mailer, settings.MAIL_FROM, `credit_note:${note.id}:document`, recipients, { attachments, eventId: event.id });
+  await sendOnceEach(db, mailer, settings.MAIL_FROM, about, recipients, { attachments, eventId: event.id });
 }
 
 /**

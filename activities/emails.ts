@@ -79,7 +79,15 @@ export function creditNoteEmail(note: CreditNoteFacts, invoice: string, customer
 /** Finance's copy of a credit note; a connected account's says whose books it belongs in. */
 export function financeCreditNoteEmail(
   note: CreditNoteFacts,
-  facts: { invoice: string; customer: string | null; account: string | null; sellerName: string; document: string; customerEmailed: boolean },
+  facts: {
+    invoice: string;
+    customer: string | null;
+    account: string | null;
+    sellerName: string;
+    document: string;
+    /** Why the customer was not sent the credit note, when they were not. */
+    notSentToCustomer: 'no_email' | 'voided' | null;
+  },
 ): EmailText {
   const amount = formatAmount(note.amount, note.currency);
   const money = (value: number) => formatAmount(value, note.currency);
@@ -94,13 +102,18 @@ export function financeCreditNoteEmail(
     [
       `Amount: ${amount}${note.tax > 0 ? `, of which tax ${money(note.tax)}` : ''}`,
       `Credited: ${parts.filter(([, value]) => value > 0).map(([label, value]) => `${money(value)} ${label}`).join(', ') || 'nothing'}`,
-      `Customer: ${facts.customer ?? 'unknown'}${facts.customerEmailed ? '' : ' (no email address known: the customer was not sent the credit note)'}`,
+      `Customer: ${facts.customer ?? 'unknown'}${facts.notSentToCustomer ? ` (${notSentReasons[facts.notSentToCustomer]})` : ''}`,
       ...(facts.account ? [`Seller: ${facts.sellerName}, connected account ${facts.account} (its own books)`] : []),
       `Stripe invoice: ${note.invoiceId}`,
       `Document: ${facts.document}`,
     ].join('\n'),
   ]);
 }
+
+const notSentReasons = {
+  no_email: 'no email address known: the customer was not sent the credit note',
+  voided: 'voided in Stripe before this document could be sent: the customer was not sent the credit note',
+};
 
 /** Finance told that a credit note whose document went out was voided. */
 export function financeCreditNoteVoidedEmail(note: CreditNoteFacts, facts: { invoice: string; customer: string | null; document: string }): EmailText {

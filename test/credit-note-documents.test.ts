@@ -1,8 +1,9 @@
 import type { ParsedMail } from 'mailparser';
 import { connectedAccount, creditNote, paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
-import { admin, deliverTwiceAndWait, startTestService, testAdminKey, type TestService } from './support/service';
-import { stripeEvent } from './support/stripe-events';
+import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
+import { deliver, stripeEvent } from './support/stripe-events';
+import { until } from './support/until';
 
 /** A credit note's own document: numbered, rendered once, emailed once to the customer and to finance. */
 
@@ -139,6 +140,59 @@ describe('credit note documents', () => {
     expect(voided).toHaveLength(1);
     expect((await mailsTo('voided@example.com')).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Your receipt/), `Your credit note from ${service.config.SELLER_NAME}: $9.00`]);
     expect(await creditNoteDocuments(note.id)).toEqual([{ number, kind: 'credit_note' }]);
+  });
+
+  test("when a credit note is voided while its customer's email waits for the mail server, then the customer is not sent it and finance's copy says why", async () => {
+    const invoice = await paid('away@example.com');
+    const note = creditNote({ invoiceId: invoice.id, amount: 700, to: 'balance' });
+    const created = stripeEvent('credit_note.created', note);
+    service.smtp.defer('away@example.com');
+    const deferredBefore = service.smtp.deferrals();
+    const answers = await Promise.all([deliver(service.url, created), deliver(service.url, created)]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    await until(async () => service.smtp.deferrals() > deferredBefore, 20_000);
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.voided', { ...note, status: 'void' }));
+    service.smtp.undefer('away@example.com');
+
+    expect(await eventStatusWhenDone(service, created.id)).toBe('processed');
+    const [{ number }] = await creditNoteDocuments(note.id);
+    expect((await mailsTo('away@example.com')).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Your receipt/)]);
+    const issued = await financeMailsAbout(invoice.number);
+    expect(issued.map((mail) => mail.attachments.map((a) => a.filename))).toEqual([[`${number}.pdf`]]);
+    expect(issued[0].text).toContain('voided in Stripe before this document could be sent: the customer was not sent the credit note');
+    const voided = (await mailsTo(service.config.FINANCE_EMAIL)).filter((mail) => mail.subject?.startsWith(`Credit note voided: ${number}`));
+    expect(voided).toHaveLength(1);
+    const { rows } = await service.database.db.query(`SELECT key, status FROM email_outbox WHERE key LIKE $1 ORDER BY key`, [`credit_note:${note.id}:%`]);
+    expect(rows).toEqual([
+      { key: `credit_note:${note.id}:document:finance`, status: 'sent' },
+      { key: `credit_note:${note.id}:voided:finance`, status: 'sent' },
+    ]);
+  });
+
+  test("when a credit note is voided after its customer's email went out but before finance's did, then finance's copy does not say the customer was not sent it", async () => {
+    const invoice = await paid('sent-first@example.com');
+    const note = creditNote({ invoiceId: invoice.id, amount: 600, to: 'balance' });
+    const created = stripeEvent('credit_note.created', note);
+    service.smtp.defer(service.config.FINANCE_EMAIL);
+    const deferredBefore = service.smtp.deferrals();
+    await Promise.all([deliver(service.url, created), deliver(service.url, created)]);
+    await until(async () => service.smtp.deferrals() > deferredBefore, 20_000);
+
+    // Finance's email of the void waits for the mail server too; the books take the void first.
+    const voided = stripeEvent('credit_note.voided', { ...note, status: 'void' });
+    await Promise.all([deliver(service.url, voided), deliver(service.url, voided)]);
+    await until(async () => (await service.database.db.query('SELECT 1 FROM credit_notes WHERE id = $1 AND voided', [note.id])).rowCount === 1, 20_000);
+    service.smtp.undefer(service.config.FINANCE_EMAIL);
+
+    expect([await eventStatusWhenDone(service, created.id), await eventStatusWhenDone(service, voided.id)]).toEqual(['processed', 'processed']);
+    expect((await mailsTo('sent-first@example.com')).map((mail) => mail.subject)).toEqual([
+      expect.stringMatching(/^Your receipt/),
+      `Your credit note from ${service.config.SELLER_NAME}: $6.00`,
+    ]);
+    const issued = await financeMailsAbout(invoice.number);
+    expect(issued).toHaveLength(1);
+    expect(issued[0].text).toMatch(/^Customer: [^(\n]+$/m);
   });
 
   test('when a credit note\'s void arrives before its creation, then it gets no document and nobody is emailed', async () => {

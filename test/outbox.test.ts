@@ -3,8 +3,10 @@ import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { sendOnce } from '../activities/outbox';
 import { createMailer, type Mailer } from '../src/platform/mailer';
+import { withdrawOutboxRow } from '../src/store/outbox';
 import { startTestSmtp } from './support/smtp';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { until } from './support/until';
 
 let database: TestDatabase;
 
@@ -77,6 +79,52 @@ test('when a sending attempt fails, then it gives its claim back and the retry s
 
   expect(await send()).toBe('sent');
   expect(calls).toBe(2);
+});
+
+describe('withdrawing an email that must not go out any more', () => {
+  const failingOnce = (): Mailer => {
+    let calls = 0;
+    return {
+      async sendMail() {
+        calls += 1;
+        if (calls === 1) throw new Error('connection reset');
+      },
+    };
+  };
+
+  test('when it waits after a failed attempt, then it is withdrawn: its row is gone and a later attempt to send it would start over', async () => {
+    await expect(sendOnce(database.db, failingOnce(), 'billing@example.com', email('withdraw:waiting'))).rejects.toThrow('connection reset');
+
+    expect(await withdrawOutboxRow(database.db, 'withdraw:waiting')).toBe(true);
+
+    const { rows } = await database.db.query(`SELECT 1 FROM email_outbox WHERE key = 'withdraw:waiting'`);
+    expect(rows).toEqual([]);
+  });
+
+  test('when no attempt was made, then it is withdrawn', async () => {
+    expect(await withdrawOutboxRow(database.db, 'withdraw:never-tried')).toBe(true);
+  });
+
+  test('when it went out, then it is not withdrawn and stays recorded as sent', async () => {
+    await sendOnce(database.db, { sendMail: async () => undefined }, 'billing@example.com', email('withdraw:sent'));
+
+    expect(await withdrawOutboxRow(database.db, 'withdraw:sent')).toBe(false);
+
+    const { rows } = await database.db.query(`SELECT status FROM email_outbox WHERE key = 'withdraw:sent'`);
+    expect(rows).toEqual([{ status: 'sent' }]);
+  });
+
+  test('when an attempt is talking to the mail server, then it is not withdrawn: that attempt may still send it', async () => {
+    let answer: () => void = () => undefined;
+    const slow: Mailer = { sendMail: () => new Promise<void>((resolve) => (answer = resolve)) };
+    const sending = sendOnce(database.db, slow, 'billing@example.com', email('withdraw:in-flight'));
+    await until(async () => (await database.db.query(`SELECT 1 FROM email_outbox WHERE key = 'withdraw:in-flight'`)).rowCount === 1);
+
+    expect(await withdrawOutboxRow(database.db, 'withdraw:in-flight')).toBe(false);
+
+    answer();
+    expect(await sending).toBe('sent');
+  });
 });
 
 describe('SMTP_REQUIRE_TLS', () => {

@@ -108,9 +108,14 @@ export async function creditNoteDocumentToVoid(db: Db, creditNoteId: string): Pr
   });
 }
 
-/** A credit note's document, once rendered. */
-export async function documentOfCreditNote(db: Db, creditNoteId: string): Promise<{ number: string; pdf: Buffer } | undefined> {
-  const { rows } = await db.query('SELECT number, pdf FROM documents WHERE credit_note_id = $1 AND pdf IS NOT NULL', [creditNoteId]);
+/** A credit note's document, once rendered, and whether its note has been voided since it was numbered. */
+export async function documentOfCreditNote(db: Db, creditNoteId: string): Promise<{ number: string; pdf: Buffer; voided: boolean } | undefined> {
+  const { rows } = await db.query(
+    `SELECT d.number, d.pdf, coalesce(n.voided, false) AS voided
+       FROM documents d LEFT JOIN credit_notes n ON n.id = d.credit_note_id
+      WHERE d.credit_note_id = $1 AND d.pdf IS NOT NULL`,
+    [creditNoteId],
+  );
   return rows[0];
 }
 

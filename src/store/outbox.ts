@@ -33,6 +33,21 @@ export async function releaseOutboxRow(db: Queryable, key: string): Promise<void
   await db.query(`UPDATE email_outbox SET claimed_until = NULL WHERE key = $1 AND status = 'pending'`, [key]);
 }
 
+/**
+ * Withdraws an email that must not go out any more (what it was about no longer stands): true
+ * when it did not go out and now will not (its waiting row dropped, or none written); false when
+ * it went out, or an attempt holds it right now and may still send it.
+ */
+export async function withdrawOutboxRow(db: Queryable, key: string): Promise<boolean> {
+  const { rows } = await db.query<{ withdrawn: boolean }>(
+    `WITH dropped AS (
+       DELETE FROM email_outbox WHERE key = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now()) RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM dropped) OR NOT EXISTS (SELECT 1 FROM email_outbox WHERE key = $1) AS withdrawn`,
+    [key],
+  );
+  return rows[0].withdrawn;
+}
+
 export async function isSent(db: Queryable, key: string): Promise<boolean> {
   const { rows } = await db.query(`SELECT 1 FROM email_outbox WHERE key = $1 AND status = 'sent'`, [key]);
   return rows.length > 0;

@@ -9,6 +9,11 @@ export interface TestSmtp {
   connections(): number;
   to(address: string): ParsedMail[];
   waitForMessages(count: number, timeoutMs?: number): Promise<ParsedMail[]>;
+  /** Answers the address `451` (try again later) until `undefer`, as a relay that is away for a while. */
+  defer(address: string): void;
+  undefer(address: string): void;
+  /** How often the server answered `451` so far. */
+  deferrals(): number;
   stop(): Promise<void>;
 }
 
@@ -20,6 +25,8 @@ export async function startTestSmtp(options: { rejectRecipients?: string[]; idle
   const messages: ParsedMail[] = [];
   let connections = 0;
   const rejected = new Set((options.rejectRecipients ?? []).map((address) => address.toLowerCase()));
+  const deferred = new Set<string>();
+  let deferrals = 0;
   const server = await listenSmtp({
     ...(options.idleTimeoutMs && { socketTimeout: options.idleTimeoutMs }),
     onConnect(_session, callback) {
@@ -27,8 +34,11 @@ export async function startTestSmtp(options: { rejectRecipients?: string[]; idle
       callback();
     },
     onRcptTo(address, _session, callback) {
-      if (!rejected.has(address.address.toLowerCase())) return callback();
-      callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
+      const recipient = address.address.toLowerCase();
+      if (rejected.has(recipient)) return callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
+      if (!deferred.has(recipient)) return callback();
+      deferrals += 1;
+      callback(Object.assign(new Error('4.4.1 try again later'), { responseCode: 451 }));
     },
     onData(stream, _session, callback) {
       simpleParser(stream)
@@ -46,6 +56,9 @@ export async function startTestSmtp(options: { rejectRecipients?: string[]; idle
     messages,
     connections: () => connections,
     to: (address) => messages.filter((mail) => addressesOf(mail).includes(address.toLowerCase())),
+    defer: (address) => deferred.add(address.toLowerCase()),
+    undefer: (address) => deferred.delete(address.toLowerCase()),
+    deferrals: () => deferrals,
     async waitForMessages(count, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
