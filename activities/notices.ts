@@ -1,15 +1,17 @@
-import { idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
+import { log } from '@temporalio/activity';
+import { eventRefs, idOf, type EventRefs, type StripeEvent, type Json } from '../src/platform/stripe-event';
+import type { Db } from '../src/platform/db';
 import { formatAmount } from '../src/platform/money';
 import { sendOnce } from './outbox';
 import { customerEmail } from './emails';
 import { sellerNameOf } from './sellers';
 import { issuerNamesOf } from '../src/platform/invoice';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
-
 import { customerAddressOf } from './customers';
 import { loadEventPayload } from '../src/store/events';
+import { paymentOfInvoice } from '../src/store/payments';
+import { subscriptionEnded } from '../src/store/subscriptions';
 import type { ActivityDependencies } from './dependencies';
-
 
 const day = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString().slice(0, 10) : 'soon');
 
@@ -17,7 +19,7 @@ const day = (seconds: number | null | undefined) => (seconds ? new Date(seconds 
  * What each notice says, and the key that makes it one email however often the event comes:
  * the object and the moment it is about (a trial end, a period, an expiry month).
  */
-function noticeOf(kind: NoticeKind, object: Json, sellerName: string) {
+function noticeOf(kind: NoticeKind, object: Json, refs: EventRefs, sellerName: string) {
   switch (kind) {
     case 'trial_will_end':
       return { key: `${object.id}:${object.trial_end}`, ...customerEmail.trialWillEnd(day(object.trial_end), sellerName) };
@@ -25,7 +27,7 @@ function noticeOf(kind: NoticeKind, object: Json, sellerName: string) {
       return { key: object.id, ...customerEmail.subscriptionCanceled(day(object.ended_at ?? object.canceled_at), sellerName) };
     case 'renewal_upcoming':
       return {
-        key: `${idOf(object.subscription) ?? idOf(object.parent?.subscription_details?.subscription) ?? idOf(object.customer)}:${object.period_end ?? object.next_payment_attempt}`,
+        key: `${refs.subscriptionId ?? idOf(object.customer)}:${object.period_end ?? object.next_payment_attempt}`,
         ...customerEmail.renewalUpcoming(formatAmount(object.amount_due ?? object.total, object.currency), day(object.next_payment_attempt ?? object.period_end), sellerName),
       };
     case 'payment_action_required':
@@ -41,6 +43,25 @@ function noticeOf(kind: NoticeKind, object: Json, sellerName: string) {
   }
 }
 
+/**
+ * What a notice was overtaken by, when it no longer stands. Stripe delivers events in any order
+ * and again after an outage, so a request to confirm a payment can arrive after the invoice's
+ * payment, a renewal or trial reminder after the subscription ended; the customer is not told
+ * what is no longer true.
+ */
+async function overtakenBy(db: Db, kind: NoticeKind, refs: EventRefs): Promise<string | null> {
+  switch (kind) {
+    case 'payment_action_required':
+      return refs.invoiceId && (await paymentOfInvoice(db, refs.invoiceId)) ? 'the invoice is paid' : null;
+    case 'trial_will_end':
+    case 'renewal_upcoming':
+      return refs.subscriptionId && (await subscriptionEnded(db, refs.subscriptionId)) ? 'the subscription has ended' : null;
+    case 'subscription_canceled':
+    case 'card_expiring':
+      return null;
+  }
+}
+
 /** The customer's address: the invoice's own (invoices), else the customer's. */
 function recipientOf(deps: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent, object: Json): Promise<string | null> {
   const email = typeof object.customer_email === 'string' ? object.customer_email : null;
@@ -51,12 +72,18 @@ async function sendCustomerNotice(
   deps: Pick<ActivityDependencies, 'db' | 'mailer' | 'config' | 'stripe'>,
   event: StripeEvent,
   kind: NoticeKind,
-): Promise<'sent' | 'already_sent' | 'no_recipient'> {
+): Promise<'sent' | 'already_sent' | 'no_recipient' | 'overtaken'> {
   const object = event.data.object as Json;
   if (typeof object.id !== 'string' && kind !== 'renewal_upcoming') throw invalidEvent(event, 'data.object has no id');
+  const refs = eventRefs(event);
+  const overtaken = await overtakenBy(deps.db, kind, refs);
+  if (overtaken) {
+    log.info(`notice not sent: ${overtaken}`, { kind, eventId: event.id });
+    return 'overtaken';
+  }
   const to = await recipientOf(deps, event, object);
   if (!to) return 'no_recipient';
-  const notice = noticeOf(kind, object, await sellerNameOf(deps, deps.config, event.account ?? null, issuerNamesOf(object)));
+  const notice = noticeOf(kind, object, refs, await sellerNameOf(deps, deps.config, event.account ?? null, issuerNamesOf(object)));
   return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `notice:${kind}:${notice.key}`,
     to,

@@ -21,6 +21,9 @@ async function subjectsSince(before: number): Promise<string[]> {
 
 const received = () => service.smtp.to('notice@example.com').length;
 
+/** An upcoming invoice has no id yet. */
+const withoutId = ({ id: _none, ...invoice }: Record<string, any>) => invoice;
+
 describe('customer notices, each sent once', () => {
   test('when a trial will end, then the customer gets a reminder', async () => {
     const before = received();
@@ -61,6 +64,32 @@ describe('customer notices, each sent once', () => {
 
     expect(await subjectsSince(before)).toEqual(['Please confirm your payment of $25.00']);
     expect(service.smtp.to('notice@example.com').at(-1)?.text).toContain(invoice.hosted_invoice_url);
+  });
+
+  test("when a payment's confirmation request arrives after the invoice's payment, delivered twice at once, then the customer is not asked to confirm a paid invoice", async () => {
+    const invoice: Record<string, any> = paidInvoice({ subtotal: 2_700, customerEmail: 'notice@example.com' });
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+    const before = received();
+
+    const late = stripeEvent('invoice.payment_action_required', { ...invoice, status: 'open', amount_paid: 0, amount_remaining: 2_700, amount_due: 2_700 });
+    await deliverTwiceAndWait(service, late);
+
+    expect(await subjectsSince(before)).toEqual([]);
+    const { rows } = await service.database.db.query('SELECT key FROM email_outbox WHERE event_id = $1', [late.id]);
+    expect(rows).toEqual([]);
+  });
+
+  test.each([
+    ['a renewal notice', (subscription: string) => stripeEvent('invoice.upcoming', { ...withoutId(paidInvoice({ status: 'draft', subtotal: 1_900, customerEmail: 'notice@example.com', subscriptionId: subscription })), next_payment_attempt: 1_800_000_000 })],
+    ['a trial reminder', (subscription: string) => stripeEvent('customer.subscription.trial_will_end', stripeObject('subscription', { id: subscription, customer: 'cus_notice', status: 'trialing', trial_end: 1_800_000_000 }))],
+  ])('when %s arrives after the subscription was deleted, delivered twice at once, then the customer is not told of a subscription that ended', async (_, late) => {
+    const subscription = `sub_ended_${Date.now()}`;
+    await deliverTwiceAndWait(service, stripeEvent('customer.subscription.deleted', stripeObject('subscription', { id: subscription, customer: 'cus_notice', status: 'canceled', ended_at: 1_800_000_000 })));
+    const before = received();
+
+    await deliverTwiceAndWait(service, late(subscription));
+
+    expect(await subjectsSince(before)).toEqual([]);
   });
 
   test('when a card is about to expire, then the customer is asked to update it', async () => {

@@ -43,6 +43,12 @@ export async function markSubscriptionPastDue(db: Db, subscriptionId: string, cu
   );
 }
 
+/** Whether the subscription is known to have ended (canceled, or never started and expired): no state follows those. */
+export async function subscriptionEnded(db: Queryable, subscriptionId: string): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM subscriptions WHERE id = $1 AND status IN ('canceled', 'incomplete_expired')`, [subscriptionId]);
+  return rows.length > 0;
+}
+
 /** Dunning's final action canceled it through the Stripe API; its own event confirms later. */
 export async function markSubscriptionCanceled(db: Db, subscriptionId: string, customerId: string | null) {
   await db.query(
