@@ -9,6 +9,7 @@ import { issuerNamesOf } from '../src/platform/invoice';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 import { customerAddressOf } from './customers';
 import { loadEventPayload } from '../src/store/events';
+import { getDunningCase } from '../src/store/dunning';
 import { paymentOfInvoice } from '../src/store/payments';
 import { subscriptionEnded } from '../src/store/subscriptions';
 import type { ActivityDependencies } from './dependencies';
@@ -45,14 +46,18 @@ function noticeOf(kind: NoticeKind, object: Json, refs: EventRefs, sellerName: s
 
 /**
  * What a notice was overtaken by, when it no longer stands. Stripe delivers events in any order
- * and again after an outage, so a request to confirm a payment can arrive after the invoice's
- * payment, a renewal or trial reminder after the subscription ended; the customer is not told
- * what is no longer true.
+ * and again after an outage, so a request to confirm a payment can arrive after the invoice was
+ * paid or voided, a renewal or trial reminder after the subscription ended; the customer is not
+ * told what is no longer true.
  */
 async function overtakenBy(db: Db, kind: NoticeKind, refs: EventRefs): Promise<string | null> {
   switch (kind) {
     case 'payment_action_required':
-      return refs.invoiceId && (await paymentOfInvoice(db, refs.invoiceId)) ? 'the invoice is paid' : null;
+      if (!refs.invoiceId) return null;
+      if (await paymentOfInvoice(db, refs.invoiceId)) return 'the invoice is paid';
+      // A voided invoice's dunning case is closed as voided, one made if there was none (a case
+      // that had already ended otherwise keeps its outcome, and the request still goes out).
+      return (await getDunningCase(db, refs.invoiceId))?.status === 'voided' ? 'the invoice is voided' : null;
     case 'trial_will_end':
     case 'renewal_upcoming':
       return refs.subscriptionId && (await subscriptionEnded(db, refs.subscriptionId)) ? 'the subscription has ended' : null;
