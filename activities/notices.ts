@@ -3,7 +3,7 @@ import { eventRefs, idOf, type EventRefs, type StripeEvent, type Json } from '..
 import type { Db } from '../src/platform/db';
 import { formatAmount } from '../src/platform/money';
 import { sendOnce } from './outbox';
-import { customerEmail } from './emails';
+import { customerEmail, type EmailText } from './emails';
 import { sellerNameOf } from './sellers';
 import { issuerNamesOf } from '../src/platform/invoice';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
@@ -11,35 +11,36 @@ import { customerAddressOf } from './customers';
 import { loadEventPayload } from '../src/store/events';
 import { getDunningCase } from '../src/store/dunning';
 import { paymentOfInvoice } from '../src/store/payments';
+import { withdrawOutboxRow } from '../src/store/outbox';
 import { subscriptionEnded } from '../src/store/subscriptions';
 import type { ActivityDependencies } from './dependencies';
 
 const day = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString().slice(0, 10) : 'soon');
 
 /**
- * What each notice says, and the key that makes it one email however often the event comes:
- * the object and the moment it is about (a trial end, a period, an expiry month).
+ * What each notice is about, as the key that makes it one email however often the event comes
+ * (the object and the moment: a trial end, a period, an expiry month), and what it says.
  */
-function noticeOf(kind: NoticeKind, object: Json, refs: EventRefs, sellerName: string) {
+function noticeOf(kind: NoticeKind, object: Json, refs: EventRefs): { key: string; says: (sellerName: string) => EmailText } {
   switch (kind) {
     case 'trial_will_end':
-      return { key: `${object.id}:${object.trial_end}`, ...customerEmail.trialWillEnd(day(object.trial_end), sellerName) };
+      return { key: `${object.id}:${object.trial_end}`, says: (seller) => customerEmail.trialWillEnd(day(object.trial_end), seller) };
     case 'subscription_canceled':
-      return { key: object.id, ...customerEmail.subscriptionCanceled(day(object.ended_at ?? object.canceled_at), sellerName) };
+      return { key: object.id, says: (seller) => customerEmail.subscriptionCanceled(day(object.ended_at ?? object.canceled_at), seller) };
     case 'renewal_upcoming':
       return {
         key: `${refs.subscriptionId ?? idOf(object.customer)}:${object.period_end ?? object.next_payment_attempt}`,
-        ...customerEmail.renewalUpcoming(formatAmount(object.amount_due ?? object.total, object.currency), day(object.next_payment_attempt ?? object.period_end), sellerName),
+        says: (seller) => customerEmail.renewalUpcoming(formatAmount(object.amount_due ?? object.total, object.currency), day(object.next_payment_attempt ?? object.period_end), seller),
       };
     case 'payment_action_required':
       return {
         key: `${object.id}:${object.attempt_count ?? 0}`,
-        ...customerEmail.paymentActionRequired(formatAmount(object.amount_due, object.currency), object.hosted_invoice_url ?? null, sellerName),
+        says: (seller) => customerEmail.paymentActionRequired(formatAmount(object.amount_due, object.currency), object.hosted_invoice_url ?? null, seller),
       };
     case 'card_expiring':
       return {
         key: `${object.id}:${object.exp_year}-${object.exp_month}`,
-        ...customerEmail.cardExpiring(`${object.brand ?? 'card'} ending ${object.last4}`, `${object.exp_month}/${object.exp_year}`, sellerName),
+        says: (seller) => customerEmail.cardExpiring(`${object.brand ?? 'card'} ending ${object.last4}`, `${object.exp_month}/${object.exp_year}`, seller),
       };
   }
 }
@@ -81,22 +82,18 @@ async function sendCustomerNotice(
   const object = event.data.object as Json;
   if (typeof object.id !== 'string' && kind !== 'renewal_upcoming') throw invalidEvent(event, 'data.object has no id');
   const refs = eventRefs(event);
+  const notice = noticeOf(kind, object, refs);
+  const key = `notice:${kind}:${notice.key}`;
   const overtaken = await overtakenBy(deps.db, kind, refs);
-  if (overtaken) {
+  // An attempt before (a mail server away) may have left the email waiting: it will not go out.
+  if (overtaken && (await withdrawOutboxRow(deps.db, key))) {
     log.info(`notice not sent: ${overtaken}`, { kind, eventId: event.id });
     return 'overtaken';
   }
   const to = await recipientOf(deps, event, object);
   if (!to) return 'no_recipient';
-  const notice = noticeOf(kind, object, refs, await sellerNameOf(deps, deps.config, event.account ?? null, issuerNamesOf(object)));
-  return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
-    key: `notice:${kind}:${notice.key}`,
-    to,
-    subject: notice.subject,
-    text: notice.text,
-    html: notice.html,
-    eventId: event.id,
-  });
+  const says = notice.says(await sellerNameOf(deps, deps.config, event.account ?? null, issuerNamesOf(object)));
+  return sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, { key, to, ...says, eventId: event.id });
 }
 
 export function noticeActivities(deps: ActivityDependencies) {

@@ -1,6 +1,7 @@
 import { connectedAccount, paidInvoice } from './support/billing-events';
-import { deliverTwiceAndWait, startTestService, type TestService } from './support/service';
-import { stripeEvent, stripeObject } from './support/stripe-events';
+import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
+import { until } from './support/until';
 
 let service: TestService;
 
@@ -76,6 +77,28 @@ describe('customer notices, each sent once', () => {
 
     expect(await subjectsSince(before)).toEqual([]);
     const { rows } = await service.database.db.query('SELECT key FROM email_outbox WHERE event_id = $1', [late.id]);
+    expect(rows).toEqual([]);
+  });
+
+  test("when the invoice is paid while its confirmation request waits for the mail server, then the request is not sent and no email of it is left waiting", async () => {
+    const address = 'confirm-later@example.com';
+    const invoice: Record<string, any> = paidInvoice({ subtotal: 2_900, customerEmail: address });
+    const request = stripeEvent('invoice.payment_action_required', { ...invoice, status: 'open', amount_paid: 0, amount_remaining: 2_900, amount_due: 2_900 });
+    service.smtp.defer(address);
+    const deferredBefore = service.smtp.deferrals();
+    await Promise.all([deliver(service.url, request), deliver(service.url, request)]);
+    await until(async () => service.smtp.deferrals() > deferredBefore, 20_000);
+
+    // The receipt waits for the mail server too; the payment is recorded before it.
+    const paid = stripeEvent('invoice.paid', invoice);
+    await Promise.all([deliver(service.url, paid), deliver(service.url, paid)]);
+    await until(async () => (await service.database.db.query('SELECT 1 FROM payments WHERE invoice_id = $1', [invoice.id])).rowCount === 1, 20_000);
+    service.smtp.undefer(address);
+
+    expect([await eventStatusWhenDone(service, request.id), await eventStatusWhenDone(service, paid.id)]).toEqual(['processed', 'processed']);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(service.smtp.to(address).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Your receipt/)]);
+    const { rows } = await service.database.db.query('SELECT key FROM email_outbox WHERE event_id = $1', [request.id]);
     expect(rows).toEqual([]);
   });
 
