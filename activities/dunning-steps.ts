@@ -6,6 +6,7 @@ import type Stripe from 'stripe';
 import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
 import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
 import { revokeAccess } from '../src/store/entitlements';
+import { withdrawOutboxRow } from '../src/store/outbox';
 import { paymentOfInvoice } from '../src/store/payments';
 import { markSubscriptionCanceled } from '../src/store/subscriptions';
 import { storedCustomerEmail } from '../src/store/customers';
@@ -48,8 +49,13 @@ async function sendDunningNotice(
   steps: number,
   nextStepAt: string | null,
 ) {
+  const key = `dunning:${invoiceId}:notice:${step}`;
   const dunningCase = await openCase(deps.db, invoiceId);
-  if (!dunningCase) return false;
+  if (!dunningCase) {
+    // An attempt before (a mail server away) may have left the notice waiting: it will not go out.
+    await withdrawOutboxRow(deps.db, key);
+    return false;
+  }
   await setDunningStage(deps.db, invoiceId, `notice ${step}/${steps}`, nextStepAt ? new Date(nextStepAt) : null);
   const to = await recipientOfCase(deps.db, dunningCase);
   if (!to) {
@@ -58,7 +64,7 @@ async function sendDunningNotice(
   }
   const amount = formatAmount(dunningCase.amount, dunningCase.currency);
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
-    key: `dunning:${invoiceId}:notice:${step}`,
+    key,
     to,
     ...dunningEmail.notice(dunningCase, amount, step, steps, await dunningSellerName(deps, dunningCase)),
   });

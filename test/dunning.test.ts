@@ -1,10 +1,10 @@
 import type { DunningStatus } from '../workflows/contracts';
 import { connectedAccount, paidInvoice } from './support/billing-events';
 import { movements } from './support/ledger';
-import { deliverTwiceAndWait, historyOf, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
+import { deliverTwiceAndWait, eventStatusWhenDone, historyOf, startTestService, testAdminKey, workflowExists, type TestService } from './support/service';
 import { until } from './support/until';
 import { startStripeRecorder, type StripeRecorder } from './support/stripe-recorder';
-import { stripeEvent, stripeObject } from './support/stripe-events';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
 jest.setTimeout(90_000);
 
@@ -185,6 +185,28 @@ describe('dunning', () => {
     const subjects = service.smtp.to('linus@example.com').map((m) => m.subject);
     expect(subjects.filter((s) => s?.startsWith('Payment failed'))).toHaveLength(2);
     expect(subjects.filter((s) => s === 'Payment received, thank you')).toHaveLength(1);
+  });
+
+  test('when the invoice is paid while the first notice waits for the mail server, then the notice is not sent and none is left waiting', async () => {
+    const address = 'held-notice@example.com';
+    const invoice = unpaid(address);
+    service.smtp.defer(address);
+    const deferredBefore = service.smtp.deferrals();
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await until(async () => service.smtp.deferrals() > deferredBefore, 20_000);
+
+    // The receipt waits for the mail server too; the payment is recorded before it.
+    const paid = stripeEvent('invoice.paid', paidInvoice({ id: invoice.id, subtotal: 5_000, customerEmail: address }));
+    await Promise.all([deliver(service.url, paid), deliver(service.url, paid)]);
+    await until(async () => (await service.database.db.query('SELECT 1 FROM payments WHERE invoice_id = $1', [invoice.id])).rowCount === 1, 20_000);
+    service.smtp.undefer(address);
+    const outcome = await dunningHandle(invoice.id).result();
+
+    expect(outcome).toBe('recovered');
+    expect(await eventStatusWhenDone(service, paid.id)).toBe('processed');
+    expect(service.smtp.to(address).filter((mail) => mail.subject?.startsWith('Payment failed'))).toEqual([]);
+    const { rows } = await service.database.db.query('SELECT key FROM email_outbox WHERE key LIKE $1', [`dunning:${invoice.id}:notice:%`]);
+    expect(rows).toEqual([]);
   });
 
   test('when the payment event arrives during the grace period after the last notice, then no final action is taken', async () => {
