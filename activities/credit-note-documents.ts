@@ -43,9 +43,11 @@ async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDepen
   const about = `credit_note:${note.id}:document`;
   // A note voided while its emails waited (a mail server away, a retry later) no longer stands:
   // finance still gets the numbered document, the customer is not sent a credit that is gone.
-  const notSentToCustomer = !parties.email ? 'no_email' : document.voided && (await withdrawOutboxRow(db, `${about}:customer`)) ? 'voided' : null;
+  const voidedBeforeSent = Boolean(parties.email) && document.voided && (await withdrawOutboxRow(db, `${about}:customer`));
+  const to = voidedBeforeSent ? null : parties.email;
+  const notSentToCustomer = to ? null : voidedBeforeSent ? 'voided' : 'no_email';
   const recipients = [
-    ...(parties.email && !notSentToCustomer ? [{ role: 'customer', to: parties.email, ...creditNoteEmail(note, invoice, parties.name, seller.name, document.number) }] : []),
+    ...(to ? [{ role: 'customer', to, ...creditNoteEmail(note, invoice, parties.name, seller.name, document.number) }] : []),
     {
       role: 'finance',
       to: settings.FINANCE_EMAIL,
