@@ -58,6 +58,8 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     account: event.account ?? null,
     presented_as: invoice.presentedAs,
     opened_by: openedBy,
+    // The invoice's copy of the customer's email is as of its finalization.
+    email_as_of: invoice.finalizedAt ?? event.created,
   });
   if (dunningCase.status !== 'open') return;
   if (invoice.subscriptionId) {

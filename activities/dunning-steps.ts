@@ -4,7 +4,7 @@ import type { Db } from '../src/platform/db';
 import { formatAmount } from '../src/platform/money';
 import type Stripe from 'stripe';
 import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
-import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
+import { endDunningCase, getDunningCase, newerCustomerEmailOfCase, setDunningStage, type DunningCase } from '../src/store/dunning';
 import { revokeAccess } from '../src/store/entitlements';
 import { withdrawOutboxRow } from '../src/store/outbox';
 import { paymentOfInvoice } from '../src/store/payments';
@@ -32,11 +32,14 @@ function dunningSellerName(deps: Pick<ActivityDependencies, 'db' | 'stripe' | 'c
 }
 
 /**
- * Where the case's emails go: the address it was opened with (the invoice's, else the customer's
- * then); a case opened while no email of the customer was known asks again at each email, so a
- * customer who gives one during dunning gets the notices after it.
+ * Where the case's emails go: the address the customer gave in a customer event since the case's
+ * address was taken (its invoice's finalization), else the address it was opened with (the
+ * invoice's, else the customer's then). A case opened while no email of the customer was known
+ * asks again at each email, so a customer who gives one during dunning gets the notices after it.
  */
 async function recipientOfCase(db: Db, dunningCase: DunningCase): Promise<string | null> {
+  const newer = await newerCustomerEmailOfCase(db, dunningCase.invoice_id);
+  if (newer) return newer;
   if (dunningCase.customer_email || !dunningCase.customer_id) return dunningCase.customer_email;
   return (await storedCustomerEmail(db, dunningCase.customer_id)) ?? null;
 }

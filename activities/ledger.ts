@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { withTransaction, type Db, type Queryable } from '../src/platform/db';
 import { fromStripeTime as at, type StripeEvent } from '../src/platform/stripe-event';
-import { linesOf, lockReference, netsOf, onTheirSides, positions, postedKeys, post, reversed, sourceOf, sourceOfPayment, transfer, type EntrySource, type LedgerLine } from '../src/store/ledger';
+import { linesOf, lockReference, netsOf, onTheirSides, positions, invoiceVoided, post, reversed, sourceOf, sourceOfPayment, transfer, type EntrySource, type LedgerLine } from '../src/store/ledger';
 import { loadEventPayload } from '../src/store/events';
 import { chargesPaying, paymentOfInvoice, requirePayment, type Payment } from '../src/store/payments';
 import { keepCreditNote } from '../src/store/credit-notes';
@@ -162,10 +162,6 @@ async function postVoided(tx: Queryable, invoice: InvoiceFacts, event: StripeEve
   });
 }
 
-async function isVoided(tx: Queryable, invoiceId: string): Promise<boolean> {
-  return (await postedKeys(tx, [`invoice:${invoiceId}:voided`])).size > 0;
-}
-
 /**
  * A credit note reduces revenue and tax. Before payment it reduces the receivable (or, on a
  * written-off invoice, the bad debt); after payment it credits the customer balance or money
@@ -220,7 +216,7 @@ async function withInvoice(db: Db, event: StripeEvent, post: (tx: Queryable, inv
   const invoice = readInvoiceOf(event);
   await withTransaction(db, async (tx) => {
     await lockReference(tx, invoice.id);
-    if (await isVoided(tx, invoice.id)) return;
+    if (await invoiceVoided(tx, invoice.id)) return;
     await postIssued(tx, invoice, sourceOf(event), event.created);
     await post(tx, invoice);
   });
@@ -235,7 +231,7 @@ async function withCreditNote(db: Db, event: StripeEvent, post: (tx: Queryable, 
   await withTransaction(db, async (tx) => {
     await lockReference(tx, note.invoiceId);
     // A voided invoice was reversed as a whole; a credit note arriving after it adds nothing.
-    if (await isVoided(tx, note.invoiceId)) return;
+    if (await invoiceVoided(tx, note.invoiceId)) return;
     await post(tx, note);
     await keepCreditNote(tx, note);
     await settleChargesOfInvoice(tx, note.invoiceId, sourceOf(event));

@@ -10,6 +10,7 @@ import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 import { customerAddressOf } from './customers';
 import { loadEventPayload } from '../src/store/events';
 import { getDunningCase } from '../src/store/dunning';
+import { invoiceVoided } from '../src/store/ledger';
 import { paymentOfInvoice } from '../src/store/payments';
 import { withdrawOutboxRow } from '../src/store/outbox';
 import { subscriptionEnded } from '../src/store/subscriptions';
@@ -56,9 +57,10 @@ async function overtakenBy(db: Db, kind: NoticeKind, refs: EventRefs): Promise<s
     case 'payment_action_required':
       if (!refs.invoiceId) return null;
       if (await paymentOfInvoice(db, refs.invoiceId)) return 'the invoice is paid';
-      // A voided invoice's dunning case is closed as voided, one made if there was none (a case
-      // that had already ended otherwise keeps its outcome, and the request still goes out).
-      return (await getDunningCase(db, refs.invoiceId))?.status === 'voided' ? 'the invoice is voided' : null;
+      // A void closes the invoice's dunning case as voided and books the void; a case that had
+      // already ended otherwise keeps its outcome, so both are asked.
+      if ((await getDunningCase(db, refs.invoiceId))?.status === 'voided' || (await invoiceVoided(db, refs.invoiceId))) return 'the invoice is voided';
+      return null;
     case 'trial_will_end':
     case 'renewal_upcoming':
       return refs.subscriptionId && (await subscriptionEnded(db, refs.subscriptionId)) ? 'the subscription has ended' : null;

@@ -112,6 +112,17 @@ describe('customer notices, each sent once', () => {
     expect(await subjectsSince(before)).toEqual([]);
   });
 
+  test("when a payment's confirmation request arrives after the invoice was written off and then voided, delivered twice at once, then the customer is not asked to pay a void invoice", async () => {
+    const invoice: Record<string, any> = { ...paidInvoice({ status: 'open', subtotal: 3_300, customerEmail: 'notice@example.com' }), amount_due: 3_300 };
+    await deliverTwiceAndWait(service, stripeEvent('invoice.marked_uncollectible', { ...invoice, status: 'uncollectible' }));
+    await deliverTwiceAndWait(service, stripeEvent('invoice.voided', { ...invoice, status: 'void' }));
+    const before = received();
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_action_required', invoice));
+
+    expect(await subjectsSince(before)).toEqual([]);
+  });
+
   test.each([
     ['a renewal notice', (subscription: string) => stripeEvent('invoice.upcoming', { ...withoutId(paidInvoice({ status: 'draft', subtotal: 1_900, customerEmail: 'notice@example.com', subscriptionId: subscription })), next_payment_attempt: 1_800_000_000 })],
     ['a trial reminder', (subscription: string) => stripeEvent('customer.subscription.trial_will_end', stripeObject('subscription', { id: subscription, customer: 'cus_notice', status: 'trialing', trial_end: 1_800_000_000 }))],

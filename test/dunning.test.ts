@@ -37,6 +37,9 @@ function unpaid(customerEmail: string | null = 'grace@example.com') {
   return paidInvoice({ status: 'open', subtotal: 5_000, customerEmail });
 }
 
+const untilStage = (invoiceId: string, stage: string) =>
+  until(async () => (await service.database.db.query('SELECT stage FROM dunning_cases WHERE invoice_id = $1', [invoiceId])).rows[0]?.stage === stage);
+
 const dunningHandle = (invoiceId: string) => service.temporal.workflow.getHandle(`dunning-${invoiceId}`);
 
 describe('dunning', () => {
@@ -77,7 +80,7 @@ describe('dunning', () => {
     const invoice: Record<string, any> = { ...unpaid(null), customer: customerId };
 
     await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
-    await until(async () => (await service.database.db.query('SELECT stage FROM dunning_cases WHERE invoice_id = $1', [invoice.id])).rows[0]?.stage === 'notice 1/3');
+    await untilStage(invoice.id, 'notice 1/3');
     await deliverTwiceAndWait(service, stripeEvent('customer.updated', stripeObject('customer', { id: customerId, email: 'gave-later@example.com' }), { created: created + 1 }));
     await dunningHandle(invoice.id).result();
 
@@ -85,6 +88,35 @@ describe('dunning', () => {
       'Payment failed: $50.00 is due (reminder 2 of 3)',
       'Payment failed: $50.00 is due (reminder 3 of 3)',
     ]);
+  });
+
+  /** A dunning whose customer event, created `secondsAfterFinalization` after the invoice's finalization, gives `email` after the first notice. */
+  async function dunningWithCustomerEvent(invoiceEmail: string, email: string, secondsAfterFinalization: number) {
+    const customerId = `cus_${Date.now()}_${secondsAfterFinalization}`;
+    const invoice: Record<string, any> = { ...unpaid(invoiceEmail), customer: customerId };
+    const created = invoice.status_transitions.finalized_at + secondsAfterFinalization;
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.payment_failed', invoice));
+    await untilStage(invoice.id, 'notice 1/3');
+    await deliverTwiceAndWait(service, stripeEvent('customer.updated', stripeObject('customer', { id: customerId, email }), { created }));
+    await dunningHandle(invoice.id).result();
+  }
+
+  test('when the customer changes their email during dunning, delivered twice at once, then the notices after it go to the new address once each', async () => {
+    await dunningWithCustomerEvent('old-address@example.com', 'new-address@example.com', 30);
+
+    expect(service.smtp.to('old-address@example.com').map((m) => m.subject)).toEqual(['Payment failed: $50.00 is due (reminder 1 of 3)']);
+    expect(service.smtp.to('new-address@example.com').map((m) => m.subject)).toEqual([
+      'Payment failed: $50.00 is due (reminder 2 of 3)',
+      'Payment failed: $50.00 is due (reminder 3 of 3)',
+    ]);
+  });
+
+  test('when a customer event older than the invoice arrives late during dunning, then the notices keep the invoice\'s address', async () => {
+    await dunningWithCustomerEvent('current-address@example.com', 'former-address@example.com', -30);
+
+    expect(service.smtp.to('current-address@example.com')).toHaveLength(3);
+    expect(service.smtp.to('former-address@example.com')).toEqual([]);
   });
 
   test('when a payment fails, then the first notice goes out once from the first workflow task of its dunning, with no activity task for it', async () => {

@@ -132,6 +132,11 @@ export async function lockReference(tx: Queryable, reference: string): Promise<v
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`ledger:${reference}`]);
 }
 
+/** Whether the invoice's void is booked (every position it had reversed). */
+export async function invoiceVoided(db: Queryable, invoiceId: string): Promise<boolean> {
+  return (await postedKeys(db, [`invoice:${invoiceId}:voided`])).size > 0;
+}
+
 /** The source keys among these that have an entry. */
 export async function postedKeys(db: Queryable, sourceKeys: string[]): Promise<Set<string>> {
   const { rows } = await db.query<{ source_key: string }>('SELECT source_key FROM ledger_entries WHERE source_key = ANY($1)', [sourceKeys]);
