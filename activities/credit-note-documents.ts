@@ -1,13 +1,13 @@
 import type { Config } from '../src/platform/config';
 import { readCreditNoteDetailsOf, readCreditNoteOf, type CreditNoteDetails } from '../src/platform/credit-note';
-import { addressLines, issuerNamesOf } from '../src/platform/invoice';
+import { addressLines, issuerNamesOf, readInvoice } from '../src/platform/invoice';
 import { renderCreditNoteDocument } from '../src/platform/pdf';
 import { creditNoteParties } from '../src/store/credit-notes';
 import { creditNoteDocumentToVoid, documentOfCreditNote, numberCreditNoteDocument, storeDocumentPdfs } from '../src/store/documents';
 import { loadEventPayload } from '../src/store/events';
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import type { ActivityDependencies } from './dependencies';
-import { emailOfCustomer, type CustomerSources } from './customers';
+import { customerAddressOf, type CustomerSources } from './customers';
 import { creditNoteEmail, financeCreditNoteEmail, financeCreditNoteVoidedEmail } from './emails';
 import { withdrawOutboxRow } from '../src/store/outbox';
 import { sendOnce, sendOnceEach } from './outbox';
@@ -58,16 +58,19 @@ async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDepen
 }
 
 /**
- * Who the credit note is to. A customer whose email no recorded payment gave is written to as
+ * Who the credit note is to. The email is the invoice's as its payment recorded it, unless the
+ * customer changed it since; a customer whose email no recorded payment gave is written to as
  * customer events described them, or, with a key, as Stripe answers for a customer no event
  * described (one created, and whose invoice was paid, before this service listened).
  */
 async function partiesOf(sources: CustomerSources, note: CreditNoteDetails, account: string | null, eventId: string) {
   const parties = await creditNoteParties(sources.db, note.invoiceId, note.customerId);
-  if (parties.email || !parties.customerId) return parties;
-  const email = await emailOfCustomer(sources, parties.customerId, account, eventId);
+  if (!parties.customerId) return parties;
+  const emailAsOf = parties.invoice ? readInvoice(parties.invoice).finalizedAt : null;
+  const email = await customerAddressOf(sources, { email: parties.email, customerId: parties.customerId, account, emailAsOf }, eventId);
+  if (parties.email || !email) return { ...parties, email };
   // Looked up: the name and address came with the email.
-  return email ? creditNoteParties(sources.db, note.invoiceId, parties.customerId) : parties;
+  return creditNoteParties(sources.db, note.invoiceId, parties.customerId);
 }
 
 /**

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import type { Queryable } from '../src/platform/db';
 import { asAccount, unlessRefused } from '../src/platform/stripe-client';
 import { loadEventPayload } from '../src/store/events';
-import { storedCustomerEmail, fillInCustomer, upsertCustomer } from '../src/store/customers';
+import { customerEmailSince, storedCustomerEmail, fillInCustomer, upsertCustomer } from '../src/store/customers';
 import { objectSource } from '../src/store/objects';
 import { currentObjectOnTie } from './same-second';
 import type { StripeEvent } from '../src/platform/stripe-event';
@@ -64,16 +64,20 @@ export async function emailOfCustomer({ db, stripe }: CustomerSources, id: strin
 
 /**
  * Where an email to a customer goes: the address the object carries (an invoice's, Stripe's copy
- * of the customer's taken when it was finalized), else the customer's as `emailOfCustomer`
- * finds it. So an invoice finalized before its customer had an email still reaches the address
- * given since.
+ * of the customer's taken when it was finalized, `emailAsOf`), unless a customer event since gave
+ * the customer another (they changed it after the invoice was finalized); else the customer's as
+ * `emailOfCustomer` finds it. So an invoice finalized before its customer had an email still
+ * reaches the address given since.
  */
 export async function customerAddressOf(
   sources: CustomerSources,
-  carried: { email: string | null; customerId: string | null; account: string | null },
+  carried: { email: string | null; customerId: string | null; account: string | null; emailAsOf: number | null },
   eventId: string,
 ): Promise<string | null> {
-  if (carried.email) return carried.email;
+  if (carried.email) {
+    const changed = carried.customerId && carried.emailAsOf !== null ? await customerEmailSince(sources.db, carried.customerId, new Date(carried.emailAsOf * 1000)) : undefined;
+    return changed ?? carried.email;
+  }
   return carried.customerId ? emailOfCustomer(sources, carried.customerId, carried.account, eventId) : null;
 }
 

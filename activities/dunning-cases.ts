@@ -47,10 +47,11 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     });
   } else if (invoice.status !== 'open') return;
   if (invoice.status === 'paid' || (await paymentOfInvoice(deps.db, invoice.id))) return;
+  const emailAsOf = invoice.finalizedAt ?? event.created;
   const dunningCase = await openDunningCase(deps.db, {
     invoice_id: invoice.id,
     customer_id: invoice.customerId,
-    customer_email: await customerAddressOf(deps, { email: invoice.customerEmail, customerId: invoice.customerId, account: event.account ?? null }, event.id),
+    customer_email: await customerAddressOf(deps, { email: invoice.customerEmail, customerId: invoice.customerId, account: event.account ?? null, emailAsOf }, event.id),
     subscription_id: invoice.subscriptionId,
     amount: invoice.amountRemaining || invoice.total,
     currency: invoice.currency,
@@ -58,8 +59,7 @@ async function startOrSignalDunning(deps: DunningDependencies, event: StripeEven
     account: event.account ?? null,
     presented_as: invoice.presentedAs,
     opened_by: openedBy,
-    // The invoice's copy of the customer's email is as of its finalization.
-    email_as_of: invoice.finalizedAt ?? event.created,
+    email_as_of: new Date(emailAsOf * 1000),
   });
   if (dunningCase.status !== 'open') return;
   if (invoice.subscriptionId) {

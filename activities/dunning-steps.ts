@@ -4,12 +4,12 @@ import type { Db } from '../src/platform/db';
 import { formatAmount } from '../src/platform/money';
 import type Stripe from 'stripe';
 import { asAccount, isStripeRefusal } from '../src/platform/stripe-client';
-import { endDunningCase, getDunningCase, newerCustomerEmailOfCase, setDunningStage, type DunningCase } from '../src/store/dunning';
+import { endDunningCase, getDunningCase, setDunningStage, type DunningCase } from '../src/store/dunning';
 import { revokeAccess } from '../src/store/entitlements';
 import { withdrawOutboxRow } from '../src/store/outbox';
 import { paymentOfInvoice } from '../src/store/payments';
 import { markSubscriptionCanceled } from '../src/store/subscriptions';
-import { storedCustomerEmail } from '../src/store/customers';
+import { customerEmailSince, storedCustomerEmail } from '../src/store/customers';
 import type { ActivityDependencies } from './dependencies';
 import { dunningEmail } from './emails';
 import { sendOnce } from './outbox';
@@ -38,9 +38,8 @@ function dunningSellerName(deps: Pick<ActivityDependencies, 'db' | 'stripe' | 'c
  * asks again at each email, so a customer who gives one during dunning gets the notices after it.
  */
 async function recipientOfCase(db: Db, dunningCase: DunningCase): Promise<string | null> {
-  const newer = await newerCustomerEmailOfCase(db, dunningCase.invoice_id);
-  if (newer) return newer;
-  if (dunningCase.customer_email || !dunningCase.customer_id) return dunningCase.customer_email;
+  if (!dunningCase.customer_id) return dunningCase.customer_email;
+  if (dunningCase.customer_email) return (await customerEmailSince(db, dunningCase.customer_id, dunningCase.email_as_of)) ?? dunningCase.customer_email;
   return (await storedCustomerEmail(db, dunningCase.customer_id)) ?? null;
 }
 

@@ -73,7 +73,8 @@ async function overtakenBy(db: Db, kind: NoticeKind, refs: EventRefs): Promise<s
 /** The customer's address: the invoice's own (invoices), else the customer's. */
 function recipientOf(deps: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent, object: Json): Promise<string | null> {
   const email = typeof object.customer_email === 'string' ? object.customer_email : null;
-  return customerAddressOf(deps, { email, customerId: idOf(object.customer), account: event.account ?? null }, event.id);
+  const emailAsOf = object.status_transitions?.finalized_at ?? null;
+  return customerAddressOf(deps, { email, customerId: idOf(object.customer), account: event.account ?? null, emailAsOf }, event.id);
 }
 
 async function sendCustomerNotice(

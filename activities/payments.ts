@@ -168,7 +168,7 @@ async function emailPaymentDocuments({ db, stripe }: { db: Db; stripe?: Stripe }
   const seller = await sellerOf({ db, stripe }, settings, payment.account, issuer);
   const customer = await customerAddressOf(
     { db, stripe },
-    { email: payment.customer_email, customerId: payment.customer_id, account: payment.account },
+    { email: payment.customer_email, customerId: payment.customer_id, account: payment.account, emailAsOf: readInvoice(payment.invoice).finalizedAt },
     payment.source_event_id,
   );
   const recipients = [

@@ -2,7 +2,7 @@ import type { ParsedMail } from 'mailparser';
 import { connectedAccount, creditNote, paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
 import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
-import { deliver, stripeEvent } from './support/stripe-events';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 import { until } from './support/until';
 
 /** A credit note's own document: numbered, rendered once, emailed once to the customer and to finance. */
@@ -34,8 +34,8 @@ async function creditNoteDocuments(creditNoteId: string): Promise<{ number: stri
   return rows;
 }
 
-async function paid(customerEmail: string | null, overrides: Record<string, unknown> = {}) {
-  const invoice = paidInvoice({ subtotal: 10_000, tax: 2_000, customerEmail });
+async function paid(customerEmail: string | null, overrides: Record<string, unknown> = {}, customer = 'cus_test_paying') {
+  const invoice: Record<string, any> = { ...paidInvoice({ subtotal: 10_000, tax: 2_000, customerEmail }), customer };
   await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice, overrides));
   return invoice;
 }
@@ -56,6 +56,19 @@ describe('credit note documents', () => {
     const financeMails = await financeMailsAbout(invoice.number);
     expect(financeMails.map((mail) => mail.attachments.map((a) => a.filename))).toEqual([[`${number}.pdf`]]);
     expect(financeMails[0].text).toContain('Credited: $36.00 refunded');
+  });
+
+  test('when the customer changed their email after paying, delivered twice at once, then the credit note goes to the new address once', async () => {
+    const customerId = `cus_moved_${Date.now()}`;
+    const invoice = await paid('paid-from@example.com', {}, customerId);
+    const note = creditNote({ invoiceId: invoice.id, amount: 1_200, to: 'balance' });
+    const created = invoice.status_transitions.finalized_at + 120;
+    await deliverTwiceAndWait(service, stripeEvent('customer.updated', stripeObject('customer', { id: customerId, email: 'moved-to@example.com' }), { created }));
+
+    await deliverTwiceAndWait(service, stripeEvent('credit_note.created', { ...note, customer: customerId }));
+
+    expect((await mailsTo('moved-to@example.com')).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Your credit note/)]);
+    expect((await mailsTo('paid-from@example.com')).map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Your receipt/)]);
   });
 
   test('when a credit note is rendered, then its PDF names the invoice and shows its lines, tax, total and where the credit went', async () => {

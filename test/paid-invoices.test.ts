@@ -3,7 +3,7 @@ import { createMailer, type Mailer } from '../src/platform/mailer';
 import { paidInvoice } from './support/billing-events';
 import { pdfText } from './support/pdf';
 import { deliverTwiceAndWait, eventStatusWhenDone, startTestService, testAdminKey, type TestService } from './support/service';
-import { deliver, stripeEvent } from './support/stripe-events';
+import { deliver, stripeEvent, stripeObject } from './support/stripe-events';
 
 let service: TestService;
 /** Set by a test to make the next email to this address fail once, after earlier ones went out. */
@@ -130,6 +130,21 @@ describe('a paid invoice', () => {
     const mails = mailsAbout(invoice.number);
     expect(mails).toHaveLength(1);
     expect(mails[0].to).toMatchObject({ text: 'finance@example.com' });
+  });
+
+  test.each([
+    ['after the invoice was finalized', 30, 'changed-to@example.com'],
+    ['before the invoice was finalized, arriving late', -30, 'on-the-invoice@example.com'],
+  ])('when a customer event %s gives the customer another email, then the receipt goes to the address that is newer', async (_, secondsAfterFinalization, receivedBy) => {
+    const customerId = `cus_receipt_${secondsAfterFinalization}_${Date.now()}`;
+    const invoice: Record<string, any> = { ...paidInvoice({ subtotal: 1_700, customerEmail: 'on-the-invoice@example.com' }), customer: customerId };
+    const created = invoice.status_transitions.finalized_at + secondsAfterFinalization;
+    await deliverTwiceAndWait(service, stripeEvent('customer.updated', stripeObject('customer', { id: customerId, email: 'changed-to@example.com' }), { created }));
+
+    await deliverTwiceAndWait(service, stripeEvent('invoice.paid', invoice));
+
+    const recipients = mailsAbout(invoice.number).map((mail) => (Array.isArray(mail.to) ? '' : mail.to?.text));
+    expect(recipients.sort()).toEqual(['finance@example.com', receivedBy].sort());
   });
 
   test('when the same payment arrives in an old and a new API version shape, then both record the same payment', async () => {

@@ -126,3 +126,16 @@ export async function setDefaultPaymentMethod(db: Queryable, customerId: string,
 export async function clearDefaultPaymentMethod(db: Queryable, paymentMethodId: string): Promise<void> {
   await db.query('UPDATE customers SET default_payment_method = NULL WHERE default_payment_method = $1', [paymentMethodId]);
 }
+
+/**
+ * The email a customer event newer than `since` gave the customer: an address changed after an
+ * object (an invoice) copied the old one. Undefined when no such event did, or it deleted the
+ * customer or left them without an email.
+ */
+export async function customerEmailSince(db: Queryable, customerId: string, since: Date): Promise<string | undefined> {
+  const { rows } = await db.query<{ email: string }>(
+    'SELECT email FROM customers WHERE id = $1 AND NOT deleted AND email IS NOT NULL AND source_created > $2',
+    [customerId, since],
+  );
+  return rows[0]?.email;
+}

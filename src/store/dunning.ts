@@ -17,13 +17,12 @@ export interface DunningCase {
   opened_by: 'payment_failed' | 'overdue';
   status: 'open' | DunningOutcome;
   stage: string | null;
+  /** When `customer_email` was copied (the invoice's finalization; cases opened before this was kept: their start). */
+  email_as_of: Date;
 }
 
-/** What opens a case: its invoice's facts, and when its address was taken (Unix seconds). */
-export type DunningOpening = Omit<DunningCase, 'status' | 'stage'> & { email_as_of: number };
-
 const columns = `invoice_id, customer_id, customer_email, subscription_id, amount::float8 AS amount, currency,
-  hosted_invoice_url, account, presented_as, opened_by, status, stage`;
+  hosted_invoice_url, account, presented_as, opened_by, status, stage, coalesce(email_as_of, started_at) AS email_as_of`;
 
 export interface PaymentFailure {
   eventId: string;
@@ -43,10 +42,10 @@ export async function recordPaymentFailure(db: Db, failure: PaymentFailure): Pro
 }
 
 /** Opens the case unless it exists; a case that has ended (e.g. paid) is returned as it is. */
-export async function openDunningCase(db: Db, opening: DunningOpening): Promise<DunningCase> {
+export async function openDunningCase(db: Db, opening: Omit<DunningCase, 'status' | 'stage'>): Promise<DunningCase> {
   const { rows } = await db.query<DunningCase>(
     `INSERT INTO dunning_cases (invoice_id, customer_id, customer_email, subscription_id, amount, currency, hosted_invoice_url, account, presented_as, opened_by, email_as_of)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11)) ON CONFLICT (invoice_id) DO NOTHING RETURNING ${columns}`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (invoice_id) DO NOTHING RETURNING ${columns}`,
     [
       opening.invoice_id,
       opening.customer_id,
@@ -62,21 +61,6 @@ export async function openDunningCase(db: Db, opening: DunningOpening): Promise<
     ],
   );
   return rows[0] ?? (await getDunningCase(db, opening.invoice_id))!;
-}
-
-/**
- * The email a customer event gave the case's customer after the case's address was taken, when
- * there is one: the customer changed it since (an address that no longer reads its mail). A
- * customer deleted or left without an email leaves the case's address as it was.
- */
-export async function newerCustomerEmailOfCase(db: Db, invoiceId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ email: string }>(
-    `SELECT c.email FROM dunning_cases d JOIN customers c ON c.id = d.customer_id
-      WHERE d.invoice_id = $1 AND NOT c.deleted AND c.email IS NOT NULL
-        AND c.source_created > coalesce(d.email_as_of, d.started_at)`,
-    [invoiceId],
-  );
-  return rows[0]?.email;
 }
 
 export async function getDunningCase(db: Db, invoiceId: string): Promise<DunningCase | undefined> {
