@@ -56,16 +56,33 @@ function drainedInTime(settings: StepSettings, allDone: boolean, lastDoneAt: num
   return allDone && lastDoneAt - windowEnd <= settings.drainSeconds * 1000;
 }
 
+/** One series of steps (the service, or the baseline), run a step at a time. */
+export interface Series {
+  step(rate: number): Promise<StepResult>;
+  /** Once its step is over: nothing of it left for the server to do while the other series steps. */
+  settle(): Promise<void>;
+}
+
 /**
- * Steps the offered rate up until a step's backlog does not drain within `drainSeconds` (that
- * step is reported and is the last one). Capacity is the highest step that drained.
+ * Steps the offered rate up for each series in turns, rate by rate (the service at 10/s, the
+ * baseline at 10/s, the service at 20/s, …), so that the two steps compared at one rate run within
+ * a minute of each other: a shared machine's speed moves over minutes (BENCHMARKS.md, 2026-12-07,
+ * fifth section). A series stops at its first step whose backlog does not drain within
+ * `drainSeconds` (that step is reported and is its last); each series' capacity is its highest
+ * step that drained.
  */
-async function stepUp(settings: StepSettings, runStep: (rate: number) => Promise<StepResult>): Promise<StepResult[]> {
-  const results: StepResult[] = [];
+export async function stepsInTurns(settings: Pick<StepSettings, 'rates'>, series: Series[]): Promise<StepResult[][]> {
+  const results = series.map((): StepResult[] => []);
+  const stepping = series.map(() => true);
   for (const rate of settings.rates) {
-    const result = await runStep(rate);
-    results.push(result);
-    if (result.drainedAfterMs === null) break;
+    for (const [index, one] of series.entries()) {
+      if (!stepping[index]) continue;
+      const result = await one.step(rate);
+      results[index].push(result);
+      if (result.drainedAfterMs === null) stepping[index] = false;
+      await one.settle();
+    }
+    if (!stepping.some(Boolean)) break;
   }
   return results;
 }
@@ -76,12 +93,13 @@ export function capacity(results: StepResult[]): StepResult | undefined {
 
 /**
  * The service: signed deliveries (duplicates included) at each rate, against the API process.
- * Ends once the last step's backlog is processed too, so the next phase measures an idle server.
+ * After each step, deliveries refused under load are delivered again, as Stripe would, and
+ * everything is processed, so the baseline's step after it measures an idle server.
  */
-export async function serviceSteps(deployment: Deployment, db: Db, settings: StepSettings): Promise<StepResult[]> {
+export function serviceSeries(deployment: Deployment, db: Db, settings: StepSettings): Series {
   const all: string[] = [];
   const refused = new Map<string, StripeEvent>();
-  const results = await stepUp(settings, async (rate) => {
+  const step = async (rate: number): Promise<StepResult> => {
     // A fifth of the events are delivered twice: deliveries ≈ 1.2 × unique events.
     const workload = buildWorkload(Math.max(1, Math.round((rate * settings.windowSeconds) / 1.2)), 0.2, seededRandom(rate), settings.mix);
     const ids = workload.unique.map((event) => event.id);
@@ -132,10 +150,13 @@ export async function serviceSteps(deployment: Deployment, db: Db, settings: Ste
     } finally {
       clearInterval(ticker);
     }
-  });
-  await redeliverRefused(deployment.apiUrl, refused.values());
-  await waitForProcessed(db, all, 15 * 60_000);
-  return results;
+  };
+  const settle = async () => {
+    await redeliverRefused(deployment.apiUrl, refused.values());
+    refused.clear();
+    await waitForProcessed(db, all, 15 * 60_000);
+  };
+  return { step, settle };
 }
 
 type StepTotals = Record<keyof AcceptanceMeans, HistogramTotals>;
@@ -162,17 +183,18 @@ function meansBetween(before: StepTotals, after: StepTotals): AcceptanceMeans {
 /**
  * The baseline: a plain client starting no-op workflows on the same server, a worker in this
  * process running them. Each step starts as many workflows per second as the service's step
- * has unique events per second (duplicates start nothing there).
+ * has unique events per second (duplicates start nothing there). `close` stops its worker.
  */
-export async function baselineSteps(deployment: Deployment, settings: StepSettings): Promise<StepResult[]> {
+export async function baselineSeries(deployment: Deployment, settings: StepSettings): Promise<Series & { close(): Promise<void> }> {
   const taskQueue = `bench-noop-${Date.now()}`;
   const nativeConnection = await NativeConnection.connect({ address: deployment.temporalAddress });
   const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: require.resolve('./noop-workflow') });
   const running = worker.run();
   const connection = await Connection.connect({ address: deployment.temporalAddress });
   const client = new Client({ connection });
-  try {
-    return await stepUp(settings, async (rate) => {
+  const open = async () => (await client.workflow.count(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`)).count;
+  return {
+    step: async (rate) => {
       const startsPerSecond = rate / 1.2;
       const count = Math.max(1, Math.round(startsPerSecond * settings.windowSeconds));
       const prefix = `noop-${rate}-${Date.now()}`;
@@ -238,13 +260,18 @@ export async function baselineSteps(deployment: Deployment, settings: StepSettin
       } finally {
         clearInterval(ticker);
       }
-    });
-  } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await connection.close();
-  }
+    },
+    settle: async () => {
+      const until = Date.now() + 15 * 60_000;
+      while ((await open()) > 0 && Date.now() < until) await sleep(500);
+    },
+    close: async () => {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
 }
 
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');

@@ -12,7 +12,7 @@ import { engineOf, serviceCodeOf, serviceNodeOptionsOf, serviceProcess, serviceW
 import { freePort } from '../support/global-setup';
 import { sampleValue } from '../support/metrics-text';
 import { stripeEvent } from '../support/stripe-events';
-import { acceptanceTable, baselineSteps, capacity, cpuTable, engineTable, serviceSteps, stepTable, writeChart } from './capacity';
+import { acceptanceTable, baselineSeries, capacity, cpuTable, engineTable, serviceSeries, stepsInTurns, stepTable, writeChart } from './capacity';
 import { percentile, redeliverRefused, sendAtRate, waitForProcessed, type Sent } from './load';
 
 /**
@@ -110,11 +110,10 @@ function settingsLine(): string {
 /** Steps the offered rate for the service and the baseline; capacity is the highest step that drains. */
 async function capacityRun(deployment: Deployment, db: Db) {
   const { steps } = settings;
-  say(`bench: the service, ${steps.mix} mix, ${steps.windowSeconds} s per step, drain within ${steps.drainSeconds} s`);
-  const service = await serviceSteps(deployment, db, steps);
+  say(`bench: the service (${steps.mix} mix) and the baseline (a bare Temporal client starting no-op workflows on the same server) in turns at each rate, ${steps.windowSeconds} s per step, drain within ${steps.drainSeconds} s`);
+  const baselineRun = await baselineSeries(deployment, steps);
+  const [service, baseline] = await stepsInTurns(steps, [serviceSeries(deployment, db, steps), baselineRun]).finally(() => baselineRun.close());
   const memory = await memoryOf(deployment);
-  say('bench: baseline, a bare Temporal client starting no-op workflows on the same server');
-  const baseline = await baselineSteps(deployment, steps);
   say(`bench: ${settings.dunning} dunning workflows waiting on timers`);
   const dunningMemory = await dunningWorkflows(deployment, db, settings.dunning);
 
