@@ -1,6 +1,6 @@
 import type { Config } from '../src/platform/config';
 import { readCreditNoteDetailsOf, readCreditNoteOf, type CreditNoteDetails } from '../src/platform/credit-note';
-import { addressLines, issuerNamesOf, readInvoice } from '../src/platform/invoice';
+import { addressLines, finalizedAtOf, issuerNamesOf } from '../src/platform/invoice';
 import { renderCreditNoteDocument } from '../src/platform/pdf';
 import { creditNoteParties } from '../src/store/credit-notes';
 import { creditNoteDocumentToVoid, documentOfCreditNote, numberCreditNoteDocument, storeDocumentPdfs } from '../src/store/documents';
@@ -66,7 +66,7 @@ async function sendCreditNoteDocument({ db, mailer, stripe }: Pick<ActivityDepen
 async function partiesOf(sources: CustomerSources, note: CreditNoteDetails, account: string | null, eventId: string) {
   const parties = await creditNoteParties(sources.db, note.invoiceId, note.customerId);
   if (!parties.customerId) return parties;
-  const emailAsOf = parties.invoice ? readInvoice(parties.invoice).finalizedAt : null;
+  const emailAsOf = finalizedAtOf(parties.invoice);
   const email = await customerAddressOf(sources, { email: parties.email, customerId: parties.customerId, account, emailAsOf }, eventId);
   if (parties.email || !email) return { ...parties, email };
   // Looked up: the name and address came with the email.

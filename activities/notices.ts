@@ -5,7 +5,7 @@ import { formatAmount } from '../src/platform/money';
 import { sendOnce } from './outbox';
 import { customerEmail, type EmailText } from './emails';
 import { sellerNameOf } from './sellers';
-import { issuerNamesOf } from '../src/platform/invoice';
+import { finalizedAtOf, issuerNamesOf } from '../src/platform/invoice';
 import { invalidEvent, type NoticeKind } from '../workflows/contracts';
 import { customerAddressOf } from './customers';
 import { loadEventPayload } from '../src/store/events';
@@ -73,8 +73,7 @@ async function overtakenBy(db: Db, kind: NoticeKind, refs: EventRefs): Promise<s
 /** The customer's address: the invoice's own (invoices), else the customer's. */
 function recipientOf(deps: Pick<ActivityDependencies, 'db' | 'stripe'>, event: StripeEvent, object: Json): Promise<string | null> {
   const email = typeof object.customer_email === 'string' ? object.customer_email : null;
-  const emailAsOf = object.status_transitions?.finalized_at ?? null;
-  return customerAddressOf(deps, { email, customerId: idOf(object.customer), account: event.account ?? null, emailAsOf }, event.id);
+  return customerAddressOf(deps, { email, customerId: idOf(object.customer), account: event.account ?? null, emailAsOf: finalizedAtOf(object) }, event.id);
 }
 
 async function sendCustomerNotice(

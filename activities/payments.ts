@@ -11,7 +11,7 @@ import { paymentOfInvoice, recordPayment, requirePayment, type Payment } from '.
 import { recordPaidPeriod } from '../src/store/subscriptions';
 import { restoreAccessAfterPayment } from '../src/store/entitlements';
 import { financeCopyEmail, paymentReceiptEmail } from './emails';
-import { creditNotesApplied, issuerNamesOf, readInvoice, readInvoiceOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
+import { creditNotesApplied, finalizedAtOf, issuerNamesOf, readInvoice, readInvoiceOf, wherePaid, type InvoiceFacts } from '../src/platform/invoice';
 import { renderDocument } from '../src/platform/pdf';
 import { sellerOf } from './sellers';
 import type { ActivityDependencies } from './dependencies';
@@ -168,7 +168,7 @@ async function emailPaymentDocuments({ db, stripe }: { db: Db; stripe?: Stripe }
   const seller = await sellerOf({ db, stripe }, settings, payment.account, issuer);
   const customer = await customerAddressOf(
     { db, stripe },
-    { email: payment.customer_email, customerId: payment.customer_id, account: payment.account, emailAsOf: readInvoice(payment.invoice).finalizedAt },
+    { email: payment.customer_email, customerId: payment.customer_id, account: payment.account, emailAsOf: finalizedAtOf(payment.invoice) },
     payment.source_event_id,
   );
   const recipients = [

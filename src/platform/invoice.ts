@@ -36,6 +36,14 @@ function presentedAccountOf(object: Json): string | null {
   return (issuer?.type === 'account' ? idOf(issuer.account) : null) ?? idOf(object?.on_behalf_of);
 }
 
+/**
+ * When the invoice was finalized (Unix seconds), which is when its `customer_email` was copied
+ * from the customer; read alone where that is all a step needs of a stored invoice.
+ */
+export function finalizedAtOf(object: Json | null): number | null {
+  return object?.status_transitions?.finalized_at ?? null;
+}
+
 /** `account_name`, `account_country` and the account presented of an invoice (or of any object that carries them). */
 export function issuerNamesOf(object: Json): IssuerNames {
   return {
@@ -278,7 +286,7 @@ export function readInvoice(object: Json): InvoiceFacts {
         : integer(object.ending_balance, 'invoice.ending_balance') - integer(object.starting_balance ?? 0, 'invoice.starting_balance'),
     paidOutOfBand: object.paid_out_of_band === true,
     paidAt: object.status_transitions?.paid_at ?? null,
-    finalizedAt: object.status_transitions?.finalized_at ?? null,
+    finalizedAt: finalizedAtOf(object),
     hostedInvoiceUrl: object.hosted_invoice_url ?? null,
     issuedAt: object.effective_at ?? object.status_transitions?.finalized_at ?? object.created ?? null,
     dueDate: object.due_date ?? null,
