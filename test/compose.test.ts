@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { configVariables, loadConfig } from '../src/platform/config';
 import { temporalSettings } from '../src/dev/temporal-cluster';
+import { temporalDevServerArgs } from '../src/dev/embedded';
 import { imageNodeOptions, imageRuntimeStage } from './support/image';
 
 // No Docker engine runs where the tests run, so the compose file is checked against the
@@ -187,6 +188,17 @@ describe('docker-compose.yml', () => {
       expect(services['temporal-namespace'].entrypoint).toEqual(['sh', '/deploy/create-namespace.sh']);
       expect(services.temporal.environment.DYNAMIC_CONFIG_FILE_PATH).toBe('/deploy/dynamicconfig.yaml');
       expect(read('deploy/temporal/dynamicconfig.yaml')).toMatch(/^system\.enableActivityEagerExecution:\n\s+- value: true$/m);
+    });
+
+    test('when the server and the embedded dev server start, then both run with the same dynamic config', () => {
+      const cluster: Record<string, Array<{ value: unknown }>> = parse(read('deploy/temporal/dynamicconfig.yaml'));
+      const args = temporalDevServerArgs({ port: 7233, namespace: 'default' });
+      const devServer = args.flatMap((arg, i) => (args[i - 1] === '--dynamic-config-value' ? [arg] : []));
+
+      const clusterValues = Object.entries(cluster).map(([key, [{ value }]]) => `${key}=${String(value)}`);
+
+      expect(clusterValues).toEqual(expect.arrayContaining(['system.enableActivityEagerExecution=true', 'history.shardIOConcurrency=4']));
+      expect(devServer).toEqual(expect.arrayContaining(clusterValues));
     });
 
     test('when the server connects to PostgreSQL, then it uses the credentials of the postgres service', () => {
