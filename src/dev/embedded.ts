@@ -117,8 +117,8 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions) {
     'matching.numTaskqueueWritePartitions=1',
     // Every write of a workflow's state takes the history shard's I/O semaphore, one holder by
     // default, and the dev server has one shard: a start queued there behind a worker's backlog.
-    // Four holders halved the start's mean at the bench's capacity step (BENCHMARKS.md); SQLite
-    // still takes one statement at a time, so more than that only moved the queue.
+    // Four holders cut the start's mean by a third to a half where the bench's worker was behind
+    // (BENCHMARKS.md); SQLite still takes one statement at a time, so sixteen only moved the queue.
     '--dynamic-config-value',
     'history.shardIOConcurrency=4',
     ...allSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
