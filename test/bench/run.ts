@@ -41,7 +41,7 @@ const settings = {
   rate: Number(process.env.BENCH_RATE ?? 10),
   fixedRate: process.env.BENCH_RATE !== undefined,
   steps: {
-    rates: (process.env.BENCH_STEPS ?? '10,20,30,40,60,80,120,160').split(',').map(Number),
+    rates: (process.env.BENCH_STEPS ?? '10,20,30,40,50,60,70,80,100,120,140,160').split(',').map(Number),
     windowSeconds: Number(process.env.BENCH_STEP_SECONDS ?? 15),
     drainSeconds: Number(process.env.BENCH_DRAIN_SECONDS ?? 5),
     mix: (process.env.BENCH_MIX ?? 'billing') as WorkloadMix,
