@@ -288,7 +288,7 @@ export function readInvoice(object: Json): InvoiceFacts {
     paidAt: object.status_transitions?.paid_at ?? null,
     finalizedAt: finalizedAtOf(object),
     hostedInvoiceUrl: object.hosted_invoice_url ?? null,
-    issuedAt: object.effective_at ?? object.status_transitions?.finalized_at ?? object.created ?? null,
+    issuedAt: object.effective_at ?? finalizedAtOf(object) ?? object.created ?? null,
     dueDate: object.due_date ?? null,
     ...issuerNamesOf(object),
     customerAddress: addressLines(object.customer_address),
