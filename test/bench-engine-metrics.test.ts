@@ -7,15 +7,15 @@ import { until } from './support/until';
 const metricsUrl = process.env.TEST_TEMPORAL_METRICS_URL!;
 
 /** Two scrapes of a server, as it prints its metrics: another task queue, the sticky partition and the system namespace beside ours. */
-const scrape = (polled: number, fromWaitingPoller: number, lockWaitSeconds: number, lockWaits: number, startSeconds: number, starts: number) => `
+const scrape = (polled: number, fromWaitingPoller: number, ioWaitSeconds: number, ioWaits: number, startSeconds: number, starts: number) => `
 poll_success{namespace="default",operation="TaskQueueMgr",partition="0",service_name="matching",task_type="Workflow",taskqueue="billing_events",worker_build_id="__unversioned__"} ${polled}
 poll_success{namespace="default",operation="TaskQueueMgr",partition="__sticky__",service_name="matching",task_type="Workflow",taskqueue="billing_events",worker_build_id="__unversioned__"} 2
 poll_success{namespace="default",operation="TaskQueueMgr",partition="0",service_name="matching",task_type="Workflow",taskqueue="bench_noop_1",worker_build_id="__unversioned__"} 500
 poll_success{namespace="default",operation="TaskQueueMgr",partition="0",service_name="matching",task_type="Activity",taskqueue="billing_events",worker_build_id="__unversioned__"} 70
 poll_success_sync{namespace="default",operation="TaskQueueMgr",partition="0",service_name="matching",task_type="Workflow",taskqueue="billing_events",worker_build_id="__unversioned__"} ${fromWaitingPoller}
 poll_success_sync{namespace="default",operation="TaskQueueMgr",partition="__sticky__",service_name="matching",task_type="Workflow",taskqueue="billing_events",worker_build_id="__unversioned__"} 2
-semaphore_latency_sum{operation="ShardInfo",priority="0",service_name="history"} ${lockWaitSeconds}
-semaphore_latency_count{operation="ShardInfo",priority="0",service_name="history"} ${lockWaits}
+semaphore_latency_sum{operation="ShardInfo",priority="0",service_name="history"} ${ioWaitSeconds}
+semaphore_latency_count{operation="ShardInfo",priority="0",service_name="history"} ${ioWaits}
 semaphore_latency_sum{operation="ShardInfo",priority="1",service_name="history"} 1
 semaphore_latency_count{operation="ShardInfo",priority="1",service_name="history"} 100
 service_latency_sum{namespace="default",operation="StartWorkflowExecution",service_name="frontend"} ${startSeconds}
@@ -32,7 +32,7 @@ describe("the bench's view inside the Temporal server", () => {
     const figures = engineFiguresBetween(before, after);
 
     // 400 workflow tasks on the normal partition (the sticky one's 2 did not change), 100 of them from the backlog.
-    expect(figures).toEqual({ workflowTasks: 400, fromBacklogShare: 0.25, shardLockWaitMs: expect.closeTo(4, 6), startMs: expect.closeTo(3, 6) });
+    expect(figures).toEqual({ workflowTasks: 400, fromBacklogShare: 0.25, shardIoWaitMs: expect.closeTo(4, 6), startMs: expect.closeTo(3, 6) });
   });
 
   test('when the server serves no metrics, then a step has no figures rather than made-up ones', async () => {
@@ -64,7 +64,7 @@ describe("the bench's view inside the Temporal server", () => {
         expect(figures.workflowTasks).toBe(3);
         expect(after!.start.count - before!.start.count).toBeGreaterThanOrEqual(3);
         expect(figures.startMs).toBeGreaterThan(0);
-        expect(after!.shardLock.count).toBeGreaterThan(before!.shardLock.count);
+        expect(after!.shardIo.count).toBeGreaterThan(before!.shardIo.count);
       });
     } finally {
       await connection.close();

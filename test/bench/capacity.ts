@@ -307,11 +307,11 @@ export function acceptanceTable(results: StepResult[]): string[] {
 export function engineTable(name: string, results: StepResult[]): string[] {
   if (!results.some((step) => step.engine)) return [];
   return [
-    `| ${name} offered/s | workflow tasks | of which no poller was waiting for (stored, read back) | wait for the history shard's lock, mean | StartWorkflowExecution at the frontend, mean |`,
+    `| ${name} offered/s | workflow tasks | of which no poller was waiting for (stored, read back) | wait for the history shard's I/O semaphore, mean | StartWorkflowExecution at the frontend, mean |`,
     '| --- | --- | --- | --- | --- |',
     ...results.map(({ offered, engine }) =>
       engine
-        ? `| ${offered} | ${engine.workflowTasks} | ${fixed(engine.fromBacklogShare * 100, 0)} % | ${fixed(engine.shardLockWaitMs, 2)} ms | ${fixed(engine.startMs)} ms |`
+        ? `| ${offered} | ${engine.workflowTasks} | ${fixed(engine.fromBacklogShare * 100, 0)} % | ${fixed(engine.shardIoWaitMs, 2)} ms | ${fixed(engine.startMs)} ms |`
         : `| ${offered} | – | – | – | – |`,
     ),
   ];

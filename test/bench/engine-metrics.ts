@@ -10,8 +10,8 @@ export interface EngineFigures {
   workflowTasks: number;
   /** Of those, the share that no poller was waiting for: written to the task queue's backlog in the server's storage and read back. */
   fromBacklogShare: number;
-  /** Mean wait for a history shard's lock, which every write of a workflow's state holds (ms). */
-  shardLockWaitMs: number;
+  /** Mean wait for a history shard's I/O semaphore, which every write of a workflow's state holds; `history.shardIOConcurrency` writes hold it at once (ms). */
+  shardIoWaitMs: number;
   /** Mean time of a StartWorkflowExecution call at the server's frontend (ms). */
   startMs: number;
 }
@@ -20,7 +20,7 @@ export interface EngineFigures {
 export interface EngineTotals {
   polled: number;
   polledFromWaitingPoller: number;
-  shardLock: HistogramTotals;
+  shardIo: HistogramTotals;
   start: HistogramTotals;
 }
 
@@ -32,7 +32,7 @@ export function engineTotalsOf(text: string, taskQueue: string): EngineTotals {
   return {
     polled: sampleTotal(text, 'poll_success', queue),
     polledFromWaitingPoller: sampleTotal(text, 'poll_success_sync', queue),
-    shardLock: histogramTotals(text, 'semaphore_latency', { operation: 'ShardInfo' }),
+    shardIo: histogramTotals(text, 'semaphore_latency', { operation: 'ShardInfo' }),
     start: histogramTotals(text, 'service_latency', { operation: 'StartWorkflowExecution', service_name: 'frontend' }),
   };
 }
@@ -52,7 +52,7 @@ export function engineFiguresBetween(before: EngineTotals | undefined, after: En
   return {
     workflowTasks,
     fromBacklogShare: (workflowTasks - (after.polledFromWaitingPoller - before.polledFromWaitingPoller)) / workflowTasks,
-    shardLockWaitMs: meanMsBetween(before.shardLock, after.shardLock),
+    shardIoWaitMs: meanMsBetween(before.shardIo, after.shardIo),
     startMs: meanMsBetween(before.start, after.start),
   };
 }
