@@ -121,6 +121,12 @@ export function temporalDevServerArgs(options: TemporalDevServerOptions) {
     // (BENCHMARKS.md); SQLite still takes one statement at a time, so sixteen only moved the queue.
     '--dynamic-config-value',
     'history.shardIOConcurrency=4',
+    // The visibility records (the rows the Web UI lists, 45 indexes each in the SQLite schema)
+    // are the dev server's heaviest writes, and nothing else bounds how many of them wait for
+    // SQLite's one connection at once (512 by default), which goes to a waiter picked at random:
+    // a start waited behind them. Two at a time keep up with the bench's rates (BENCHMARKS.md).
+    '--dynamic-config-value',
+    'history.visibilityProcessorSchedulerWorkerCount=2',
     ...allSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
   ];
 }
