@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Queryable } from '../src/platform/db';
 import { disputeReminderExecutionSummary } from '../src/platform/execution-summary';
@@ -5,7 +6,7 @@ import { formatAmount } from '../src/platform/money';
 import { idOf, type Json, type StripeEvent } from '../src/platform/stripe-event';
 import { eventSearchAttributes } from '../src/platform/temporal-client';
 import { loadEventPayload } from '../src/store/events';
-import { isAwaitingAnswer, storedCharge, storedDispute } from '../src/store/objects';
+import { isAwaitingAnswer, isChargeRefundedOrDisputed, isDisputeClosed, storedCharge, storedDispute } from '../src/store/objects';
 import { ownerOfCharge } from '../src/store/payments';
 import { DisputeReminderSignal, invalidEvent, WorkflowType, type DisputeReminderInput, type DisputeReminderResult, type DisputeSettledSignalArgs } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
@@ -53,6 +54,12 @@ async function warnOfEarlyFraud(deps: AlertDependencies, event: StripeEvent): Pr
   }
   // Stripe says a warning is no longer actionable once its charge was refunded in full or disputed.
   if (warning.actionable === false) return;
+  // The payload is the warning as it was made: delivered after the books saw the charge refunded
+  // in full or disputed, it is no longer actionable either.
+  if (await isChargeRefundedOrDisputed(deps.db, chargeId)) {
+    log.info('early fraud warning not sent: its charge was refunded in full or disputed since', { warningId: warning.id, chargeId });
+    return;
+  }
   const charge = await chargeFacts(deps.db, chargeId, idOf(warning.payment_intent));
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `fraud_warning:${warning.id}`,
@@ -70,6 +77,14 @@ async function tellFinanceOfDispute(deps: AlertDependencies, event: StripeEvent)
     throw invalidEvent(event, 'data.object is not a dispute of a charge with an amount');
   }
   const closed = event.type === 'charge.dispute.closed';
+  // An opening delivered after the dispute ended (as its newest event left it, stored by this
+  // event's step just before): its "answer by" would ask for work no longer possible, and how it
+  // ended is that event's email.
+  const newest = closed ? undefined : await storedDispute(deps.db, dispute.id);
+  if (newest?.status && isDisputeClosed(newest.status)) {
+    log.info('dispute opening not sent: the dispute has ended since', { disputeId: dispute.id, status: newest.status });
+    return;
+  }
   await sendOnce(deps.db, deps.mailer, deps.config.MAIL_FROM, {
     key: `dispute:${dispute.id}:${closed ? 'closed' : 'opened'}`,
     to: deps.config.FINANCE_EMAIL,

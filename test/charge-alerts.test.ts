@@ -1,4 +1,4 @@
-import { capturedCharge, disputeWithFunds, earlyFraudWarning, invoicePayment, paidInvoice } from './support/billing-events';
+import { capturedCharge, chargeWithRefunds, disputeWithFunds, earlyFraudWarning, invoicePayment, paidInvoice } from './support/billing-events';
 import { movements } from './support/ledger';
 import { admin, deliverTwiceAndWait, eventStatusWhenDone, startTestService, type TestService } from './support/service';
 import { deliver, stripeEvent } from './support/stripe-events';
@@ -17,6 +17,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop();
 });
+
+/** Event times, in Unix seconds, of events that happened before (or after) the others. */
+const aMinuteAgo = () => Math.floor(Date.now() / 1000) - 60;
+const aSecondFromNow = () => Math.floor(Date.now() / 1000) + 1;
 
 const warningsAbout = (chargeId: string) => service.smtp.to('fraud-desk@example.com').filter((mail) => mail.subject?.includes(chargeId));
 
@@ -81,6 +85,34 @@ test('when a warning is no longer actionable (the charge was refunded or dispute
   expect(warningsAbout('ch_test_already_refunded')).toEqual([]);
 });
 
+/** The paid charge as `charge.refunded` reports it after refunds of these amounts. */
+function refundedCharge(charge: Record<string, any>, invoiceId: string, amounts: number[]): Record<string, any> {
+  const { refunded, amount_refunded, refunds } = chargeWithRefunds(charge.id, charge.amount, amounts.map((amount, n) => ({ id: `re_${charge.id}_${n}`, amount })));
+  return { ...charge, invoice: invoiceId, refunded, amount_refunded, refunds };
+}
+
+const fraudWarningsAbout = (chargeId: string) => warningsAbout(chargeId).filter((mail) => mail.subject?.startsWith('Early fraud warning'));
+
+test('when a warning is delivered after the books saw its charge refunded in full, then nothing is sent and the event is processed', async () => {
+  const { charge, invoice } = await paidCharge(2_500);
+  const warning = stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning(charge.id), { created: aMinuteAgo() });
+  // A second after the charge's own event: within one second the stored charge is either.
+  await deliverTwiceAndWait(service, stripeEvent('charge.refunded', refundedCharge(charge, invoice.id, [1_000, 1_500]), { created: aSecondFromNow() }));
+
+  await deliverTwiceAndWait(service, warning);
+
+  expect(fraudWarningsAbout(charge.id)).toEqual([]);
+});
+
+test('when a warning is delivered after its charge was refunded only in part, then finance is still told, once', async () => {
+  const { charge, invoice } = await paidCharge(2_500);
+  await deliverTwiceAndWait(service, stripeEvent('charge.refunded', refundedCharge(charge, invoice.id, [1_000])));
+
+  await deliverTwiceAndWait(service, stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning(charge.id)));
+
+  expect(fraudWarningsAbout(charge.id)).toHaveLength(1);
+});
+
 test('when a warning names no charge, then the event fails saying so and nothing is sent', async () => {
   const warning = stripeEvent('radar.early_fraud_warning.created', { ...earlyFraudWarning('ch_unused'), charge: null });
 
@@ -116,6 +148,39 @@ describe('disputes', () => {
     expect(mails[0].text).toContain(`https://dashboard.stripe.com/test/disputes/${opened.id}`);
     expect(mails[1].text).toContain('lost: the funds stay with the customer');
     expect(await movements(service, opened.id)).toEqual({ dispute_losses: 3_000, stripe_balance: -3_000 });
+  });
+
+  /** A paid charge's dispute whose newer event (`type`, with `status`) was processed first; then its opening, a minute older, is delivered. */
+  async function openingDeliveredAfter(type: string, status: string) {
+    const { charge } = await paidCharge(3_000);
+    const opened = disputeOf(charge.id, 'needs_response', [-3_000]);
+    await deliverTwiceAndWait(service, stripeEvent(type, { ...opened, status }));
+
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', opened, { created: aMinuteAgo() }));
+    return { charge, opened };
+  }
+
+  test('when a dispute\'s opening is delivered after its end, then finance gets only the email of how it ended, and the books take the funds once', async () => {
+    const { charge, opened } = await openingDeliveredAfter('charge.dispute.closed', 'lost');
+
+    expect(warningsAbout(charge.id).map((mail) => mail.subject)).toEqual([`Dispute lost: $30.00 on charge ${charge.id}`]);
+    expect(await movements(service, opened.id)).toEqual({ dispute_losses: 3_000, stripe_balance: -3_000 });
+  });
+
+  test('when a dispute\'s opening is delivered after a newer event said it was answered, then finance is still told it opened', async () => {
+    const { charge } = await openingDeliveredAfter('charge.dispute.updated', 'under_review');
+
+    expect(warningsAbout(charge.id).map((mail) => mail.subject)).toEqual([`Dispute opened: $30.00 on charge ${charge.id}, answer by 2026-12-20 23:59 UTC`]);
+  });
+
+  test('when an early fraud warning is delivered after its charge was disputed, then finance hears of the dispute only', async () => {
+    const { charge } = await paidCharge(3_000);
+    const warning = stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning(charge.id), { created: aMinuteAgo() });
+    await deliverTwiceAndWait(service, stripeEvent('charge.dispute.created', disputeOf(charge.id, 'needs_response', [-3_000])));
+
+    await deliverTwiceAndWait(service, warning);
+
+    expect(warningsAbout(charge.id).map((mail) => mail.subject)).toEqual([`Dispute opened: $30.00 on charge ${charge.id}, answer by 2026-12-20 23:59 UTC`]);
   });
 
   test('when the bank only asks about a charge (an inquiry), then finance is told that no funds were taken yet', async () => {

@@ -53,6 +53,19 @@ export async function storedCharge(db: Queryable, chargeId: string): Promise<{ a
   return rows[0];
 }
 
+/**
+ * Whether the books saw the charge refunded in full or disputed: what, as Stripe defines it, makes
+ * an early fraud warning about it no longer actionable.
+ */
+export async function isChargeRefundedOrDisputed(db: Queryable, chargeId: string): Promise<boolean> {
+  const { rows } = await db.query<{ settled: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM charges WHERE id = $1 AND amount > 0 AND amount_refunded >= amount)
+         OR EXISTS (SELECT 1 FROM disputes WHERE charge_id = $1) AS settled`,
+    [chargeId],
+  );
+  return rows[0].settled;
+}
+
 /** What the platform refunded of an application fee a connected account paid on one of its charges. */
 export interface FeeRefund {
   feeId: string;
@@ -106,6 +119,11 @@ export interface StoredDispute {
 export const disputeStatusesAwaitingAnswer = ['needs_response', 'warning_needs_response'] as const;
 
 export const isAwaitingAnswer = (status: string) => (disputeStatusesAwaitingAnswer as readonly string[]).includes(status);
+
+/** A dispute's statuses once it has ended: decided, an inquiry closed, stopped before it was filed (`prevented`), or refunded (`charge_refunded`, older API versions). */
+const disputeStatusesClosed = ['won', 'lost', 'warning_closed', 'prevented', 'charge_refunded'];
+
+export const isDisputeClosed = (status: string) => disputeStatusesClosed.includes(status);
 
 export async function storedDispute(db: Queryable, disputeId: string): Promise<StoredDispute | undefined> {
   const { rows } = await db.query<StoredDispute>(
