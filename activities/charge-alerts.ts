@@ -54,8 +54,7 @@ async function warnOfEarlyFraud(deps: AlertDependencies, event: StripeEvent): Pr
   }
   // Stripe says a warning is no longer actionable once its charge was refunded in full or disputed.
   if (warning.actionable === false) return;
-  // The payload is the warning as it was made: delivered after the books saw the charge refunded
-  // in full or disputed, it is no longer actionable either.
+  // The payload is the warning as it was made, so a late one can still say it is.
   if (await isChargeRefundedOrDisputed(deps.db, chargeId)) {
     log.info('early fraud warning not sent: its charge was refunded in full or disputed since', { warningId: warning.id, chargeId });
     return;
