@@ -5,7 +5,7 @@ import { asAccount, unlessRefused } from '../src/platform/stripe-client';
 import { loadEventPayload } from '../src/store/events';
 import { customerEmailSince, storedCustomerEmail, fillInCustomer, upsertCustomer } from '../src/store/customers';
 import { objectSource } from '../src/store/objects';
-import { currentObjectOnTie } from './same-second';
+import { storeLatest } from './same-second';
 import type { StripeEvent } from '../src/platform/stripe-event';
 import { invalidEvent } from '../workflows/contracts';
 import type { ActivityDependencies } from './dependencies';
@@ -86,12 +86,17 @@ export function customerActivities({ db, stripe }: ActivityDependencies) {
     async syncCustomer(eventId: string): Promise<void> {
       const event = await loadEventPayload(db, eventId);
       const id = customerOf(event).id;
-      const current = await currentObjectOnTie(stripe, event, await objectSource(db, 'customers', id), (client, _, options) =>
-        client.customers.retrieve(id, {}, options),
+      await storeLatest(
+        { db, stripe },
+        event,
+        () => objectSource(db, 'customers', id),
+        (written, over) => {
+          // A deleted customer reads back from Stripe as `{ deleted: true }` without its details: keep the event's.
+          const state = customerOf(written);
+          return upsertCustomer(db, state.deleted && written !== event ? { ...customerOf(event), deleted: true } : state, over);
+        },
+        (client, _, options) => client.customers.retrieve(id, {}, options),
       );
-      // A deleted customer reads back as `{ deleted: true }` without its details: keep the event's.
-      const state = current ? customerOf(current) : customerOf(event);
-      await upsertCustomer(db, state.deleted && current ? { ...customerOf(event), deleted: true } : state, current !== undefined);
     },
   };
 }

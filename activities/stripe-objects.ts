@@ -1,14 +1,14 @@
 import type Stripe from 'stripe';
 import type { Db } from '../src/platform/db';
 import { fromStripeTime as at, idOf, type StripeEvent, type Json } from '../src/platform/stripe-event';
-import { objectSource, upsertLatest } from '../src/store/objects';
+import { objectSource, upsertLatest, type ObjectTable } from '../src/store/objects';
 import { invalidEvent, type PlainObjectTable } from '../workflows/contracts';
 
 import type { ConnectedAccount } from '../src/store/connected-accounts';
 import { clearDefaultPaymentMethod, setDefaultPaymentMethod } from '../src/store/customers';
 import { loadEventPayload } from '../src/store/events';
 import type { ActivityDependencies } from './dependencies';
-import { currentObjectOnTie } from './same-second';
+import { storeLatest, type Retrieve } from './same-second';
 
 const errorOf = (error: Json | null | undefined): string | null => error?.message ?? error?.code ?? null;
 const textOf = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
@@ -23,48 +23,39 @@ function objectOf(event: StripeEvent, ...kinds: string[]): Json {
 }
 
 /** Payment methods and card sources: attached, updated, automatically updated, detached. */
-async function syncPaymentMethod(db: Db, event: StripeEvent): Promise<void> {
+async function syncPaymentMethod(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<void> {
   const method = objectOf(event, 'payment_method', 'card', 'source');
   const card = method.card ?? method;
   const detached = event.type === 'payment_method.detached';
-  await upsertLatest(
-    db,
-    'payment_methods',
-    method.id,
-    {
-      // A detached payment method no longer names its customer; keep the one we knew.
-      ...(detached ? {} : { customer_id: idOf(method.customer) }),
-      type: method.type ?? method.object,
-      brand: card.brand ?? null,
-      last4: card.last4 ?? null,
-      exp_month: card.exp_month ?? null,
-      exp_year: card.exp_year ?? null,
-      detached,
-    },
-    event,
-  );
+  await storeObject(db, stripe, 'payment_methods', method.id, event, () => ({
+    // A detached payment method no longer names its customer; keep the one we knew.
+    ...(detached ? {} : { customer_id: idOf(method.customer) }),
+    type: method.type ?? method.object,
+    brand: card.brand ?? null,
+    last4: card.last4 ?? null,
+    exp_month: card.exp_month ?? null,
+    exp_year: card.exp_year ?? null,
+    detached,
+  }));
   if (detached) {
     await clearDefaultPaymentMethod(db, method.id);
   }
 }
 
 /** Setup intents; a succeeded one makes its payment method the customer's default. */
-async function syncSetupIntent(db: Db, event: StripeEvent): Promise<void> {
+async function syncSetupIntent(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<void> {
   const intent = objectOf(event, 'setup_intent');
   const paymentMethod = idOf(intent.payment_method);
-  const newer = await upsertLatest(
-    db,
-    'setup_intents',
-    intent.id,
-    { customer_id: idOf(intent.customer), payment_method: paymentMethod, status: intent.status, last_error: errorOf(intent.last_setup_error) },
-    event,
-  );
+  const newer = await storeObject(db, stripe, 'setup_intents', intent.id, event, () => ({
+    customer_id: idOf(intent.customer),
+    payment_method: paymentMethod,
+    status: intent.status,
+    last_error: errorOf(intent.last_setup_error),
+  }));
   if (newer && event.type === 'setup_intent.succeeded' && paymentMethod && intent.customer) {
     await setDefaultPaymentMethod(db, idOf(intent.customer)!, paymentMethod);
   }
 }
-
-type Retrieve = Parameters<typeof currentObjectOnTie>[3];
 
 /** Objects stored as they are, each with the fields worth keeping, and how to read one back from Stripe. */
 const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Json) => Record<string, unknown>; retrieve: Retrieve }> = {
@@ -141,26 +132,44 @@ export function connectedAccountDetails(account: Json): Omit<ConnectedAccount, '
 
 /**
  * Payment intents and charges (payments outside invoices), invoices through their lifecycle,
- * connected accounts, and disputes. Two events of one object in the same second: with a key, the
- * object as Stripe has it now is written (see same-second).
+ * connected accounts, and disputes.
  */
 async function syncPlainObject(db: Db, stripe: Stripe | undefined, table: PlainObjectTable, event: StripeEvent): Promise<void> {
   const { kind, fields, retrieve } = plainObjects[table];
   const { id } = objectOf(event, kind);
-  // Without a key there is nothing to read back: no need to look up who wrote the row.
-  const source = stripe ? await objectSource(db, table, id) : undefined;
-  const current = await currentObjectOnTie(stripe, event, source, retrieve);
-  await upsertLatest(db, table, id, fields(objectOf(current ?? event, kind)), current ?? event, current !== undefined);
+  await storeObject(db, stripe, table, id, event, (state) => fields(objectOf(state, kind)), retrieve);
+}
+
+/**
+ * Writes an object's state unless a newer event wrote it: one statement when the event is newer
+ * by its time; two events of one second are ordered as `storeLatest` says.
+ */
+async function storeObject(
+  db: Db,
+  stripe: Stripe | undefined,
+  table: ObjectTable,
+  id: string,
+  event: StripeEvent,
+  fieldsOf: (state: StripeEvent) => Record<string, unknown>,
+  retrieve?: Retrieve,
+): Promise<boolean> {
+  return storeLatest(
+    { db, stripe },
+    event,
+    () => objectSource(db, table, id),
+    (state, over) => upsertLatest(db, table, id, fieldsOf(state), state, over),
+    retrieve,
+  );
 }
 
 export function stripeObjectActivities({ db, stripe }: ActivityDependencies) {
   return {
     async syncPaymentMethod(eventId: string): Promise<void> {
-      await syncPaymentMethod(db, await loadEventPayload(db, eventId));
+      await syncPaymentMethod(db, stripe, await loadEventPayload(db, eventId));
     },
 
     async syncSetupIntent(eventId: string): Promise<void> {
-      await syncSetupIntent(db, await loadEventPayload(db, eventId));
+      await syncSetupIntent(db, stripe, await loadEventPayload(db, eventId));
     },
 
     async syncPlainObject(eventId: string, table: PlainObjectTable): Promise<void> {

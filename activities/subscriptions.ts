@@ -7,7 +7,7 @@ import { invalidEvent } from '../workflows/contracts';
 import { loadEventPayload } from '../src/store/events';
 import { lockSubscription, recordSubscriptionChange, writeSubscription } from '../src/store/subscriptions';
 import { objectSource } from '../src/store/objects';
-import { currentObjectOnTie } from './same-second';
+import { currentObjectOnTie, winsTie } from './same-second';
 import type Stripe from 'stripe';
 import type { ActivityDependencies } from './dependencies';
 
@@ -58,8 +58,10 @@ const seconds = (value: number | null) => (value === null ? null : new Date(valu
 
 /**
  * Applies a subscription event unless the stored state came from a newer event (Stripe does
- * not deliver in order), or the subscription is already canceled (a terminal state). Records
- * upgrades, downgrades and status changes, and re-derives the entitlements.
+ * not deliver in order; two of one second are ordered by Stripe's state with a key, else by the
+ * events, `winsTie`, decided under the row's lock), or the subscription is already canceled (a
+ * terminal state). Records upgrades, downgrades and status changes, and re-derives the
+ * entitlements.
  */
 async function syncSubscription(db: Db, plans: Plans, payloadEvent: StripeEvent, stripe: Stripe | undefined): Promise<void> {
   const id = readSubscription(payloadEvent).id;
@@ -76,7 +78,7 @@ async function syncSubscription(db: Db, plans: Plans, payloadEvent: StripeEvent,
     const eventCreated = new Date(event.created * 1000);
     if (stored?.source_created) {
       const sameSecond = eventCreated.getTime() === stored.source_created.getTime();
-      const newer = eventCreated > stored.source_created || (sameSecond && (current !== undefined || event.id > stored.source_event_id!));
+      const newer = eventCreated > stored.source_created || (sameSecond && (current !== undefined || (await winsTie(tx, event, stored.source_event_id!))));
       if (!newer || stored.status === 'canceled') return;
     }
     await writeSubscription(tx, {

@@ -73,11 +73,12 @@ export interface CustomerRow {
 }
 
 /**
- * Writes a customer event's state unless the stored row was changed by a newer event. `current`:
- * the state was read from Stripe just now (two events of one second), so it wins a tie too.
+ * Writes a customer event's state unless the stored row was changed by a newer event: when the
+ * event is newer by its time, or, given `over`, when the stored state came from that event of the
+ * same second (a tie settled by `storeLatest`).
  */
-export async function upsertCustomer(db: Queryable, row: CustomerRow, current = false): Promise<void> {
-  await db.query(
+export async function upsertCustomer(db: Queryable, row: CustomerRow, over?: string): Promise<boolean> {
+  const { rowCount } = await db.query(
     `INSERT INTO customers (id, account, email, name, phone, address, deleted, source_created, source_event_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), $9)
      ON CONFLICT (id) DO UPDATE SET
@@ -85,11 +86,11 @@ export async function upsertCustomer(db: Queryable, row: CustomerRow, current = 
        phone = EXCLUDED.phone, address = EXCLUDED.address, deleted = EXCLUDED.deleted,
        source_created = EXCLUDED.source_created, source_event_id = EXCLUDED.source_event_id,
        updated_at = now()
-     WHERE (customers.source_created, customers.source_event_id)
-         < (EXCLUDED.source_created, EXCLUDED.source_event_id)
-        OR ($10 AND customers.source_created = EXCLUDED.source_created)`,
-    [row.id, row.account, row.email, row.name, row.phone, row.address, row.deleted, row.sourceCreated, row.sourceEventId, current],
+     WHERE customers.source_created < EXCLUDED.source_created
+        OR (customers.source_created = EXCLUDED.source_created AND customers.source_event_id = $10)`,
+    [row.id, row.account, row.email, row.name, row.phone, row.address, row.deleted, row.sourceCreated, row.sourceEventId, over ?? null],
   );
+  return rowCount === 1;
 }
 
 /**

@@ -103,6 +103,12 @@ export async function loadEventPayload(db: Db, eventId: string): Promise<StripeE
   return rows[0].payload;
 }
 
+/** An event's payload while it is kept (`POST /admin/cleanup` drops old ones): null once dropped or never stored. */
+export async function keptEventPayload(db: Queryable, eventId: string): Promise<StripeEvent | null> {
+  const { rows } = await db.query<{ payload: StripeEvent | null }>('SELECT payload FROM stripe_events WHERE id = $1', [eventId]);
+  return rows[0]?.payload ?? null;
+}
+
 /**
  * A run begins: the event is accepted (its workflow exists, and later deliveries are answered
  * duplicate from here on) and processing. False when the row is not there (yet).

@@ -5,9 +5,9 @@ export type ObjectTable = 'payment_methods' | 'setup_intents' | 'payment_intents
 
 /**
  * Stores a Stripe object's latest known state: the row changes only when this event is newer
- * (by `created`, then event id) than the one that wrote it last. `current`: the state was read
- * from Stripe just now (two events of one second), so it wins a tie too. Table and column names
- * come from code, never from input.
+ * by `created` than the one that wrote it last, or, given `over`, when the state stored came from
+ * that event of the same second (a tie settled by `storeLatest`). Table and column names come
+ * from code, never from input.
  */
 export async function upsertLatest(
   db: Queryable,
@@ -15,7 +15,7 @@ export async function upsertLatest(
   id: string,
   fields: Record<string, unknown>,
   event: StripeEvent,
-  current = false,
+  over?: string,
 ): Promise<boolean> {
   const withAccount = { ...fields, account: event.account ?? null };
   const names = Object.keys(withAccount);
@@ -25,20 +25,20 @@ export async function upsertLatest(
      VALUES ($1, ${names.map((_, i) => `$${i + 2}`).join(', ')}, to_timestamp($${names.length + 2}), $${names.length + 3})
      ON CONFLICT (id) DO UPDATE SET ${names.map((name) => `${name} = EXCLUDED.${name}`).join(', ')},
        source_created = EXCLUDED.source_created, source_event_id = EXCLUDED.source_event_id
-     WHERE (${table}.source_created, ${table}.source_event_id) < (EXCLUDED.source_created, EXCLUDED.source_event_id)
-        OR ($${names.length + 4} AND ${table}.source_created = EXCLUDED.source_created)`,
-    [id, ...values, event.created, event.id, current],
+     WHERE ${table}.source_created < EXCLUDED.source_created
+        OR (${table}.source_created = EXCLUDED.source_created AND ${table}.source_event_id = $${names.length + 4})`,
+    [id, ...values, event.created, event.id, over ?? null],
   );
   return rowCount === 1;
 }
 
 /**
  * The event that last changed a stored object, customer or subscription (Unix seconds and id),
- * when one did (a row only filled in, by a checkout, has none).
+ * when one did (a row only filled in, by a checkout or a lookup, has none).
  */
 export async function objectSource(db: Queryable, table: ObjectTable | 'customers' | 'subscriptions', id: string): Promise<{ created: number; eventId: string } | undefined> {
   const { rows } = await db.query<{ created: number; event_id: string }>(
-    `SELECT extract(epoch FROM source_created)::int AS created, source_event_id AS event_id FROM ${table} WHERE id = $1 AND source_created IS NOT NULL`,
+    `SELECT extract(epoch FROM source_created)::int AS created, source_event_id AS event_id FROM ${table} WHERE id = $1 AND source_created IS NOT NULL AND source_event_id IS NOT NULL`,
     [id],
   );
   return rows[0] && { created: rows[0].created, eventId: rows[0].event_id };
