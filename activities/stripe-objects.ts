@@ -78,6 +78,7 @@ const plainObjects: Record<PlainObjectTable, { kind: string; fields: (object: Js
       payment_intent_id: idOf(charge.payment_intent),
       amount: charge.amount,
       amount_refunded: charge.amount_refunded ?? 0,
+      refunded: charge.refunded === true,
       currency: charge.currency,
       status: charge.status,
       failure_message: charge.failure_message ?? null,

@@ -104,6 +104,18 @@ test('when a warning is delivered after the books saw its charge refunded in ful
   expect(fraudWarningsAbout(charge.id)).toEqual([]);
 });
 
+test('when a warning is delivered after a charge captured in part was refunded in full, then nothing is sent', async () => {
+  const charge = { ...capturedCharge({ amount: 3_000, captured: 2_000, invoice: null }), customer: 'cus_test_partly_captured' };
+  await deliverTwiceAndWait(service, stripeEvent('charge.captured', charge, { created: aMinuteAgo() }));
+  // Stripe's word that it is refunded in full: what was refunded is what was captured, less than the amount authorized.
+  const { refunds } = chargeWithRefunds(charge.id, 2_000, [{ id: `re_${charge.id}`, amount: 2_000 }]);
+  await deliverTwiceAndWait(service, stripeEvent('charge.refunded', { ...charge, refunded: true, amount_refunded: 2_000, refunds }));
+
+  await deliverTwiceAndWait(service, stripeEvent('radar.early_fraud_warning.created', earlyFraudWarning(charge.id), { created: aMinuteAgo() }));
+
+  expect(fraudWarningsAbout(charge.id)).toEqual([]);
+});
+
 test('when a warning is delivered after its charge was refunded only in part, then finance is still told, once', async () => {
   const { charge, invoice } = await paidCharge(2_500);
   await deliverTwiceAndWait(service, stripeEvent('charge.refunded', refundedCharge(charge, invoice.id, [1_000])));

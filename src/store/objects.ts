@@ -59,7 +59,7 @@ export async function storedCharge(db: Queryable, chargeId: string): Promise<{ a
  */
 export async function isChargeRefundedOrDisputed(db: Queryable, chargeId: string): Promise<boolean> {
   const { rows } = await db.query<{ settled: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM charges WHERE id = $1 AND amount > 0 AND amount_refunded >= amount)
+    `SELECT EXISTS (SELECT 1 FROM charges WHERE id = $1 AND (refunded OR (amount > 0 AND amount_refunded >= amount)))
          OR EXISTS (SELECT 1 FROM disputes WHERE charge_id = $1) AS settled`,
     [chargeId],
   );
