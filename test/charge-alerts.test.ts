@@ -105,7 +105,7 @@ test('when a warning is delivered after the books saw its charge refunded in ful
 });
 
 test('when a warning is delivered after a charge captured in part was refunded in full, then nothing is sent', async () => {
-  const charge = { ...capturedCharge({ amount: 3_000, captured: 2_000, invoice: null }), customer: 'cus_test_partly_captured' };
+  const charge: Record<string, any> = { ...capturedCharge({ amount: 3_000, captured: 2_000, invoice: null }), customer: 'cus_test_partly_captured' };
   await deliverTwiceAndWait(service, stripeEvent('charge.captured', charge, { created: aMinuteAgo() }));
   // Stripe's word that it is refunded in full: what was refunded is what was captured, less than the amount authorized.
   const { refunds } = chargeWithRefunds(charge.id, 2_000, [{ id: `re_${charge.id}`, amount: 2_000 }]);
