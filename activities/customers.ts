@@ -87,7 +87,7 @@ export function customerActivities({ db, stripe }: ActivityDependencies) {
       const event = await loadEventPayload(db, eventId);
       const id = customerOf(event).id;
       await storeLatest(
-        { db, stripe },
+        db,
         event,
         () => objectSource(db, 'customers', id),
         (written, over) => {
@@ -95,7 +95,7 @@ export function customerActivities({ db, stripe }: ActivityDependencies) {
           const state = customerOf(written);
           return upsertCustomer(db, state.deleted && written !== event ? { ...customerOf(event), deleted: true } : state, over);
         },
-        (client, _, options) => client.customers.retrieve(id, {}, options),
+        { stripe, retrieve: (client, _, options) => client.customers.retrieve(id, {}, options) },
       );
     },
   };

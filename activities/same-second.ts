@@ -3,6 +3,7 @@ import type { Queryable } from '../src/platform/db';
 import { asAccount, unlessRefused } from '../src/platform/stripe-client';
 import type { StripeEvent } from '../src/platform/stripe-event';
 import { keptEventPayload } from '../src/store/events';
+import { disputeStatusesClosed } from '../src/store/objects';
 
 /** The event that last changed a stored object: Unix seconds and id. */
 export interface Source {
@@ -11,6 +12,12 @@ export interface Source {
 }
 
 export type Retrieve = (stripe: Stripe, id: string, options: Stripe.RequestOptions | undefined) => Promise<object>;
+
+/** How to read an object back from Stripe on a tie (nothing is read without a key). */
+export interface Reread {
+  stripe: Stripe | undefined;
+  retrieve: Retrieve;
+}
 
 /**
  * Two events about one object created in the same second cannot be ordered by their time, and
@@ -48,20 +55,21 @@ export async function winsTie(db: Queryable, event: StripeEvent, storedEventId: 
  * Stores an object's state from an event unless a newer event wrote it: `write(event)` writes
  * when the event is newer by its time (or nothing is stored), `write(event, over)` also when the
  * state stored came from event `over` of the same second. A tie is settled by Stripe's state (with
- * a key) or by the events (`winsTie`); if the row changed meanwhile, it is looked at again.
+ * `reread` and a key) or by the events (`winsTie`); if the row changed meanwhile, it is looked at
+ * again.
  */
 export async function storeLatest(
-  { db, stripe }: { db: Queryable; stripe: Stripe | undefined },
+  db: Queryable,
   event: StripeEvent,
   source: () => Promise<Source | undefined>,
   write: (event: StripeEvent, over?: string) => Promise<boolean>,
-  retrieve?: Retrieve,
+  reread?: Reread,
 ): Promise<boolean> {
   for (let look = 1; look <= 5; look += 1) {
     if (await write(event)) return true;
     const stored = await source();
     if (!stored || stored.created !== event.created || stored.eventId === event.id) return false;
-    const current = retrieve && (await currentObjectOnTie(stripe, event, stored, retrieve));
+    const current = reread && (await currentObjectOnTie(reread.stripe, event, stored, reread.retrieve));
     if (!current && !(await winsTie(db, event, stored.eventId))) return false;
     if (await write(current ?? event, stored.eventId)) return true;
   }
@@ -74,7 +82,7 @@ const finalStatuses: Record<string, string[]> = {
   payment_intent: ['succeeded', 'canceled'],
   setup_intent: ['succeeded', 'canceled'],
   charge: ['succeeded', 'failed'],
-  dispute: ['won', 'lost', 'warning_closed', 'prevented'],
+  dispute: disputeStatusesClosed,
   subscription: ['canceled', 'incomplete_expired'],
 };
 

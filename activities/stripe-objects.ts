@@ -8,7 +8,7 @@ import type { ConnectedAccount } from '../src/store/connected-accounts';
 import { clearDefaultPaymentMethod, setDefaultPaymentMethod } from '../src/store/customers';
 import { loadEventPayload } from '../src/store/events';
 import type { ActivityDependencies } from './dependencies';
-import { storeLatest, type Retrieve } from './same-second';
+import { storeLatest, type Reread, type Retrieve } from './same-second';
 
 const errorOf = (error: Json | null | undefined): string | null => error?.message ?? error?.code ?? null;
 const textOf = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value : null);
@@ -23,11 +23,11 @@ function objectOf(event: StripeEvent, ...kinds: string[]): Json {
 }
 
 /** Payment methods and card sources: attached, updated, automatically updated, detached. */
-async function syncPaymentMethod(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<void> {
+async function syncPaymentMethod(db: Db, event: StripeEvent): Promise<void> {
   const method = objectOf(event, 'payment_method', 'card', 'source');
   const card = method.card ?? method;
   const detached = event.type === 'payment_method.detached';
-  await storeObject(db, stripe, 'payment_methods', method.id, event, () => ({
+  await storeObject(db, 'payment_methods', method.id, event, () => ({
     // A detached payment method no longer names its customer; keep the one we knew.
     ...(detached ? {} : { customer_id: idOf(method.customer) }),
     type: method.type ?? method.object,
@@ -43,10 +43,10 @@ async function syncPaymentMethod(db: Db, stripe: Stripe | undefined, event: Stri
 }
 
 /** Setup intents; a succeeded one makes its payment method the customer's default. */
-async function syncSetupIntent(db: Db, stripe: Stripe | undefined, event: StripeEvent): Promise<void> {
+async function syncSetupIntent(db: Db, event: StripeEvent): Promise<void> {
   const intent = objectOf(event, 'setup_intent');
   const paymentMethod = idOf(intent.payment_method);
-  const newer = await storeObject(db, stripe, 'setup_intents', intent.id, event, () => ({
+  const newer = await storeObject(db, 'setup_intents', intent.id, event, () => ({
     customer_id: idOf(intent.customer),
     payment_method: paymentMethod,
     status: intent.status,
@@ -138,7 +138,7 @@ export function connectedAccountDetails(account: Json): Omit<ConnectedAccount, '
 async function syncPlainObject(db: Db, stripe: Stripe | undefined, table: PlainObjectTable, event: StripeEvent): Promise<void> {
   const { kind, fields, retrieve } = plainObjects[table];
   const { id } = objectOf(event, kind);
-  await storeObject(db, stripe, table, id, event, (state) => fields(objectOf(state, kind)), retrieve);
+  await storeObject(db, table, id, event, (state) => fields(objectOf(state, kind)), { stripe, retrieve });
 }
 
 /**
@@ -147,30 +147,29 @@ async function syncPlainObject(db: Db, stripe: Stripe | undefined, table: PlainO
  */
 async function storeObject(
   db: Db,
-  stripe: Stripe | undefined,
   table: ObjectTable,
   id: string,
   event: StripeEvent,
   fieldsOf: (state: StripeEvent) => Record<string, unknown>,
-  retrieve?: Retrieve,
+  reread?: Reread,
 ): Promise<boolean> {
   return storeLatest(
-    { db, stripe },
+    db,
     event,
     () => objectSource(db, table, id),
     (state, over) => upsertLatest(db, table, id, fieldsOf(state), state, over),
-    retrieve,
+    reread,
   );
 }
 
 export function stripeObjectActivities({ db, stripe }: ActivityDependencies) {
   return {
     async syncPaymentMethod(eventId: string): Promise<void> {
-      await syncPaymentMethod(db, stripe, await loadEventPayload(db, eventId));
+      await syncPaymentMethod(db, await loadEventPayload(db, eventId));
     },
 
     async syncSetupIntent(eventId: string): Promise<void> {
-      await syncSetupIntent(db, stripe, await loadEventPayload(db, eventId));
+      await syncSetupIntent(db, await loadEventPayload(db, eventId));
     },
 
     async syncPlainObject(eventId: string, table: PlainObjectTable): Promise<void> {

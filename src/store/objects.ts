@@ -121,7 +121,7 @@ export const disputeStatusesAwaitingAnswer = ['needs_response', 'warning_needs_r
 export const isAwaitingAnswer = (status: string) => (disputeStatusesAwaitingAnswer as readonly string[]).includes(status);
 
 /** A dispute's statuses once it has ended: decided, an inquiry closed, stopped before it was filed (`prevented`), or refunded (`charge_refunded`, older API versions). */
-const disputeStatusesClosed = ['won', 'lost', 'warning_closed', 'prevented', 'charge_refunded'];
+export const disputeStatusesClosed = ['won', 'lost', 'warning_closed', 'prevented', 'charge_refunded'];
 
 export const isDisputeClosed = (status: string) => disputeStatusesClosed.includes(status);
 
